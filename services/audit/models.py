@@ -1,0 +1,9 @@
+"""Every table of the service, imported so the metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from services.audit.db import Base, outbox
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "outbox"]

@@ -1,0 +1,109 @@
+"""Forwarding a request to the service that owns its path.
+
+Caller-sent identity and forwarding headers are dropped; the request id the gateway settled
+on is passed on. Upstream unreachable → 503 problem, too slow → 504, both with Retry-After.
+"""
+
+from __future__ import annotations
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from services.gateway.routing.table import owner_of
+from shared.logs import get_logger
+from shared.problems import problem_response
+from shared.request_id import current_request_id
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+#: Headers only the gateway may set on a forwarded request.
+STRIPPED_REQUEST = HOP_BY_HOP | {
+    "authorization",
+    "cookie",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-request-id",
+    "x-agency",
+    "x-caller",
+    "x-internal-token",
+    "x-user",
+    "x-roles",
+    "x-scopes",
+    "x-client-id",
+}
+STRIPPED_RESPONSE = HOP_BY_HOP | {"server", "date"}
+log = get_logger("gateway.proxy")
+
+
+def forward_headers(request: Request, extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() not in STRIPPED_REQUEST and not k.lower().startswith("x-internal-")
+    }
+    headers["x-request-id"] = current_request_id() or ""
+    if request.client is not None:
+        headers["x-forwarded-for"] = request.client.host
+    headers.update(extra or {})
+    return headers
+
+
+async def forward(
+    request: Request, client: httpx.AsyncClient, base_url: str, extra: dict[str, str] | None = None
+) -> Response:
+    service = owner_of(request.url.path) or "unknown"
+    url = base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    upstream = client.build_request(
+        request.method,
+        url,
+        headers=forward_headers(request, extra),
+        content=await request.body(),
+    )
+    try:
+        response = await client.send(upstream, stream=True)
+    except httpx.TimeoutException:
+        log.warning("upstream.timeout", upstream=service)
+        return problem_response(
+            504,
+            code="upstream-timeout",
+            title="Upstream timed out",
+            detail=f"the {service} service did not answer in time",
+            extensions={"service": service},
+            headers={"Retry-After": "5"},
+        )
+    except httpx.TransportError as exc:
+        log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
+        return problem_response(
+            503,
+            code="service-unavailable",
+            title="Service unavailable",
+            detail=f"the {service} service is unavailable",
+            extensions={"service": service},
+            headers={"Retry-After": "5"},
+        )
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in STRIPPED_RESPONSE}
+    return StreamingResponse(
+        response.aiter_raw(),
+        status_code=response.status_code,
+        headers=headers,
+        background=BackgroundTask(response.aclose),
+    )

@@ -1,0 +1,122 @@
+"""Async SQLAlchemy: engine per service, one transaction per request.
+
+Repositories ``flush()``; the request scope commits when the endpoint returns normally and
+rolls back when it raises. Nothing connects at import time: the engine is created in the
+service's lifespan and kept on ``app.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.config import ServiceSettings
+from shared.logs import get_logger
+from shared.problems import problem_response
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+log = get_logger("db")
+
+
+def schema_metadata(schema: str) -> MetaData:
+    """A service's metadata: its own schema and the shared naming convention."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_connect_timeout_s,
+        connect_args={
+            "timeout": settings.db_connect_timeout_s,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+            "server_settings": {
+                "application_name": settings.service_name,
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "idle_in_transaction_session_timeout": "60000",
+            },
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+#: The request's session. ``scope="function"`` commits as soon as the endpoint returns, so a
+#: failed commit becomes an error response rather than a success already sent.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def database_ready(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, DBAPIError, TimeoutError) as exc:
+        log.warning("db.unreachable", error_type=type(exc).__name__)
+        return False
+    return True
+
+
+async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("db.unavailable", error_type=type(exc).__name__, path=request.url.path)
+    return problem_response(
+        503,
+        code="database-unavailable",
+        title="Database unavailable",
+        detail="The service's database is unreachable; retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, InterfaceError | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def _dbapi_handler(request: Request, exc: Exception) -> JSONResponse:
+    if _is_connection_error(exc):
+        return await _unavailable_handler(request, exc)
+    raise exc
+
+
+def install_database_handlers(app: FastAPI) -> None:
+    """Connection failures become 503 problems (with ``Retry-After``), never 500s."""
+    app.add_exception_handler(OSError, _unavailable_handler)
+    app.add_exception_handler(TimeoutError, _unavailable_handler)
+    app.add_exception_handler(DBAPIError, _dbapi_handler)

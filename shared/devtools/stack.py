@@ -1,0 +1,224 @@
+"""The whole platform as local processes: database, bootstrap, seeds, four services.
+
+Used by the run command and by the end-to-end tests, so both start it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.bootstrap import SERVICES, BootstrapSettings, bootstrap, role_name, with_credentials
+from shared.devtools.embedded import EmbeddedPostgres, port_in_use
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003}
+DATABASE = "platform"
+
+
+def generate_ec_key() -> tuple[str, str]:
+    """A new P-256 key pair as (private PEM, public PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """Local secrets, made once and kept in the git-ignored data folder."""
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+    private, public = generate_ec_key()
+    data = {"pg_password": secrets.token_urlsafe(18)}
+    data |= {f"{s}_password": secrets.token_urlsafe(18) for s in SERVICES}
+    data |= {"internal_private_key": private, "internal_public_key": public}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)
+    return data
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    admin_url: str | None = None  # use this server instead of the embedded one
+    database: str = DATABASE
+    pg_port: int | None = None
+    throwaway_pg: bool = False
+    profile: str = "local"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None  # service output to files (tests); None = inherit
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.secrets = load_or_create_secrets(config.data_dir / "local-secrets.json")
+        self.pg: EmbeddedPostgres | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.admin_url = ""
+
+    # -- database --------------------------------------------------------------------------
+    def start_database(self) -> str:
+        if self.config.admin_url:
+            base = self.config.admin_url
+        else:
+            self.pg = EmbeddedPostgres(
+                self.config.data_dir / "pg",
+                password=self.secrets["pg_password"],
+                port=self.config.pg_port,
+                throwaway=self.config.throwaway_pg,
+            )
+            base = self.pg.start()
+        self.admin_url = base.rsplit("/", 1)[0] + "/" + self.config.database
+        return self.admin_url
+
+    def bootstrap_settings(self) -> BootstrapSettings:
+        passwords = {f"{s}_password": self.secrets[f"{s}_password"] for s in SERVICES}
+        return BootstrapSettings.model_validate(
+            {"profile": self.config.profile, "admin_url": self.admin_url, **passwords}
+        )
+
+    def bootstrap(self) -> None:
+        bootstrap(self.bootstrap_settings())
+
+    # -- services --------------------------------------------------------------------------
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.config.ports[service]}"
+
+    def service_env(self, service: str) -> dict[str, str]:
+        prefix = service.upper() + "_"
+        url = with_credentials(
+            self.admin_url,
+            role_name(service),
+            self.secrets[f"{service}_password"],
+            driver="postgresql+asyncpg",
+        )
+        env = {
+            prefix + "PROFILE": self.config.profile,
+            prefix + "PORT": str(self.config.ports[service]),
+            prefix + "HOST": "127.0.0.1",
+            prefix + "DATABASE_URL": url,
+            prefix + "INTERNAL_JWT_PUBLIC_KEY": self.secrets["internal_public_key"],
+        }
+        if service == "gateway":
+            env |= {
+                "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
+                "GATEWAY_ACTIONS_URL": self.service_url("actions"),
+                "GATEWAY_KPIS_URL": self.service_url("kpis"),
+                "GATEWAY_AUDIT_URL": self.service_url("audit"),
+            }
+        return env
+
+    def child_env(self, service: str) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(tuple(s.upper() + "_" for s in SERVICES))
+        }
+        env |= self.service_env(service)
+        env |= self.config.extra_env
+        env["PYTHONPATH"] = str(ROOT)
+        return env
+
+    def run_seeds(self) -> None:
+        for service in SERVICES:
+            if (ROOT / "services" / service / "seed.py").exists():
+                subprocess.run(
+                    [sys.executable, "-m", f"services.{service}.seed"],
+                    cwd=ROOT,
+                    env=self.child_env(service) | {"SEED_ADMIN_URL": self.admin_url},
+                    check=True,
+                )
+
+    def busy_ports(self) -> list[int]:
+        return [p for p in self.config.ports.values() if port_in_use(p)]
+
+    def start_services(self) -> None:
+        for service in ("actions", "kpis", "audit", "gateway"):
+            out = None
+            if self.config.log_dir is not None:
+                self.config.log_dir.mkdir(parents=True, exist_ok=True)
+                out = (self.config.log_dir / f"{service}.log").open("ab")
+            self.processes[service] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"services.{service}.main:app_factory",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.config.ports[service]),
+                    "--no-server-header",
+                    "--timeout-graceful-shutdown",
+                    "5",
+                ],
+                cwd=ROOT,
+                env=self.child_env(service),
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout_s: float = 90) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = set(self.processes)
+        while pending:
+            for service in list(pending):
+                proc = self.processes[service]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{service} exited with code {proc.returncode}")
+                try:
+                    r = httpx.get(self.service_url(service) + "/readyz", timeout=1.0)
+                    if r.status_code == 200:
+                        pending.discard(service)
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError("not ready: " + ", ".join(sorted(pending)))
+            if pending:
+                time.sleep(0.25)
+
+    def stop_services(self, service: str | None = None) -> None:
+        names = [service] if service else list(self.processes)
+        for name in names:
+            proc = self.processes.get(name)
+            if proc and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for name in names:
+            proc = self.processes.get(name)
+            if proc is None:
+                continue
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        self.stop_services()
+        if self.pg is not None:
+            self.pg.stop()

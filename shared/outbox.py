@@ -1,0 +1,80 @@
+"""The transactional outbox: a service records an event in the same transaction as its change.
+
+Each service's schema holds an ``outbox`` table built by :func:`outbox_table`. The relay that
+ships rows to the audit trail marks them ``sent_at`` once the trail has stored them; events
+are identified by ``event_id`` so the receiving side stores each once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.request_id import current_request_id
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("entity_type", String(60), nullable=False),
+        Column("entity_id", String(120), nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("actor", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("request_id", String(64)),
+        Column("purpose", String(500)),
+        Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("sent_at", DateTime(timezone=True)),
+        Column("attempts", BigInteger, nullable=False, server_default=text("0")),
+        Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL")),
+    )
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    event_type: str
+    entity_type: str
+    entity_id: str
+    actor: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    purpose: str | None = None
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+async def add_event(session: AsyncSession, table: Table, event: OutboxEvent) -> None:
+    """Write ``event`` into ``table`` inside the session's current transaction."""
+    await session.execute(
+        insert(table).values(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            occurred_at=event.occurred_at,
+            actor=event.actor,
+            request_id=current_request_id(),
+            purpose=event.purpose,
+            payload=event.payload,
+        )
+    )

@@ -1,0 +1,94 @@
+"""Pagination and sorting shared by every list endpoint.
+
+``?limit=&offset=`` (limit capped) and ``?sort=field,-other`` validated against the fields
+each endpoint allows. Answers are ``Page[T]``: items, total, limit, offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+from shared.problems import InvalidInput
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+def _page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(_page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool = False
+
+
+def parse_sort(raw: str | None, allowed: Sequence[str], default: str) -> list[SortKey]:
+    """``"-due_date,ref"`` → sort keys; unknown fields are a 422 naming the allowed ones."""
+    keys: list[SortKey] = []
+    for part in (raw or default).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        descending = part.startswith("-")
+        name = part.lstrip("+-")
+        if name not in allowed:
+            raise InvalidInput(
+                f"cannot sort by {name[:40]!r}",
+                extensions={
+                    "errors": [
+                        {
+                            "field": "sort",
+                            "in": "query",
+                            "message": "allowed: " + ", ".join(allowed),
+                            "code": "sort_field",
+                        }
+                    ]
+                },
+            )
+        keys.append(SortKey(name, descending))
+    return keys
+
+
+def sort_query(allowed: Sequence[str], default: str) -> object:
+    """A dependency parsing ``?sort=`` against ``allowed`` fields."""
+
+    def dependency(
+        sort: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                pattern=r"^[A-Za-z0-9_,+\- ]*$",
+                description="comma-separated fields, '-' for descending: " + ", ".join(allowed),
+            ),
+        ] = None,
+    ) -> list[SortKey]:
+        return parse_sort(sort, allowed, default)
+
+    return Depends(dependency)

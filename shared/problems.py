@@ -1,0 +1,239 @@
+"""RFC 9457 problem details for every error a service returns.
+
+Domain code raises :class:`DomainError` subclasses; this module renders them, Starlette's
+HTTP errors (404, 405, ...), request validation errors (422 naming each field, never echoing
+the submitted value) and, last of all, any unexpected exception as a 500 with no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logs import get_logger
+from shared.request_id import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://improvement-platform.example/problems/"
+log = get_logger("problems")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (members beyond these are extensions)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+class DomainError(Exception):
+    """Base of every error a service's rules raise. Rendered as problem+json."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extensions = dict(extensions or {})
+        self.headers = dict(headers or {})
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class InvalidInput(DomainError):
+    status, code, title = 422, "invalid-input", "Invalid input"
+
+
+class PreconditionFailed(DomainError):
+    status, code, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(DomainError):
+    status, code, title = 428, "precondition-required", "Precondition required"
+
+
+class ServiceUnavailable(DomainError):
+    status, code, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem_response(
+    status: int,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    instance: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    phrase = _phrase(status)
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (code or phrase.lower().replace(" ", "-")),
+        "title": title or phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extensions or {})
+    body["request_id"] = current_request_id()
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Each error's location and message, without the submitted input."""
+    out = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        out.append(
+            {
+                "field": ".".join(loc[1:] if len(loc) > 1 else loc),
+                "in": loc[0] if loc else "body",
+                "message": str(err.get("msg", "invalid")),
+                "code": str(err.get("type", "invalid")),
+            }
+        )
+    return out
+
+
+async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        instance=request.url.path,
+        extensions=exc.extensions,
+        headers=exc.headers,
+    )
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail == _phrase(exc.status_code):
+        detail = None
+    return problem_response(
+        exc.status_code,
+        detail=detail,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        code="validation-error",
+        title="Request validation failed",
+        detail="One or more fields are invalid.",
+        instance=request.url.path,
+        extensions={"errors": validation_errors(exc.errors())},
+    )
+
+
+def _internal_error() -> JSONResponse:
+    return problem_response(
+        500,
+        code="internal-error",
+        title="Internal server error",
+        detail="An unexpected error occurred; quote the request id when reporting it.",
+    )
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled.exception", error_type=type(exc).__name__, path=request.url.path)
+    return _internal_error()
+
+
+class LastResortMiddleware:
+    """Turns an exception no handler took into a 500 problem, inside the request-id scope
+    (so the answer carries the id) and without a traceback in the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error(
+                "unhandled.exception",
+                error_type=type(exc).__name__,
+                path=scope.get("path", ""),
+                exc_info=exc,
+            )
+            if started:
+                raise
+            await _internal_error()(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+
+
+#: For ``responses=`` in route declarations so OpenAPI documents the problem shape.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"},
+    "5XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"},
+}
