@@ -1,0 +1,134 @@
+"""``Idempotency-Key`` on POSTs (IETF draft ``httpapi-idempotency-key-header``).
+
+A retry with the same key and body returns the first answer instead of writing twice; the
+same key with another body is a 422; a retry while the first is still running is a 409.
+Keys are scoped per caller (client or user), so two partners never collide.
+
+Each service keeps an ``idempotency_key`` table (:func:`idempotency_table`) in its own
+schema. The first request takes a transaction-scoped advisory lock on (scope, key), runs,
+and stores its answer in the same transaction as its change: if the change rolls back, so
+does the stored answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.problems import Conflict, InvalidInput
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="a unique key per logical request; a retry with the same key and body "
+        "returns the first answer",
+    ),
+]
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    return Table(
+        "idempotency_key",
+        metadata,
+        Column("scope", String(200), nullable=False),
+        Column("key", String(255), nullable=False),
+        Column("fingerprint", LargeBinary(32), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("body", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("scope", "key"),
+    )
+
+
+def fingerprint(method: str, path: str, payload: Any) -> bytes:
+    canonical = json.dumps(jsonable_encoder(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).digest()
+
+
+Producer = Callable[[], Awaitable[tuple[int, Any, dict[str, str]]]]
+
+
+async def run_idempotent(
+    session: AsyncSession,
+    table: Table,
+    *,
+    scope: str,
+    key: str | None,
+    request_fingerprint: bytes,
+    produce: Producer,
+) -> JSONResponse:
+    """Run ``produce`` once per (scope, key); replay its stored answer afterwards.
+
+    ``produce`` returns (status code, JSON-able body, extra headers). Without a key it
+    simply runs.
+    """
+    if key is None:
+        status, body, headers = await produce()
+        return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+    locked = await session.scalar(
+        select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"{scope}\x1f{key}", 0)))
+    )
+    if not locked:
+        raise Conflict(
+            "a request with this Idempotency-Key is still being processed",
+            headers={"Retry-After": "1"},
+        )
+    stored = (
+        await session.execute(select(table).where(table.c.scope == scope, table.c.key == key))
+    ).one_or_none()
+    if stored is not None:
+        if bytes(stored.fingerprint) != request_fingerprint:
+            raise InvalidInput(
+                "this Idempotency-Key was used with a different request",
+                extensions={
+                    "errors": [
+                        {
+                            "field": "Idempotency-Key",
+                            "in": "header",
+                            "message": "reused with a different body",
+                            "code": "idempotency_key_reused",
+                        }
+                    ]
+                },
+            )
+        headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
+        return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    status, body, headers = await produce()
+    encoded = jsonable_encoder(body)
+    await session.execute(
+        insert(table).values(
+            scope=scope,
+            key=key,
+            fingerprint=request_fingerprint,
+            status_code=status,
+            body=encoded,
+            headers=headers,
+        )
+    )
+    return JSONResponse(encoded, status_code=status, headers=headers)
