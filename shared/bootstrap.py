@@ -163,7 +163,7 @@ class _XArgs:
         self.x = x
 
 
-def migrate(admin_url: str, services: tuple[str, ...] = SERVICES, revision: str = "head") -> None:
+def migrate(admin_url: str, services: tuple[str, ...] = SERVICES, revision: str = "heads") -> None:
     for service in services:
         command.upgrade(alembic_config(service, admin_url), revision)
 

@@ -34,7 +34,7 @@ async def test_round_trip_and_check(scratch: ThrowawayDatabase, service: str) ->
     assert "alembic_version" in before
     await asyncio.to_thread(command.downgrade, cfg, "base")
     assert await _tables(scratch.admin_url, service) == {"alembic_version"}
-    await asyncio.to_thread(command.upgrade, cfg, "head")
+    await asyncio.to_thread(command.upgrade, cfg, "heads")
     assert await _tables(scratch.admin_url, service) == before
     # the models and the migrations agree: nothing left to autogenerate
     await asyncio.to_thread(command.check, cfg)
