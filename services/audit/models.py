@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
-from services.audit.db import Base, outbox
+from services.audit.audits.models import AuditSection, CaseAudit
+from services.audit.db import Base, idempotency_keys, outbox
+from services.audit.findings.models import Finding
+from services.audit.programmes.models import AuditProgramme
+from services.audit.tools.models import AuditTool
+from services.audit.trail.models import TrailCheckpoint, TrailEvent
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "outbox"]
+__all__ = [
+    "AuditProgramme",
+    "AuditSection",
+    "AuditTool",
+    "CaseAudit",
+    "Finding",
+    "TrailCheckpoint",
+    "TrailEvent",
+    "idempotency_keys",
+    "metadata",
+    "outbox",
+]

@@ -1,0 +1,56 @@
+"""The audit service's own changes and reads, recorded straight into the trail.
+
+The audit service owns the chain, so its events are appended in the same transaction as the
+change (no relay round trip through the gateway back to itself): a rolled-back change leaves
+no event, and a committed one is in the chain at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from services.audit.trail import service as trail
+from services.audit.trail.signing import CheckpointSigner
+from shared.db import SessionDep
+from shared.identity import Caller, CallerDep
+from shared.outbox import OutboxEvent
+
+
+@dataclass(frozen=True)
+class Recorder:
+    session: Any
+    signer: CheckpointSigner
+    caller: Caller
+
+    async def __call__(
+        self,
+        event_type: str,
+        entity_type: str,
+        entity_id: object,
+        payload: dict[str, Any] | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        event = OutboxEvent(
+            event_type=event_type,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            actor=self.caller.as_actor(),
+            payload=payload or {},
+            purpose=purpose,
+        )
+        await trail.record(self.session, event, signer=self.signer)
+
+
+def _recorder(request: Request, session: SessionDep, caller: CallerDep) -> Recorder:
+    return Recorder(session=session, signer=request.app.state.trail_signer, caller=caller)
+
+
+RecorderDep = Annotated[Recorder, Depends(_recorder)]
+
+
+def idempotency_scope(caller: Caller) -> str:
+    """Idempotency keys are scoped per client (machines) or per person."""
+    return f"client:{caller.client_id}" if caller.client_id else f"user:{caller.subject}"

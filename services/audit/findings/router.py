@@ -1,0 +1,116 @@
+"""HTTP for findings. Reads return an ETag; transitions need If-Match."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.audit import access
+from services.audit.db import idempotency_keys
+from services.audit.events import RecorderDep, idempotency_scope
+from services.audit.findings import repository as repo
+from services.audit.findings import service
+from services.audit.findings.schemas import FindingCreate, FindingRead, FindingStatus, Transition
+from services.audit.params import IdPath, IdQuery, text_query
+from shared.db import SessionDep
+from shared.etag import IfMatchHeader
+from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix="/v1/findings", tags=["findings"])
+
+
+@router.get("", summary="Findings of audits the caller's agency takes part in")
+async def list_findings(
+    caller: CallerDep,
+    session: SessionDep,
+    page: PageDep,
+    audit_id: IdQuery = None,
+    status: FindingStatus | None = None,
+    agency: Annotated[str | None, text_query(40)] = None,
+    overdue: bool = False,
+    recheck_overdue: bool = False,
+) -> Page[FindingRead]:
+    access.require_read(caller)
+    today = datetime.now(UTC).date()
+    rows, total = await repo.page(
+        session,
+        caller.agency,
+        today,
+        audit_id=audit_id,
+        status=status,
+        owner_agency=agency,
+        only_overdue=overdue,
+        only_recheck_overdue=recheck_overdue,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[service.to_read(f, today) for f in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=FindingRead, summary="Record a finding of an audit"
+)
+async def create_finding(
+    body: FindingCreate,
+    caller: CallerDep,
+    session: SessionDep,
+    record: RecorderDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        finding = await service.create(session, caller, body, record)
+        read = service.to_read(finding, datetime.now(UTC).date())
+        return 201, read, {"ETag": service.etag(finding)}
+
+    return await run_idempotent(
+        session,
+        idempotency_keys,
+        scope=idempotency_scope(caller),
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        produce=produce,
+    )
+
+
+@router.get("/{finding_id}", summary="One finding")
+async def get_finding(
+    finding_id: IdPath, caller: CallerDep, session: SessionDep, response: Response
+) -> FindingRead:
+    finding, _ = await service.get(session, caller, finding_id)
+    response.headers["ETag"] = service.etag(finding)
+    return service.to_read(finding, datetime.now(UTC).date())
+
+
+@router.post("/{finding_id}/transitions", summary="Move a finding along the learning loop")
+async def transition_finding(
+    finding_id: IdPath,
+    body: Transition,
+    caller: CallerDep,
+    session: SessionDep,
+    record: RecorderDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> FindingRead:
+    finding = await service.transition(
+        session,
+        caller,
+        finding_id,
+        body,
+        if_match,
+        record,
+        recheck_after_days=request.app.state.settings.recheck_after_days,
+    )
+    response.headers["ETag"] = service.etag(finding)
+    return service.to_read(finding, datetime.now(UTC).date())

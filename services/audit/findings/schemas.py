@@ -1,0 +1,62 @@
+"""Finding shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.audit.params import IdField, Input
+from services.audit.programmes.schemas import ActionRef, Agency
+
+Severity = Literal["low", "medium", "high", "critical"]
+FindingStatus = Literal["open", "action_agreed", "done", "rechecked", "closed"]
+Outcome = Literal["effective", "not_effective"]
+
+
+class FindingCreate(Input):
+    audit_id: IdField
+    severity: Severity
+    description: str = Field(min_length=1, max_length=4000, description="what was found")
+    owner: str = Field(min_length=1, max_length=200, description="a role, e.g. team manager")
+    agency: Agency
+    due_date: date
+    plan_action_ref: ActionRef | None = Field(None, description="the plan action answering it")
+
+
+class Transition(Input):
+    """Move a finding on: ``action_agreed`` (needs ``action``), ``done`` (schedules the
+    re-check), ``rechecked`` (needs ``outcome``), ``closed`` (only after a re-check), or
+    ``open`` again after a re-check found the action not effective."""
+
+    to: FindingStatus
+    action: str | None = Field(None, max_length=4000)
+    plan_action_ref: ActionRef | None = None
+    done_on: date | None = None
+    recheck_due_date: date | None = None
+    outcome: Outcome | None = None
+    notes: str | None = Field(None, max_length=4000)
+    on: date | None = Field(None, description="date of the re-check (default today)")
+
+
+class FindingRead(BaseModel):
+    finding_id: int
+    audit_id: int
+    severity: Severity
+    description: str
+    owner: str
+    agency: str
+    due_date: date
+    status: FindingStatus
+    action: str | None
+    plan_action_ref: str | None
+    done_on: date | None
+    recheck_due_date: date | None
+    recheck_outcome: Outcome | None
+    recheck_notes: str | None
+    rechecked_on: date | None
+    rechecked_by: str | None
+    closed_at: datetime | None
+    is_overdue: bool
+    is_recheck_overdue: bool

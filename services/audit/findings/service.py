@@ -1,0 +1,152 @@
+"""The learning loop: open → action agreed → done → re-checked → closed.
+
+- Marking a finding done schedules its re-check (``recheck_due_date``: given, else
+  ``done_on`` + the service's ``recheck_after_days``).
+- A finding cannot close without a re-check; a re-check that found the action not effective
+  may reopen it instead.
+- The finding's agency (or the lead agency) agrees and completes actions; re-checks and
+  closing belong to the lead agency's QA roles.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import access
+from services.audit.audits import service as audits
+from services.audit.audits.models import CaseAudit
+from services.audit.events import Recorder
+from services.audit.findings import repository as repo
+from services.audit.findings.models import Finding
+from services.audit.findings.schemas import FindingCreate, FindingRead, Transition
+from shared.etag import check_if_match, etag_for
+from shared.identity import Caller
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+
+NEXT: dict[str, set[str]] = {
+    "open": {"action_agreed"},
+    "action_agreed": {"done"},
+    "done": {"rechecked"},
+    "rechecked": {"closed", "open"},
+    "closed": set(),
+}
+
+
+def etag(finding: Finding) -> str:
+    return etag_for("finding", finding.finding_id, finding.version)
+
+
+def to_read(f: Finding, today: date) -> FindingRead:
+    return FindingRead.model_validate(
+        {
+            **{k: getattr(f, k) for k in FindingRead.model_fields if hasattr(f, k)},
+            "is_overdue": f.status in repo.OPEN_STATES and f.due_date < today,
+            "is_recheck_overdue": f.status == "done"
+            and f.recheck_due_date is not None
+            and f.recheck_due_date < today,
+        }
+    )
+
+
+async def create(
+    session: AsyncSession, caller: Caller, body: FindingCreate, record: Recorder
+) -> Finding:
+    audit = await audits.get(session, caller, body.audit_id, lock=True)
+    if audit.status == "closed":
+        raise Conflict("the audit is closed and locked")
+    access.require_writer(caller)
+    if caller.agency not in audit.agencies:
+        raise Forbidden("only an agency taking part in the audit records findings")
+    finding = await repo.add(session, body.model_dump())
+    await record(
+        "finding.created",
+        "finding",
+        finding.finding_id,
+        {"audit_id": audit.audit_id, "severity": finding.severity, "agency": finding.agency},
+    )
+    return finding
+
+
+async def get(
+    session: AsyncSession, caller: Caller, finding_id: int, *, lock: bool = False
+) -> tuple[Finding, CaseAudit]:
+    access.require_read(caller)
+    found = await repo.visible(session, finding_id, caller.agency, lock=lock)
+    if found is None:
+        raise NotFound("no such finding")
+    return found
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field}: {message}",
+        extensions={"errors": [{"field": field, "in": "body", "message": message}]},
+    )
+
+
+async def transition(
+    session: AsyncSession,
+    caller: Caller,
+    finding_id: int,
+    body: Transition,
+    if_match: str | None,
+    record: Recorder,
+    *,
+    recheck_after_days: int,
+) -> Finding:
+    finding, audit = await get(session, caller, finding_id, lock=True)
+    check_if_match(if_match, etag(finding))
+    if body.to == "closed" and finding.status != "rechecked":
+        raise Conflict("a finding cannot close without a re-check")
+    if body.to not in NEXT[finding.status]:
+        raise Conflict(
+            f"a finding cannot go from {finding.status} to {body.to}",
+            extensions={"status": finding.status},
+        )
+    if body.to in ("action_agreed", "done"):
+        access.require_writer(caller)
+        if caller.agency not in (finding.agency, audit.lead_agency):
+            raise Forbidden("only the finding's agency or the lead agency acts on it")
+    else:
+        access.require_writer(caller, audit.lead_agency)
+    today = datetime.now(UTC).date()
+    before = finding.status
+    if body.to == "action_agreed":
+        if not body.action:
+            raise _invalid("action", "required")
+        finding.action = body.action
+        if body.plan_action_ref:
+            finding.plan_action_ref = body.plan_action_ref
+    elif body.to == "done":
+        finding.done_on = body.done_on or today
+        finding.recheck_due_date = body.recheck_due_date or finding.done_on + timedelta(
+            days=recheck_after_days
+        )
+        if finding.recheck_due_date < finding.done_on:
+            raise _invalid("recheck_due_date", "must not be before done_on")
+    elif body.to == "rechecked":
+        if body.outcome is None:
+            raise _invalid("outcome", "required")
+        finding.recheck_outcome = body.outcome
+        finding.recheck_notes = body.notes
+        finding.rechecked_on = body.on or today
+        finding.rechecked_by = caller.subject
+    elif body.to == "open":
+        if finding.recheck_outcome != "not_effective":
+            raise Conflict("only a finding whose re-check found the action not effective reopens")
+        finding.done_on = None
+        finding.recheck_due_date = None
+    else:
+        finding.closed_at = datetime.now(UTC)
+    finding.status = body.to
+    finding.version += 1
+    await repo.save(session)
+    await record(
+        "finding.status_changed",
+        "finding",
+        finding.finding_id,
+        {"before": before, "after": body.to, "outcome": finding.recheck_outcome},
+    )
+    return finding

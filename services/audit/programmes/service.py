@@ -1,0 +1,88 @@
+"""Rules of programmes: set up by a QA role of the lead agency, on an existing tool version."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import access
+from services.audit.events import Recorder
+from services.audit.programmes import repository as repo
+from services.audit.programmes.models import AuditProgramme
+from services.audit.programmes.schemas import ProgrammeCreate, ProgrammeRead, ProgrammeUpdate
+from services.audit.tools import repository as tools
+from shared.etag import check_if_match, etag_for
+from shared.identity import Caller
+from shared.problems import InvalidInput, NotFound
+
+
+def etag(p: AuditProgramme) -> str:
+    return etag_for("programme", p.programme_id, p.version)
+
+
+def to_read(p: AuditProgramme) -> ProgrammeRead:
+    return ProgrammeRead.model_validate(p, from_attributes=True)
+
+
+async def create(
+    session: AsyncSession, caller: Caller, body: ProgrammeCreate, record: Recorder
+) -> ProgrammeRead:
+    access.require_writer(caller, body.lead_agency)
+    if await tools.get(session, body.tool_id) is None:
+        raise InvalidInput(
+            "no such audit tool",
+            extensions={"errors": [{"field": "tool_id", "in": "body", "message": "unknown"}]},
+        )
+    programme = await repo.add(session, body.model_dump())
+    await record(
+        "audit_programme.created",
+        "audit_programme",
+        programme.programme_id,
+        {"title": programme.title, "lead_agency": programme.lead_agency},
+    )
+    return to_read(programme)
+
+
+async def get(
+    session: AsyncSession, caller: Caller, programme_id: int, *, lock: bool = False
+) -> AuditProgramme:
+    access.require_read(caller)
+    programme = await repo.get(session, programme_id, lock=lock)
+    if programme is None:
+        raise NotFound("no such audit programme")
+    return programme
+
+
+async def update(
+    session: AsyncSession,
+    caller: Caller,
+    programme_id: int,
+    body: ProgrammeUpdate,
+    if_match: str | None,
+    record: Recorder,
+) -> AuditProgramme:
+    programme = await get(session, caller, programme_id, lock=True)
+    check_if_match(if_match, etag(programme))
+    access.require_writer(caller, programme.lead_agency)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("tool_id") is not None and await tools.get(session, changes["tool_id"]) is None:
+        raise InvalidInput(
+            "no such audit tool",
+            extensions={"errors": [{"field": "tool_id", "in": "body", "message": "unknown"}]},
+        )
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key == "participating_agencies":
+            value = list(dict.fromkeys([programme.lead_agency, *value]))
+        elif key == "linked_actions":
+            value = list(dict.fromkeys(value))
+        setattr(programme, key, value)
+    programme.version += 1
+    await repo.save(session)
+    await record(
+        "audit_programme.updated",
+        "audit_programme",
+        programme.programme_id,
+        {"fields": sorted(changes)},
+    )
+    return programme

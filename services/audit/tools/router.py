@@ -1,0 +1,48 @@
+"""HTTP for audit tools."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from services.audit import access
+from services.audit.events import RecorderDep
+from services.audit.params import IdPath, text_query
+from services.audit.tools import repository as repo
+from services.audit.tools import service
+from services.audit.tools.schemas import ToolCreate, ToolRead
+from shared.db import SessionDep
+from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"])
+
+
+@router.get("", summary="Audit tools (latest versions unless all_versions)")
+async def list_tools(
+    caller: CallerDep,
+    session: SessionDep,
+    page: PageDep,
+    code: Annotated[str | None, text_query(40)] = None,
+    all_versions: bool = False,
+) -> Page[ToolRead]:
+    access.require_read(caller)
+    rows, total = await repo.page(
+        session, code=code, latest_only=not all_versions, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[service.to_read(t) for t in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.post("", status_code=201, summary="A new tool, or the next version of its code")
+async def create_tool(
+    body: ToolCreate, caller: CallerDep, session: SessionDep, record: RecorderDep
+) -> ToolRead:
+    return await service.create(session, caller, body, record)
+
+
+@router.get("/{tool_id}", summary="One version of a tool")
+async def get_tool(tool_id: IdPath, caller: CallerDep, session: SessionDep) -> ToolRead:
+    return service.to_read(await service.get(session, caller, tool_id))

@@ -1,0 +1,171 @@
+"""Every SQL statement of the trail. Appends are serialised by one transaction-scoped lock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.trail.chain import GENESIS
+from services.audit.trail.models import TrailCheckpoint, TrailEvent
+
+__all__ = ["TrailCheckpoint", "TrailEvent"]
+
+#: pg_advisory_xact_lock key of the chain (ASCII "trailhd").
+CHAIN_LOCK = 0x747261696C6864
+EVENT_COLUMNS = [c for c in TrailEvent.__table__.columns]
+
+
+async def lock_chain(session: AsyncSession) -> None:
+    """Held until the transaction ends: one appender at a time, in commit order."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+
+
+async def head(session: AsyncSession) -> tuple[int, str]:
+    row = (
+        await session.execute(
+            select(TrailEvent.seq, TrailEvent.hash).order_by(TrailEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
+
+
+async def present(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not event_ids:
+        return set()
+    rows = await session.scalars(
+        select(TrailEvent.event_id).where(TrailEvent.event_id.in_(list(event_ids)))
+    )
+    return set(rows)
+
+
+async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(TrailEvent), list(rows))
+
+
+async def events_from(session: AsyncSession, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(*EVENT_COLUMNS)
+        .where(TrailEvent.seq > after_seq)
+        .order_by(TrailEvent.seq)
+        .limit(limit)
+    )
+    return [dict(r) for r in result.mappings()]
+
+
+async def walk(
+    session: AsyncSession, chunk: int = 5000, *, after: int = 0, until: int | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Events after ``after`` (up to ``until``) in ``seq`` order, in keyset pages."""
+    last = after
+    while True:
+        rows = await events_from(session, last, chunk)
+        for row in rows:
+            if until is not None and int(row["seq"]) > until:
+                return
+            yield row
+        if len(rows) < chunk:
+            return
+        last = int(rows[-1]["seq"])
+
+
+async def hash_at(session: AsyncSession, seq: int) -> str | None:
+    return await session.scalar(select(TrailEvent.hash).where(TrailEvent.seq == seq))
+
+
+@dataclass(frozen=True)
+class TrailFilter:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    subject: str | None = None
+    agency: str | None = None
+    client_id: str | None = None
+    request_id: str | None = None
+    source: str | None = None
+    event_type: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    #: the caller may only see events whose actor belongs to this agency (None: all)
+    visible_agency: str | None = None
+
+
+def _where(f: TrailFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.entity_type:
+        conds.append(TrailEvent.entity_type == f.entity_type)
+    if f.entity_id:
+        conds.append(TrailEvent.entity_id == f.entity_id)
+    if f.request_id:
+        conds.append(TrailEvent.request_id == f.request_id)
+    if f.source:
+        conds.append(TrailEvent.source == f.source)
+    if f.event_type:
+        conds.append(TrailEvent.event_type == f.event_type)
+    if f.occurred_from:
+        conds.append(TrailEvent.occurred_at >= f.occurred_from)
+    if f.occurred_to:
+        conds.append(TrailEvent.occurred_at < f.occurred_to)
+    actor: dict[str, str] = {}
+    if f.subject:
+        actor["subject"] = f.subject
+    if f.agency:
+        actor["agency"] = f.agency
+    if f.client_id:
+        actor["client_id"] = f.client_id
+    if actor:
+        conds.append(TrailEvent.actor.contains(actor))
+    if f.visible_agency is not None:
+        conds.append(TrailEvent.actor.contains({"agency": f.visible_agency}))
+    return conds
+
+
+async def search(
+    session: AsyncSession, f: TrailFilter, *, limit: int, offset: int, newest_first: bool
+) -> tuple[list[TrailEvent], int]:
+    conds = _where(f)
+    total = await session.scalar(select(func.count()).select_from(TrailEvent).where(*conds))
+    order = TrailEvent.seq.desc() if newest_first else TrailEvent.seq
+    query = select(TrailEvent).where(*conds).order_by(order).limit(limit).offset(offset)
+    rows = list(await session.scalars(query))
+    return rows, int(total or 0)
+
+
+async def add_checkpoint(
+    session: AsyncSession,
+    *,
+    seq: int,
+    hash_: str,
+    created_at: datetime,
+    key_id: str,
+    signature: str,
+) -> None:
+    await session.execute(
+        insert(TrailCheckpoint).values(
+            seq=seq, hash=hash_, created_at=created_at, key_id=key_id, signature=signature
+        )
+    )
+
+
+async def checkpoints(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[list[TrailCheckpoint], int]:
+    total = await session.scalar(select(func.count()).select_from(TrailCheckpoint))
+    rows = list(
+        await session.scalars(
+            select(TrailCheckpoint)
+            .order_by(TrailCheckpoint.seq.desc(), TrailCheckpoint.checkpoint_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return rows, int(total or 0)
+
+
+async def all_checkpoints(session: AsyncSession) -> list[TrailCheckpoint]:
+    return list(await session.scalars(select(TrailCheckpoint).order_by(TrailCheckpoint.seq)))

@@ -1,0 +1,212 @@
+"""HTTP for the trail: ingest from relays, search, verify, checkpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.audit.params import MAX_ID, text_query
+from services.audit.trail import repository as repo
+from services.audit.trail import service
+from services.audit.trail.schemas import (
+    BatchStored,
+    CheckpointRead,
+    EventBatch,
+    PublicKeyRead,
+    TrailEventRead,
+    Verification,
+    Who,
+)
+from services.audit.trail.signing import CheckpointSigner
+from shared.db import SessionDep
+from shared.identity import CallerDep
+from shared.outbox import OutboxEvent
+from shared.pagination import Page, PageDep
+from shared.problems import InvalidInput
+
+router = APIRouter(prefix="/v1/trail", tags=["trail"])
+
+
+def _signer(request: Request) -> CheckpointSigner:
+    signer: CheckpointSigner = request.app.state.trail_signer
+    return signer
+
+
+SignerDep = Annotated[CheckpointSigner, Depends(_signer)]
+Short = Annotated[str | None, text_query(120)]
+
+
+@router.post("/events", summary="Append a relay's batch of outbox events (dedup by event_id)")
+async def append_events(
+    batch: EventBatch, caller: CallerDep, session: SessionDep, signer: SignerDep, request: Request
+) -> BatchStored:
+    source = service.source_of(caller)
+    limit = request.app.state.settings.trail_ingest_max_batch
+    if len(batch.events) > limit:
+        raise InvalidInput(
+            f"at most {limit} events per batch",
+            extensions={"errors": [{"field": "events", "in": "body", "message": "too many"}]},
+        )
+    every = request.app.state.settings.checkpoint_every
+    return await service.append(
+        session, source, batch.events, signer=signer, checkpoint_every=every
+    )
+
+
+@router.get("", summary="Search the trail (recorded as a read)")
+async def search_trail(
+    caller: CallerDep,
+    session: SessionDep,
+    signer: SignerDep,
+    page: PageDep,
+    entity_type: Short = None,
+    entity_id: Short = None,
+    subject: Short = None,
+    agency: Short = None,
+    client_id: Short = None,
+    request_id: Annotated[str | None, text_query(64)] = None,
+    source: Annotated[str | None, text_query(40)] = None,
+    event_type: Annotated[str | None, text_query(100)] = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    order: Literal["newest", "oldest"] = "newest",
+) -> Page[TrailEventRead]:
+    service.require_reader(caller)
+    filters = repo.TrailFilter(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        subject=subject,
+        agency=agency,
+        client_id=client_id,
+        request_id=request_id,
+        source=source,
+        event_type=event_type,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        visible_agency=service.visible_agency(caller),
+    )
+    rows, total = await repo.search(
+        session, filters, limit=page.limit, offset=page.offset, newest_first=order == "newest"
+    )
+    items = [_read(r) for r in rows]
+    asked = {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in vars(filters).items()
+        if v is not None
+    }
+    await _record(
+        session, signer, caller, "trail.searched", "search", {"filters": asked, "total": total}
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/verify", summary="Walk the chain and the signed checkpoints; name the first break")
+async def verify_trail(
+    caller: CallerDep,
+    session: SessionDep,
+    signer: SignerDep,
+    from_seq: Annotated[int, Query(ge=1, le=MAX_ID, description="start of a range check")] = 1,
+    to_seq: Annotated[int | None, Query(ge=1, le=MAX_ID, description="end of a range")] = None,
+) -> Verification:
+    service.require_reader(caller)
+    result = await service.verify(session, signer, from_seq=from_seq, to_seq=to_seq)
+    await _record(
+        session,
+        signer,
+        caller,
+        "trail.verified",
+        "verify",
+        {"valid": result.valid, "head_seq": result.head_seq},
+    )
+    return result
+
+
+@router.get("/checkpoints", summary="Export signed checkpoints, newest first")
+async def list_checkpoints(
+    caller: CallerDep, session: SessionDep, signer: SignerDep, page: PageDep
+) -> Page[CheckpointRead]:
+    service.require_reader(caller)
+    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
+    await _record(
+        session, signer, caller, "trail.checkpoints_exported", "checkpoints", {"total": total}
+    )
+    return Page(
+        items=[service.checkpoint_read(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")
+async def create_checkpoint(
+    caller: CallerDep, session: SessionDep, signer: SignerDep
+) -> CheckpointRead:
+    service.require_checkpointer(caller)
+    await _record(session, signer, caller, "trail.checkpoint_requested", "checkpoints", {})
+    return await service.make_checkpoint(session, signer)
+
+
+@router.post(
+    "/checkpoints/verify", summary="Verify the chain against an exported (earlier) checkpoint"
+)
+async def verify_against(
+    checkpoint: CheckpointRead, caller: CallerDep, session: SessionDep, signer: SignerDep
+) -> Verification:
+    service.require_reader(caller)
+    result = await service.verify(session, signer, [checkpoint])
+    await _record(
+        session,
+        signer,
+        caller,
+        "trail.verified",
+        "verify",
+        {"valid": result.valid, "checkpoint_seq": checkpoint.seq},
+    )
+    return result
+
+
+@router.get("/checkpoints/public-key", summary="The public key checkpoints are signed with")
+async def public_key(caller: CallerDep, signer: SignerDep) -> PublicKeyRead:
+    return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.pem)
+
+
+def _read(row: repo.TrailEvent) -> TrailEventRead:
+    actor = row.actor or {}
+    return TrailEventRead(
+        seq=row.seq,
+        event_id=row.event_id,
+        source=row.source,
+        event_type=row.event_type,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        who=Who.model_validate(
+            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
+        ),
+        purpose=row.purpose,
+        request_id=row.request_id,
+        payload=row.payload,
+        hash=row.hash,
+    )
+
+
+async def _record(
+    session: SessionDep,
+    signer: CheckpointSigner,
+    caller: CallerDep,
+    event_type: str,
+    entity_id: str,
+    payload: dict[str, object],
+) -> None:
+    event = OutboxEvent(
+        event_type=event_type,
+        entity_type="trail",
+        entity_id=entity_id,
+        actor=caller.as_actor(),
+        payload=payload,
+    )
+    await service.record(session, event, signer=signer)

@@ -1,0 +1,96 @@
+"""Trail shapes: the batch relays post, events read back, verification and checkpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from services.audit.params import Input
+
+
+class EventIn(Input):
+    """One outbox row as a relay ships it."""
+
+    event_id: uuid.UUID
+    event_type: str = Field(min_length=1, max_length=100)
+    entity_type: str = Field(min_length=1, max_length=60)
+    entity_id: str = Field(min_length=1, max_length=120)
+    occurred_at: AwareDatetime
+    actor: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = Field(None, max_length=64)
+    purpose: str | None = Field(None, max_length=500)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventBatch(Input):
+    events: list[EventIn] = Field(min_length=1, max_length=5000)
+
+
+class BatchStored(BaseModel):
+    """Every event id of the batch now in the trail (new or already there)."""
+
+    stored: list[uuid.UUID]
+    new: int = Field(description="how many were appended by this call")
+    head_seq: int
+
+
+class Who(BaseModel):
+    subject: str | None = None
+    agency: str | None = None
+    client_id: str | None = None
+    kind: str | None = None
+    roles: list[str] = []
+    scopes: list[str] = []
+
+
+class TrailEventRead(BaseModel):
+    seq: int
+    event_id: uuid.UUID
+    source: str = Field(description="the service whose outbox the event came from")
+    event_type: str
+    entity_type: str
+    entity_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    who: Who
+    purpose: str | None
+    request_id: str | None
+    payload: dict[str, Any] = Field(description="summary or before/after digest of the change")
+    hash: str
+
+
+class BrokenLink(BaseModel):
+    seq: int
+    reason: str
+    event_id: str | None = None
+    stored_hash: str | None = None
+    expected_hash: str | None = None
+
+
+class Verification(BaseModel):
+    valid: bool
+    events_checked: int
+    head_seq: int
+    head_hash: str
+    checkpoints_checked: int
+    checkpoints_skipped: int = Field(0, description="signed by a key this service does not know")
+    first_broken: BrokenLink | None = None
+
+
+class CheckpointRead(Input):
+    """A signed checkpoint; export it and keep it elsewhere."""
+
+    seq: int = Field(ge=0)
+    hash: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
+    created_at: str = Field(max_length=40)
+    key_id: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
+
+
+class PublicKeyRead(BaseModel):
+    key_id: str
+    algorithm: str = "Ed25519"
+    public_key_pem: str

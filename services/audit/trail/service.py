@@ -1,0 +1,298 @@
+"""The trail's rules: who may append and read, the chain, verification, checkpoints."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rfc8785 import CanonicalizationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.trail import repository as repo
+from services.audit.trail.chain import ChainWalker, link, timestamp
+from services.audit.trail.schemas import (
+    BatchStored,
+    BrokenLink,
+    CheckpointRead,
+    EventIn,
+    Verification,
+)
+from services.audit.trail.signing import CheckpointSigner
+from shared.identity import Caller
+from shared.logs import get_logger
+from shared.outbox import OutboxEvent
+from shared.problems import Forbidden, InvalidInput
+from shared.request_id import current_request_id
+
+log = get_logger(__name__)
+RELAY_SUFFIX = "-relay"
+SOURCE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+OWN_SOURCE = "audit"
+SAFE_INT = 2**53
+
+
+# --- who ---------------------------------------------------------------------------------
+
+
+def source_of(caller: Caller) -> str:
+    """A relay client ``<service>-relay`` of the council with ``trail:append`` → ``<service>``."""
+    client = caller.client_id or ""
+    source = client.removesuffix(RELAY_SUFFIX)
+    if (
+        caller.kind != "client"
+        or not caller.has_scope("trail:append")
+        or caller.agency != "council"
+        or not client.endswith(RELAY_SUFFIX)
+        or not SOURCE_RE.match(source)
+    ):
+        raise Forbidden("only a service's outbox relay (scope trail:append) may append")
+    return source
+
+
+def require_reader(caller: Caller) -> None:
+    if not (caller.has_scope("trail:read") or (caller.kind == "user" and caller.has_role("admin"))):
+        raise Forbidden("reading the trail needs the trail:read scope")
+
+
+def visible_agency(caller: Caller) -> str | None:
+    """Council readers see every agency's events; a partner sees its own agency's only."""
+    return None if caller.agency == "council" else caller.agency
+
+
+def require_checkpointer(caller: Caller) -> None:
+    if not (caller.has_scope("admin") or caller.has_role("admin")):
+        raise Forbidden("making a checkpoint needs the admin role or scope")
+
+
+# --- append ------------------------------------------------------------------------------
+
+
+def _check_json(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, where)
+            _check_json(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, where)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise _invalid(where, "text may not contain NUL characters")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float) and abs(value) >= SAFE_INT:
+        raise _invalid(where, "numbers must lie within ±2^53 (RFC 8785 / I-JSON)")
+
+
+def _invalid(where: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"{where}: {message}",
+        extensions={"errors": [{"field": where, "in": "body", "message": message}]},
+    )
+
+
+async def append(
+    session: AsyncSession,
+    source: str,
+    events: Sequence[EventIn],
+    *,
+    signer: CheckpointSigner | None = None,
+    checkpoint_every: int = 1000,
+) -> BatchStored:
+    """Store each event once, chained after the current head; returns every id now stored."""
+    for i, event in enumerate(events):
+        _check_json(event.actor, f"events[{i}].actor")
+        _check_json(event.payload, f"events[{i}].payload")
+    await repo.lock_chain(session)
+    ids = [e.event_id for e in events]
+    already = await repo.present(session, ids)
+    seq, prev = await repo.head(session)
+    start = seq
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for i, event in enumerate(events):
+        if event.event_id in already:
+            continue
+        already.add(event.event_id)
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "event_id": event.event_id,
+            "source": source,
+            "event_type": event.event_type,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "occurred_at": event.occurred_at,
+            "recorded_at": now,
+            "actor": event.actor,
+            "request_id": event.request_id,
+            "purpose": event.purpose,
+            "payload": event.payload,
+        }
+        try:
+            row["hash"] = link(prev, row)
+        except CanonicalizationError as exc:
+            raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
+        prev = row["hash"]
+        rows.append(row)
+    await repo.insert_events(session, rows)
+    if signer is not None and rows and seq // checkpoint_every > start // checkpoint_every:
+        await make_checkpoint(session, signer, seq, prev)
+    if rows:
+        log.info("trail.appended", source=source, count=len(rows), head_seq=seq)
+    return BatchStored(stored=ids, new=len(rows), head_seq=seq)
+
+
+async def record(
+    session: AsyncSession, event: OutboxEvent, *, signer: CheckpointSigner | None = None
+) -> None:
+    """The audit service's own events go straight into the chain, in the same transaction."""
+    item = EventIn(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        request_id=current_request_id(),
+        purpose=event.purpose,
+        payload=event.payload,
+    )
+    await append(session, OWN_SOURCE, [item], signer=signer)
+
+
+# --- checkpoints -------------------------------------------------------------------------
+
+
+async def make_checkpoint(
+    session: AsyncSession,
+    signer: CheckpointSigner,
+    seq: int | None = None,
+    hash_: str | None = None,
+) -> CheckpointRead:
+    if seq is None or hash_ is None:
+        seq, hash_ = await repo.head(session)
+    created = datetime.now(UTC)
+    created_text = timestamp(created)
+    signature = signer.sign(seq, hash_, created_text)
+    await repo.add_checkpoint(
+        session, seq=seq, hash_=hash_, created_at=created, key_id=signer.key_id, signature=signature
+    )
+    return CheckpointRead(
+        seq=seq, hash=hash_, created_at=created_text, key_id=signer.key_id, signature=signature
+    )
+
+
+def checkpoint_read(row: Any) -> CheckpointRead:
+    return CheckpointRead(
+        seq=row.seq,
+        hash=row.hash,
+        created_at=timestamp(row.created_at),
+        key_id=row.key_id,
+        signature=row.signature,
+    )
+
+
+# --- verify ------------------------------------------------------------------------------
+
+
+async def verify(
+    session: AsyncSession,
+    keys: CheckpointSigner,
+    extra: Iterable[CheckpointRead] = (),
+    *,
+    from_seq: int = 1,
+    to_seq: int | None = None,
+) -> Verification:
+    """Walk the whole chain; check every stored (and given) signed checkpoint against it.
+
+    Checkpoints signed by a key the service does not know (an ephemeral key of an earlier
+    local run, a rotated key not listed in ``checkpoint_trusted_keys``) are skipped and
+    counted; a known key with a bad signature is a break. ``from_seq``/``to_seq`` check a
+    range only (trusting the stored hash just before it), for incremental checks of a long
+    chain; the command checks everything.
+    """
+    stored = [checkpoint_read(c) for c in await repo.all_checkpoints(session)]
+    points: list[CheckpointRead] = []
+    skipped = 0
+    for cp in sorted([*stored, *extra], key=lambda c: c.seq):
+        ok = keys.check(cp.seq, cp.hash, cp.created_at, cp.key_id, cp.signature)
+        if ok is None:
+            skipped += 1
+        elif ok:
+            points.append(cp)
+        else:
+            return _result(
+                ChainWalker(),
+                points=0,
+                skipped=skipped,
+                broken=BrokenLink(seq=cp.seq, reason="a checkpoint's signature does not verify"),
+            )
+    if from_seq > 1 or to_seq is not None:
+        points = [
+            cp for cp in points if cp.seq >= from_seq and (to_seq is None or cp.seq <= to_seq)
+        ]
+    walker = ChainWalker(watch={cp.seq for cp in points}, expected_seq=from_seq)
+    if from_seq > 1:
+        before = await repo.hash_at(session, from_seq - 1)
+        if before is None and from_seq - 1 > (await repo.head(session))[0]:
+            return _result(walker, points=0, skipped=skipped, broken=None)  # nothing there yet
+        if before is None:
+            broken = BrokenLink(seq=from_seq - 1, reason=f"event seq {from_seq - 1} is missing")
+            return _result(walker, points=0, skipped=skipped, broken=broken)
+        walker.prev_hash = before
+    async for row in repo.walk(session, after=from_seq - 1, until=to_seq):
+        if not walker.feed(row):
+            break
+    first: BrokenLink | None = None
+    if walker.broken is not None:
+        b = walker.broken
+        first = BrokenLink(
+            seq=b.seq,
+            reason=b.reason,
+            event_id=b.event_id,
+            stored_hash=b.stored_hash,
+            expected_hash=b.expected_hash,
+        )
+    last_good = 0
+    for cp in points:
+        if first is not None and cp.seq >= first.seq:
+            break
+        if cp.seq == 0:
+            continue
+        if cp.seq not in walker.seen:
+            first = BrokenLink(
+                seq=walker.expected_seq,
+                reason=f"events from seq {walker.expected_seq} are missing: a signed "
+                f"checkpoint covers seq {cp.seq}",
+            )
+            break
+        if walker.seen[cp.seq] != cp.hash:
+            first = BrokenLink(
+                seq=cp.seq,
+                reason=f"the chain differs from the signed checkpoint at seq {cp.seq}: "
+                f"rewritten after seq {last_good} and at or before seq {cp.seq}",
+                stored_hash=walker.seen[cp.seq],
+                expected_hash=cp.hash,
+            )
+            break
+        last_good = cp.seq
+    return _result(walker, points=len(points), skipped=skipped, broken=first)
+
+
+def _result(
+    walker: ChainWalker, *, points: int, skipped: int, broken: BrokenLink | None
+) -> Verification:
+    if broken is not None:
+        log.warning("trail.broken", seq=broken.seq)
+    return Verification(
+        valid=broken is None,
+        events_checked=walker.checked,
+        head_seq=walker.expected_seq - 1,
+        head_hash=walker.prev_hash,
+        checkpoints_checked=points,
+        checkpoints_skipped=skipped,
+        first_broken=broken,
+    )

@@ -1,0 +1,187 @@
+"""The learning loop: open → action agreed → done → re-checked → closed, never closed unchecked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from shared.identity import Caller
+from tests.audit.qa import AUDITOR, MODERATOR, POLICE, VIEWER, audit, h, ok, programme, tool
+
+
+async def new_finding(
+    client: httpx.AsyncClient, *, partners: tuple[str, ...] = (), **overrides: Any
+) -> tuple[dict[str, Any], str]:
+    t = await tool(client)
+    p = await programme(client, t["tool_id"], partners=partners)
+    made, _ = await audit(client, p["programme_id"])
+    body = {
+        "audit_id": made["audit_id"],
+        "severity": "high",
+        "description": "Strategy discussion not held within timescale",
+        "owner": "MASH team manager",
+        "agency": "council",
+        "due_date": "2099-01-31",
+        **overrides,
+    }
+    response = await client.post("/v1/findings", json=body, headers=h(AUDITOR))
+    return await ok(response, 201), response.headers["ETag"]
+
+
+async def move(
+    client: httpx.AsyncClient, finding_id: int, etag: str, who: Caller = AUDITOR, **body: Any
+) -> tuple[httpx.Response, str]:
+    """POST a transition as ``who`` (default: the council auditor)."""
+    r = await client.post(f"/v1/findings/{finding_id}/transitions", json=body, headers=h(who, etag))
+    return r, r.headers.get("ETag", etag)
+
+
+async def test_the_full_loop_schedules_a_recheck_and_closes_after_it(
+    client: httpx.AsyncClient,
+) -> None:
+    f, etag = await new_finding(client, plan_action_ref="5A1")
+    fid = f["finding_id"]
+    assert (f["status"], f["plan_action_ref"]) == ("open", "5A1")
+    r, etag = await move(client, fid, etag, to="action_agreed")
+    assert r.status_code == 422
+    assert "action" in r.text
+    r, etag = await move(client, fid, etag, to="action_agreed", action="Daily MASH huddle")
+    assert (await ok(r))["status"] == "action_agreed"
+    r, etag = await move(client, fid, etag, to="done", done_on="2026-02-01")
+    body = await ok(r)
+    assert (body["status"], body["recheck_due_date"]) == ("done", "2026-05-02")  # +90 days
+    r, etag = await move(client, fid, etag, to="rechecked")
+    assert r.status_code == 422
+    r, etag = await move(client, fid, etag, to="rechecked", outcome="effective", notes="sampled 5")
+    body = await ok(r)
+    assert (body["status"], body["recheck_outcome"], body["rechecked_by"]) == (
+        "rechecked",
+        "effective",
+        AUDITOR.subject,
+    )
+    r, etag = await move(client, fid, etag, to="open")
+    assert r.status_code == 409  # an effective action does not reopen
+    r, etag = await move(client, fid, etag, to="closed")
+    assert (await ok(r))["status"] == "closed"
+    r, etag = await move(client, fid, etag, to="open")
+    assert r.status_code == 409
+
+
+async def test_a_finding_cannot_close_without_a_recheck(client: httpx.AsyncClient) -> None:
+    f, etag = await new_finding(client)
+    fid = f["finding_id"]
+    steps: list[dict[str, Any]] = [
+        {"to": "action_agreed", "action": "Audit again in a month"},
+        {"to": "done", "recheck_due_date": "2099-06-30"},
+    ]
+    for step in steps:
+        r, _ = await move(client, fid, etag, to="closed")
+        assert r.status_code == 409
+        assert "re-check" in r.json()["detail"]
+        r, etag = await move(client, fid, etag, **step)
+        await ok(r)
+    r, _ = await move(client, fid, etag, to="closed")
+    assert r.status_code == 409
+    r, etag = await move(client, fid, etag, to="done")
+    assert r.status_code == 409  # no skipping or repeating steps
+
+
+async def test_a_recheck_that_finds_the_action_not_effective_reopens_the_finding(
+    client: httpx.AsyncClient,
+) -> None:
+    f, etag = await new_finding(client)
+    fid = f["finding_id"]
+    steps: list[dict[str, Any]] = [
+        {"to": "action_agreed", "action": "Training"},
+        {"to": "done"},
+        {"to": "rechecked", "outcome": "not_effective"},
+        {"to": "open"},
+    ]
+    for step in steps:
+        r, etag = await move(client, fid, etag, **step)
+        await ok(r)
+    body = await ok(await client.get(f"/v1/findings/{fid}", headers=h(AUDITOR)))
+    assert (body["status"], body["recheck_due_date"]) == ("open", None)
+
+
+async def test_transitions_need_the_current_etag(client: httpx.AsyncClient) -> None:
+    f, etag = await new_finding(client)
+    fid = f["finding_id"]
+    r = await client.post(
+        f"/v1/findings/{fid}/transitions",
+        json={"to": "action_agreed", "action": "a"},
+        headers=h(AUDITOR),
+    )
+    assert r.status_code == 428
+    r, _ = await move(client, fid, etag, to="action_agreed", action="a")
+    await ok(r)
+    r, _ = await move(client, fid, etag, to="done")  # the old ETag
+    assert r.status_code == 412
+
+
+async def test_who_moves_a_finding(client: httpx.AsyncClient) -> None:
+    f, etag = await new_finding(client, partners=("police",), agency="police")
+    fid = f["finding_id"]
+    r, etag = await move(client, fid, etag, VIEWER, to="action_agreed", action="a")
+    assert r.status_code == 403
+    r, etag = await move(
+        client, fid, etag, POLICE, to="action_agreed", action="Police CSE lead briefs"
+    )
+    await ok(r)  # the finding's agency agrees its action
+    r, etag = await move(client, fid, etag, POLICE, to="done")
+    await ok(r)
+    r, etag = await move(client, fid, etag, POLICE, to="rechecked", outcome="effective")
+    assert r.status_code == 403  # re-checks belong to the lead agency's QA
+    r, etag = await move(client, fid, etag, MODERATOR, to="rechecked", outcome="effective")
+    await ok(r)
+
+
+async def test_findings_of_an_audit_another_agency_cannot_see_are_hidden(
+    client: httpx.AsyncClient,
+) -> None:
+    f, _ = await new_finding(client)
+    assert (
+        await client.get(f"/v1/findings/{f['finding_id']}", headers=h(POLICE))
+    ).status_code == 404
+    listed = await ok(await client.get("/v1/findings", headers=h(POLICE)))
+    assert f["finding_id"] not in {x["finding_id"] for x in listed["items"]}
+    body = {
+        "audit_id": f["audit_id"],
+        "severity": "low",
+        "description": "d",
+        "owner": "o",
+        "agency": "police",
+        "due_date": "2026-01-01",
+    }
+    assert (await client.post("/v1/findings", json=body, headers=h(POLICE))).status_code == 404
+
+
+async def test_overdue_findings_and_rechecks_are_flagged_and_listed(
+    client: httpx.AsyncClient,
+) -> None:
+    today = datetime.now(UTC).date()
+    late, _ = await new_finding(client, due_date=(today - timedelta(days=1)).isoformat())
+    fine, etag = await new_finding(client)
+    r, etag = await move(client, fine["finding_id"], etag, to="action_agreed", action="a")
+    r, etag = await move(
+        client,
+        fine["finding_id"],
+        etag,
+        to="done",
+        done_on=(today - timedelta(days=30)).isoformat(),
+        recheck_due_date=(today - timedelta(days=2)).isoformat(),
+    )
+    body = await ok(r)
+    assert (body["is_overdue"], body["is_recheck_overdue"]) == (False, True)
+    assert late["is_overdue"] is True
+    overdue = await ok(
+        await client.get("/v1/findings", params={"overdue": True}, headers=h(AUDITOR))
+    )
+    assert {x["finding_id"] for x in overdue["items"]} == {late["finding_id"]}
+    due = await ok(
+        await client.get("/v1/findings", params={"recheck_overdue": True}, headers=h(AUDITOR))
+    )
+    assert {x["finding_id"] for x in due["items"]} == {fine["finding_id"]}
+    assert date.fromisoformat(body["recheck_due_date"]) < today

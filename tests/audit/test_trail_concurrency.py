@@ -1,0 +1,134 @@
+"""Concurrent appends from every service keep one valid chain (real commits, own database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.audit.config import AuditSettings
+from services.audit.main import create_app
+from services.audit.trail import service
+from services.audit.trail import verify as verify_command
+from services.audit.trail.schemas import EventIn
+from services.audit.trail.signing import CheckpointSigner, generate_pem
+from shared.db import create_sessionmaker
+from shared.identity import InternalTokenVerifier
+from tests.audit.conftest import as_, event, relay_caller
+from tests.support.database import ThrowawayDatabase, fresh_database
+from tests.support.tokens import ISSUER, internal_keys
+
+PRODUCERS = ("actions", "kpis", "gateway", "audit")
+
+
+@pytest.fixture(scope="module")
+def own_db(pg_server: str) -> ThrowawayDatabase:
+    return fresh_database(pg_server, label="chain")
+
+
+@pytest.fixture
+async def engine(own_db: ThrowawayDatabase) -> AsyncIterator[AsyncEngine]:
+    made = create_async_engine(own_db.service_url("audit"), pool_size=8)
+    yield made
+    await made.dispose()
+
+
+async def test_concurrent_producers_keep_one_gapless_valid_chain(engine: AsyncEngine) -> None:
+    app = create_app(AuditSettings(profile="test", checkpoint_every=25))
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="audit")
+    transport = httpx.ASGITransport(app=app)
+    batches = {
+        p: [[event(entity_id=f"{p}-{b}-{i}") for i in range(5)] for b in range(8)]
+        for p in PRODUCERS
+    }
+
+    async def produce(name: str) -> None:
+        async with httpx.AsyncClient(transport=transport, base_url="http://audit") as client:
+            for batch in batches[name]:
+                answer = await client.post(
+                    "/v1/trail/events", json={"events": batch}, headers=as_(relay_caller(name))
+                )
+                assert answer.status_code == 200, answer.text
+                # a relay retrying the same batch concurrently with others changes nothing
+                again = await client.post(
+                    "/v1/trail/events", json={"events": batch}, headers=as_(relay_caller(name))
+                )
+                assert again.json()["new"] == 0
+
+    await asyncio.gather(*(produce(p) for p in PRODUCERS))
+    async with engine.connect() as conn:
+        counts: dict[str, int] = dict(
+            (
+                await conn.execute(
+                    text("SELECT source, count(*) FROM audit.trail_event GROUP BY source")
+                )
+            ).all()
+        )
+        seqs = (
+            await conn.execute(text("SELECT min(seq), max(seq), count(*) FROM audit.trail_event"))
+        ).one()
+    assert counts == {p: 40 for p in PRODUCERS}
+    assert (seqs[0], seqs[1], seqs[2]) == (1, 160, 160)
+    async with create_sessionmaker(engine)() as session:
+        result = await service.verify(session, app.state.trail_signer)
+    assert result.valid, result.first_broken
+    assert result.checkpoints_checked >= 4
+
+
+async def test_the_verify_command_names_the_first_broken_link(
+    own_db: ThrowawayDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Runs last in this module: it tampers with the module's database."""
+    db = own_db
+    key = generate_pem()
+    settings = AuditSettings(
+        profile="test",
+        database_url=SecretStr(db.service_url("audit")),
+        checkpoint_signing_key=SecretStr(key),
+    )
+    engine = create_async_engine(db.service_url("audit"))
+    signer = CheckpointSigner.from_settings(settings)
+    async with create_sessionmaker(engine)() as session:
+        await service.append(session, "kpis", [EventIn.model_validate(event()) for _ in range(5)])
+        exported = await service.make_checkpoint(session, signer)
+        await session.commit()
+    await engine.dispose()
+    (tmp_path / "cp.json").write_text(exported.model_dump_json())
+    monkeypatch.setenv("AUDIT_PROFILE", "test")
+    monkeypatch.setenv("AUDIT_DATABASE_URL", db.service_url("audit"))
+    monkeypatch.setenv("AUDIT_CHECKPOINT_SIGNING_KEY", key)
+    argv = ["--checkpoint", str(tmp_path / "cp.json")]
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(verify_command.main, argv)  # as the command runs it
+        return code, json.loads(capsys.readouterr().out)
+
+    code, report = await run()
+    assert code == 0, report
+    assert report["checkpoints_checked"] == 2
+    admin = await asyncpg.connect(db.admin_url)
+    try:
+        await admin.execute("SET session_replication_role = replica")
+        await admin.execute(
+            "UPDATE audit.trail_event SET entity_id = 'X' WHERE seq = $1", exported.seq - 1
+        )
+    finally:
+        await admin.close()
+    code, report = await run()
+    assert code == 1
+    assert report["first_broken"]["seq"] == exported.seq - 1
