@@ -5,18 +5,36 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.kpis.config import KpisSettings
+from services.kpis.indicators.router import router as indicators_router
+from services.kpis.orgunits.router import router as orgunits_router
+from services.kpis.reference.router import router as reference_router
+from services.kpis.releases.router import router as releases_router
+from services.kpis.releases.signing import signer_for
+from services.kpis.series.router import router as series_router
+from services.kpis.submissions.router import router as submissions_router
+from services.kpis.values.router import router as values_router
 from shared.app import build_app
 
 
 def create_app(settings: KpisSettings) -> FastAPI:
-    return build_app(
+    app = build_app(
         settings,
         title="KPI service",
         description="Indicators and their versions, org units, partner-submitted values with "
         "revisions, approval and locked publication, targets, benchmarks, drill-down "
         "and case-management imports.",
-        routers=[],
+        routers=[
+            indicators_router,
+            orgunits_router,
+            reference_router,
+            submissions_router,
+            values_router,
+            series_router,
+            releases_router,
+        ],
     )
+    app.state.release_signer = signer_for(settings)
+    return app
 
 
 def app_factory() -> FastAPI:

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from services.kpis.db import Base, outbox
+from services.kpis.db import Base, idempotency, outbox
+from services.kpis.indicators.models import Indicator
+from services.kpis.orgunits.models import OrgUnit
+from services.kpis.reference.models import Benchmark, Population, Target
+from services.kpis.releases.models import Release
+from services.kpis.submissions.models import Submission
+from services.kpis.values.models import IndicatorValue, ValuePeriod, ValueTransition
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "outbox"]
+__all__ = [
+    "Benchmark",
+    "Indicator",
+    "IndicatorValue",
+    "OrgUnit",
+    "Population",
+    "Release",
+    "Submission",
+    "Target",
+    "ValuePeriod",
+    "ValueTransition",
+    "idempotency",
+    "metadata",
+    "outbox",
+]

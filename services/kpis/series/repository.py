@@ -1,0 +1,213 @@
+"""SQL of series, dashboard and drill-down reads (every query filtered by the caller's rights)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.indicators.models import Indicator
+from services.kpis.orgunits.models import OrgUnit
+from services.kpis.periods import Period
+from services.kpis.reference.models import Benchmark, Target
+from services.kpis.values.models import IndicatorValue
+from services.kpis.values.repository import visibility
+from shared.identity import Caller
+
+NATURAL_PERIOD = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
+
+
+async def org_unit(session: AsyncSession, code: str) -> OrgUnit | None:
+    return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+
+
+async def unit_and_children(
+    session: AsyncSession, code: str
+) -> tuple[OrgUnit | None, list[OrgUnit]]:
+    """An org unit and its children, in one query."""
+    parent = select(OrgUnit.org_unit_id).where(OrgUnit.code == code).scalar_subquery()
+    rows = (
+        await session.scalars(
+            select(OrgUnit)
+            .where((OrgUnit.code == code) | (OrgUnit.parent_id == parent))
+            .order_by(OrgUnit.code)
+        )
+    ).all()
+    unit = next((u for u in rows if u.code == code), None)
+    return unit, [u for u in rows if u.code != code]
+
+
+async def current_indicator(session: AsyncSession, code: str) -> Indicator | None:
+    return await session.scalar(
+        select(Indicator).where(Indicator.code == code, Indicator.is_current)
+    )
+
+
+async def children(session: AsyncSession, parent_id: int) -> Sequence[OrgUnit]:
+    rows = await session.scalars(
+        select(OrgUnit).where(OrgUnit.parent_id == parent_id).order_by(OrgUnit.code)
+    )
+    return rows.all()
+
+
+async def indicator_versions(session: AsyncSession, code: str) -> Sequence[Indicator]:
+    rows = await session.scalars(
+        select(Indicator).where(Indicator.code == code).order_by(Indicator.version)
+    )
+    return rows.all()
+
+
+def _series_filter(caller: Caller, code: str, period_type: str, workers: bool) -> list[Any]:
+    return [
+        Indicator.code == code,
+        IndicatorValue.period_type == period_type,
+        IndicatorValue.is_current,
+        visibility(caller, workers=workers),
+    ]
+
+
+def _series_from() -> Any:
+    return (
+        select()
+        .select_from(IndicatorValue)
+        .join(Indicator, Indicator.indicator_id == IndicatorValue.indicator_id)
+        .join(OrgUnit, OrgUnit.org_unit_id == IndicatorValue.org_unit_id)
+    )
+
+
+async def series_values(
+    session: AsyncSession,
+    caller: Caller,
+    code: str,
+    org_unit_id: int,
+    period_type: str,
+    *,
+    workers: bool,
+) -> Sequence[Any]:
+    """Current values of every version of ``code`` at one org unit, by period."""
+    query = _series_from().add_columns(
+        IndicatorValue.period_start,
+        IndicatorValue.period_end,
+        Indicator.version,
+        IndicatorValue.value,
+        IndicatorValue.numerator,
+        IndicatorValue.denominator,
+        IndicatorValue.state,
+        IndicatorValue.revision,
+    )
+    rows = await session.execute(
+        query.where(
+            IndicatorValue.org_unit_id == org_unit_id,
+            *_series_filter(caller, code, period_type, workers),
+        ).order_by(IndicatorValue.period_start, Indicator.version)
+    )
+    return rows.all()
+
+
+async def children_sums(
+    session: AsyncSession,
+    caller: Caller,
+    code: str,
+    parent_id: int,
+    period_type: str,
+    *,
+    workers: bool,
+) -> Sequence[Any]:
+    """Per period: sums and counts over the children's values (roll-up is done in SQL)."""
+    query = _series_from().add_columns(
+        IndicatorValue.period_start,
+        IndicatorValue.period_end,
+        Indicator.version,
+        func.count().label("n"),
+        func.count(IndicatorValue.value).label("n_value"),
+        func.count(IndicatorValue.numerator).label("n_num"),
+        func.count(IndicatorValue.denominator).label("n_den"),
+        func.sum(IndicatorValue.value).label("value"),
+        func.sum(IndicatorValue.numerator).label("numerator"),
+        func.sum(IndicatorValue.denominator).label("denominator"),
+    )
+    rows = await session.execute(
+        query.where(
+            OrgUnit.parent_id == parent_id,
+            *_series_filter(caller, code, period_type, workers),
+        ).group_by(IndicatorValue.period_start, IndicatorValue.period_end, Indicator.version)
+    )
+    return rows.all()
+
+
+async def period_values(
+    session: AsyncSession,
+    caller: Caller,
+    indicator_id: int,
+    period: Period,
+    org_unit_ids: Sequence[int],
+    *,
+    workers: bool,
+) -> dict[int, IndicatorValue]:
+    rows = await session.scalars(
+        select(IndicatorValue)
+        .join(OrgUnit, OrgUnit.org_unit_id == IndicatorValue.org_unit_id)
+        .where(
+            IndicatorValue.indicator_id == indicator_id,
+            IndicatorValue.period_type == period.type,
+            IndicatorValue.period_start == period.start,
+            IndicatorValue.period_end == period.end,
+            IndicatorValue.org_unit_id.in_(list(org_unit_ids)),
+            IndicatorValue.is_current,
+            visibility(caller, workers=workers),
+        )
+    )
+    return {v.org_unit_id: v for v in rows.all()}
+
+
+async def targets(session: AsyncSession, codes: Sequence[str]) -> dict[tuple[str, int], Target]:
+    rows = await session.scalars(select(Target).where(Target.indicator_code.in_(list(codes))))
+    return {(t.indicator_code, t.financial_year): t for t in rows.all()}
+
+
+async def benchmarks(session: AsyncSession, code: str) -> Sequence[Benchmark]:
+    rows = await session.scalars(
+        select(Benchmark)
+        .where(Benchmark.indicator_code == code)
+        .order_by(Benchmark.comparator, Benchmark.period_label)
+    )
+    return rows.all()
+
+
+_DASHBOARD_SQL = text(
+    """
+    SELECT i.indicator_id, i.code, i.name, i.version, i.unit, i.polarity, i.themes,
+           i.source_agency, x.period_type, x.period_start, x.period_end, x.value, x.numerator,
+           x.denominator, x.revision, x.approved_by, x.approved_at, x.rn,
+           t.value AS target, t.amber_tolerance
+    FROM kpis.indicator i
+    CROSS JOIN LATERAL (
+        SELECT v.period_type, v.period_start, v.period_end, v.value, v.numerator,
+               v.denominator, v.revision, v.approved_by, v.approved_at,
+               row_number() OVER (ORDER BY v.period_start DESC) AS rn
+        FROM kpis.indicator_value v
+        WHERE v.indicator_id = i.indicator_id AND v.org_unit_id = :org AND v.is_current
+          AND v.state = 'approved'
+          AND v.period_type = CASE i.frequency WHEN 'monthly' THEN 'month'
+                                 WHEN 'quarterly' THEN 'quarter' ELSE 'year' END
+        ORDER BY v.period_start DESC
+        LIMIT 2
+    ) x
+    LEFT JOIN kpis.target t ON t.indicator_code = i.code
+        AND t.financial_year
+            = CAST(EXTRACT(YEAR FROM x.period_start - INTERVAL '3 months') AS integer)
+    WHERE i.is_current AND (CAST(:theme AS integer) IS NULL OR :theme = ANY(i.themes))
+    ORDER BY i.code, x.rn
+    """
+)
+
+
+async def dashboard_rows(
+    session: AsyncSession, org_unit_id: int, theme: int | None
+) -> Sequence[Any]:
+    """The latest two published values of each current indicator (in its natural period:
+    month, quarter or year) at one org unit; published values are visible to everyone."""
+    result = await session.execute(_DASHBOARD_SQL, {"org": org_unit_id, "theme": theme})
+    return result.all()

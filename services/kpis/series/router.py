@@ -1,0 +1,62 @@
+"""``/v1/series`` and ``/v1/dashboard`` (snapshot and drill-down)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from services.kpis.series import service
+from shared.db import SessionDep
+from shared.identity import CallerDep
+
+router = APIRouter(tags=["series"])
+Code = Annotated[str, Query(min_length=1, max_length=40, description="indicator code")]
+Unit = Annotated[str, Query(min_length=1, max_length=60, description="org unit code")]
+Purpose = Annotated[
+    str | None,
+    Query(max_length=500, description="why worker-level figures are read (recorded)"),
+]
+
+
+@router.get("/v1/series", summary="A series with target, RAG, benchmark, travel and SPC")
+async def get_series(
+    session: SessionDep,
+    caller: CallerDep,
+    indicator: Code,
+    org_unit: Unit = "WIRRAL",
+    period_type: Annotated[Literal["month", "quarter", "year", "ytd"] | None, Query()] = None,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    return await service.series(
+        session,
+        caller,
+        code=indicator,
+        org_unit=org_unit,
+        period_type=period_type,
+        purpose=purpose,
+    )
+
+
+@router.get("/v1/dashboard", summary="Latest published value of each indicator, RAG and trend")
+async def get_dashboard(
+    session: SessionDep,
+    caller: CallerDep,
+    org_unit: Unit = "WIRRAL",
+    theme: Annotated[int | None, Query(ge=1, le=20)] = None,
+) -> dict[str, Any]:
+    return await service.dashboard(session, caller, org_unit=org_unit, theme=theme)
+
+
+@router.get("/v1/dashboard/drill-down", summary="An indicator's values at the children of a unit")
+async def get_drill_down(
+    session: SessionDep,
+    caller: CallerDep,
+    indicator: Code,
+    period: Annotated[str, Query(min_length=4, max_length=20)],
+    org_unit: Unit = "WIRRAL",
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    return await service.drill_down(
+        session, caller, code=indicator, period_text=period, org_unit=org_unit, purpose=purpose
+    )

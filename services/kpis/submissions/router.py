@@ -1,0 +1,140 @@
+"""``/v1/submissions``: a partner's batch of values, as JSON or CSV with the same columns."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from services.kpis.access import is_council_manager
+from services.kpis.db import idempotency
+from services.kpis.submissions import repository, service
+from services.kpis.submissions.schemas import MAX_ROWS, SubmissionCreate, SubmissionReport
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.identity import CallerDep
+from shared.problems import InvalidInput, NotFound
+
+router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
+    )
+
+
+@router.post(
+    "",
+    summary="Submit a batch of values (JSON, or text/csv with the same columns)",
+    response_model=SubmissionReport,
+    status_code=201,
+    responses={200: {"description": "dry run or unchanged"}, 422: {"description": "rejected"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": SubmissionCreate.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def submit(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+    mode: Annotated[Literal["all_or_nothing", "partial"] | None, Query()] = None,
+    dry_run: Annotated[bool | None, Query()] = None,
+) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise _invalid("body", "the body is larger than 20 MB")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    parsed = None
+    problems: dict[int, list[str]] = {}
+    if content_type == "text/csv":
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _invalid("body", "the CSV is not UTF-8") from exc
+        records = list(csv.DictReader(io.StringIO(text)))
+        if len(records) > MAX_ROWS:
+            raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
+        service.require_rows(records)
+        parsed, problems = service.rows_from_csv(records)
+        body = SubmissionCreate.model_construct(
+            mode=mode or "all_or_nothing", dry_run=bool(dry_run), rows=[]
+        )
+        options = f"csv mode={body.mode} dry_run={body.dry_run}"
+    else:
+        try:
+            body = SubmissionCreate.model_validate_json(raw)
+        except ValidationError as exc:
+            raise InvalidInput(
+                "the submission is not valid",
+                extensions={
+                    "errors": [
+                        {
+                            "field": ".".join(str(p) for p in e["loc"]) or "body",
+                            "in": "body",
+                            "message": e["msg"],
+                            "code": e["type"],
+                        }
+                        for e in exc.errors(include_input=False)[:100]
+                    ]
+                },
+            ) from exc
+        if mode is not None or dry_run is not None:
+            chosen = body.dry_run if dry_run is None else dry_run
+            body = body.model_copy(update={"mode": mode or body.mode, "dry_run": chosen})
+        options = f"json mode={body.mode} dry_run={body.dry_run}"
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        status, report = await service.submit(
+            session, caller, body, parse_problems=problems, parsed=parsed
+        )
+        # 422: all-or-nothing with a bad row; the answer lists every row, nothing was written
+        return status, report, {}
+
+    if idempotency_key is None:
+        # the row report of a big batch is already JSON-native: skip jsonable_encoder's walk
+        status, answer, _headers = await produce()
+        return Response(json.dumps(answer), status_code=status, media_type="application/json")
+    # the body's digest stands for the body (a 10,000-row payload is not re-encoded)
+    digest = hashlib.sha256(raw).hexdigest()
+    return await run_idempotent(
+        session,
+        idempotency,
+        scope=f"kpis:submissions:{caller.client_id or caller.subject}",
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", "/v1/submissions", f"{options} {digest}"),
+        produce=produce,
+    )
+
+
+@router.get("/{submission_id}", summary="A recorded submission: counts, mode, who and when")
+async def get_submission(
+    session: SessionDep, caller: CallerDep, submission_id: uuid.UUID
+) -> dict[str, object]:
+    found = await repository.get_submission(session, submission_id)
+    if found is None or not (found.agency == caller.agency or is_council_manager(caller)):
+        raise NotFound("no such submission")
+    return {
+        "submission_id": found.submission_id,
+        "agency": found.agency,
+        "submitted_by": found.submitted_by,
+        "mode": found.mode,
+        "accepted": found.accepted,
+        "unchanged": found.unchanged,
+        "rejected": found.rejected,
+        "created_at": found.created_at,
+    }

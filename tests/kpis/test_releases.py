@@ -1,0 +1,82 @@
+"""Signed releases: verified on read, and failing when a published value is altered."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tests.kpis.conftest import CCG_APPROVER, CCG_CONTRIBUTOR, POLICE_CLIENT, as_
+from tests.kpis.helpers import publish, submit
+
+ROWS = [
+    {
+        "indicator": "HV_6_8_WEEK",
+        "period": "2017/18-Q1",
+        "org_unit": "WIRRAL",
+        "numerator": 163,
+        "denominator": 200,
+    },
+    {
+        "indicator": "HV_6_8_WEEK",
+        "period": "2017/18-Q1",
+        "org_unit": "WIRRAL-CSC",
+        "numerator": 50,
+        "denominator": 60,
+    },
+]
+
+
+async def test_release_verifies_and_detects_an_altered_value(
+    client: httpx.AsyncClient, kpis_connection: AsyncConnection
+) -> None:
+    await submit(client, CCG_CONTRIBUTOR, ROWS)
+    release_id = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+    keys = (await client.get("/v1/releases/keys", headers=as_(POLICE_CLIENT))).json()
+    assert "BEGIN PUBLIC KEY" in keys["keys"][0]["public_key"]
+    good = (await client.get(f"/v1/releases/{release_id}", headers=as_(POLICE_CLIENT))).json()
+    assert good["valid"]
+    assert good["signature_valid"]
+    assert good["value_count"] == 2
+    assert good["manifest"]["key_id"] == keys["keys"][0]["key_id"]
+    # someone with database rights changes one published figure behind the service's back
+    await kpis_connection.execute(
+        text("UPDATE kpis.indicator_value SET numerator = 170, value = 85 WHERE numerator = 163")
+    )
+    bad = (await client.get(f"/v1/releases/{release_id}", headers=as_(POLICE_CLIENT))).json()
+    assert bad["signature_valid"]
+    assert not bad["values_match"]
+    assert not bad["valid"]
+    assert bad["mismatches"] == [{"org_unit": "WIRRAL", "problem": "value altered"}]
+
+
+async def test_a_tampered_manifest_fails_the_signature(
+    client: httpx.AsyncClient, kpis_connection: AsyncConnection
+) -> None:
+    await submit(client, CCG_CONTRIBUTOR, ROWS)
+    release_id = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+    await kpis_connection.execute(
+        text("UPDATE kpis.release SET manifest = jsonb_set(manifest, '{period}', '\"2018/19-Q1\"')")
+    )
+    bad = (await client.get(f"/v1/releases/{release_id}", headers=as_(POLICE_CLIENT))).json()
+    assert not bad["signature_valid"]
+    assert not bad["valid"]
+
+
+async def test_export_carries_the_release_id(client: httpx.AsyncClient) -> None:
+    await submit(client, CCG_CONTRIBUTOR, ROWS)
+    release_id = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+    r = await client.get(
+        "/v1/values/export.csv", params={"indicator": "HV_6_8_WEEK"}, headers=as_(POLICE_CLIENT)
+    )
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0].endswith("release_id")
+    assert len(lines) == 3
+    assert all(line.endswith(release_id) for line in lines[1:])
