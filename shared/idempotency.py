@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.problems import Conflict, InvalidInput
+from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, InvalidInput
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -90,7 +90,7 @@ async def run_idempotent(
     """
     if key is None:
         status, body, headers = await produce()
-        return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+        return _json(jsonable_encoder(body), status, headers)
     locked = await session.scalar(
         select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"{scope}\x1f{key}", 0)))
     )
@@ -118,7 +118,7 @@ async def run_idempotent(
                 },
             )
         headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
-        return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+        return _json(stored.body, stored.status_code, headers)
     status, body, headers = await produce()
     encoded = jsonable_encoder(body)
     await session.execute(
@@ -131,4 +131,9 @@ async def run_idempotent(
             headers=headers,
         )
     )
-    return JSONResponse(encoded, status_code=status, headers=headers)
+    return _json(encoded, status, headers)
+
+
+def _json(body: Any, status: int, headers: dict[str, str]) -> JSONResponse:
+    media = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media)

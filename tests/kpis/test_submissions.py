@@ -61,8 +61,10 @@ async def test_each_rule_rejects_and_writes_nothing(
     good = {"indicator": "CAMHS_REFERRALS", "period": "2017-05", "org_unit": "WIRRAL", "value": 12}
     r = await submit(client, CCG_CLIENT, [good, row])
     assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert body["status"] == "rejected"
+    assert body["outcome"] == "rejected"
+    assert body["status"] == 422
     assert body["rejected"] == 1
     assert body["rows"][0]["status"] == "accepted"
     assert body["rows"][1]["status"] == "rejected"

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -20,7 +20,8 @@ from services.kpis.submissions.schemas import MAX_ROWS, SubmissionCreate, Submis
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
 from shared.identity import CallerDep
-from shared.problems import InvalidInput, NotFound
+from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound
+from shared.request_id import current_request_id
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -30,6 +31,19 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(
         message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
     )
+
+
+def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
+    """The row report of a rejected batch as an RFC 9457 problem (its rows an extension)."""
+    return {
+        **report,
+        "outcome": report.get("status"),
+        "type": TYPE_BASE + "submission-rejected",
+        "title": "Submission rejected",
+        "status": status,
+        "detail": "one or more rows were rejected; nothing was written (see rows)",
+        "request_id": current_request_id(),
+    }
 
 
 @router.post(
@@ -103,12 +117,15 @@ async def submit(
             session, caller, body, parse_problems=problems, parsed=parsed
         )
         # 422: all-or-nothing with a bad row; the answer lists every row, nothing was written
+        if status >= 400 and isinstance(report, dict):
+            report = _rejection_problem(status, report)
         return status, report, {}
 
     if idempotency_key is None:
         # the row report of a big batch is already JSON-native: skip jsonable_encoder's walk
         status, answer, _headers = await produce()
-        return Response(json.dumps(answer), status_code=status, media_type="application/json")
+        media = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
+        return Response(json.dumps(answer), status_code=status, media_type=media)
     # the body's digest stands for the body (a 10,000-row payload is not re-encoded)
     digest = hashlib.sha256(raw).hexdigest()
     return await run_idempotent(
