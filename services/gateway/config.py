@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.relay import RelaySettings
 
 
-class GatewaySettings(ServiceSettings):
+class TrustedIssuer(BaseModel):
+    """An agency's own OpenID Connect provider whose access tokens the gateway accepts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="exact `iss` value")
+    jwks_url: str = Field(description="where its signing keys are published")
+    audience: str = Field(description="the `aud` its tokens must carry for us")
+    agency: str | None = Field(None, description="fixed agency for every token of this issuer")
+    agency_claim: str = Field("agency", description="claim naming the agency (if not fixed)")
+    roles_claim: str = Field("roles", description="claim listing the caller's roles")
+    role_map: dict[str, str] = Field(
+        default_factory=dict, description="issuer role → platform role (unmapped roles dropped)"
+    )
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+
+class GatewaySettings(RelaySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
 
     service_name: str = "gateway"
@@ -17,12 +37,66 @@ class GatewaySettings(ServiceSettings):
     kpis_url: str = Field("http://127.0.0.1:8002", description="base URL of the kpis service")
     audit_url: str = Field("http://127.0.0.1:8003", description="base URL of the audit service")
     forwarding_enabled: bool = Field(
-        False,
-        description="forward /v1/... to the owning service (off until authentication is set up)",
+        True, description="forward authenticated /v1/... requests to the owning service"
     )
     upstream_timeout_s: float = Field(10.0, gt=0, description="read timeout per upstream call")
     upstream_connect_timeout_s: float = Field(1.0, gt=0, description="connect timeout")
     health_timeout_s: float = Field(1.0, gt=0, description="timeout of each health probe")
+    # -- tokens ------------------------------------------------------------------------------
+    issuer: str = Field("http://127.0.0.1:8000", description="`iss` of our access tokens")
+    audience: str = Field("improvement-platform", description="`aud` of our access tokens")
+    access_token_ttl_s: int = Field(600, ge=30, le=600, description="access token lifetime")
+    refresh_token_ttl_s: int = Field(8 * 3600, ge=60, description="refresh token lifetime")
+    internal_jwt_private_key: SecretStr | None = Field(
+        None, description="PEM private key signing internal tokens (ES256)"
+    )
+    internal_token_ttl_s: int = Field(60, ge=5, le=60, description="internal token lifetime")
+    key_publish_delay_s: int = Field(
+        60, ge=0, description="a rotated-in key is published this long before it signs"
+    )
+    key_cache_s: float = Field(10.0, ge=0, description="how long signing keys are cached")
+    deny_cache_s: float = Field(
+        2.0, ge=0, description="other instances see a deny-list entry within this time"
+    )
+    trusted_issuers: tuple[TrustedIssuer, ...] = Field(
+        (), description="JSON list of trusted OIDC issuers"
+    )
+    # -- people ------------------------------------------------------------------------------
+    lockout_threshold: int = Field(5, ge=1, description="failed logins before a lockout")
+    lockout_base_s: int = Field(30, ge=1, description="first lockout; doubles each time")
+    lockout_max_s: int = Field(900, ge=1, description="longest lockout")
+    # -- edges -------------------------------------------------------------------------------
+    rate_limit_redis_url: str | None = Field(
+        None, description="redis://host:port/db for limits shared by several gateways"
+    )
+    rate_limit_default: str = Field("600/minute", description="per caller, most routes")
+    rate_limit_write: str = Field("120/minute", description="per caller, writes")
+    rate_limit_import: str = Field("10/minute", description="per caller, imports")
+    rate_limit_auth: str = Field("30/minute", description="per client address, token/login")
+    body_limit_bytes: int = Field(1_000_000, ge=1024, description="largest request body")
+    import_body_limit_bytes: int = Field(
+        50_000_000, ge=1024, description="largest body on /v1/imports"
+    )
+    cors_origins: tuple[str, ...] = Field((), description="JSON list of front-end origins")
+    upstream_retries: int = Field(1, ge=0, le=3, description="retries of idempotent calls")
+    breaker_threshold: int = Field(5, ge=1, description="failures that open the breaker")
+    breaker_reset_s: float = Field(10.0, gt=0, description="open breaker wait before a trial")
+    openapi_cache_s: float = Field(60.0, ge=0, description="merged OpenAPI document cache")
+
+    @field_validator("trusted_issuers", "cors_origins", mode="before")
+    @classmethod
+    def _json_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else ()
+        return value
+
+    @model_validator(mode="after")
+    def _needs_internal_key(self) -> GatewaySettings:
+        if not self.relaxed and self.forwarding_enabled and self.internal_jwt_private_key is None:
+            raise ValueError(
+                f"profile {self.profile!r} forwards requests: set INTERNAL_JWT_PRIVATE_KEY"
+            )
+        return self
 
     def upstreams(self) -> dict[str, str]:
         return {"actions": self.actions_url, "kpis": self.kpis_url, "audit": self.audit_url}

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware import Middleware
 
+from services.gateway import hashing
+from services.gateway.agencies.router import router as agencies_router
+from services.gateway.clients.router import router as clients_router
 from services.gateway.config import GatewaySettings
-from services.gateway.routing.router import install_proxy, upstream_health
+from services.gateway.db import outbox
+from services.gateway.edges import BodyLimitMiddleware, CORSMiddleware, cors_options
+from services.gateway.keys.denylist import DenyList
+from services.gateway.keys.keyring import Keyring, ensure_signing_key
+from services.gateway.keys.router import router as keys_router
+from services.gateway.openapi.merge import install_merged_openapi
+from services.gateway.ratelimit.limiter import RateLimiter
+from services.gateway.routing.breaker import Breaker
+from services.gateway.routing.internal import InternalTokens
+from services.gateway.routing.router import ForwardingMiddleware, install_proxy, upstream_health
+from services.gateway.routing.upstream import create_session
+from services.gateway.tokens.router import router as tokens_router
+from services.gateway.tokens.verify import TokenVerifier
+from services.gateway.users.router import router as users_router
 from shared.app import build_app
 from shared.http import create_http_client
+from shared.identity import InternalTokenMinter
+from shared.logs import get_logger
+from shared.problems import LastResortMiddleware
+from shared.relay import relay_hooks
+
+log = get_logger("gateway")
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -16,20 +40,77 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             timeout_s=settings.upstream_timeout_s,
             connect_timeout_s=settings.upstream_connect_timeout_s,
         )
+        app.state.upstream_session = create_session(
+            settings.upstream_timeout_s, settings.upstream_connect_timeout_s
+        )
 
     async def close_client(app: FastAPI) -> None:
+        await app.state.upstream_session.close()
         await app.state.upstream_client.aclose()
 
+    async def first_key(app: FastAPI) -> None:
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                if await ensure_signing_key(session):
+                    log.info("key.created_first")
+        except (OSError, SQLAlchemyError) as exc:  # the database may come later
+            log.warning("key.check_failed", error_type=type(exc).__name__)
+
+    relay_start, relay_stop = relay_hooks(settings, outbox)
+    if settings.profile == "test":
+        hashing.configure(time_cost=1, memory_kib=1024)
     app = build_app(
         settings,
         title="Improvement platform gateway",
         description="The single front door: partner-agency authentication, routing to the "
         "actions, kpis and audit services, rate limits, request ids.",
-        on_startup=[open_client],
-        on_shutdown=[close_client],
+        routers=[tokens_router, agencies_router, clients_router, users_router, keys_router],
+        on_startup=[open_client, first_key, relay_start],
+        on_shutdown=[relay_stop, close_client],
         health_details=upstream_health,
     )
+    state = app.state
+    state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s)
+    state.denylist = DenyList(lambda: state.sessionmaker, settings.deny_cache_s)
+    state.tokens = TokenVerifier(
+        settings, state.keyring, state.denylist, lambda: state.upstream_client
+    )
+    state.limiter = RateLimiter(settings)
+    state.breakers = {
+        name: Breaker(settings.breaker_threshold, settings.breaker_reset_s)
+        for name in settings.upstreams()
+    }
+    private = settings.internal_jwt_private_key
+    state.internal_tokens = (
+        InternalTokens(
+            InternalTokenMinter(
+                private.get_secret_value(),
+                kid="gateway-internal",
+                issuer=settings.internal_jwt_issuer,
+            ),
+            settings.internal_token_ttl_s,
+        )
+        if private is not None
+        else None
+    )
     install_proxy(app)
+    install_merged_openapi(app)
+    # inside the request-id scope (so 413 problems carry the id), outside the last resort;
+    # then the hot path, innermost, inside every shared layer (request id, metrics, headers)
+    last_resort = next(
+        i for i, m in enumerate(app.user_middleware) if m.cls is LastResortMiddleware
+    )
+    app.user_middleware.insert(
+        last_resort,
+        Middleware(
+            BodyLimitMiddleware,
+            default=settings.body_limit_bytes,
+            imports=settings.import_body_limit_bytes,
+        ),
+    )
+    app.user_middleware.append(Middleware(ForwardingMiddleware))
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     return app
 
 

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from services.gateway.agencies.models import Agency
+from services.gateway.clients.models import Client, UsedAssertion
 from services.gateway.db import Base, outbox
+from services.gateway.keys.models import DenyEntry, SigningKey
+from services.gateway.users.models import RefreshToken, User
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "outbox"]
+__all__ = [
+    "Agency",
+    "Client",
+    "DenyEntry",
+    "RefreshToken",
+    "SigningKey",
+    "UsedAssertion",
+    "User",
+    "metadata",
+    "outbox",
+]

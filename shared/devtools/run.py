@@ -31,6 +31,32 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def _demo_summary(path: Path) -> str:
+    """The demo credentials, printed so a newcomer can call the API at once."""
+    demo = json.loads(path.read_text())
+    lines = [f"\nDemo credentials (also in {path}):"]
+    for c in demo.get("clients", []):
+        lines.append(
+            f"  client {c['client_id']:16} secret {c['client_secret']}  ({c['agency']}: "
+            + " ".join(c["scopes"])
+            + ")"
+        )
+    for u in demo.get("users", []):
+        extra = f"  totp secret {u['totp_secret']}" if u.get("totp_secret") else ""
+        lines.append(
+            f"  user   {u['username']:16} password {u['password']}  "
+            f"({u['agency']}: {', '.join(u['roles'])}){extra}"
+        )
+    gateway = demo.get("gateway", "http://127.0.0.1:8000")
+    first = (demo.get("clients") or [{}])[0]
+    if first:
+        lines.append(
+            f"\n  curl -s -d grant_type=client_credentials -d client_id={first['client_id']} "
+            f"-d client_secret=... {gateway}/oauth/token"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     lock_file = (DATA / "run.lock").open("a+")
@@ -77,7 +103,7 @@ def main() -> int:
             _say(f"  {service:8} {url}   (docs {url}/docs)")
         credentials = DATA / "demo-credentials.json"
         if credentials.exists():
-            _say(f"\nDemo credentials: {credentials}")
+            _say(_demo_summary(credentials))
         _say("\nCtrl-C stops everything.")
         while not stop.is_set():
             for service, proc in stack.processes.items():

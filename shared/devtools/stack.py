@@ -58,6 +58,20 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
     return data
 
 
+def load_or_create_relay_secrets(path: Path) -> dict[str, str]:
+    """The outbox relays' client secrets (``<service>-relay``), made once and kept.
+
+    The gateway's seed registers these clients with the same secrets (it reads this file)."""
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [f"{s}-relay" for s in SERVICES if f"{s}-relay" not in data]
+    if missing:
+        data |= {name: secrets.token_urlsafe(32) for name in missing}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+    return data
+
+
 @dataclass
 class StackConfig:
     data_dir: Path
@@ -75,6 +89,7 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.secrets = load_or_create_secrets(config.data_dir / "local-secrets.json")
+        self.relay_secrets = load_or_create_relay_secrets(config.data_dir / "relay-clients.json")
         self.pg: EmbeddedPostgres | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.admin_url = ""
@@ -121,10 +136,17 @@ class Stack:
             prefix + "HOST": "127.0.0.1",
             prefix + "DATABASE_URL": url,
             prefix + "INTERNAL_JWT_PUBLIC_KEY": self.secrets["internal_public_key"],
+            # the outbox relay posts to the trail through the gateway as <service>-relay
+            prefix + "GATEWAY_URL": self.service_url("gateway"),
+            prefix + "RELAY_ENABLED": "true",
+            prefix + "RELAY_CLIENT_ID": f"{service}-relay",
+            prefix + "RELAY_CLIENT_SECRET": self.relay_secrets[f"{service}-relay"],
         }
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
+                "GATEWAY_FORWARDING_ENABLED": "true",
+                "GATEWAY_ISSUER": self.service_url("gateway"),
                 "GATEWAY_ACTIONS_URL": self.service_url("actions"),
                 "GATEWAY_KPIS_URL": self.service_url("kpis"),
                 "GATEWAY_AUDIT_URL": self.service_url("audit"),
@@ -148,7 +170,12 @@ class Stack:
                 subprocess.run(
                     [sys.executable, "-m", f"services.{service}.seed"],
                     cwd=ROOT,
-                    env=self.child_env(service) | {"SEED_ADMIN_URL": self.admin_url},
+                    env=self.child_env(service)
+                    | {
+                        "SEED_ADMIN_URL": self.admin_url,
+                        "SEED_DATA_DIR": str(self.config.data_dir),
+                        "SEED_GATEWAY_URL": self.service_url("gateway"),
+                    },
                     check=True,
                 )
 

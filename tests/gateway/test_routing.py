@@ -1,17 +1,18 @@
-"""The gateway's route table and forwarding (before authentication lands it stays switched off)."""
+"""The gateway's route table and forwarding: authenticated, policy-checked, headers scrubbed."""
 
 from __future__ import annotations
 
 import uuid
 
 import httpx
+import jwt
 import pytest
-from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.gateway.config import GatewaySettings
-from services.gateway.main import create_app
 from services.gateway.routing.table import ROUTE_TABLE, owner_of
-from tests.support.apps import client_for
+from shared.identity import InternalTokenVerifier
+from tests.gateway.conftest import Gateway, gateway_settings, make_gateway
+from tests.support.tokens import ISSUER, internal_keys
 
 ISSUE_PATHS = {
     "actions": [
@@ -49,90 +50,222 @@ def test_each_resource_has_exactly_one_owner() -> None:
     assert owner_of("/v1/unknown") is None
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(
-            200, json={"path": request.url.path}, headers={"server": "upstream/1.0"}
-        )
+async def test_forwarding_needs_a_token(gw: Gateway) -> None:
+    r = await gw.http.get("/v1/actions")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert gw.upstream.requests == []
 
 
-def gateway(enabled: bool, transport: httpx.MockTransport) -> FastAPI:
-    app = create_app(GatewaySettings(profile="test", forwarding_enabled=enabled))
-    app.state.upstream_client = httpx.AsyncClient(transport=transport)
-    return app
-
-
-async def test_forwarding_is_off_by_default() -> None:
-    recorder = Recorder()
-    async with client_for(gateway(False, httpx.MockTransport(recorder))) as client:
-        r = await client.get("/v1/actions")
+async def test_forwarding_is_refused_without_an_internal_key(
+    gateway_connection: AsyncConnection,
+) -> None:
+    gateway = await make_gateway(
+        gateway_connection, gateway_settings(internal_jwt_private_key=None)
+    )
+    async with gateway.http:
+        headers = await gateway.bearer(("actions:read",))
+        r = await gateway.http.get("/v1/actions", headers=headers)
     assert r.status_code == 503
     assert r.json()["type"].endswith("forwarding-disabled")
-    assert recorder.requests == []
-    assert GatewaySettings().forwarding_enabled is False
+    assert gateway.upstream.requests == []
 
 
-async def test_forwarding_goes_to_the_owner_and_strips_identity_headers() -> None:
-    recorder = Recorder()
+async def test_g1_forwarding_strips_caller_identity_and_sends_a_gateway_token(
+    gw: Gateway,
+) -> None:
+    headers = await gw.bearer(("kpis:read",), agency="police")
     rid = str(uuid.uuid4())
-    async with client_for(gateway(True, httpx.MockTransport(recorder))) as client:
-        r = await client.get(
-            "/v1/indicators?code=X",
-            headers={
-                "X-Request-ID": rid,
-                "X-Agency": "council",
-                "X-Forwarded-For": "6.6.6.6",
-                "X-Internal-Token": "forged",
-                "Authorization": "Bearer forged",
-            },
-        )
+    forged_internal = jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")
+    r = await gw.http.get(
+        "/v1/indicators?code=X",
+        headers=headers
+        | {
+            "X-Request-ID": rid,
+            "X-Agency": "council",
+            "X-Roles": "admin",
+            "X-Forwarded-For": "6.6.6.6",
+            "Forwarded": "for=6.6.6.6",
+            "X-Internal-Token": forged_internal,
+            "X-Internal-Caller": "council-admin",
+            "Cookie": "session=abc",
+        },
+    )
     assert r.status_code == 200
     assert "server" not in r.headers
-    sent = recorder.requests[0]
+    sent = gw.upstream.requests[0]
     assert str(sent.url).startswith("http://127.0.0.1:8002/v1/indicators")
     assert sent.url.params["code"] == "X"
     assert sent.headers["x-request-id"] == rid
-    for header in ("x-agency", "x-internal-token", "authorization"):
+    for header in ("x-agency", "x-roles", "x-internal-token", "x-internal-caller", "cookie"):
         assert header not in sent.headers
+    assert "forwarded" not in sent.headers
     assert sent.headers["x-forwarded-for"] != "6.6.6.6"
+    # the only credential upstream is an internal token the service accepts, naming the caller
+    verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="kpis")
+    caller = verifier.verify(sent.headers["authorization"].removeprefix("Bearer "))
+    assert caller.agency == "police"
+    assert caller.kind == "client"
+    assert caller.scopes == frozenset({"kpis:read"})
+    assert jwt.get_unverified_header(sent.headers["authorization"][7:])["typ"] == "int+jwt"
+    with pytest.raises(Exception, match="invalid internal token"):
+        InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="actions").verify(
+            sent.headers["authorization"][7:]
+        )
 
 
-@pytest.mark.parametrize(
-    ("error", "status"), [(httpx.ConnectError("refused"), 503), (httpx.ReadTimeout("slow"), 504)]
-)
-async def test_unreachable_or_slow_upstream_is_a_problem(error: Exception, status: int) -> None:
+async def test_bad_request_id_is_replaced(gw: Gateway) -> None:
+    headers = await gw.bearer(("actions:read",))
+    r = await gw.http.get("/v1/actions", headers=headers | {"X-Request-ID": "x\r\nInjected: 1"})
+    sent = gw.upstream.requests[0]
+    assert uuid.UUID(sent.headers["x-request-id"])
+    assert r.headers["x-request-id"] == sent.headers["x-request-id"]
+    assert "injected" not in sent.headers
+
+
+async def test_internal_token_is_reused_per_caller_and_audience(gw: Gateway) -> None:
+    headers = await gw.bearer(("actions:read", "kpis:read"))
+    for path in ("/v1/actions", "/v1/actions", "/v1/indicators"):
+        assert (await gw.http.get(path, headers=headers)).status_code == 200
+    first, second, third = (r.headers["authorization"] for r in gw.upstream.requests)
+    assert first == second
+    assert third != first
+
+
+async def test_unreachable_or_slow_upstream_is_a_problem(gw: Gateway) -> None:
+    headers = await gw.bearer(("audit:read",))
+    for error, status in ((httpx.ConnectError("refused"), 503), (httpx.ReadTimeout("slow"), 504)):
+
+        def fail(request: httpx.Request, error: Exception = error) -> httpx.Response:
+            raise error
+
+        gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(fail))
+        r = await gw.http.get("/v1/audits", headers=headers)
+        assert r.status_code == status
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.headers["retry-after"]
+        assert r.json()["service"] == "audit"
+
+
+async def test_breaker_opens_after_repeated_failures_and_fails_fast(gw: Gateway) -> None:
+    headers = await gw.bearer(("audit:read", "actions:read"))
+    calls: list[str] = []
+
     def fail(request: httpx.Request) -> httpx.Response:
-        raise error
+        calls.append(request.method)
+        if request.url.port == 8003:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={})
 
-    async with client_for(gateway(True, httpx.MockTransport(fail))) as client:
-        r = await client.get("/v1/audits")
-    assert r.status_code == status
-    assert r.headers["content-type"] == "application/problem+json"
-    assert r.headers["retry-after"]
-    assert r.json()["service"] == "audit"
+    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(fail))
+    for _ in range(5):
+        assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 503
+    before = len(calls)
+    r = await gw.http.get("/v1/audits", headers=headers)
+    assert r.status_code == 503
+    assert len(calls) == before  # refused without calling
+    assert int(r.headers["retry-after"]) >= 1
+    assert (await gw.http.get("/v1/actions", headers=headers)).status_code == 200
 
 
-async def test_unknown_resource_is_404() -> None:
-    async with client_for(gateway(True, httpx.MockTransport(Recorder()))) as client:
-        r = await client.get("/v1/nothing-here")
+async def test_only_idempotent_methods_are_retried(gw: Gateway) -> None:
+    headers = await gw.bearer(("audit:write",))
+    calls: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) % 2 == 1:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={})
+
+    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(flaky))
+    assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 200
+    assert calls == ["GET", "GET"]
+    calls.clear()
+    assert (await gw.http.post("/v1/audits", headers=headers, json={})).status_code == 503
+    assert calls == ["POST"]
+
+
+async def test_unknown_resource_is_404_for_a_caller(gw: Gateway) -> None:
+    headers = await gw.bearer(("actions:read",))
+    r = await gw.http.get("/v1/nothing-here", headers=headers)
     assert r.status_code == 404
 
 
-async def test_gateway_health_reports_each_service() -> None:
+async def test_gateway_health_reports_each_service(gw: Gateway) -> None:
     def health(request: httpx.Request) -> httpx.Response:
         if "8003" in str(request.url):
             raise httpx.ConnectError("down")
         return httpx.Response(200, json={"status": "ready"})
 
-    async with client_for(gateway(False, httpx.MockTransport(health))) as client:
-        body = (await client.get("/healthz")).json()
+    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(health))
+    body = (await gw.http.get("/healthz")).json()
     assert body["services"] == {
         "actions": {"status": "up"},
         "kpis": {"status": "up"},
         "audit": {"status": "down", "error": "ConnectError"},
     }
     assert body["status"] == "degraded"
+
+
+async def test_g1_the_aiohttp_hot_path_against_a_real_upstream(
+    gateway_connection: AsyncConnection,
+) -> None:
+    """The production forwarding path (aiohttp session) against a real HTTP server."""
+    from aiohttp import web
+
+    from services.gateway.routing.upstream import create_session
+
+    seen: list[dict[str, str]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers) | {"_query": request.query_string})
+        body = await request.read()
+        response = web.json_response({"path": request.path, "len": len(body)}, status=201)
+        response.headers.add("Link", "<a>; rel=one")
+        response.headers.add("Link", "<b>; rel=two")
+        response.headers["Server"] = "upstream/1.0"
+        return response
+
+    upstream = web.Application()
+    upstream.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(upstream)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    gateway = await make_gateway(
+        gateway_connection,
+        gateway_settings(
+            actions_url=f"http://127.0.0.1:{port}",
+            audit_url="http://127.0.0.1:9",  # nothing listens there
+        ),
+    )
+    gateway.app.state.upstream_session = create_session(2.0, 0.5)
+    try:
+        async with gateway.http:
+            headers = await gateway.bearer(("actions:write", "audit:read"))
+            r = await gateway.http.post(
+                "/v1/actions/1A1/updates?x=1&y=2",
+                json={"note": "n"},
+                headers=headers
+                | {"X-Agency": "police", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Host": "evil"},
+            )
+            assert r.status_code == 201
+            assert r.json()["path"] == "/v1/actions/1A1/updates"
+            assert r.headers.get_list("link") == ["<a>; rel=one", "<b>; rel=two"]
+            assert "server" not in r.headers
+            sent = {k.lower(): v for k, v in seen[0].items()}
+            assert sent["_query"] == "x=1&y=2"
+            assert "x-agency" not in sent
+            assert "x-forwarded-host" not in sent
+            assert sent["x-forwarded-for"] != "6.6.6.6"
+            assert sent["authorization"].startswith("Bearer ")
+            verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="actions")
+            assert verifier.verify(sent["authorization"][7:]).agency == "council"
+            r = await gateway.http.get("/v1/audits", headers=headers)
+            assert r.status_code == 503
+            assert r.headers["retry-after"]
+    finally:
+        await gateway.app.state.upstream_session.close()
+        await runner.cleanup()

@@ -6,11 +6,15 @@ on is passed on. Upstream unreachable → 503 problem, too slow → 504, both wi
 
 from __future__ import annotations
 
+import asyncio
+import math
+
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from services.gateway.routing.breaker import Breaker
 from services.gateway.routing.table import owner_of
 from shared.logs import get_logger
 from shared.problems import problem_response
@@ -48,6 +52,8 @@ STRIPPED_REQUEST = HOP_BY_HOP | {
     "x-scopes",
     "x-client-id",
 }
+#: Header families only the gateway may set (any member, present or future).
+STRIPPED_PREFIXES = ("x-internal-", "x-forwarded-", "x-original-", "x-real-", "x-auth-")
 STRIPPED_RESPONSE = HOP_BY_HOP | {"server", "date"}
 log = get_logger("gateway.proxy")
 
@@ -56,7 +62,7 @@ def forward_headers(request: Request, extra: dict[str, str] | None = None) -> di
     headers = {
         k: v
         for k, v in request.headers.items()
-        if k.lower() not in STRIPPED_REQUEST and not k.lower().startswith("x-internal-")
+        if k.lower() not in STRIPPED_REQUEST and not k.lower().startswith(STRIPPED_PREFIXES)
     }
     headers["x-request-id"] = current_request_id() or ""
     if request.client is not None:
@@ -65,10 +71,47 @@ def forward_headers(request: Request, extra: dict[str, str] | None = None) -> di
     return headers
 
 
+IDEMPOTENT = frozenset({"GET", "HEAD"})
+
+
+def _unavailable(service: str, retry_after: float = 5) -> Response:
+    return problem_response(
+        503,
+        code="service-unavailable",
+        title="Service unavailable",
+        detail=f"the {service} service is unavailable",
+        extensions={"service": service},
+        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+    )
+
+
+async def _send(client: httpx.AsyncClient, upstream: httpx.Request, retries: int) -> httpx.Response:
+    attempt = 0
+    while True:
+        try:
+            return await client.send(upstream, stream=True)
+        except httpx.ConnectError:
+            # only a refused connection is retried, and only for idempotent methods
+            if attempt >= retries or upstream.method not in IDEMPOTENT:
+                raise
+            attempt += 1
+            await asyncio.sleep(0.05 * attempt)
+
+
 async def forward(
-    request: Request, client: httpx.AsyncClient, base_url: str, extra: dict[str, str] | None = None
+    request: Request,
+    client: httpx.AsyncClient,
+    base_url: str,
+    extra: dict[str, str] | None = None,
+    *,
+    breaker: Breaker | None = None,
+    retries: int = 0,
 ) -> Response:
     service = owner_of(request.url.path) or "unknown"
+    if breaker is not None:
+        wait = breaker.retry_after()
+        if wait is not None:
+            return _unavailable(service, wait)
     url = base_url.rstrip("/") + request.url.path
     if request.url.query:
         url += "?" + request.url.query
@@ -79,8 +122,10 @@ async def forward(
         content=await request.body(),
     )
     try:
-        response = await client.send(upstream, stream=True)
+        response = await _send(client, upstream, retries)
     except httpx.TimeoutException:
+        if breaker is not None:
+            breaker.failure()
         log.warning("upstream.timeout", upstream=service)
         return problem_response(
             504,
@@ -91,15 +136,12 @@ async def forward(
             headers={"Retry-After": "5"},
         )
     except httpx.TransportError as exc:
+        if breaker is not None:
+            breaker.failure()
         log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
-        return problem_response(
-            503,
-            code="service-unavailable",
-            title="Service unavailable",
-            detail=f"the {service} service is unavailable",
-            extensions={"service": service},
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable(service)
+    if breaker is not None:
+        breaker.success()
     headers = {k: v for k, v in response.headers.items() if k.lower() not in STRIPPED_RESPONSE}
     return StreamingResponse(
         response.aiter_raw(),

@@ -1,4 +1,8 @@
-"""The gateway's front door for ``/v1/<resource>...`` and its health report."""
+"""The gateway's front door for ``/v1/<resource>...`` and its health report.
+
+Each forwarded request: verify the caller's token, count it against the rate limit, check the
+policy, then forward with an internal token naming the caller (``proxy.forward``).
+"""
 
 from __future__ import annotations
 
@@ -10,33 +14,111 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway import policy, trail
 from services.gateway.config import GatewaySettings
+from services.gateway.deps import authenticate
+from services.gateway.ratelimit.limiter import RateLimiter, route_class
 from services.gateway.routing.proxy import forward
 from services.gateway.routing.table import owner_of
-from shared.problems import problem_response
+from services.gateway.routing.upstream import forward_aiohttp
+from services.gateway.tokens.access import Principal
+from shared.logs import get_logger
+from shared.problems import DomainError, Forbidden, problem_response
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+log = get_logger("gateway.access")
+
+
+async def admit(request: Request, principal: Principal) -> None:
+    """Rate limit and policy check for a verified caller; 429 or 403 otherwise."""
+    caller = principal.caller
+    limiter: RateLimiter = request.app.state.limiter
+    key = f"{caller.kind}:{caller.client_id}:{caller.subject}"
+    await limiter.check(route_class(request.method, request.url.path), key)
+    permission = policy.required_permission(request.method, request.url.path)
+    if permission is None or not policy.allows(caller, permission):
+        log.info("access.denied", method=request.method, route=request.url.path[:200])
+        await trail.record_alone(
+            request.app.state.sessionmaker,
+            "access.denied",
+            entity_type="route",
+            entity_id=f"{request.method} {request.url.path}",
+            actor=caller.as_actor(),
+            payload={"permission": permission},
+        )
+        raise Forbidden("the caller may not use this operation")
 
 
 async def proxy_endpoint(request: Request) -> Response:
     settings: GatewaySettings = request.app.state.settings
     service = owner_of(request.url.path)
-    if service is None:
-        return problem_response(404, detail="no such resource", instance=request.url.path)
-    if not settings.forwarding_enabled:
+    try:
+        principal = await authenticate(request, request.headers.get("authorization"))
+        if service is None:
+            return problem_response(404, detail="no such resource", instance=request.url.path)
+        await admit(request, principal)
+    except DomainError as exc:
+        return problem_response(
+            exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+    if not settings.forwarding_enabled or request.app.state.internal_tokens is None:
         return problem_response(
             503,
             code="forwarding-disabled",
             title="Forwarding disabled",
-            detail="the gateway does not forward requests until authentication is configured",
+            detail="the gateway is not configured to forward requests",
         )
-    client: httpx.AsyncClient = request.app.state.upstream_client
-    return await forward(request, client, settings.upstreams()[service])
+    token = request.app.state.internal_tokens.token_for(principal.caller, service)
+    session = getattr(request.app.state, "upstream_session", None)
+    if session is not None:
+        return await forward_aiohttp(
+            request,
+            session,
+            settings.upstreams()[service],
+            {"authorization": "Bearer " + token},
+            breaker=request.app.state.breakers[service],
+            retries=settings.upstream_retries,
+        )
+    return await forward(
+        request,
+        request.app.state.upstream_client,
+        settings.upstreams()[service],
+        {"authorization": "Bearer " + token},
+        breaker=request.app.state.breakers[service],
+        retries=settings.upstream_retries,
+    )
 
 
 def proxy_route() -> Route:
     return Route("/v1/{path:path}", proxy_endpoint, methods=METHODS, name="forward")
+
+
+class ForwardingMiddleware:
+    """Hands ``/v1/<resource of a service>`` straight to the proxy, skipping the router walk
+    and FastAPI's per-route machinery (the gateway's hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.route = proxy_route()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in METHODS
+            and owner_of(scope["path"]) is not None
+        ):
+            scope["route"] = self.route
+            response = await proxy_endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _probe(client: httpx.AsyncClient, url: str, limit_s: float) -> dict[str, Any]:

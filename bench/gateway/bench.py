@@ -1,0 +1,285 @@
+"""Gateway benchmark: an authenticated GET through the gateway vs straight to the service.
+
+Run: ``.venv/bin/python -m bench.gateway.bench`` (``--seconds 10 --runs 3`` for the figures in
+RESULTS.md). Needs nothing running: PostgreSQL is ``TEST_DATABASE_URL`` if set, else a
+throwaway embedded server. The load generator is ``wrk`` when it is on the PATH (install:
+``apt-get install -y wrk``), otherwise a built-in aiohttp generator (``--generator aiohttp``),
+which itself eats CPU on a two-core machine and so understates both sides.
+
+Both processes are real: the gateway (``services.gateway.main:app_factory``: token
+verification, deny list, rate limit, policy, internal token, forwarding over httpx-aiohttp)
+and the service (``bench.gateway.upstream``: the foundation skeleton with ``CallerDep``), each
+a single uvicorn worker with uvloop and httptools, logging JSON at INFO to /dev/null. The
+direct requests carry an internal token minted with the gateway's key, as the gateway would.
+
+Printed: requests/s, p50 and p99 at 1 and 32 connections, the ratio gateway/direct at 32
+connections (goal ≥ 0.7) and the p50 the gateway adds at 1 connection (goal ≤ 0.6 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import psutil
+
+from shared.devtools.stack import ROOT, generate_ec_key
+from shared.identity import Caller, InternalTokenMinter
+from tests.support.database import fresh_database, server_url
+
+ISSUER = "improvement-platform-gateway"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def process(module: str, port: int, env: dict[str, str]) -> Iterator[psutil.Process]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            module,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-server-header",
+            "--no-access-log",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+        ],
+        cwd=ROOT,
+        env=os.environ | env | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{module} did not start")
+            time.sleep(0.2)
+        yield psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_wrk(url: str, token: str, conns: int, seconds: float) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert m, out
+        value = float(m.group(1))
+        return value / 1000 if m.group(2) == "us" else value * 1000 if m.group(2) == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} failed responses from {url}")
+    return rps, ms("50"), ms("99")
+
+
+async def _aiohttp(url: str, token: str, conns: int, seconds: float) -> tuple[float, float, float]:
+    import aiohttp
+
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            async with session.get(url, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"{r.status} from {url}")
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    connector = aiohttp.TCPConnector(limit=conns)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        begun = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(conns)))
+        elapsed = time.perf_counter() - begun
+    latencies.sort()
+    return (
+        len(latencies) / elapsed,
+        latencies[len(latencies) // 2],
+        latencies[int(len(latencies) * 0.99)],
+    )
+
+
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def measure(gen: str, url: str, token: str, conns: int, seconds: float) -> tuple[float, ...]:
+    if gen == "wrk":
+        return run_wrk(url, token, conns, seconds)
+    return asyncio.run(_aiohttp(url, token, conns, seconds))
+
+
+async def _prepare_gateway(database_url: str) -> tuple[str, str]:
+    """A signing key and a partner client in the gateway's schema; (client_id, secret)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.gateway.clients import service as clients
+    from services.gateway.clients.schemas import ClientCreate
+    from services.gateway.keys.keyring import ensure_signing_key
+    from shared.db import create_sessionmaker
+
+    engine = create_async_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await ensure_signing_key(session)
+            made = await clients.create(
+                session,
+                ClientCreate(name="bench", agency="police", scopes=["actions:read"]),
+                Caller(subject="bench", agency="council", roles=frozenset({"admin"})),
+            )
+    finally:
+        await engine.dispose()
+    return made.client_id, made.client_secret or ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--generator", choices=["wrk", "aiohttp"], default=None)
+    args = parser.parse_args()
+    gen = args.generator or ("wrk" if shutil.which("wrk") else "aiohttp")
+    private, public = generate_ec_key()
+    up_port, gw_port = free_port(), free_port()
+    with server_url() as server:
+        db = fresh_database(server, label="bench")
+        gw_db = db.service_url("gateway")
+        client_id, secret = asyncio.run(_prepare_gateway(gw_db))
+        upstream_env = {"BENCH_INTERNAL_JWT_PUBLIC_KEY": public}
+        gateway_env = {
+            "GATEWAY_PROFILE": "local",
+            "GATEWAY_DATABASE_URL": gw_db,
+            "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": private,
+            "GATEWAY_INTERNAL_JWT_PUBLIC_KEY": public,
+            "GATEWAY_ACTIONS_URL": f"http://127.0.0.1:{up_port}",
+            "GATEWAY_ISSUER": f"http://127.0.0.1:{gw_port}",
+            "GATEWAY_LOG_JSON": "true",
+            "GATEWAY_RATE_LIMIT_DEFAULT": "100000000/minute",
+        }
+        with (
+            process("bench.gateway.upstream:app_factory", up_port, upstream_env) as up_proc,
+            process("services.gateway.main:app_factory", gw_port, gateway_env) as gw_proc,
+        ):
+            token = httpx.post(
+                f"http://127.0.0.1:{gw_port}/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            ).json()["access_token"]
+            internal = InternalTokenMinter(private, kid="bench", issuer=ISSUER).mint(
+                Caller(
+                    subject=client_id,
+                    agency="police",
+                    scopes=frozenset({"actions:read"}),
+                    client_id=client_id,
+                    kind="client",
+                ),
+                "actions",
+                lifetime_s=60,
+            )
+            targets = {
+                "direct": (f"http://127.0.0.1:{up_port}/v1/actions", internal),
+                "gateway": (f"http://127.0.0.1:{gw_port}/v1/actions", token),
+            }
+            results: dict[tuple[str, int], list[tuple[float, ...]]] = {}
+            for url, tok in targets.values():  # warm-up
+                measure(gen, url, tok, 8, 1.0)
+            for _ in range(args.runs):
+                for conns in (1, 32):
+                    for name, (url, tok) in targets.items():
+                        if name == "direct":  # the internal token lives 60 s: renew it
+                            tok = InternalTokenMinter(private, kid="b", issuer=ISSUER).mint(
+                                Caller(
+                                    subject=client_id,
+                                    agency="police",
+                                    scopes=frozenset({"actions:read"}),
+                                    client_id=client_id,
+                                    kind="client",
+                                ),
+                                "actions",
+                            )
+                        cpu_before = _cpu(up_proc), _cpu(gw_proc)
+                        figures = measure(gen, url, tok, conns, args.seconds)
+                        done = figures[0] * args.seconds
+                        cpu = [
+                            (_cpu(p) - before) / done * 1000
+                            for p, before in zip((up_proc, gw_proc), cpu_before, strict=True)
+                        ]
+                        results.setdefault((name, conns), []).append((*figures, *cpu))
+    print(f"generator: {gen}; {args.runs} run(s) of {args.seconds:g} s each; medians")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores)")
+    print(
+        f"{'target':8} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        f" {'svc cpu ms/req':>15} {'gw cpu ms/req':>14}"
+    )
+    med: dict[tuple[str, int], tuple[float, ...]] = {}
+    for (name, conns), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        rps, p50, p99, up_cpu, gw_cpu = (statistics.median(r[i] for r in runs) for i in range(5))
+        med[(name, conns)] = (rps, p50, p99, up_cpu, gw_cpu)
+        print(f"{name:8} {conns:5d} {rps:9.0f} {p50:8.2f} {p99:8.2f} {up_cpu:15.3f} {gw_cpu:14.3f}")
+    ratio = med[("gateway", 32)][0] / med[("direct", 32)][0]
+    added = med[("gateway", 1)][1] - med[("direct", 1)][1]
+    print(f"throughput ratio gateway/direct at 32 connections: {ratio:.2f} (goal >= 0.70)")
+    print(f"p50 added by the gateway at 1 connection: {added:+.2f} ms (goal <= 0.60 ms)")
+    svc, gw = med[("gateway", 32)][3], med[("gateway", 32)][4]
+    print(
+        f"CPU per forwarded request at 32 connections: gateway {gw:.3f} ms vs the service's "
+        f"{svc:.3f} ms (ratio {gw / svc:.2f}); depends less on machine load than req/s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

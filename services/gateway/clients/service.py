@@ -1,0 +1,135 @@
+"""Rules for machine clients: creation, secret rotation, disabling (council admins only)."""
+
+from __future__ import annotations
+
+import secrets as std_secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway import hashing, trail
+from services.gateway.clients import repository
+from services.gateway.clients.models import Client
+from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
+from services.gateway.keys import repository as keys_repository
+from services.gateway.policy import SCOPES
+from shared.identity import Caller
+from shared.problems import Conflict, InvalidInput, NotFound
+
+ASSERTION_ALGORITHMS = {"EC": ["ES256", "ES384"], "RSA": ["RS256", "PS256"], "OKP": ["EdDSA"]}
+
+
+def out(client: Client, secret: str | None = None) -> ClientWithSecret:
+    return ClientWithSecret(
+        client_id=client.client_id,
+        name=client.name,
+        agency=client.agency,
+        scopes=list(client.scopes),
+        auth_method="private_key_jwt" if client.public_jwk else "client_secret",
+        created_at=client.created_at,
+        rotated_at=client.rotated_at,
+        disabled_at=client.disabled_at,
+        client_secret=secret,
+    )
+
+
+def _check_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
+    if any(k in jwk for k in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise InvalidInput("public_jwk must hold a public key only")
+    algorithms = ASSERTION_ALGORITHMS.get(str(jwk.get("kty")))
+    if not algorithms:
+        raise InvalidInput("public_jwk: kty must be EC, RSA or OKP")
+    try:
+        jwt.PyJWK(jwk, algorithm=str(jwk.get("alg") or algorithms[0]))
+    except jwt.PyJWTError as exc:
+        raise InvalidInput("public_jwk is not a usable key") from exc
+    return {k: v for k, v in jwk.items() if isinstance(v, str)}
+
+
+async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> ClientWithSecret:
+    unknown = set(data.scopes) - SCOPES
+    if unknown:
+        raise InvalidInput("unknown scopes", extensions={"scopes": sorted(unknown)})
+    if not await repository.agency_exists(session, data.agency):
+        raise InvalidInput("unknown agency", extensions={"field": "agency"})
+    client_id = data.client_id or f"{data.agency}-{std_secrets.token_hex(6)}"
+    if await repository.by_client_id(session, client_id):
+        raise Conflict("a client with this client_id exists")
+    secret = None if data.public_jwk else hashing.new_secret()
+    client = Client(
+        id=uuid.uuid4(),
+        client_id=client_id,
+        name=data.name,
+        agency=data.agency,
+        scopes=sorted(set(data.scopes)),
+        secret_hash=hashing.hash_secret(secret) if secret else None,
+        public_jwk=_check_jwk(data.public_jwk) if data.public_jwk else None,
+        created_at=datetime.now(UTC),
+    )
+    await repository.add(session, client)
+    await trail.record(
+        session,
+        "client.created",
+        entity_type="client",
+        entity_id=client_id,
+        actor=actor.as_actor(),
+        payload={"agency": client.agency, "scopes": client.scopes},
+    )
+    return out(client, secret)
+
+
+async def _get(session: AsyncSession, client_id: str) -> Client:
+    client = await repository.by_client_id(session, client_id)
+    if client is None:
+        raise NotFound("no such client")
+    return client
+
+
+async def get(session: AsyncSession, client_id: str) -> ClientOut:
+    return out(await _get(session, client_id))
+
+
+async def list_all(session: AsyncSession) -> list[ClientWithSecret]:
+    return [out(c) for c in await repository.all_clients(session)]
+
+
+async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) -> ClientWithSecret:
+    client = await _get(session, client_id)
+    if client.public_jwk:
+        raise Conflict("this client authenticates with private_key_jwt")
+    secret = hashing.new_secret()
+    client.secret_hash = hashing.hash_secret(secret)
+    client.rotated_at = datetime.now(UTC)
+    await session.flush()
+    await trail.record(
+        session,
+        "client.rotated",
+        entity_type="client",
+        entity_id=client_id,
+        actor=actor.as_actor(),
+    )
+    return out(client, secret)
+
+
+async def disable(
+    session: AsyncSession, client_id: str, actor: Caller, token_ttl_s: int
+) -> ClientWithSecret:
+    """Disable a client: no new tokens, and its live tokens are deny-listed until they expire."""
+    client = await _get(session, client_id)
+    now = datetime.now(UTC)
+    client.disabled_at = client.disabled_at or now
+    await session.flush()
+    await keys_repository.upsert_deny(
+        session, "client", client_id, "client disabled", now + timedelta(seconds=token_ttl_s + 120)
+    )
+    await trail.record(
+        session,
+        "client.disabled",
+        entity_type="client",
+        entity_id=client_id,
+        actor=actor.as_actor(),
+    )
+    return out(client)

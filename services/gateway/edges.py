@@ -1,0 +1,92 @@
+"""The gateway's edge: request body caps per route (imports larger) and CORS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.problems import problem_response
+
+CORS_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
+CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
+
+
+class BodyLimitMiddleware:
+    """413 problem when a body is larger than the route's cap (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, *, default: int, imports: int) -> None:
+        self.app = app
+        self.default = default
+        self.imports = imports
+
+    def _limit(self, path: str) -> int:
+        return self.imports if path.startswith("/v1/imports") else self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = True
+            if too_big:
+                await self._reject(limit)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)  # the server enforces the declared length
+            return
+        # no declared length (chunked): read up to the cap first, then replay
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await self._reject(limit)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    def _reject(limit: int) -> JSONResponse:
+        return problem_response(
+            413,
+            code="body-too-large",
+            title="Request body too large",
+            detail=f"the body of this route may hold at most {limit} bytes",
+        )
+
+
+def cors_options(origins: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "allow_origins": list(origins),
+        "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        "allow_headers": CORS_HEADERS,
+        "expose_headers": CORS_EXPOSE,
+        "allow_credentials": False,
+        "max_age": 600,
+    }
+
+
+__all__ = ["BodyLimitMiddleware", "CORSMiddleware", "cors_options"]

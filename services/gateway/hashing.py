@@ -1,0 +1,39 @@
+"""Slow hashes (argon2id) for client secrets and passwords; new random secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory defaults
+#: Verified against when the account is unknown, so timing does not reveal which ids exist.
+_DUMMY = _hasher.hash("not-a-real-secret")
+
+
+def configure(*, time_cost: int, memory_kib: int) -> None:
+    global _hasher, _DUMMY
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+    _DUMMY = _hasher.hash("not-a-real-secret")
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY, secret) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    """SHA-256 of a high-entropy token (refresh tokens): fast lookup, nothing reversible."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,70 @@
+"""Rate limits per caller and route class: in memory, or in Redis shared by several gateways.
+
+Route classes: ``auth`` (token and login, per client address), ``import``, ``write`` and
+``default`` (per caller). Over the limit → 429 problem with ``Retry-After``. If Redis is
+unreachable the limiter lets requests through and logs it (availability over throttling).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+
+from services.gateway.config import GatewaySettings
+from services.gateway.policy import WRITE
+from shared.logs import get_logger
+from shared.problems import DomainError
+
+log = get_logger("gateway.ratelimit")
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "rate-limited", "Too many requests"
+
+
+def route_class(method: str, path: str) -> str:
+    if path == "/oauth/token" or path.startswith("/v1/auth/"):
+        return "auth"
+    if path.startswith("/v1/imports"):
+        return "import"
+    return "write" if method in WRITE else "default"
+
+
+def make_storage(settings: GatewaySettings) -> Storage:
+    url = settings.rate_limit_redis_url
+    if url:
+        return RedisStorage("async+" + url if not url.startswith("async+") else url)
+    return MemoryStorage()
+
+
+class RateLimiter:
+    def __init__(self, settings: GatewaySettings, storage: Storage | None = None) -> None:
+        self.storage = storage or make_storage(settings)
+        self.strategy = FixedWindowRateLimiter(self.storage)
+        self.limits: dict[str, RateLimitItem] = {
+            "default": parse(settings.rate_limit_default),
+            "write": parse(settings.rate_limit_write),
+            "import": parse(settings.rate_limit_import),
+            "auth": parse(settings.rate_limit_auth),
+        }
+
+    async def check(self, klass: str, key: str) -> None:
+        """Count one request of ``key`` in ``klass``; raise 429 when over the limit."""
+        item = self.limits[klass]
+        try:
+            allowed = await self.strategy.hit(item, klass, key)
+            if allowed:
+                return
+            stats = await self.strategy.get_window_stats(item, klass, key)
+        except Exception as exc:  # storage down: fail open, loudly
+            log.warning("ratelimit.unavailable", error_type=type(exc).__name__)
+            return
+        retry = max(1, math.ceil(stats.reset_time - time.time()))
+        log.info("ratelimit.exceeded", route_class=klass)
+        raise TooManyRequests(
+            "rate limit exceeded; retry later", headers={"Retry-After": str(retry)}
+        )

@@ -1,0 +1,183 @@
+"""Seed data of the gateway (``python -m services.gateway.seed``; safe to run again).
+
+- the first access-token signing key, if there is none;
+- one relay client per service (``<service>-relay``, agency ``council``, scope
+  ``trail:append`` only) with the secrets the run command keeps in
+  ``<data dir>/relay-clients.json``;
+- demo credentials, made once and kept in ``<data dir>/demo-credentials.json``: a client per
+  agency and a person per role (admins with a TOTP secret). A rerun keeps the same secrets and
+  re-creates any account the database lost.
+
+Reads ``SEED_DATA_DIR`` (default ``.data``), ``SEED_GATEWAY_URL`` and ``GATEWAY_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from services.gateway import hashing
+from services.gateway.clients import repository as clients_repository
+from services.gateway.clients.models import Client
+from services.gateway.config import GatewaySettings
+from services.gateway.keys.keyring import ensure_signing_key
+from services.gateway.users import repository as users_repository
+from services.gateway.users.models import User
+from shared.db import create_sessionmaker
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+RELAY_SERVICES = ("actions", "kpis", "audit", "gateway")
+AGENCY_SCOPES = {
+    "council": [
+        "actions:read",
+        "actions:write",
+        "kpis:read",
+        "kpis:submit",
+        "kpis:approve",
+        "kpis:import",
+        "audit:read",
+        "audit:write",
+        "trail:read",
+    ],
+    "ccg": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
+    "police": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
+    "probation": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
+}
+ROLES = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin")
+
+
+def load_or_create_relay_secrets(path: Path) -> dict[str, str]:
+    """``{"actions-relay": secret, ...}`` made once (the run command shares this file)."""
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [f"{s}-relay" for s in RELAY_SERVICES if f"{s}-relay" not in data]
+    if missing:
+        data |= {name: secrets.token_urlsafe(32) for name in missing}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+    return data
+
+
+def demo_credentials(path: Path, gateway_url: str) -> dict[str, Any]:
+    if path.exists():
+        data: dict[str, Any] = json.loads(path.read_text())
+        data["gateway"] = gateway_url
+        return data
+    return {
+        "gateway": gateway_url,
+        "clients": [
+            {
+                "agency": agency,
+                "client_id": f"demo-{agency}",
+                "client_secret": secrets.token_urlsafe(32),
+                "scopes": scopes,
+            }
+            for agency, scopes in AGENCY_SCOPES.items()
+        ],
+        "users": [
+            {
+                "agency": "council",
+                "username": f"demo.{role.replace('_', '-')}",
+                "password": "demo-" + secrets.token_urlsafe(15),
+                "roles": [role],
+            }
+            | ({"totp_secret": pyotp.random_base32()} if role == "admin" else {})
+            for role in ROLES
+        ],
+    }
+
+
+async def ensure_client(
+    session: AsyncSession, client_id: str, agency: str, scopes: list[str], secret: str, name: str
+) -> None:
+    client = await clients_repository.by_client_id(session, client_id)
+    if client is None:
+        session.add(
+            Client(
+                id=uuid.uuid4(),
+                client_id=client_id,
+                name=name,
+                agency=agency,
+                scopes=sorted(scopes),
+                secret_hash=hashing.hash_secret(secret),
+                created_at=datetime.now(UTC),
+            )
+        )
+    elif not hashing.verify_secret(client.secret_hash, secret):
+        client.secret_hash = hashing.hash_secret(secret)
+    await session.flush()
+
+
+async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
+    user = await users_repository.by_username(session, spec["username"])
+    if user is None:
+        session.add(
+            User(
+                id=uuid.uuid4(),
+                username=spec["username"],
+                agency=spec["agency"],
+                roles=list(spec["roles"]),
+                password_hash=hashing.hash_secret(spec["password"]),
+                totp_secret=spec.get("totp_secret"),
+                failed_logins=0,
+                lockouts=0,
+                created_at=datetime.now(UTC),
+            )
+        )
+    elif not hashing.verify_secret(user.password_hash, spec["password"]):
+        user.password_hash = hashing.hash_secret(spec["password"])
+        user.totp_secret = spec.get("totp_secret")
+    await session.flush()
+
+
+async def seed(session: AsyncSession, data_dir: Path, gateway_url: str) -> dict[str, Any]:
+    if await ensure_signing_key(session):
+        log.info("seed.signing_key")
+    relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
+    for name, secret in relays.items():
+        await ensure_client(session, name, "council", ["trail:append"], secret, "outbox relay")
+    demo = demo_credentials(data_dir / "demo-credentials.json", gateway_url)
+    for client in demo["clients"]:
+        await ensure_client(
+            session,
+            client["client_id"],
+            client["agency"],
+            client["scopes"],
+            client["client_secret"],
+            f"demo client ({client['agency']})",
+        )
+    for user in demo["users"]:
+        await ensure_user(session, user)
+    return demo
+
+
+async def main() -> int:
+    settings = GatewaySettings()
+    data_dir = Path(os.environ.get("SEED_DATA_DIR", ".data"))
+    gateway_url = os.environ.get("SEED_GATEWAY_URL", "http://127.0.0.1:8000")
+    engine = create_async_engine(settings.database_url.get_secret_value())
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            demo = await seed(session, data_dir, gateway_url)
+    finally:
+        await engine.dispose()
+    path = data_dir / "demo-credentials.json"
+    path.write_text(json.dumps(demo, indent=2))
+    path.chmod(0o600)
+    log.info("seed.done", clients=len(demo["clients"]), users=len(demo["users"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
