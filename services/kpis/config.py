@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.relay import RelaySettings
 
 
-class KpisSettings(ServiceSettings):
+class KpisSettings(RelaySettings):
     model_config = SettingsConfigDict(env_prefix="KPIS_", extra="ignore", frozen=True)
 
     service_name: str = "kpis"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.kpis.config import KpisSettings
+from services.kpis.db import outbox
+from services.kpis.imports.config import ImportSettings
+from services.kpis.imports.router import router as imports_router
 from services.kpis.indicators.router import router as indicators_router
 from services.kpis.orgunits.router import router as orgunits_router
 from services.kpis.reference.router import router as reference_router
@@ -14,9 +17,11 @@ from services.kpis.series.router import router as series_router
 from services.kpis.submissions.router import router as submissions_router
 from services.kpis.values.router import router as values_router
 from shared.app import build_app
+from shared.relay import relay_hooks
 
 
-def create_app(settings: KpisSettings) -> FastAPI:
+def create_app(settings: KpisSettings, imports: ImportSettings | None = None) -> FastAPI:
+    start_relay, stop_relay = relay_hooks(settings, outbox)
     app = build_app(
         settings,
         title="KPI service",
@@ -31,9 +36,14 @@ def create_app(settings: KpisSettings) -> FastAPI:
             values_router,
             series_router,
             releases_router,
+            imports_router,
         ],
+        on_startup=[start_relay],
+        on_shutdown=[stop_relay],
     )
     app.state.release_signer = signer_for(settings)
+    # read (and checked) at start-up, so a placeholder pseudonymisation key fails early
+    app.state.import_settings = imports or ImportSettings(profile=settings.profile)
     return app
 
 

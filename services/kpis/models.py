@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.kpis.db import Base, idempotency, outbox
+from services.kpis.imports import models as import_models
 from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.reference.models import Benchmark, Population, Target
@@ -24,6 +25,7 @@ __all__ = [
     "ValuePeriod",
     "ValueTransition",
     "idempotency",
+    "import_models",
     "metadata",
     "outbox",
 ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from shared.bootstrap import SERVICES, BootstrapSettings, bootstrap, role_name, with_credentials
 from shared.devtools.embedded import EmbeddedPostgres, port_in_use
@@ -43,18 +43,40 @@ def generate_ec_key() -> tuple[str, str]:
     return private, public
 
 
-def load_or_create_secrets(path: Path) -> dict[str, str]:
-    """Local secrets, made once and kept in the git-ignored data folder."""
-    if path.exists():
-        data: dict[str, str] = json.loads(path.read_text())
-        return data
+def generate_ed25519_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _new_secrets() -> dict[str, str]:
+    """Every local secret, freshly made; keys that must outlive a restart included."""
     private, public = generate_ec_key()
     data = {"pg_password": secrets.token_urlsafe(18)}
     data |= {f"{s}_password": secrets.token_urlsafe(18) for s in SERVICES}
     data |= {"internal_private_key": private, "internal_public_key": public}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
-    path.chmod(0o600)
+    # releases and checkpoints signed in one run must still verify in the next, and the
+    # same child must get the same pseudonym in every import
+    data["kpis_release_signing_key"] = generate_ec_key()[0]
+    data["audit_checkpoint_signing_key"] = generate_ed25519_key()
+    data["kpis_pseudonymisation_key"] = secrets.token_urlsafe(48)
+    return data
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """Local secrets, made once and kept in the git-ignored data folder.
+
+    A folder from an older run gains the secrets it lacks; existing ones never change."""
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = {k: v for k, v in _new_secrets().items() if k not in data}
+    if missing:
+        data |= missing
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
     return data
 
 
@@ -142,6 +164,15 @@ class Stack:
             prefix + "RELAY_CLIENT_ID": f"{service}-relay",
             prefix + "RELAY_CLIENT_SECRET": self.relay_secrets[f"{service}-relay"],
         }
+        if service == "kpis":
+            env |= {
+                "KPIS_RELEASE_SIGNING_KEY": self.secrets["kpis_release_signing_key"],
+                "KPIS_PSEUDONYMISATION_KEY": self.secrets["kpis_pseudonymisation_key"],
+                "KPIS_AUTHORITY_CODE": "WIRRAL",
+                "KPIS_UPLOAD_DIR": str(self.config.data_dir / "uploads"),
+            }
+        if service == "audit":
+            env["AUDIT_CHECKPOINT_SIGNING_KEY"] = self.secrets["audit_checkpoint_signing_key"]
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],

@@ -30,4 +30,8 @@ def test_release_signing_key_is_required_outside_local_and_test() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="KPIS_RELEASE_SIGNING_KEY"):
-        KpisSettings(profile="production", database_url="postgresql+asyncpg://k:s3cret@h/db")
+        KpisSettings(
+            profile="production",
+            database_url="postgresql+asyncpg://k:s3cret@h/db",
+            relay_client_secret="a-real-relay-secret-value",
+        )

@@ -1,0 +1,46 @@
+"""Settings of the imports (environment prefix ``KPIS_``, like the rest of the service)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import RELAXED_PROFILES, Profile, is_placeholder
+
+#: The development key. Refused outside the ``local`` and ``test`` profiles.
+DEV_KEY = "dev-only-pseudonymisation-key-change-me"
+
+
+class ImportSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KPIS_", extra="ignore", frozen=True)
+
+    profile: Profile = Field("local", description="local, test, staging or production")
+    pseudonymisation_key: SecretStr = Field(
+        SecretStr(DEV_KEY),
+        description="HMAC key replacing child identifiers; never stored in the database",
+    )
+    upload_dir: Path = Field(
+        Path(".data/uploads"), description="where uploaded files are streamed to disk"
+    )
+    keep_raw_uploads: bool = Field(
+        False, description="keep the uploaded file after the import ends (default: delete)"
+    )
+    max_upload_bytes: int = Field(2_000_000_000, ge=1, description="largest accepted upload")
+    upload_chunk_bytes: int = Field(1 << 20, ge=4096, description="upload write chunk")
+    read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")
+    read_chunk_bytes: int = Field(8 << 20, ge=4096, description="CSV bytes parsed per chunk")
+    authority_code: str = Field("LA", max_length=60, description="org unit code of the LA")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_key(self) -> ImportSettings:
+        if self.profile in RELAXED_PROFILES:
+            return self
+        if is_placeholder(self.pseudonymisation_key.get_secret_value()):
+            raise ValueError(
+                f"profile {self.profile!r} refuses a placeholder or empty pseudonymisation_key"
+            )
+        if len(self.pseudonymisation_key.get_secret_value()) < 32:
+            raise ValueError("pseudonymisation_key must be at least 32 characters")
+        return self

@@ -1,0 +1,55 @@
+"""The adapter to the values domain: ``services.kpis.values.intake.record_computed_values``.
+
+Looked up when called, so the imports work (and are tested) before the values domain
+exists; tests may replace :data:`RECORDER`. Returns how many values the values domain took.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.contract import ComputedValue
+from shared.identity import Caller
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+INTAKE_MODULE = "services.kpis.values.intake"
+
+#: A replacement for the values domain's function (tests); ``None``: use the real one.
+RECORDER: Callable[..., Any] | None = None
+
+
+def _recorder() -> Callable[..., Any] | None:
+    if RECORDER is not None:
+        return RECORDER
+    try:
+        module = importlib.import_module(INTAKE_MODULE)
+    except ModuleNotFoundError:
+        return None
+    found: Callable[..., Any] | None = getattr(module, "record_computed_values", None)
+    return found
+
+
+async def hand_over(
+    session: AsyncSession,
+    *,
+    values: Sequence[ComputedValue],
+    import_id: uuid.UUID,
+    actor: Caller,
+) -> int | None:
+    """Record ``values`` as draft submissions; ``None`` when the values domain is absent."""
+    record = _recorder()
+    if record is None:
+        log.warning("imports.intake_unavailable", import_id=str(import_id))
+        return None
+    result = record(session, values=list(values), import_id=str(import_id), actor=actor)
+    if inspect.isawaitable(result):
+        result = await result
+    return int(result)

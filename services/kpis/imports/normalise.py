@@ -1,0 +1,304 @@
+"""From a sheet's text chunks to typed, pseudonymised rows, and the issues found on the way.
+
+Missing values: blank, ``#N/A``, ``N/A``, ``NULL``. Dates: ISO (``2020-09-16``, a time part
+ignored), ``dd/mm/yyyy`` (also ``dd-mm-yyyy``, ``dd.mm.yyyy``) or an Excel serial number.
+Issues name the sheet, the row a person sees, the column header and the reason; they never
+quote a child identifier or a date (only unknown code values, which identify no one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from services.kpis.imports import codes as cl
+from services.kpis.imports.pseudonymise import Pseudonymiser
+from services.kpis.imports.specs import Field, ListSpec, header_key
+
+MISSING = ["", "#N/A", "N/A", "#NA", "NULL", "#NULL!", "#VALUE!"]
+EXCEL_EPOCH = date(1899, 12, 30)
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+ISSUE_LIMIT = 1000
+
+
+@dataclass
+class Issues:
+    errors: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[dict[str, object]] = field(default_factory=list)
+    error_count: int = 0
+    warning_count: int = 0
+
+    def add(
+        self, severity: str, sheet: str, row: int | None, column: str | None, reason: str
+    ) -> None:
+        item: dict[str, object] = {"sheet": sheet, "row": row, "column": column, "reason": reason}
+        if severity == "error":
+            self.error_count += 1
+            if len(self.errors) < ISSUE_LIMIT:
+                self.errors.append(item)
+        else:
+            self.warning_count += 1
+            if len(self.warnings) < ISSUE_LIMIT:
+                self.warnings.append(item)
+
+    def add_rows(
+        self, severity: str, sheet: str, rows: pl.Series, column: str | None, reason: str
+    ) -> None:
+        """One issue per row; rows beyond the listing limit are counted, not listed."""
+        room = ISSUE_LIMIT - len(self.errors if severity == "error" else self.warnings)
+        for row in rows.head(max(room, 0)).to_list():
+            self.add(severity, sheet, row, column, reason)
+        extra = rows.len() - max(room, 0)
+        if extra > 0:
+            if severity == "error":
+                self.error_count += extra
+            else:
+                self.warning_count += extra
+
+    def as_report(self) -> dict[str, object]:
+        return {
+            "error_count": self.error_count,
+            "warning_count": self.warning_count,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "truncated": self.error_count > len(self.errors)
+            or self.warning_count > len(self.warnings),
+        }
+
+
+def match_columns(spec: ListSpec, headers: list[str]) -> tuple[dict[str, str], list[Field]]:
+    """Field name → source column (``c<i>``), and the required fields not found."""
+    keys = [header_key(h) for h in headers]
+    found: dict[str, str] = {}
+    missing: list[Field] = []
+    for fld in spec.fields:
+        wanted = fld.keys()
+        index = next((i for i, k in enumerate(keys) if k in wanted), None)
+        if index is None:
+            if fld.required:
+                missing.append(fld)
+            continue
+        found[fld.name] = f"c{index}"
+    return found, missing
+
+
+def recognise(specs: tuple[ListSpec, ...], headers: list[str]) -> ListSpec | None:
+    keys = set(header_key(h) for h in headers)
+    for spec in specs:
+        if all(k in keys for k in spec.signature_keys()):
+            return spec
+    return None
+
+
+MISSING_FORMS = sorted({m for v in MISSING for m in (v, v.lower(), v.title())})
+
+
+def _clean(column: str) -> pl.Expr:
+    """Trimmed text (Unicode whitespace, so non-breaking spaces too); missing forms as null."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text.is_in(MISSING_FORMS)).then(None).otherwise(text)
+
+
+def _by_value(
+    series: pl.Series, convert: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
+) -> pl.Series:
+    """``convert`` applied to each distinct value once, then mapped back (codes, dates and
+    team names repeat: a million rows hold a few thousand distinct values)."""
+    distinct = series.drop_nulls().unique()
+    if distinct.len() == 0:
+        return pl.Series(series.name, [None] * series.len(), dtype=dtype)
+    converted = pl.DataFrame({"v": distinct}).select(convert(pl.col("v")).cast(dtype))
+    return series.replace_strict(distinct, converted.to_series(), default=None, return_dtype=dtype)
+
+
+def _date(raw: pl.Expr) -> pl.Expr:
+    iso = raw.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    dmy_text = raw.str.replace_all(r"[.\-]", "/").str.slice(0, 10)
+    dmy = dmy_text.str.strptime(pl.Date, "%d/%m/%Y", strict=False)
+    serial_ok = raw.str.contains(r"^\d{1,5}(\.\d+)?$")
+    serial = pl.when(serial_ok).then(
+        pl.lit(EXCEL_EPOCH)
+        + pl.duration(days=raw.cast(pl.Float64, strict=False).floor().cast(pl.Int64))
+    )
+    parsed = pl.coalesce(iso, dmy, serial.cast(pl.Date))
+    return pl.when(parsed.is_between(pl.lit(MIN_DATE), pl.lit(MAX_DATE))).then(parsed)
+
+
+def _slug(raw: pl.Expr) -> pl.Expr:
+    return (
+        raw.str.to_uppercase()
+        .str.replace_all(r"[^A-Z0-9]+", "-")
+        .str.strip_chars("-")
+        .str.slice(0, 60)
+    )
+
+
+@dataclass
+class Normalised:
+    frame: pl.DataFrame  # typed columns + "_row", only the rows without errors
+    rows_read: int
+
+
+class ChunkNormaliser:
+    """Normalises the chunks of one recognised list, remembering rows seen (duplicates)."""
+
+    def __init__(
+        self,
+        spec: ListSpec,
+        sheet: str,
+        headers: list[str],
+        columns: dict[str, str],
+        pseudonymiser: Pseudonymiser,
+        collection_year: int | None,
+        issues: Issues,
+    ) -> None:
+        self.spec = spec
+        self.sheet = sheet
+        self.headers = headers
+        self.columns = columns
+        self.pseudo = pseudonymiser
+        self.year = collection_year
+        self.issues = issues
+        self._seen = pl.Series("h", [], dtype=pl.UInt64)
+
+    def _codes_for(self, fld: Field) -> cl.CodeList:
+        assert fld.codes is not None
+        if fld.name == "activity" and self.year is not None:
+            return cl.activity_codes(self.year)
+        return fld.codes
+
+    def _header(self, fld: Field) -> str:
+        return self.headers[int(self.columns[fld.name][1:])]
+
+    def normalise(self, chunk: pl.DataFrame) -> Normalised:
+        present = [f for f in self.spec.fields if f.name in self.columns]
+        raw = chunk.select(
+            pl.col("_row").cast(pl.UInt32),
+            *(_clean(self.columns[f.name]).alias(f"raw_{f.name}") for f in present),
+        )
+        typed: list[pl.Series] = []
+        for f in present:
+            src = raw[f"raw_{f.name}"]
+            if f.kind == "date":
+                typed.append(_by_value(src, _date, pl.Date()))
+            elif f.kind == "code":
+                codes = self._codes_for(f)
+                typed.append(
+                    _by_value(src, lambda e, c=codes: cl.code_expr(e, c), pl.String())  # type: ignore[misc]
+                )
+            elif f.kind == "lenient_code":
+                typed.append(
+                    _by_value(src, lambda e: cl.lenient_code_expr(e).str.slice(0, 4), pl.String())
+                )
+            elif f.kind == "int":
+                typed.append(
+                    _by_value(
+                        src,
+                        lambda e: e.cast(pl.Float64, strict=False).cast(pl.Int32, strict=False),
+                        pl.Int32(),
+                    )
+                )
+            elif f.kind == "team":
+                typed.append(_by_value(src, _slug, pl.String()))
+            elif f.kind == "child":
+                typed.append(src.str.strip_suffix(".0"))
+            else:
+                typed.append(src)
+        typed = [series.alias(f.name) for series, f in zip(typed, present, strict=True)]
+        frame = raw.with_columns(typed)
+        bad = pl.Series("bad", [False] * frame.height)
+        for f in present:
+            value, source = frame[f.name], frame[f"raw_{f.name}"]
+            if f.required:
+                bad = bad | self._report(frame, source.is_null(), f, "missing value")
+            if f.kind == "date":
+                bad = bad | self._report(
+                    frame,
+                    source.is_not_null() & value.is_null(),
+                    f,
+                    "not a date (expected dd/mm/yyyy, yyyy-mm-dd or an Excel date)",
+                )
+            elif f.kind == "int":
+                bad = bad | self._report(
+                    frame, source.is_not_null() & value.is_null(), f, "not a whole number"
+                )
+            elif f.kind == "code":
+                unknown = source.is_not_null() & value.is_null()
+                if unknown.any():
+                    codes = self._codes_for(f)
+                    shown = (
+                        frame.filter(unknown)
+                        .select(cl.lenient_code_expr(f"raw_{f.name}").str.slice(0, 12))
+                        .to_series()
+                    )
+                    rows = frame.filter(unknown)["_row"]
+                    for row, code in zip(rows.to_list(), shown.to_list(), strict=True):
+                        self.issues.add(
+                            "error",
+                            self.sheet,
+                            row,
+                            self._header(f),
+                            f"unknown code {code!r} for {codes.name}",
+                        )
+                    bad = bad | unknown
+            elif f.kind == "lenient_code" and f.codes is not None:
+                unknown = value.is_not_null() & ~value.is_in(sorted(f.codes.codes))
+                for row, code in zip(
+                    frame.filter(unknown)["_row"].to_list(),
+                    frame.filter(unknown)[f.name].to_list(),
+                    strict=True,
+                ):
+                    self.issues.add(
+                        "warning",
+                        self.sheet,
+                        row,
+                        self._header(f),
+                        f"unknown code {code!r} for {f.codes.name} (kept)",
+                    )
+        bad = bad | self._cross_checks(frame)
+        frame = frame.select("_row", *(f.name for f in present))
+        frame = self._pseudonymise(frame)
+        bad = bad | self._duplicates(frame)
+        return Normalised(frame=frame.filter(~bad), rows_read=chunk.height)
+
+    def _report(self, frame: pl.DataFrame, mask: pl.Series, fld: Field, reason: str) -> pl.Series:
+        if mask.any():
+            rows = frame.filter(mask)["_row"]
+            self.issues.add_rows("error", self.sheet, rows, self._header(fld), reason)
+        return mask
+
+    def _cross_checks(self, frame: pl.DataFrame) -> pl.Series:
+        pairs = {
+            "authorised_date": "start_date",
+            "end_date": "start_date",
+            "icpc_date": "s47_date",
+        }
+        bad = pl.Series("bad", [False] * frame.height)
+        for later, earlier in pairs.items():
+            if later in frame.columns and earlier in frame.columns:
+                mask = (frame[later] < frame[earlier]).fill_null(False)
+                if mask.any():
+                    fld = next(f for f in self.spec.fields if f.name == later)
+                    self._report(frame, mask, fld, f"before {earlier.replace('_', ' ')}")
+                    bad = bad | mask
+        return bad
+
+    def _pseudonymise(self, frame: pl.DataFrame) -> pl.DataFrame:
+        replaced = [self.pseudo.child_column(frame["child"])]
+        if "worker" in frame.columns:
+            replaced.append(self.pseudo.staff_column(frame["worker"]))
+        return frame.with_columns(replaced)
+
+    def _duplicates(self, frame: pl.DataFrame) -> pl.Series:
+        hashes = frame.drop("_row").hash_rows(seed=7)
+        dup = hashes.is_duplicated() & ~hashes.is_first_distinct()
+        dup = dup | hashes.is_in(self._seen.implode())
+        self._seen = pl.concat([self._seen, hashes.rename("h")]).unique()
+        if dup.any():
+            rows = frame.filter(dup)["_row"]
+            self.issues.add_rows("error", self.sheet, rows, None, "duplicate of an earlier row")
+        return dup

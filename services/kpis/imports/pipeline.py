@@ -1,0 +1,207 @@
+"""One import from files on disk to stored rows: read, normalise, validate, ``COPY``.
+
+All-or-nothing by default: the caller rolls the transaction back when the outcome has
+errors and the import was not partial. Structural problems (unreadable file, missing
+column, empty sheet) always reject, partial or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.imports import codes as cl
+from services.kpis.imports import specs as sp
+from services.kpis.imports.normalise import ChunkNormaliser, Issues, match_columns, recognise
+from services.kpis.imports.pseudonymise import Pseudonymiser
+from services.kpis.imports.readers import Sheet, UnreadableFile, read_any
+from services.kpis.imports.store import copy_rows, derive, to_csv
+
+KINDS = ("annex_a", "ssda903")
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    name: str  # a display name for the report (sheet name for CSVs)
+
+
+@dataclass
+class Outcome:
+    issues: Issues = field(default_factory=Issues)
+    rows_read: int = 0
+    rows_stored: int = 0
+    lists: dict[str, int] = field(default_factory=dict)  # list name → rows stored
+    first_event: date | None = None
+    last_event: date | None = None
+    latest_start: date | None = None  # of episodes: the fallback for the collection year
+    collection_year: int | None = None
+    structural: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def spent(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - since, 3)
+        return now
+
+    @property
+    def rejected(self) -> bool:
+        return self.issues.error_count > 0
+
+
+@dataclass
+class _Planned:
+    sheet: Sheet
+    spec: sp.ListSpec
+    columns: dict[str, str]
+
+
+def _plan(
+    kind: str, uploads: list[Upload], chunk_rows: int, chunk_bytes: int, outcome: Outcome
+) -> list[_Planned]:
+    specs = sp.ANNEX_A if kind == "annex_a" else sp.SSDA903
+    ignored = sp.ANNEX_A_IGNORED if kind == "annex_a" else sp.SSDA903_IGNORED
+    issues = outcome.issues
+    planned: list[_Planned] = []
+    for upload in uploads:
+        try:
+            sheets = read_any(upload.path, upload.name, chunk_rows, chunk_bytes)
+        except UnreadableFile as exc:
+            issues.add("error", upload.name, None, None, str(exc))
+            outcome.structural = True
+            continue
+        for sheet in sheets:
+            if not any(h.strip() for h in sheet.headers):
+                issues.add("error", sheet.name, None, None, "the sheet is empty (no header row)")
+                outcome.structural = True
+                continue
+            spec = recognise(specs, sheet.headers)
+            if spec is None:
+                keys = {sp.header_key(h) for h in sheet.headers}
+                label = next(
+                    (n for n, sig in ignored.items() if all(sp.header_key(s) in keys for s in sig)),
+                    None,
+                )
+                reason = (
+                    f"{label}: not used by the indicators, ignored"
+                    if label
+                    else "headers match no known list, ignored"
+                )
+                issues.add("warning", sheet.name, None, None, reason)
+                continue
+            columns, missing = match_columns(spec, sheet.headers)
+            for fld in missing:
+                issues.add("error", sheet.name, 1, fld.headers[0], f"missing column ({spec.label})")
+                outcome.structural = True
+            if not missing:
+                planned.append(_Planned(sheet, spec, columns))
+    if not planned and not outcome.structural:
+        issues.add("error", "(import)", None, None, "no list the indicators use was found")
+        outcome.structural = True
+    # care leavers last: their activity codes depend on the collection year
+    planned.sort(key=lambda p: p.spec.name == "care_leaver")
+    return planned
+
+
+def _stored(outcome: Outcome, list_name: str, rows: int) -> None:
+    outcome.rows_stored += rows
+    outcome.lists[list_name] = outcome.lists.get(list_name, 0) + rows
+
+
+def _track_dates(outcome: Outcome, spec: sp.ListSpec, frame: pl.DataFrame) -> None:
+    if not frame.height:
+        return
+    if spec.event_date:
+        dates = frame[spec.event_date]
+        low, high = dates.min(), dates.max()
+        if isinstance(low, date) and isinstance(high, date):
+            outcome.first_event = min(low, outcome.first_event or low)
+            outcome.last_event = max(high, outcome.last_event or high)
+    if "start_date" in frame.columns:
+        top = frame["start_date"].max()
+        if isinstance(top, date):
+            outcome.latest_start = max(top, outcome.latest_start or top)
+
+
+def _next(iterator: Iterator[pl.DataFrame]) -> pl.DataFrame | None:
+    return next(iterator, None)
+
+
+async def run(
+    session: AsyncSession,
+    *,
+    import_id: uuid.UUID,
+    kind: str,
+    uploads: list[Upload],
+    pseudonymiser: Pseudonymiser,
+    partial: bool,
+    collection_year: int | None,
+    chunk_rows: int,
+    chunk_bytes: int = 8 << 20,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
+    outcome = Outcome(collection_year=collection_year)
+    planned = await asyncio.to_thread(_plan, kind, uploads, chunk_rows, chunk_bytes, outcome)
+    if outcome.structural:
+        return outcome
+    for item in planned:
+        if item.spec.name == "care_leaver" and outcome.collection_year is None:
+            last = outcome.last_event or outcome.latest_start or date.today()
+            outcome.collection_year = cl.collection_year_of(last.year, last.month)
+        normaliser = ChunkNormaliser(
+            item.spec,
+            item.sheet.name,
+            item.sheet.headers,
+            item.columns,
+            pseudonymiser,
+            outcome.collection_year,
+            outcome.issues,
+        )
+        chunks = item.sheet.chunks()
+        data_rows = 0
+        # pipelined: while PostgreSQL copies chunk k, a thread reads and normalises k+1
+        copying: asyncio.Task[int] | None = None
+        try:
+            clock = time.perf_counter()
+            while (chunk := await asyncio.to_thread(_next, chunks)) is not None:
+                clock = outcome.spent("read", clock)
+                data_rows += chunk.height
+                result = await asyncio.to_thread(normaliser.normalise, chunk)
+                clock = outcome.spent("normalise", clock)
+                outcome.rows_read += result.rows_read
+                if progress is not None:
+                    progress(outcome.rows_read)
+                frame = result.frame
+                _track_dates(outcome, item.spec, frame)
+                if outcome.rejected and not partial:
+                    continue  # keep validating for the report; nothing will be kept
+                derived = derive(item.spec.name, frame, import_id)
+                payload = await asyncio.to_thread(to_csv, derived)
+                clock = outcome.spent("encode", clock)
+                if copying is not None:
+                    _stored(outcome, item.spec.name, await copying)
+                    clock = outcome.spent("copy_wait", clock)
+                copying = asyncio.create_task(copy_rows(session, item.spec.name, derived, payload))
+            if copying is not None:
+                _stored(outcome, item.spec.name, await copying)
+                clock = outcome.spent("copy_wait", clock)
+        finally:
+            if copying is not None and not copying.done():
+                copying.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await copying
+        if data_rows == 0:
+            outcome.issues.add("warning", item.sheet.name, None, None, "the list has no rows")
+    if outcome.collection_year is None:
+        last = outcome.last_event or outcome.latest_start or date.today()
+        outcome.collection_year = cl.collection_year_of(last.year, last.month)
+    return outcome

@@ -1,0 +1,198 @@
+"""Reading exports as they come: xlsx workbooks (python-calamine) and CSVs (polars).
+
+Each sheet or CSV becomes a :class:`Sheet`: its name, its header texts and an iterator of
+chunks, every chunk a polars frame of text columns (``c0``, ``c1``…) plus ``_row`` (the
+row number a person sees in Excel or a text editor: the header is row 1). Memory stays
+flat: CSVs are parsed by polars in blocks cut at record boundaries, workbooks row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from python_calamine import CalamineError, CalamineWorkbook
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class UnreadableFile(Exception):
+    """The file is neither a workbook nor a CSV."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    headers: list[str]
+    chunks: Callable[[], Iterator[pl.DataFrame]]
+
+
+def sniff(path: Path) -> str:
+    """``xlsx`` or ``csv``; raises :class:`UnreadableFile` for anything else."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if not head.strip():
+        raise UnreadableFile("the file is empty")
+    if b"\x00" in head:
+        raise UnreadableFile("not a spreadsheet or CSV file (binary content)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a cut multi-byte character at the end of the sample is fine
+        if exc.start < len(head) - 4:
+            try:
+                head.decode("cp1252")
+            except UnicodeDecodeError:
+                raise UnreadableFile("not a spreadsheet or CSV file (not text)") from exc
+    first_line = head.splitlines()[0] if head.splitlines() else b""
+    if b"," not in first_line and b"\t" not in first_line:
+        raise UnreadableFile("not a CSV file: the first line has no comma-separated headers")
+    return "csv"
+
+
+def _cell_text(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    if kind is dt.date:
+        return value.isoformat()
+    if kind is dt.datetime:
+        return value.date().isoformat()
+    if value is None:
+        return None
+    if kind is bool:
+        return "Yes" if value else "No"
+    if kind is int:
+        return str(value)
+    if isinstance(value, dt.timedelta | dt.time):
+        return None
+    return str(value)
+
+
+def read_csv(path: Path, name: str, chunk_bytes: int) -> Sheet:
+    """A CSV read in blocks of about ``chunk_bytes``, each cut at a record boundary (a
+    newline outside quotes), so memory stays flat in the file's size."""
+    with path.open("rb") as handle:
+        header_line = handle.readline()
+    try:
+        text = header_line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = header_line.decode("cp1252", errors="replace")
+    headers = next(csv.reader([text]), [])
+    if not headers:
+        raise UnreadableFile("not a readable CSV file (no header line)")
+    columns = [f"c{i}" for i in range(len(headers))]
+
+    def parse(block: bytes, first_row: int) -> pl.DataFrame:
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(block),
+                has_header=False,
+                new_columns=columns,
+                schema_overrides=dict.fromkeys(columns, pl.String),
+                infer_schema=False,
+                encoding="utf8-lossy",
+                truncate_ragged_lines=True,
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise UnreadableFile(f"not a readable CSV file ({type(exc).__name__})") from exc
+        frame = frame.select(columns) if frame.width > len(columns) else frame
+        return frame.with_columns(
+            pl.int_range(first_row, first_row + frame.height, dtype=pl.UInt32).alias("_row")
+        )
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        row = 2
+        carry = b""
+        with path.open("rb") as handle:
+            handle.readline()
+            while True:
+                block = handle.read(chunk_bytes)
+                data = carry + block
+                if not block:
+                    if data.strip():
+                        frame = parse(data, row)
+                        yield frame
+                    return
+                cut = data.rfind(b"\n")
+                while cut >= 0 and data.count(b'"', 0, cut + 1) % 2:
+                    cut = data.rfind(b"\n", 0, cut)  # inside quotes: step back a line
+                if cut < 0:
+                    carry = data
+                    continue
+                carry = data[cut + 1 :]
+                frame = parse(data[: cut + 1], row)
+                row += frame.height
+                yield frame
+
+    return Sheet(name=name, headers=headers, chunks=chunks)
+
+
+def read_workbook(path: Path, chunk_rows: int) -> list[Sheet]:
+    """Each sheet of a workbook (calamine holds one sheet's cells compactly in Rust)."""
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise UnreadableFile("not a readable xlsx workbook") from exc
+    sheets = []
+    for name in book.sheet_names:
+        try:
+            data = book.get_sheet_by_name(name)
+        except (CalamineError, ValueError) as exc:
+            raise UnreadableFile(f"sheet {name!r} cannot be read") from exc
+        first = next(iter(data.iter_rows()), None)
+        headers = [_cell_text(v) or "" for v in first] if first else []
+        sheets.append(Sheet(name=name, headers=headers, chunks=_sheet_chunks(data, chunk_rows)))
+    return sheets
+
+
+def _sheet_chunks(data: Any, chunk_rows: int) -> Callable[[], Iterator[pl.DataFrame]]:
+    def chunks() -> Iterator[pl.DataFrame]:
+        rows = iter(data.iter_rows())
+        first = next(rows, None)
+        if first is None:
+            return
+        width = len(first)
+        columns = [f"c{i}" for i in range(width)]
+        buffer: list[list[str | None]] = []
+        numbers: list[int] = []
+        number = 1
+        cell = _cell_text
+        for raw in rows:
+            number += 1
+            cells = [cell(v) for v in raw[:width]]
+            if not any(cells):
+                continue
+            if len(cells) < width:
+                cells += [None] * (width - len(cells))
+            buffer.append(cells)
+            numbers.append(number)
+            if len(buffer) >= chunk_rows:
+                yield _frame(columns, buffer, numbers)
+                buffer, numbers = [], []
+        if buffer:
+            yield _frame(columns, buffer, numbers)
+
+    return chunks
+
+
+def _frame(columns: list[str], rows: list[list[str | None]], numbers: list[int]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+    return frame.with_columns(pl.Series("_row", numbers, dtype=pl.UInt32))
+
+
+def read_any(path: Path, name: str, chunk_rows: int, chunk_bytes: int) -> list[Sheet]:
+    kind = sniff(path)
+    if kind == "xlsx":
+        return read_workbook(path, chunk_rows)
+    return [read_csv(path, name, chunk_bytes)]

@@ -1,0 +1,111 @@
+"""All SQL about import jobs and their computed values (the child rows: ``store.py``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.contract import ComputedValue
+from services.kpis.db import SCHEMA
+from services.kpis.imports.models import ImportJob, ImportValue
+from services.kpis.imports.store import driver_connection
+
+ACTIVE = ("queued", "running", "succeeded")
+
+
+async def find_applied(session: AsyncSession, sha256: str, agency: str) -> ImportJob | None:
+    """A job of the same file (by hash) that is applied or under way."""
+    found = await session.execute(
+        select(ImportJob)
+        .where(
+            ImportJob.file_sha256 == sha256,
+            ImportJob.agency == agency,
+            ImportJob.status.in_(ACTIVE),
+        )
+        .order_by(ImportJob.created_at)
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
+async def add_job(session: AsyncSession, job: ImportJob) -> ImportJob:
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_job(session: AsyncSession, job_id: uuid.UUID, agency: str) -> ImportJob | None:
+    found = await session.execute(
+        select(ImportJob).where(ImportJob.id == job_id, ImportJob.agency == agency)
+    )
+    return found.scalar_one_or_none()
+
+
+async def list_jobs(
+    session: AsyncSession, agency: str, limit: int, offset: int
+) -> tuple[Sequence[ImportJob], int]:
+    where = ImportJob.agency == agency
+    total = await session.scalar(select(func.count()).select_from(ImportJob).where(where))
+    rows = await session.execute(
+        select(ImportJob)
+        .where(where)
+        .order_by(ImportJob.created_at.desc(), ImportJob.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.scalars().all(), int(total or 0)
+
+
+async def save_values(
+    session: AsyncSession, import_id: uuid.UUID, values: Sequence[ComputedValue]
+) -> int:
+    """``COPY`` the computed values into ``import_value``."""
+    if not values:
+        return 0
+    driver = await driver_connection(session)
+    columns = (
+        "import_id",
+        "indicator_code",
+        "period_type",
+        "period_start",
+        "period_end",
+        "org_unit_code",
+        "value",
+        "numerator",
+        "denominator",
+    )
+    records = [
+        (
+            import_id,
+            v.indicator_code,
+            v.period_type,
+            v.period_start,
+            v.period_end,
+            v.org_unit_code,
+            v.value,
+            v.numerator,
+            v.denominator,
+        )
+        for v in values
+    ]
+    await driver.copy_records_to_table(
+        ImportValue.__tablename__, records=records, columns=columns, schema_name=SCHEMA
+    )
+    return len(records)
+
+
+async def values_of(session: AsyncSession, import_id: uuid.UUID) -> Sequence[ImportValue]:
+    rows = await session.execute(
+        select(ImportValue)
+        .where(ImportValue.import_id == import_id)
+        .order_by(
+            ImportValue.indicator_code,
+            ImportValue.period_type,
+            ImportValue.period_start,
+            ImportValue.org_unit_code,
+        )
+    )
+    return rows.scalars().all()

@@ -1,0 +1,103 @@
+"""Shapes of the imports API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from services.kpis.imports.models import ImportJob, ImportValue
+
+ImportKind = Literal["annex_a", "ssda903"]
+ImportStatus = Literal["queued", "running", "succeeded", "rejected", "failed"]
+
+
+class Issue(BaseModel):
+    sheet: str | None
+    row: int | None
+    column: str | None
+    reason: str
+
+
+class Report(BaseModel):
+    error_count: int = 0
+    warning_count: int = 0
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    truncated: bool = False
+    lists: dict[str, int] = {}
+    values_recorded: int | None = None
+    period: dict[str, str] | None = None
+    #: seconds spent in each phase of a successful import
+    timings_s: dict[str, float] | None = None
+
+
+class Progress(BaseModel):
+    rows_read: int
+    rows_stored: int
+
+
+class ImportOut(BaseModel):
+    id: uuid.UUID
+    kind: ImportKind
+    status: ImportStatus
+    partial: bool
+    collection_year: int | None
+    population: int | None
+    created_at: datetime
+    finished_at: datetime | None
+    progress: Progress
+    values_count: int
+    report: Report
+    #: this upload was the same file as an earlier import: nothing was applied again
+    duplicate: bool = False
+
+    @classmethod
+    def of(
+        cls, job: ImportJob, *, rows_read: int | None = None, duplicate: bool = False
+    ) -> ImportOut:
+        raw: dict[str, Any] = dict(job.report or {})
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            partial=job.partial,
+            collection_year=job.collection_year,
+            population=job.population,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            progress=Progress(
+                rows_read=rows_read if rows_read is not None else job.rows_read or 0,
+                rows_stored=job.rows_stored or 0,
+            ),
+            values_count=job.values_count or 0,
+            report=Report.model_validate(raw),
+            duplicate=duplicate,
+        )
+
+
+class ValueOut(BaseModel):
+    indicator_code: str
+    period_type: str
+    period_start: date
+    period_end: date
+    org_unit_code: str
+    value: Decimal | None
+    numerator: int | None
+    denominator: int | None
+
+    @classmethod
+    def of(cls, row: ImportValue) -> ValueOut:
+        return cls(
+            indicator_code=row.indicator_code,
+            period_type=row.period_type,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            org_unit_code=row.org_unit_code,
+            value=row.value,
+            numerator=row.numerator,
+            denominator=row.denominator,
+        )

@@ -1,0 +1,320 @@
+"""The rules of imports: who may import, the same file twice, running a job to its end."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.kpis.db import outbox
+from services.kpis.imports import intake, pipeline, repository
+from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
+from services.kpis.imports.config import ImportSettings
+from services.kpis.imports.models import ImportJob
+from services.kpis.imports.pseudonymise import Pseudonymiser
+from shared.identity import Caller
+from shared.logs import get_logger
+from shared.outbox import OutboxEvent, add_event
+from shared.problems import DomainError, Forbidden, NotFound
+
+log = get_logger(__name__)
+
+#: as the gateway grants ``kpis:import`` (services/gateway/policy.py)
+IMPORTING_ROLES = ("approver", "plan_manager", "admin")
+IMPORT_AGENCY = "council"
+MAX_MONTHS = 12
+JOB_STATEMENT_TIMEOUT_S = 600
+
+#: rows read so far by running jobs (the job row is only written at the start and the end)
+PROGRESS: dict[uuid.UUID, int] = {}
+
+
+def may_import(caller: Caller) -> bool:
+    if caller.agency != IMPORT_AGENCY:
+        return False
+    if caller.kind == "client":
+        return caller.has_scope("kpis:import", "admin")
+    return caller.has_role(*IMPORTING_ROLES)
+
+
+def require_importer(caller: Caller) -> None:
+    if not may_import(caller):
+        raise Forbidden("imports are made by council approvers, plan managers or importers")
+
+
+async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> ImportJob:
+    job = await repository.get_job(session, job_id, caller.agency)
+    if job is None:
+        raise NotFound("no such import")
+    return job
+
+
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    partial: bool
+    collection_year: int | None
+    population: int | None
+
+
+async def open_job(
+    session: AsyncSession, caller: Caller, new: NewJob, sha256: str
+) -> tuple[ImportJob, bool]:
+    """The job for this upload and whether it is new (``False``: the same file again)."""
+    existing = await repository.find_applied(session, sha256, caller.agency)
+    if existing is not None:
+        log.info("import.duplicate", import_id=str(existing.id))
+        return existing, False
+    job = ImportJob(
+        id=uuid.uuid4(),
+        kind=new.kind,
+        status="queued",
+        file_sha256=sha256,
+        partial=new.partial,
+        collection_year=new.collection_year,
+        population=new.population,
+        agency=caller.agency,
+        created_by=caller.subject[:200],
+        report={},
+    )
+    await repository.add_job(session, job)
+    await add_event(
+        session,
+        outbox,
+        OutboxEvent(
+            event_type="import.queued",
+            entity_type="import",
+            entity_id=str(job.id),
+            actor=caller.as_actor(),
+            payload={"kind": job.kind, "partial": job.partial},
+            purpose="case-management import",
+        ),
+    )
+    log.info("import.queued", import_id=str(job.id), kind=job.kind)
+    return job, True
+
+
+def _months(outcome: pipeline.Outcome, kind: str) -> tuple[date, date, date]:
+    """First month, last month and reference date the indicators cover."""
+    year = outcome.collection_year or date.today().year
+    if kind == "ssda903":
+        return date(year, 4, 1), date(year + 1, 3, 1), date(year + 1, 3, 31)
+    last_event = outcome.last_event or date(year + 1, 3, 31)
+    last = last_event.replace(day=1)
+    first = (outcome.first_event or last_event).replace(day=1)
+    floor_index = last.year * 12 + last.month - 1 - (MAX_MONTHS - 1)
+    floor = date(floor_index // 12, floor_index % 12 + 1, 1)
+    return max(first, floor), last, last_event
+
+
+async def execute(
+    maker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    uploads: list[pipeline.Upload],
+    settings: ImportSettings,
+    caller: Caller,
+) -> None:
+    """Run a queued job to its end. Never raises: failures end in the job's status."""
+    pseudonymiser = Pseudonymiser.from_settings(settings)
+    PROGRESS[job_id] = 0
+    async with maker() as session:
+        job = await session.get(ImportJob, job_id)
+        if job is None:  # pragma: no cover - the caller has just created it
+            return
+        job.status = "running"
+        await session.commit()
+        try:
+            await _execute(session, job_id, uploads, settings, pseudonymiser, caller)
+        except Exception as exc:
+            await session.rollback()
+            log.error("import.failed", import_id=str(job_id), error_type=type(exc).__name__)
+            failed = await session.get(ImportJob, job_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.finished_at = datetime.now(UTC)
+                failed.report = {
+                    "error_count": 1,
+                    "warning_count": 0,
+                    "errors": [
+                        {
+                            "sheet": None,
+                            "row": None,
+                            "column": None,
+                            "reason": "the import failed unexpectedly; nothing was stored",
+                        }
+                    ],
+                    "warnings": [],
+                }
+                await session.commit()
+        finally:
+            PROGRESS.pop(job_id, None)
+            if not settings.keep_raw_uploads:
+                for upload in uploads:
+                    upload.path.unlink(missing_ok=True)
+                _remove_empty(uploads)
+
+
+def _remove_empty(uploads: list[pipeline.Upload]) -> None:
+    for folder in {u.path.parent for u in uploads}:
+        if folder.exists() and not any(folder.iterdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _execute(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    uploads: list[pipeline.Upload],
+    settings: ImportSettings,
+    pseudonymiser: Pseudonymiser,
+    caller: Caller,
+) -> None:
+    actor = caller.as_actor()
+    # a job's statements (COPY of a block, the indicator queries over a million rows) may
+    # outlast the request-sized default timeout; this transaction only
+    await session.execute(text(f"SET LOCAL statement_timeout = '{JOB_STATEMENT_TIMEOUT_S}s'"))
+    job = await session.get(ImportJob, job_id)
+    assert job is not None
+    kind, partial, year, population = job.kind, job.partial, job.collection_year, job.population
+
+    def progress(rows: int) -> None:
+        PROGRESS[job_id] = rows
+
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    outcome = await pipeline.run(
+        session,
+        import_id=job_id,
+        kind=kind,
+        uploads=uploads,
+        pseudonymiser=pseudonymiser,
+        partial=partial,
+        collection_year=year,
+        chunk_rows=settings.read_chunk_rows,
+        chunk_bytes=settings.read_chunk_bytes,
+        progress=progress,
+    )
+    report: dict[str, Any] = {**outcome.issues.as_report(), "lists": outcome.lists}
+    if outcome.rejected and (not partial or outcome.structural):
+        await _reject(session, job_id, outcome, report, actor)
+        return
+    lap("read_validate_load")
+    timings.update({f"load.{k}": v for k, v in outcome.timings.items()})
+    first, last, reference = _months(outcome, kind)
+    scope = Scope(
+        import_id=job_id,
+        authority=settings.authority_code,
+        first_month=first,
+        last_month=last,
+        reference_date=reference,
+        collection_year=outcome.collection_year or first.year,
+        population=population,
+    )
+    values = await compute(session, scope)
+    await repository.save_values(session, job_id, values)
+    lap("indicators")
+    handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
+    try:
+        recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
+    except DomainError as exc:
+        _refused(outcome, handed, exc)
+        report = {**outcome.issues.as_report(), "lists": outcome.lists}
+        await _reject(session, job_id, outcome, report, actor)
+        return
+    job.status = "succeeded"
+    job.rows_read = outcome.rows_read
+    job.rows_stored = outcome.rows_stored
+    job.values_count = len(values)
+    job.collection_year = outcome.collection_year
+    report["values_recorded"] = recorded
+    lap("values_hand_over")
+    report["timings_s"] = timings
+    report["period"] = {"first_month": first.isoformat(), "last_month": last.isoformat()}
+    _finish(job, outcome, report)
+    await _event(session, job, actor, "import.succeeded")
+    await session.commit()
+    log.info(
+        "import.succeeded", import_id=str(job_id), rows=outcome.rows_stored, values=len(values)
+    )
+
+
+def _refused(outcome: pipeline.Outcome, handed: list[Any], exc: DomainError) -> None:
+    """The values domain's refusal, as errors of the report (each value it named)."""
+    issues = outcome.issues
+    issues.add("error", "(values)", None, None, f"the KPI values refused the import: {exc.detail}")
+    for item in exc.extensions.get("errors") or []:
+        index = item.get("index") if isinstance(item, dict) else None
+        if isinstance(index, int) and 0 <= index < len(handed):
+            value = handed[index]
+            where = f"{value.indicator_code} {value.period_type} {value.period_end} "
+            reason = f"{where}{value.org_unit_code}: {item.get('field')} {item.get('message')}"
+            issues.add("error", "(values)", None, None, reason)
+    for label in exc.extensions.get("locked") or []:
+        issues.add("error", "(values)", None, None, f"locked: {label}")
+
+
+async def _reject(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    outcome: pipeline.Outcome,
+    report: dict[str, Any],
+    actor: dict[str, Any],
+) -> None:
+    await session.rollback()
+    job = await session.get(ImportJob, job_id)
+    assert job is not None
+    job.status = "rejected"
+    job.rows_read = outcome.rows_read
+    job.rows_stored = 0
+    report["lists"] = {}
+    _finish(job, outcome, report)
+    await _event(session, job, actor, "import.rejected")
+    await session.commit()
+    log.info("import.rejected", import_id=str(job_id), errors=outcome.issues.error_count)
+
+
+def _finish(job: ImportJob, outcome: pipeline.Outcome, report: dict[str, Any]) -> None:
+    job.error_count = outcome.issues.error_count
+    job.warning_count = outcome.issues.warning_count
+    job.report = report
+    job.finished_at = datetime.now(UTC)
+
+
+async def _event(session: AsyncSession, job: ImportJob, actor: dict[str, Any], kind: str) -> None:
+    await add_event(
+        session,
+        outbox,
+        OutboxEvent(
+            event_type=kind,
+            entity_type="import",
+            entity_id=str(job.id),
+            actor=actor,
+            payload={
+                "kind": job.kind,
+                "status": job.status,
+                "rows_stored": job.rows_stored,
+                "errors": job.error_count,
+                "values": job.values_count,
+            },
+            purpose="case-management import",
+        ),
+    )
+
+
+def upload_folder(settings: ImportSettings, job_key: str) -> Path:
+    folder = settings.upload_dir / job_key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,115 @@
+"""Loading normalised rows into the child-level tables with ``COPY`` (asyncpg, CSV stream).
+
+Derived columns are computed here, at import, so indicators are set-wise reads later:
+working days (assessment, ICPC), yes/no flags, suitability, and ``rereferral`` as the
+export states it (previous referrals in the last 12 months > 0). The re-referrals the
+import's own history shows are added by one window pass when indicators are computed
+(``compute.py``): an ``UPDATE`` of the flag after the load cost three times as much.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.db import SCHEMA
+from services.kpis.imports.models import CHILD_TABLES
+from services.kpis.imports.workdays import working_days_expr
+
+
+def _yes(column: str) -> pl.Expr:
+    return pl.col(column) == "Y"
+
+
+def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.DataFrame:
+    """The table's columns, in the table's order, from a normalised frame."""
+    cols = set(frame.columns)
+
+    def opt(name: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(name) if name in cols else pl.lit(None, dtype=dtype).alias(name)
+
+    extra: list[pl.Expr] = []
+    if list_name == "referral":
+        extra = [
+            opt("source", pl.String()),
+            (_yes("nfa") if "nfa" in cols else pl.lit(None, dtype=pl.Boolean)).alias("nfa"),
+            (opt("previous_12m", pl.Int32()).fill_null(0) > 0).alias("rereferral"),
+        ]
+    elif list_name == "assessment":
+        extra = [
+            opt("authorised_date", pl.Date()),
+            (
+                working_days_expr("start_date", "authorised_date")
+                if "authorised_date" in cols
+                else pl.lit(None, dtype=pl.Int32)
+            ).alias("working_days"),
+        ]
+    elif list_name == "s47":
+        extra = [
+            opt("icpc_date", pl.Date()),
+            (
+                _yes("icpc_unnecessary")
+                if "icpc_unnecessary" in cols
+                else pl.lit(None, dtype=pl.Boolean)
+            ).alias("icpc_unnecessary"),
+            (
+                _yes("transfer_in").fill_null(False) if "transfer_in" in cols else pl.lit(False)
+            ).alias("transfer_in"),
+            (
+                working_days_expr("s47_date", "icpc_date")
+                if "icpc_date" in cols
+                else pl.lit(None, dtype=pl.Int32)
+            ).alias("working_days"),
+        ]
+    elif list_name == "care_leaver":
+        if "accommodation" in cols:
+            suitable = pl.col("accommodation").str.ends_with("1")
+        elif "suitability" in cols:
+            suitable = pl.col("suitability") == "1"
+        else:
+            suitable = pl.lit(None, dtype=pl.Boolean)
+        extra = [suitable.alias("suitable")]
+    frame = frame.with_columns(extra) if extra else frame
+    table = CHILD_TABLES[list_name]
+    out: list[pl.Expr] = []
+    for column in table.columns:
+        if column.name == "import_id":
+            out.append(pl.lit(str(import_id)).alias("import_id"))
+        elif column.name in frame.columns:
+            out.append(pl.col(column.name))
+        else:
+            out.append(pl.lit(None).alias(column.name))
+    return frame.select(out)
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+def to_csv(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="")
+    return buffer.getvalue()
+
+
+async def copy_rows(
+    session: AsyncSession, list_name: str, frame: pl.DataFrame, payload: bytes
+) -> int:
+    """``COPY`` a derived frame (CSV ``payload``) into its table; returns the row count."""
+    if frame.height == 0:
+        return 0
+    driver = await driver_connection(session)
+    await driver.copy_to_table(
+        CHILD_TABLES[list_name].name,
+        source=io.BytesIO(payload),
+        columns=list(frame.columns),
+        schema_name=SCHEMA,
+        format="csv",
+    )
+    return frame.height

@@ -1,0 +1,157 @@
+"""Malformed files get a precise report and store nothing; partial imports on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.kpis_imports.conftest import ImportsApi
+from tests.kpis_imports.helpers import REFERRAL_HEADERS, csv_bytes, referral_rows, xlsx_bytes
+
+CHILD_TABLES = (
+    "cm_contact",
+    "cm_referral",
+    "cm_assessment",
+    "cm_s47",
+    "cm_cin_episode",
+    "cm_cp_plan",
+    "cm_cla_episode",
+    "cm_care_leaver",
+    "import_value",
+)
+
+
+async def _stored(api: ImportsApi, job_id: str) -> int:
+    total = 0
+    for table in CHILD_TABLES:
+        total += await api.scalar(
+            f"SELECT count(*) FROM kpis.{table} WHERE import_id = CAST(:id AS uuid)", id=job_id
+        )
+    return total
+
+
+async def _rejected(api: ImportsApi, files: list[tuple[str, bytes]], **form: Any) -> dict[str, Any]:
+    response = await api.upload("annex_a", files, **form)
+    assert response.status_code == 202, response.text
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "rejected", job
+    assert job["progress"]["rows_stored"] == 0
+    assert await _stored(api, job["id"]) == 0
+    return job
+
+
+def _issues(job: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(e["sheet"], e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]]
+
+
+async def test_missing_column(api: ImportsApi) -> None:
+    headers = [h for h in REFERRAL_HEADERS if h != "Child Unique ID"]
+    job = await _rejected(api, [("referrals.csv", csv_bytes(referral_rows(), headers))])
+    assert _issues(job) == [("referrals.csv", 1, "Child Unique ID", "missing column (referrals)")]
+
+
+async def test_bad_date(api: ImportsApi) -> None:
+    rows = referral_rows({}, {"Date of Referral": "31/02/2020"})
+    job = await _rejected(api, [("referrals.csv", csv_bytes(rows))])
+    assert _issues(job) == [
+        (
+            "referrals.csv",
+            3,
+            "Date of Referral",
+            "not a date (expected dd/mm/yyyy, yyyy-mm-dd or an Excel date)",
+        )
+    ]
+
+
+async def test_unknown_code(api: ImportsApi) -> None:
+    rows = referral_rows({}, {}, {"Referral Source": "z) 99: Carrier pigeon"})
+    job = await _rejected(api, [("referrals.csv", csv_bytes(rows))])
+    assert _issues(job) == [
+        ("referrals.csv", 4, "Referral Source", "unknown code '99' for contact or referral source")
+    ]
+
+
+async def test_duplicate_row(api: ImportsApi) -> None:
+    rows = referral_rows()
+    rows.append(dict(rows[1]))
+    job = await _rejected(api, [("referrals.csv", csv_bytes(rows))])
+    assert _issues(job) == [("referrals.csv", 5, None, "duplicate of an earlier row")]
+
+
+async def test_empty_sheet(api: ImportsApi) -> None:
+    good = [REFERRAL_HEADERS, *[list(r.values()) for r in referral_rows()]]
+    workbook = xlsx_bytes({"List 3": good, "List 4": []})
+    job = await _rejected(api, [("annex.xlsx", workbook)])
+    assert _issues(job) == [("List 4", None, None, "the sheet is empty (no header row)")]
+
+
+async def test_not_a_spreadsheet(api: ImportsApi) -> None:
+    job = await _rejected(api, [("annex.xlsx", b"%PDF-1.7\n\x00\x01\x02binary")])
+    assert _issues(job) == [
+        ("annex.xlsx", None, None, "not a spreadsheet or CSV file (binary content)")
+    ]
+
+
+async def test_a_zip_that_is_not_a_workbook(api: ImportsApi) -> None:
+    job = await _rejected(api, [("annex.xlsx", b"PK\x03\x04 not really a zip")])
+    assert _issues(job) == [("annex.xlsx", None, None, "not a readable xlsx workbook")]
+
+
+async def test_empty_file(api: ImportsApi) -> None:
+    job = await _rejected(api, [("referrals.csv", b"")])
+    assert _issues(job) == [("referrals.csv", None, None, "the file is empty")]
+
+
+async def test_nothing_usable(api: ImportsApi) -> None:
+    job = await _rejected(api, [("other.csv", b"a,b\n1,2\n")])
+    assert _issues(job) == [("(import)", None, None, "no list the indicators use was found")]
+
+
+async def test_partial_import_keeps_the_good_rows(api: ImportsApi) -> None:
+    rows = referral_rows({}, {"Date of Referral": "not a date"}, count=4)
+    response = await api.upload("annex_a", [("referrals.csv", csv_bytes(rows))], partial=True)
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded"
+    assert job["report"]["error_count"] == 1
+    assert job["report"]["errors"][0]["row"] == 3
+    assert job["report"]["lists"] == {"referral": 3}
+    stored = await api.scalar(
+        "SELECT count(*) FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid)", id=job["id"]
+    )
+    assert stored == 3
+
+
+async def test_structural_errors_reject_even_a_partial_import(api: ImportsApi) -> None:
+    headers = [h for h in REFERRAL_HEADERS if h != "Child Unique ID"]
+    await _rejected(api, [("referrals.csv", csv_bytes(referral_rows(), headers))], partial=True)
+
+
+async def test_header_text_is_forgiven(api: ImportsApi) -> None:
+    headers = [
+        "  CHILD\xa0unique ID ",
+        "Gender",
+        "date of referral:",
+        "REFERRAL SOURCE",
+        "Referral  NFA",
+        "Number of referrals in last 12 months",
+        "Allocated team",
+        "Allocated worker",
+    ]
+    rows = [
+        dict(zip(headers, r.values(), strict=True))
+        for r in referral_rows(
+            {"Date of Referral": "44105"},  # Excel serial: 1 October 2020
+            {"Date of Referral": "2020-10-02"},
+            {"Date of Referral": "#N/A"},
+        )
+    ]
+    response = await api.upload("annex_a", [("r.csv", csv_bytes(rows, headers))], partial=True)
+    job = await api.job(response.json()["id"])
+    assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
+        (4, "date of referral:", "missing value")
+    ]
+    dates = await api.scalar(
+        "SELECT string_agg(referral_date::text, ',' ORDER BY referral_date) "
+        "FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid)",
+        id=job["id"],
+    )
+    assert dates == "2020-10-01,2020-10-02"
