@@ -67,7 +67,7 @@ def build_app(
 
     app = FastAPI(
         title=title,
-        description=description,
+        description=description + "\n\n" + settings_table(settings),
         version=version,
         lifespan=lifespan,
         docs_url="/docs" if settings.docs_enabled else None,
@@ -94,6 +94,21 @@ def build_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def settings_table(settings: ServiceSettings) -> str:
+    """The service's settings as a Markdown table for its OpenAPI description."""
+    prefix = str(settings.model_config.get("env_prefix", "")).upper()
+    rows = ["## Settings (environment variables)", "", "| variable | default | meaning |"]
+    rows.append("|---|---|---|")
+    for name, field in sorted(type(settings).model_fields.items()):
+        secret = "SecretStr" in repr(field.annotation)
+        default = "(secret)" if secret else repr(field.default)
+        if field.is_required():
+            default = "(required)"
+        meaning = (field.description or "").replace("|", "/")
+        rows.append(f"| `{prefix}{name.upper()}` | {default.replace('|', '/')} | {meaning} |")
+    return "\n".join(rows)
 
 
 def _health_router(use_database: bool, details: HealthDetails | None) -> APIRouter:
