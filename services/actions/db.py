@@ -1,10 +1,11 @@
-"""The actions service's schema, declarative base and outbox table."""
+"""The actions service's schema, declarative base, outbox and idempotency tables."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import schema_metadata
+from shared.idempotency import idempotency_table
 from shared.outbox import outbox_table
 
 SCHEMA = "actions"
@@ -15,3 +16,4 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+idempotency = idempotency_table(Base.metadata)

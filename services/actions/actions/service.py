@@ -1,0 +1,248 @@
+"""Rules for actions: reading, creating and changing them, and moving their status."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actions import access
+from services.actions.actions import repository as repo
+from services.actions.actions.models import Action
+from services.actions.actions.rag import trajectory_rag
+from services.actions.actions.schemas import ActionCreate, ActionPatch, StatusChange
+from services.actions.actions.status import allowed_moves
+from services.actions.events import conflict, emit, invalid
+from services.actions.plans import repository as plans
+from services.actions.plans.models import Plan
+from services.actions.sprints.calendar import sprint_bounds, sprint_count, sprint_of
+from shared.etag import check_if_match, etag_for
+from shared.identity import Caller
+from shared.problems import Forbidden, NotFound
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def action_etag(action_id: int, version: int) -> str:
+    return etag_for("action", action_id, version)
+
+
+def decorate(item: dict[str, Any]) -> dict[str, Any]:
+    item["rag_disagrees"] = bool(
+        item["declared_rag"]
+        and item["computed_rag"]
+        and item["declared_rag"] != item["computed_rag"]
+    )
+    return item
+
+
+async def read(session: AsyncSession, action_id: int) -> dict[str, Any]:
+    item = await repo.get_action(session, action_id, today())
+    if item is None:
+        raise NotFound("no such action")
+    return decorate(item)
+
+
+async def detail(session: AsyncSession, action_id: int) -> dict[str, Any]:
+    """The action with its steps, recent updates, recommendations and history (one query)."""
+    item = await repo.get_detail(session, action_id, today())
+    if item is None:
+        raise NotFound("no such action")
+    return decorate(item)
+
+
+def _dates(plan: Plan, due_date: date | None, due_sprint: int | None) -> dict[str, Any]:
+    """The due fields for a date or a sprint, refused when outside the plan."""
+    if due_date is not None and due_sprint is not None:
+        raise invalid("due_date", "give a due date or a sprint, not both", "due_conflict")
+    if due_date is not None:
+        if not plan.start_date <= due_date <= plan.end_date:
+            raise invalid(
+                "due_date",
+                f"must fall within the plan ({plan.start_date} to {plan.end_date})",
+                "due_outside_plan",
+            )
+        return {
+            "due_date": due_date,
+            "due_sprint": None,
+            "due_text": due_date.isoformat(),
+            "start_on": plan.start_date,
+            "due_on": due_date,
+            "sprint_number": sprint_of(plan.start_date, due_date),
+        }
+    if due_sprint is not None:
+        if due_sprint > sprint_count(plan.start_date, plan.end_date):
+            raise invalid("due_sprint", "the plan has no such sprint", "due_outside_plan")
+        start, end = sprint_bounds(plan.start_date, due_sprint)
+        return {
+            "due_date": None,
+            "due_sprint": due_sprint,
+            "due_text": f"Sprint {due_sprint}",
+            "start_on": start,
+            "due_on": min(end, plan.end_date),
+            "sprint_number": due_sprint,
+        }
+    return {
+        "due_date": None,
+        "due_sprint": None,
+        "due_text": None,
+        "start_on": plan.start_date,
+        "due_on": None,
+        "sprint_number": None,
+    }
+
+
+async def _open_plan(session: AsyncSession, plan_id: int, field: str = "plan_id") -> Plan:
+    plan = await plans.get_plan(session, plan_id)
+    if plan is None:
+        raise invalid(field, "no such plan", "unknown_plan")
+    if plan.status == "closed":
+        raise conflict(field, "the plan is closed; it takes no more changes", "plan_closed")
+    return plan
+
+
+async def _check_owners(session: AsyncSession, owner_ids: list[int]) -> None:
+    missing = set(owner_ids) - await repo.existing_owner_ids(session, owner_ids)
+    if missing:
+        raise invalid("owner_ids", "unknown owner id(s): " + ", ".join(map(str, sorted(missing))))
+
+
+async def create(session: AsyncSession, caller: Caller, body: ActionCreate) -> dict[str, Any]:
+    access.require_plan_manager(caller)
+    plan = await _open_plan(session, body.plan_id)
+    criterion = await plans.criterion_by_code(session, plan.plan_id, body.criterion_code)
+    if criterion is None:
+        raise invalid("criterion_code", "the plan has no such theme and success criterion")
+    if not body.ref.startswith(body.criterion_code):
+        raise invalid("ref", "an action's ref starts with its success criterion's code")
+    if await repo.ref_taken(session, plan.plan_id, body.ref):
+        raise conflict("ref", "the plan already has an action with this ref", "ref_taken")
+    await _check_owners(session, body.owner_ids)
+    action_id = await repo.insert_action(
+        session,
+        {
+            "plan_id": plan.plan_id,
+            "theme_id": criterion.theme_id,
+            "criterion_id": criterion.criterion_id,
+            "ref": body.ref,
+            "title": body.title,
+            "description": body.description,
+            "lead_agency": body.lead_agency,
+            "contributing_agencies": sorted(
+                set(body.contributing_agencies) | {a for s in body.steps for a in s.agencies}
+            ),
+            "indicator_codes": body.indicator_codes,
+            "audit_finding_refs": body.audit_finding_refs,
+            "status": "not_started",
+            **_dates(plan, body.due_date, body.due_sprint),
+        },
+    )
+    await repo.insert_steps(session, action_id, body.steps)
+    await repo.set_owners(session, action_id, body.owner_ids)
+    await repo.add_event(
+        session, action_id, "created", {"ref": body.ref}, caller.subject, caller.agency
+    )
+    await emit(session, caller, "action.created", "action", action_id, {"ref": body.ref})
+    return await read(session, action_id)
+
+
+async def _locked(session: AsyncSession, action_id: int, if_match: str | None) -> Action:
+    action = await repo.lock_action(session, action_id)
+    if action is None:
+        raise NotFound("no such action")
+    check_if_match(if_match, action_etag(action.action_id, action.version))
+    return action
+
+
+async def patch(
+    session: AsyncSession, caller: Caller, action_id: int, body: ActionPatch, if_match: str | None
+) -> dict[str, Any]:
+    access.require_plan_manager(caller)
+    action = await _locked(session, action_id, if_match)
+    plan = await _open_plan(session, action.plan_id, field="action")
+    changes = body.model_dump(exclude_unset=True)
+    values: dict[str, Any] = {}
+    for name in ("title", "description", "lead_agency", "indicator_codes", "audit_finding_refs"):
+        if name in changes and changes[name] is not None:
+            values[name] = changes[name]
+    if "contributing_agencies" in changes and changes["contributing_agencies"] is not None:
+        values["contributing_agencies"] = sorted(set(changes["contributing_agencies"]))
+    if "due_date" in changes or "due_sprint" in changes:
+        values |= _dates(plan, changes.get("due_date"), changes.get("due_sprint"))
+    if changes.get("owner_ids") is not None:
+        await _check_owners(session, changes["owner_ids"])
+        await repo.set_owners(session, action_id, changes["owner_ids"])
+    await repo.bump(session, action_id, values)
+    changed = sorted(changes)
+    await repo.add_event(
+        session, action_id, "edited", {"fields": changed}, caller.subject, caller.agency
+    )
+    await emit(
+        session,
+        caller,
+        "action.updated",
+        "action",
+        action_id,
+        {"ref": action.ref, "fields": changed},
+    )
+    return await read(session, action_id)
+
+
+async def change_status(
+    session: AsyncSession,
+    caller: Caller,
+    action_id: int,
+    body: StatusChange,
+    if_match: str | None,
+) -> dict[str, Any]:
+    action = await repo.lock_action(session, action_id)
+    if action is None:
+        raise NotFound("no such action")
+    if body.status == "embedded":
+        if not access.can_mark_embedded(caller):
+            raise Forbidden("only the plan manager or an auditor may mark an action embedded")
+    else:
+        access.require_contributor_for(caller, [action.lead_agency, *action.contributing_agencies])
+    check_if_match(if_match, action_etag(action.action_id, action.version))
+    await _open_plan(session, action.plan_id, field="action")
+    allowed = allowed_moves(action.status)
+    if body.status not in allowed:
+        raise conflict(
+            "status",
+            f"cannot move from {action.status} to {body.status}; allowed: "
+            + (", ".join(allowed) or "none"),
+            "illegal_transition",
+            allowed=list(allowed),
+        )
+    if body.status == "completed" and not action.has_evidence:
+        raise conflict(
+            "status",
+            "completing needs a progress update with evidence",
+            "evidence_required",
+        )
+    values: dict[str, Any] = {"status": body.status}
+    if body.status == "completed":
+        values |= {"completed_at": datetime.now(UTC), "percent_complete": 100}
+    elif body.status == "in_progress" and action.status == "completed":
+        values["completed_at"] = None
+    await repo.bump(session, action_id, values)
+    detail = {"from": action.status, "to": body.status, "note": body.note}
+    await repo.add_event(session, action_id, "status", detail, caller.subject, caller.agency)
+    await emit(
+        session,
+        caller,
+        "action.status_changed",
+        "action",
+        action_id,
+        {"ref": action.ref, "from": action.status, "to": body.status},
+    )
+    return await read(session, action_id)
+
+
+def rag_for(action: Action, on: date) -> str | None:
+    return trajectory_rag(
+        action.status, action.percent_complete, action.start_on, action.due_on, on
+    )

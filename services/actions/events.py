@@ -1,0 +1,50 @@
+"""Outbox events and field-naming problems shared by the service's domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actions.db import outbox
+from shared.identity import Caller
+from shared.outbox import OutboxEvent, add_event
+from shared.problems import Conflict, InvalidInput
+
+
+async def emit(
+    session: AsyncSession,
+    caller: Caller | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: object,
+    payload: dict[str, Any],
+    purpose: str = "improvement plan",
+) -> None:
+    actor = caller.as_actor() if caller is not None else {"subject": "system", "kind": "job"}
+    await add_event(
+        session,
+        outbox,
+        OutboxEvent(
+            event_type=event_type,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            actor=actor,
+            payload=payload,
+            purpose=purpose,
+        ),
+    )
+
+
+def field_error(
+    field: str, message: str, code: str = "invalid", where: str = "body"
+) -> dict[str, str]:
+    return {"field": field, "in": where, "message": message, "code": code}
+
+
+def invalid(field: str, message: str, code: str = "invalid", where: str = "body") -> InvalidInput:
+    return InvalidInput(message, extensions={"errors": [field_error(field, message, code, where)]})
+
+
+def conflict(field: str, message: str, code: str, **extra: Any) -> Conflict:
+    return Conflict(message, extensions={"errors": [field_error(field, message, code)], **extra})

@@ -1,0 +1,22 @@
+"""One consolidated reminder per owner per day (the key makes the job idempotent)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, String, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.actions.db import Base
+
+
+class Reminder(Base):
+    __tablename__ = "reminder"
+
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("owner.owner_id", ondelete="CASCADE"), primary_key=True
+    )
+    reminder_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    action_refs: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,82 @@
+"""Reminders: per owner, the open actions due within N days or overdue, and not updated for
+M days, recorded once per owner per day as one consolidated outbox event (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Date, cast, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actions.actions.models import Action, ActionOwner
+from services.actions.actions.rag import DONE
+from services.actions.events import emit
+from services.actions.plans.models import Owner, Plan
+from services.actions.reminders.models import Reminder
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+
+async def collect(
+    session: AsyncSession, today: date, due_within_days: int, stale_after_days: int
+) -> dict[int, list[str]]:
+    """Owner id → refs of their actions needing a nudge."""
+    horizon = cast(literal(today + timedelta(days=due_within_days)), Date)
+    stale_before = datetime.combine(today - timedelta(days=stale_after_days), time.min, tzinfo=UTC)
+    rows = await session.execute(
+        select(ActionOwner.owner_id, Action.ref)
+        .join(Action, Action.action_id == ActionOwner.action_id)
+        .join(Plan, Plan.plan_id == Action.plan_id)
+        .where(
+            Plan.status == "active",
+            Action.status.not_in((*DONE, "deferred")),
+            Action.due_on <= horizon,
+            or_(Action.last_update_at.is_(None), Action.last_update_at < stale_before),
+        )
+        .order_by(ActionOwner.owner_id, Action.ref)
+    )
+    found: dict[int, list[str]] = {}
+    for owner_id, ref in rows:
+        found.setdefault(owner_id, []).append(ref)
+    return found
+
+
+async def run_reminders(
+    session: AsyncSession, today: date, due_within_days: int, stale_after_days: int
+) -> int:
+    """Record today's reminders; owners already reminded today are skipped. Returns how many
+    reminders were recorded by this run."""
+    found = await collect(session, today, due_within_days, stale_after_days)
+    recorded = 0
+    for owner_id, refs in found.items():
+        inserted = await session.scalar(
+            insert(Reminder)
+            .values(owner_id=owner_id, reminder_date=today, action_refs=sorted(set(refs)))
+            .on_conflict_do_nothing()
+            .returning(Reminder.owner_id)
+        )
+        if inserted is None:
+            continue
+        owner = await session.get(Owner, owner_id)
+        await emit(
+            session,
+            None,
+            "reminder.due",
+            "owner",
+            owner_id,
+            {
+                "owner": owner.title if owner else None,
+                "agency": owner.agency if owner else None,
+                "user_subject": owner.user_subject if owner else None,
+                "reminder_date": today.isoformat(),
+                "action_refs": sorted(set(refs)),
+                "due_within_days": due_within_days,
+                "stale_after_days": stale_after_days,
+            },
+            purpose="reminder to action owners",
+        )
+        recorded += 1
+    log.info("reminders.recorded", count=recorded, owners=len(found))
+    return recorded

@@ -1,0 +1,58 @@
+"""SQL for sprints and their actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actions.actions.models import Action
+from services.actions.sprints.models import Sprint
+
+
+async def list_sprints(session: AsyncSession, plan_id: int | None) -> list[Sprint]:
+    stmt = select(Sprint).order_by(Sprint.plan_id, Sprint.number)
+    if plan_id is not None:
+        stmt = stmt.where(Sprint.plan_id == plan_id)
+    return list(await session.scalars(stmt))
+
+
+async def get_sprint(session: AsyncSession, sprint_id: int, *, lock: bool = False) -> Sprint | None:
+    stmt = select(Sprint).where(Sprint.sprint_id == sprint_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def next_sprint(session: AsyncSession, plan_id: int, number: int) -> Sprint | None:
+    return await session.scalar(
+        select(Sprint).where(Sprint.plan_id == plan_id, Sprint.number == number + 1)
+    )
+
+
+async def actions_in(session: AsyncSession, plan_id: int, number: int) -> list[Action]:
+    rows = await session.scalars(
+        select(Action)
+        .where(Action.plan_id == plan_id, Action.sprint_number == number)
+        .order_by(Action.ref)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def move_actions(session: AsyncSession, action_ids: list[int], number: int) -> None:
+    if action_ids:
+        await session.execute(
+            update(Action)
+            .where(Action.action_id.in_(action_ids))
+            .values(sprint_number=number, version=Action.version + 1, updated_at=func.now())
+        )
+
+
+async def close(session: AsyncSession, sprint_id: int, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(Sprint)
+        .where(Sprint.sprint_id == sprint_id)
+        .values(**values, status="closed", version=Sprint.version + 1)
+    )

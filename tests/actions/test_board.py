@@ -1,0 +1,163 @@
+"""The board summary on a fixture whose numbers are worked out by hand (as of 2030-03-01)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tests.actions.conftest import who
+from tests.actions.factories import action, make_plan
+
+
+def _at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+
+
+async def _plan(conn: AsyncConnection) -> int:
+    plan = await make_plan(
+        conn,
+        "Board plan",
+        [
+            action("1A1", due_date="2030-02-15"),
+            action("1A2", due_date="2030-03-10"),
+            action("1B1", due_date="2030-12-31", contributing=("police",)),
+            action("2A1", due_date="2030-02-28", contributing=("probation",)),
+            action("2A2", due_sprint=2),
+        ],
+    )
+    rows = {
+        # ref: status, percent, declared, updated_at, completed_at
+        "1A1": ("in_progress", 50, "green", "2030-02-20", None),
+        "1A2": ("in_progress", 90, "amber", "2030-01-05", None),
+        "1B1": ("not_started", 0, None, "2030-01-05", None),
+        "2A1": ("completed", 100, "green", "2030-01-05", "2030-02-20"),
+        "2A2": ("blocked", 0, "red", "2030-01-05", None),
+    }
+    for ref, (status, pct, rag, updated, completed) in rows.items():
+        await conn.execute(
+            text(
+                "UPDATE actions.action SET status=:s, percent_complete=:p, declared_rag=:r, "
+                "updated_at=:u, completed_at=:c "
+                "WHERE plan_id=:plan AND ref=:ref"
+            ),
+            {
+                "s": status,
+                "p": pct,
+                "r": rag,
+                "u": _at(updated),
+                "c": _at(completed) if completed else None,
+                "plan": plan,
+                "ref": ref,
+            },
+        )
+    return plan
+
+
+def _counts(**given: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "by_status": dict.fromkeys(
+            ("not_started", "in_progress", "completed", "embedded", "blocked", "deferred"), 0
+        ),
+        "declared_rag": {"red": 0, "amber": 0, "green": 0, "none": 0},
+        "computed_rag": {"red": 0, "amber": 0, "green": 0},
+        "overdue": 0,
+        "due_soon": 0,
+        "completed_since": 0,
+        "changed_since": 0,
+    }
+    for key, value in given.items():
+        if isinstance(value, dict):
+            base[key] = {**base[key], **value}  # type: ignore[dict-item]
+        else:
+            base[key] = value
+    return base
+
+
+async def test_board_summary_by_hand(client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    plan = await _plan(conn)
+    params = {
+        "plan_id": plan,
+        "as_of": "2030-03-01",
+        "board_date": "2030-02-01",
+        "due_within_days": 30,
+    }
+    r = await client.get("/v1/board-summary", params=params, headers=who("police", "viewer"))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    # 1A1: overdue (due 15 Feb) -> computed red though declared green; changed 20 Feb.
+    # 1A2: 59 of 68 days gone (87 %), 90 % done -> green; due within 30 days.
+    # 1B1: 59 of 364 days (16 %), 0 % done -> amber (within 25 points).
+    # 2A1: completed 20 Feb -> green, completed since the board date.
+    # 2A2: Sprint 2 starts 26 Mar, not begun -> green; due 17 Jun, not soon.
+    assert doc["themes"] == [
+        {
+            "theme": 1,
+            "title": "Theme 1",
+            "total": 3,
+            **_counts(
+                by_status={"in_progress": 2, "not_started": 1},
+                declared_rag={"green": 1, "amber": 1, "none": 1},
+                computed_rag={"red": 1, "green": 1, "amber": 1},
+                overdue=1,
+                due_soon=1,
+                changed_since=1,
+            ),
+        },
+        {
+            "theme": 2,
+            "title": "Theme 2",
+            "total": 2,
+            **_counts(
+                by_status={"completed": 1, "blocked": 1},
+                declared_rag={"green": 1, "red": 1},
+                computed_rag={"green": 2},
+                completed_since=1,
+            ),
+        },
+    ]
+    by_agency = {a.pop("agency"): a for a in doc["agencies"]}
+    assert set(by_agency) == {"council", "police", "probation"}
+    assert by_agency["council"]["total"] == 5
+    assert by_agency["council"]["overdue"] == 1
+    assert by_agency["police"] == {
+        "total": 1,
+        **_counts(
+            by_status={"not_started": 1}, declared_rag={"none": 1}, computed_rag={"amber": 1}
+        ),
+    }
+    assert by_agency["probation"] == {
+        "total": 1,
+        **_counts(
+            by_status={"completed": 1},
+            declared_rag={"green": 1},
+            computed_rag={"green": 1},
+            completed_since=1,
+        ),
+    }
+
+
+async def test_board_summary_csv(client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    plan = await _plan(conn)
+    params = {"plan_id": plan, "as_of": "2030-03-01", "board_date": "2030-02-01", "format": "csv"}
+    r = await client.get("/v1/board-summary", params=params, headers=who("ccg", "viewer"))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().split("\n")
+    assert lines[0].startswith("group,key,total,status_not_started")
+    assert lines[1].startswith("theme,1,3,1,2,0,0,0,0,")
+    assert [line.split(",")[1] for line in lines[1:]] == [
+        "1",
+        "2",
+        "council",
+        "police",
+        "probation",
+    ]
+    by_accept = await client.get(
+        "/v1/board-summary",
+        params={"plan_id": plan},
+        headers=who("ccg", "viewer") | {"Accept": "text/csv"},
+    )
+    assert by_accept.headers["content-type"].startswith("text/csv")
