@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -76,19 +76,18 @@ def parse_sort(raw: str | None, allowed: Sequence[str], default: str) -> list[So
     return keys
 
 
-def sort_query(allowed: Sequence[str], default: str) -> object:
+def sort_query(allowed: Sequence[str], default: str) -> Any:
     """A dependency parsing ``?sort=`` against ``allowed`` fields."""
+    query = Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_,+\- ]*$",
+        description="comma-separated fields, '-' for descending: " + ", ".join(allowed),
+    )
 
-    def dependency(
-        sort: Annotated[
-            str | None,
-            Query(
-                max_length=200,
-                pattern=r"^[A-Za-z0-9_,+\- ]*$",
-                description="comma-separated fields, '-' for descending: " + ", ".join(allowed),
-            ),
-        ] = None,
-    ) -> list[SortKey]:
+    def dependency(sort: str | None = None) -> list[SortKey]:
         return parse_sort(sort, allowed, default)
 
+    # Real objects, not postponed strings: FastAPI resolves string annotations in module
+    # globals, where the closure's Query (naming the allowed fields) does not exist.
+    dependency.__annotations__ = {"sort": Annotated[str | None, query], "return": list[SortKey]}
     return Depends(dependency)

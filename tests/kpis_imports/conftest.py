@@ -19,18 +19,18 @@ from services.kpis.imports import intake
 from services.kpis.imports.config import ImportSettings
 from services.kpis.main import create_app
 from tests.support.apps import bind_app, client_for, session_on
-from tests.support.tokens import auth_header, caller
+from tests.support.tokens import FreshAuth, caller
 
 DATA = Path("/work/shared/data")
 ANNEX_A = DATA / "annex-a" / "Annex_A_sample.xlsx"
 SSDA903 = DATA / "ssda903"
 TEST_KEY = "test-pseudonymisation-key-0123456789abcdef"
 
-IMPORTER = auth_header(caller("council", ("approver",)), "kpis")
-CONTRIBUTOR = auth_header(caller("council", ("contributor",)), "kpis")
-CLIENT = auth_header(caller("council", (), ("kpis:import",), kind="client"), "kpis")
-VIEWER = auth_header(caller("council", ("viewer",)), "kpis")
-POLICE = auth_header(caller("police", ("contributor",)), "kpis")
+IMPORTER = FreshAuth(caller("council", ("approver",)), "kpis")
+CONTRIBUTOR = FreshAuth(caller("council", ("contributor",)), "kpis")
+CLIENT = FreshAuth(caller("council", (), ("kpis:import",), kind="client"), "kpis")
+VIEWER = FreshAuth(caller("council", ("viewer",)), "kpis")
+POLICE = FreshAuth(caller("police", ("contributor",)), "kpis")
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 from shared.devtools.stack import generate_ec_key
@@ -39,3 +40,23 @@ def caller(
 
 def auth_header(who: Caller, audience: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {minter().mint(who, audience)}"}
+
+
+class FreshAuth(Mapping[str, str]):
+    """Headers that mint a new internal token each time they are read.
+
+    Internal tokens live at most 60 s, so headers built once at import time expire during a
+    long run; this mapping can be built once and used by every test."""
+
+    def __init__(self, who: Caller, audience: str) -> None:
+        self.who = who
+        self.audience = audience
+
+    def __getitem__(self, key: str) -> str:
+        return auth_header(self.who, self.audience)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
