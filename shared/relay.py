@@ -56,6 +56,13 @@ class RelaySettings(ServiceSettings):
     relay_batch_size: int = Field(200, ge=1, le=500, description="events per POST")
     relay_max_backoff_s: float = Field(60.0, gt=0, description="longest pause after failures")
 
+    def secret_fields(self) -> dict[str, str]:
+        """The relay's secret counts (and must be real outside local/test) only when it runs."""
+        found = super().secret_fields()
+        if not self.relay_enabled:
+            found.pop("relay_client_secret", None)
+        return found
+
 
 class RelayError(Exception):
     """The trail did not acknowledge a batch (the rows stay unsent)."""

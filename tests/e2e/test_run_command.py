@@ -48,6 +48,16 @@ def _wait_running(proc: subprocess.Popen[bytes], log: Path, timeout: float = 120
     pytest.fail("platform not ready in time:\n" + log.read_text(errors="replace")[-3000:])
 
 
+def _gone(data: Path, within_s: float = 30) -> bool:
+    """True once no process names the data folder (exiting children get a moment)."""
+    deadline = time.monotonic() + within_s
+    while _descendants_of_data(data):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _descendants_of_data(data: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
@@ -96,7 +106,7 @@ def test_run_starts_everything_refuses_a_second_run_and_stops_cleanly(
         proc.wait(timeout=60)
     assert proc.returncode == 0, log.read_text()[-2000:]
     assert not any(port_in_use(p) for p in ports.values())
-    assert _descendants_of_data(data) == []
+    assert _gone(data), _descendants_of_data(data)
 
     # the next run reuses the same data folder and database
     pg_version = (data / "pg" / "PG_VERSION").stat().st_mtime
@@ -109,4 +119,4 @@ def test_run_starts_everything_refuses_a_second_run_and_stops_cleanly(
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     assert proc.returncode == 0
-    assert _descendants_of_data(data) == []
+    assert _gone(data), _descendants_of_data(data)

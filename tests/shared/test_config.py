@@ -38,3 +38,16 @@ def test_real_secrets_pass_in_production() -> None:
 def test_placeholders_are_allowed_for_local_and_test(profile: str) -> None:
     settings = ServiceSettings(profile=profile)
     assert settings.relaxed
+
+
+def test_relay_secret_must_be_real_only_when_the_relay_runs() -> None:
+    with pytest.raises(ValidationError) as err:
+        ActionsSettings(profile="production", database_url=SecretStr(REAL_URL), relay_enabled=True)
+    assert "relay_client_secret" in str(err.value)
+    settings = ActionsSettings(
+        profile="production",
+        database_url=SecretStr(REAL_URL),
+        relay_enabled=True,
+        relay_client_secret=SecretStr("a-real-relay-secret-value"),
+    )
+    assert settings.relay_enabled
