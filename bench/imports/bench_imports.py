@@ -19,6 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+
+# polars allocates through jemalloc, which by default keeps freed pages for seconds: the
+# resident size then follows the work done, not the live data. Return them at once (set
+# before polars is imported; a deployment sets the same variable for the kpis service).
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
 import shutil
 import sys
 import tempfile

@@ -85,3 +85,22 @@ def test_activity_codes_by_collection_year() -> None:
     assert "F3" not in cl.eet_codes(2023)
     assert cl.collection_year_of(2018, 3) == 2017
     assert cl.collection_year_of(2018, 4) == 2018
+
+
+def test_pseudonyms_reused_across_blocks_and_bounded() -> None:
+    """The cache of one import gives the same pseudonyms as hashing afresh, at any limit."""
+    fresh = Pseudonymiser(KEY)
+    ids = [f"{1000 + i % 37}" for i in range(200)]
+    expected = [fresh.child(v) for v in ids]
+    for limit in (1, 10, 1_000):
+        pseudo = Pseudonymiser(KEY, cache_limit=limit)
+        for start in range(0, 200, 50):  # blocks that share identifiers
+            block = pl.Series("child", ids[start : start + 50])
+            assert pseudo.child_column(block).to_list() == expected[start : start + 50]
+        assert pseudo.child_column(pl.Series("child", [None, "1000"])).to_list() == [
+            None,
+            fresh.child("1000"),
+        ]
+    assert Pseudonymiser(KEY).child_column(pl.Series("c", [None], dtype=pl.String)).to_list() == [
+        None
+    ]
