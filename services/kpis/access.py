@@ -45,4 +45,9 @@ def sees_unpublished(caller: Caller, source_agency: str) -> bool:
 
 
 def actor_name(caller: Caller) -> str:
-    return (caller.client_id or caller.subject)[:200]
+    """Who recorded, submitted or approved: the person, or the machine client.
+
+    A person's token also names the front-end client they logged in through (the same for
+    everyone), so people are named by subject; the four-eyes rule depends on it."""
+    name = caller.subject if caller.kind == "user" else (caller.client_id or caller.subject)
+    return name[:200]

@@ -215,35 +215,46 @@ class Stack:
 
     def start_services(self) -> None:
         for service in ("actions", "kpis", "audit", "gateway"):
-            out = None
-            if self.config.log_dir is not None:
-                self.config.log_dir.mkdir(parents=True, exist_ok=True)
-                out = (self.config.log_dir / f"{service}.log").open("ab")
-            self.processes[service] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"services.{service}.main:app_factory",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.config.ports[service]),
-                    "--no-server-header",
-                    "--timeout-graceful-shutdown",
-                    "5",
-                ],
-                cwd=ROOT,
-                env=self.child_env(service),
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-            )
+            self.start_service(service)
 
-    def wait_ready(self, timeout_s: float = 90) -> None:
+    def start_service(self, service: str, env: dict[str, str] | None = None) -> None:
+        """Start one service (again), with ``env`` over its usual settings (drills)."""
+        out = None
+        if self.config.log_dir is not None:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.config.log_dir / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"services.{service}.main:app_factory",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.config.ports[service]),
+                "--no-server-header",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            cwd=ROOT,
+            env=self.child_env(service) | (env or {}),
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
+
+    def kill_service(self, service: str) -> None:
+        """SIGKILL one service: no shutdown hooks, as a crash or an OOM kill would."""
+        proc = self.processes.get(service)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def wait_ready(self, timeout_s: float = 90, services: list[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = set(self.processes)
+        pending = set(services if services is not None else self.processes)
         while pending:
             for service in list(pending):
                 proc = self.processes[service]

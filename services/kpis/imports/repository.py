@@ -31,6 +31,25 @@ async def find_applied(session: AsyncSession, sha256: str, agency: str) -> Impor
     return found.scalar_one_or_none()
 
 
+async def claim_if_abandoned(
+    session: AsyncSession, job: ImportJob, running_grace_s: float, queued_grace_s: float
+) -> bool:
+    """Lock ``job`` if nobody runs it any more: its runner holds the row lock for the whole
+    run, so a ``running`` job whose row can be locked lost its process (killed, crashed).
+    Young jobs are left alone (the runner takes the lock just after marking it running)."""
+    grace = running_grace_s if job.status == "running" else queued_grace_s
+    found = await session.execute(
+        select(ImportJob.id)
+        .where(
+            ImportJob.id == job.id,
+            ImportJob.status.in_(("queued", "running")),
+            ImportJob.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, grace),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return found.scalar_one_or_none() is not None
+
+
 async def add_job(session: AsyncSession, job: ImportJob) -> ImportJob:
     session.add(job)
     await session.flush()

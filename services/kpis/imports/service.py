@@ -69,6 +69,8 @@ async def open_job(
 ) -> tuple[ImportJob, bool]:
     """The job for this upload and whether it is new (``False``: the same file again)."""
     existing = await repository.find_applied(session, sha256, caller.agency)
+    if existing is not None and await _abandoned(session, existing):
+        existing = None
     if existing is not None:
         log.info("import.duplicate", import_id=str(existing.id))
         return existing, False
@@ -99,6 +101,34 @@ async def open_job(
     )
     log.info("import.queued", import_id=str(job.id), kind=job.kind)
     return job, True
+
+
+#: a job younger than this is never judged abandoned (its runner may be about to lock it)
+RUNNING_GRACE_S = 5.0
+#: a job still queued after this lost the process that was to run it
+QUEUED_GRACE_S = 120.0
+INTERRUPTED = "the import was interrupted (the service stopped); nothing was stored"
+
+
+async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
+    """A queued or running job whose process is gone ends as failed, so the same file can
+    be imported again (otherwise it would be reported as under way for ever)."""
+    if job.status == "succeeded":
+        return False
+    if not await repository.claim_if_abandoned(session, job, RUNNING_GRACE_S, QUEUED_GRACE_S):
+        return False
+    job.status = "failed"
+    job.finished_at = datetime.now(UTC)
+    job.error_count, job.warning_count = 1, 0
+    job.report = {
+        "error_count": 1,
+        "warning_count": 0,
+        "errors": [{"sheet": None, "row": None, "column": None, "reason": INTERRUPTED}],
+        "warnings": [],
+    }
+    await session.flush()
+    log.warning("import.abandoned", import_id=str(job.id))
+    return True
 
 
 def _months(outcome: pipeline.Outcome, kind: str) -> tuple[date, date, date]:
@@ -179,7 +209,8 @@ async def _execute(
     # a job's statements (COPY of a block, the indicator queries over a million rows) may
     # outlast the request-sized default timeout; this transaction only
     await session.execute(text(f"SET LOCAL statement_timeout = '{JOB_STATEMENT_TIMEOUT_S}s'"))
-    job = await session.get(ImportJob, job_id)
+    # the row lock, held to the end of the run, tells a retry that this job is alive
+    job = await session.get(ImportJob, job_id, with_for_update=True, populate_existing=True)
     assert job is not None
     kind, partial, year, population = job.kind, job.partial, job.collection_year, job.population
 

@@ -12,8 +12,9 @@ from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.values.rules import IndicatorInfo
 
-#: Staff codes made by the imports (``W-`` + 12 hex digits) name workers.
-WORKER_CODE = re.compile(r"^W-[0-9a-f]{12}$")
+#: Staff codes made by the imports (``W-`` + 12 hex digits) name workers. The pseudonymiser
+#: writes upper-case hex (``W-3F2A…``); lower case is accepted too.
+WORKER_CODE = re.compile(r"^W-[0-9A-Fa-f]{12}$")
 
 
 async def indicators_by_code(
