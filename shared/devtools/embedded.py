@@ -8,11 +8,14 @@ system user, the way the wheel's own helper does.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import tempfile
 import warnings
 from pathlib import Path
+
+import psutil
 
 with warnings.catch_warnings():
     # the wheel's package import looks up a runtime dir it does not need for our use
@@ -96,17 +99,24 @@ class EmbeddedPostgres:
         return free_port()
 
     # -- lifecycle -------------------------------------------------------------------------
+    def postmaster_pid(self) -> int | None:
+        """The running postmaster's pid, read as the caller (no need to reach the data
+        folder as the server's user, whose access a parent folder's mode may deny)."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            first = pid_file.read_text().splitlines()[0].strip()
+        except (OSError, IndexError):
+            return None
+        if not first.isdigit():
+            return None
+        pid = int(first)
+        try:
+            return pid if psutil.Process(pid).name().startswith("postgres") else None
+        except psutil.Error:
+            return None
+
     def is_running(self) -> bool:
-        if not (self.data_dir / "PG_VERSION").exists():
-            return False
-        result = subprocess.run(
-            [self._bin("pg_ctl"), "-D", str(self.data_dir), "status"],
-            capture_output=True,
-            text=True,
-            user=self._run_as,
-            check=False,
-        )
-        return result.returncode == 0
+        return self.postmaster_pid() is not None
 
     def running_port(self) -> int | None:
         pid_file = self.data_dir / "postmaster.pid"
@@ -178,8 +188,20 @@ class EmbeddedPostgres:
         return self.admin_url()
 
     def stop(self) -> None:
-        if self.is_running():
+        pid = self.postmaster_pid()
+        if pid is None:
+            return
+        try:
             self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"])
+        except RuntimeError:
+            # pg_ctl could not act (e.g. the data folder became unreachable for the server's
+            # user): ask the postmaster directly for a fast shutdown and wait for it
+            try:
+                process = psutil.Process(pid)
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=60)
+            except psutil.NoSuchProcess:
+                pass
 
     def admin_url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{database}"
