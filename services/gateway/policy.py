@@ -99,6 +99,8 @@ def _rules() -> list[Rule]:
         Rule("/v1/values/**", WRITE, "kpis:submit"),
         Rule("/v1/releases/**", WRITE, "kpis:approve"),
         Rule("/v1/imports/**", ALL, "kpis:import"),
+        # council performance staff set targets; the kpis service decides who they are
+        Rule("/v1/targets/**", WRITE, "kpis:submit"),
         # audit: the trail
         Rule("/v1/trail/events", frozenset({"POST"}), "trail:append"),
         Rule("/v1/trail/**", READ, "trail:read"),
