@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from shared.config import ServiceSettings
 from shared.db import create_engine, create_sessionmaker, database_ready, install_database_handlers
@@ -146,5 +146,6 @@ def _health_router(use_database: bool, details: HealthDetails | None) -> APIRout
         summary="Prometheus metrics",
         include_in_schema=True,
         response_model=None,
+        response_class=PlainTextResponse,  # documents text/plain, what it sends
     )
     return router

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import asyncpg.exceptions as asyncpg_exceptions
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -109,9 +112,33 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def _is_unstorable_value(exc: BaseException) -> bool:
+    """A value PostgreSQL cannot take: a NUL character in text, a number beyond the column's
+    range (asyncpg refuses to encode it), any other SQLSTATE class 22 data exception."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, SQLAlchemyDataError | asyncpg_exceptions.DataError):
+            return True
+        if isinstance(seen, asyncpg_exceptions._base.DataError):  # argument encoding
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 async def _dbapi_handler(request: Request, exc: Exception) -> JSONResponse:
     if _is_connection_error(exc):
         return await _unavailable_handler(request, exc)
+    if _is_unstorable_value(exc):
+        # found by the API fuzzer: these were 500s. The value is never echoed.
+        log.info("db.value_refused", path=request.url.path)
+        return problem_response(
+            422,
+            code="invalid-input",
+            title="Invalid input",
+            detail="A value cannot be stored: a number out of range or a NUL character.",
+        )
     raise exc
 
 
@@ -120,3 +147,6 @@ def install_database_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OSError, _unavailable_handler)
     app.add_exception_handler(TimeoutError, _unavailable_handler)
     app.add_exception_handler(DBAPIError, _dbapi_handler)
+    # the pool exhausted (every connection busy for longer than the pool timeout) is
+    # overload, not a bug: 503 with Retry-After (found by the load profile's login storm)
+    app.add_exception_handler(PoolTimeoutError, _unavailable_handler)

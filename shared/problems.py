@@ -233,7 +233,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 #: For ``responses=`` in route declarations so OpenAPI documents the problem shape.
+#: ``model`` registers the Problem schema; the problem media type (what is actually sent)
+#: names it too, so clients and schema-driven tests validate errors against it.
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"},
-    "5XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"},
+    "4XX": {"model": Problem, "content": _PROBLEM_CONTENT, "description": "Problem"},
+    "5XX": {"model": Problem, "content": _PROBLEM_CONTENT, "description": "Problem"},
 }

@@ -229,3 +229,17 @@ async def test_plan_manager_creates_an_action(
     dup = await client.post("/v1/actions", json=body, headers=manager())
     assert dup.status_code == 409
     assert dup.json()["errors"][0]["field"] == "ref"
+
+
+async def test_an_action_without_a_due_date_is_created_and_not_overdue(
+    client: httpx.AsyncClient, plan_id: int
+) -> None:
+    # regression: the overdue flag was SQL NULL without a due date, and the answer a 500
+    body = _create(plan_id)
+    del body["due_date"]
+    r = await client.post("/v1/actions", json=body, headers=manager())
+    assert r.status_code == 201, r.text
+    assert r.json()["overdue"] is False
+    listed = await client.get("/v1/actions?ref=2C9", headers=manager())
+    assert listed.status_code == 200
+    assert [a["overdue"] for a in listed.json()["items"]] == [False]

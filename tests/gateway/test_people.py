@@ -230,3 +230,28 @@ async def test_a_person_changes_their_password_and_other_sessions_end(gw: Gatewa
         headers=client,
     )
     assert r.status_code == 403
+
+
+async def test_password_and_secret_checks_run_off_the_event_loop(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the load profile: argon2 on the event loop let a burst of logins stall every
+    other request of the gateway (5xx and seconds of latency on reads)."""
+    import threading
+
+    from services.gateway import hashing
+
+    threads: list[int] = []
+    real = hashing.verify_secret
+
+    def recording(stored: str | None, secret: str) -> bool:
+        threads.append(threading.get_ident())
+        return real(stored, secret)
+
+    await _user(gw, "olive.offloop", ["viewer"])
+    monkeypatch.setattr(hashing, "verify_secret", recording)
+    assert (await _login(gw, "olive.offloop")).status_code == 200
+    client_id, secret = await gw.new_client()
+    await gw.token(client_id, secret)
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads

@@ -35,3 +35,12 @@ def test_release_signing_key_is_required_outside_local_and_test() -> None:
             database_url="postgresql+asyncpg://k:s3cret@h/db",
             relay_client_secret="a-real-relay-secret-value",
         )
+
+
+def test_csv_export_and_metrics_are_documented_with_the_media_types_they_send() -> None:
+    """Found by the API fuzzer: both were documented as application/json."""
+    spec = create_app(KpisSettings(profile="test")).openapi()
+    export = spec["paths"]["/v1/values/export.csv"]["get"]["responses"]["200"]["content"]
+    assert set(export) == {"text/csv"}
+    metrics = spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert set(metrics) == {"text/plain"}

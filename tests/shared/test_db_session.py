@@ -95,3 +95,60 @@ async def test_unreachable_database_gives_503_problems() -> None:
         assert r.headers["retry-after"]
         assert r.json()["type"].endswith("database-unavailable")
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_values_postgresql_cannot_store_are_422_problems_not_500s(
+    actions_connection: AsyncConnection,
+) -> None:
+    """Found by the API fuzzer (a NUL character in text, an integer beyond int32 reaching an
+    INTEGER column): these were 500s; they are 422 problems that do not echo the value."""
+    from sqlalchemy import text
+
+    router = APIRouter()
+
+    @router.post("/store")
+    async def store(session: SessionDep, kind: str) -> dict[str, str]:
+        if kind == "nul":
+            await session.execute(text("SELECT CAST(:v AS text)"), {"v": "SENTINEL\x00"})
+        else:
+            await session.execute(text("SELECT CAST(:v AS integer)"), {"v": 2**40})
+        return {"stored": kind}
+
+    app = build_app(
+        ServiceSettings(profile="test", service_name="actions"),
+        title="probe",
+        description="probe",
+        routers=[router],
+    )
+    app = bind_app(app, actions_connection, "actions")
+    async with client_for(app) as client:
+        for kind in ("nul", "overflow"):
+            r = await client.post(f"/store?kind={kind}")
+            assert r.status_code == 422, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "SENTINEL" not in r.text
+            assert str(2**40) not in r.text
+
+
+async def test_an_exhausted_connection_pool_is_a_503_problem_not_a_500() -> None:
+    """Found by the load profile (50 logins at once): the pool's timeout was a 500."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    router = APIRouter()
+
+    @router.get("/busy")
+    async def busy() -> None:
+        raise PoolTimeoutError("QueuePool limit of size 10 overflow 10 reached")
+
+    app = build_app(
+        ServiceSettings(profile="test", service_name="actions"),
+        title="probe",
+        description="probe",
+        routers=[router],
+        use_database=False,
+    )
+    async with client_for(app) as client:
+        r = await client.get("/busy")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["retry-after"]

@@ -131,3 +131,16 @@ async def test_metrics_count_requests_per_route_template(client) -> None:  # typ
         'http_requests_total{method="GET",route="/things/{thing_id}",'
         'service="probe",status="404"} 2.0' in text
     )
+
+
+def test_openapi_declares_errors_as_problem_json_with_the_problem_schema() -> None:
+    """Found by the fuzzer: errors were documented as problem+json without a schema, so no
+    client or schema-driven test could check their shape."""
+    document = make_app().openapi()
+    responses = document["paths"]["/things"]["post"]["responses"]
+    for status in ("4XX", "5XX"):
+        problem = responses[status]["content"]["application/problem+json"]["schema"]
+        assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert {"type", "title", "status"} <= set(
+        document["components"]["schemas"]["Problem"]["required"]
+    )

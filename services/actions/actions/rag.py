@@ -65,7 +65,10 @@ def _trajectory_rag_sql() -> ColumnElement[Any]:
 
 
 RAG_SQL = _trajectory_rag_sql()
-OVERDUE_SQL: ColumnElement[bool] = (Action.due_on < TODAY) & Action.status.not_in(DONE)
+# an action without a due date is never overdue (and never NULL: the flag is a boolean)
+OVERDUE_SQL: ColumnElement[bool] = (
+    Action.due_on.is_not(None) & (Action.due_on < TODAY) & Action.status.not_in(DONE)
+)
 NOT_OVERDUE_SQL: ColumnElement[bool] = or_(
     Action.due_on.is_(None), Action.due_on >= TODAY, Action.status.in_(DONE)
 )

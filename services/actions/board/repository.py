@@ -46,9 +46,12 @@ _per_action = (
         Action.declared_rag,
         RAG_SQL.label("rag"),
         OVERDUE_SQL.label("overdue"),
-        ((Action.due_on >= TODAY) & (Action.due_on <= _HORIZON) & Action.status.not_in(DONE)).label(
-            "due_soon"
-        ),
+        (
+            Action.due_on.is_not(None)
+            & (Action.due_on >= TODAY)
+            & (Action.due_on <= _HORIZON)
+            & Action.status.not_in(DONE)
+        ).label("due_soon"),
         (Action.completed_at >= _COMPLETED_SINCE).label("completed"),
         (Action.updated_at >= _CHANGES_SINCE).label("changed"),
     )

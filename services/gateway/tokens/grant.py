@@ -66,7 +66,7 @@ def _field(form: FormData, name: str) -> str | None:
 async def _by_secret(session: AsyncSession, client_id: str, secret: str) -> Client:
     client = await repository.by_client_id(session, client_id[:64])
     stored = client.secret_hash if client is not None else None
-    if not hashing.verify_secret(stored, secret) or client is None:
+    if not await hashing.verify_secret_off_loop(stored, secret) or client is None:
         raise OAuthError("invalid_client", "client authentication failed", 401)
     return client
 

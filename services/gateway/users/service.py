@@ -176,7 +176,9 @@ async def login(
         return AccountLocked(
             "too many failed attempts; try again later", headers={"Retry-After": str(wait)}
         )
-    password_ok = hashing.verify_secret(user.password_hash if user else None, data.password)
+    password_ok = await hashing.verify_secret_off_loop(
+        user.password_hash if user else None, data.password
+    )
     if user is None or not password_ok or user.disabled_at is not None:
         return await _failed(session, user, data.username, settings)
     if user.totp_secret is None and "admin" in user.roles:
@@ -237,7 +239,7 @@ async def change_password(
         user = await repository.by_username(session, caller.subject, lock=True)
     if user is None:
         raise Forbidden("only people with a local account change a password here")
-    if not hashing.verify_secret(user.password_hash, data.current_password):
+    if not await hashing.verify_secret_off_loop(user.password_hash, data.current_password):
         return await _failed(session, user, user.username, settings)
     check_password(data.new_password, user.username)
     now = datetime.now(UTC)

@@ -124,7 +124,12 @@ async def list_values(
     )
 
 
-@router.get("/export.csv", summary="CSV export; each published figure carries its release id")
+@router.get(
+    "/export.csv",
+    summary="CSV export; each published figure carries its release id",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def export_values(
     session: SessionDep,
     caller: CallerDep,
