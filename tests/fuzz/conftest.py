@@ -1,16 +1,19 @@
 """One running platform for the fuzz tests: the real processes, as ``make run`` starts them.
 
-A session fixture starts the four services on free ports with a temporary data folder and
-a fresh database on the suite's throwaway PostgreSQL, then logs in every demo identity (the
-clients through ``/oauth/token``, the people through ``/v1/auth/login``, the admin with a
-TOTP code). The gateway's rate limits are raised for this stack only: the fuzzer sends far
-more requests a minute than a person or partner system would, and a 429 hides the route.
+A session fixture starts the four services on free ports with a temporary data folder and a
+throwaway embedded PostgreSQL of its own (never the suite's server: bootstrapping sets the
+cluster-wide service roles' passwords, which the suite's own connections rely on), then logs
+in every demo identity (the clients through ``/oauth/token``, the people through
+``/v1/auth/login``, the admin with a TOTP code). The gateway's rate limits are raised for this
+stack only: the fuzzer sends far more requests a minute than a person or partner system
+would, and a 429 hides the route.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,14 +78,15 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def platform(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data = tmp_path_factory.mktemp("fuzz-platform")
+def platform() -> Iterator[Platform]:
+    # outside pytest's base folder, whose mode each new session resets to 0700 (the server's
+    # own user must reach its data folder)
+    data = Path(tempfile.mkdtemp(prefix="fuzz-platform-"))
     stack = Stack(
         StackConfig(
             data_dir=data,
             ports={s: free_port() for s in SERVICES},
-            admin_url=pg_server,
-            database=f"fuzz_{uuid.uuid4().hex[:10]}",
+            throwaway_pg=True,
             profile="local",
             extra_env=UNLIMITED,
             log_dir=data / "logs",
@@ -98,6 +102,7 @@ def platform(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield Platform(gateway=stack.service_url("gateway"), demo=demo)
     finally:
         stack.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def fuzz_config(max_examples: int = MAX_EXAMPLES) -> SchemathesisConfig:
