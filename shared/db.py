@@ -104,12 +104,32 @@ async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+#: SQLSTATE classes meaning "the server is not there for you right now": 08 connection
+#: exception, 57P0x shutting down / crashed / cannot connect now, 53 insufficient resources.
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53")
+
+
+def _sqlstate(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return ""
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return ""
+
+
 def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, OSError | TimeoutError | ConnectionError):
         return True
     if isinstance(exc, InterfaceError | OperationalError):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    # e.g. asyncpg's CannotConnectNowError while the server shuts down or starts up
+    return _sqlstate(exc).startswith(UNAVAILABLE_SQLSTATES)
 
 
 def _is_unstorable_value(exc: BaseException) -> bool:

@@ -152,3 +152,24 @@ async def test_an_exhausted_connection_pool_is_a_503_problem_not_a_500() -> None
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["retry-after"]
+
+
+def test_a_server_shutting_down_or_starting_counts_as_unavailable() -> None:
+    # regression (PostgreSQL restart under load): "the database system is shutting down"
+    # (SQLSTATE 57P03) reached clients as a 500 instead of a 503 problem
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.db import _is_connection_error
+
+    for cause in (
+        asyncpg.CannotConnectNowError("the database system is shutting down"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.TooManyConnectionsError("too many clients"),
+    ):
+        adapted = Exception("the driver's adapted error")  # as SQLAlchemy's asyncpg adapter
+        adapted.__cause__ = cause
+        assert _is_connection_error(DBAPIError("SELECT 1", None, adapted)), type(cause).__name__
+    adapted = Exception("the driver's adapted error")
+    adapted.__cause__ = asyncpg.UniqueViolationError("duplicate key")
+    assert not _is_connection_error(DBAPIError("INSERT", None, adapted))
