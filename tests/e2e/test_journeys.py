@@ -14,16 +14,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Api, wait_for
+from tests.support.database import SAMPLE_DATA
 
 pytestmark = pytest.mark.e2e
 
-ANNEX_A = Path("/work/shared/data/annex-a/Annex_A_sample.xlsx")
+ANNEX_A = SAMPLE_DATA / "annex-a" / "Annex_A_sample.xlsx"
 SEEN: dict[str, Any] = {}
 TODAY = datetime.now(UTC).date()
 

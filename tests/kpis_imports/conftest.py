@@ -19,9 +19,10 @@ from services.kpis.imports import intake
 from services.kpis.imports.config import ImportSettings
 from services.kpis.main import create_app
 from tests.support.apps import bind_app, client_for, session_on
+from tests.support.database import SAMPLE_DATA
 from tests.support.tokens import FreshAuth, caller
 
-DATA = Path("/work/shared/data")
+DATA = SAMPLE_DATA
 ANNEX_A = DATA / "annex-a" / "Annex_A_sample.xlsx"
 SSDA903 = DATA / "ssda903"
 TEST_KEY = "test-pseudonymisation-key-0123456789abcdef"

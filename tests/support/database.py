@@ -82,3 +82,7 @@ def fresh_database(server: str, label: str = "t") -> ThrowawayDatabase:
         )
     )
     return ThrowawayDatabase(admin_url=admin)
+
+
+#: The public sample exports (read-only) in the ``shared`` folder beside the checkout.
+SAMPLE_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
