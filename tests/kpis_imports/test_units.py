@@ -87,20 +87,25 @@ def test_activity_codes_by_collection_year() -> None:
     assert cl.collection_year_of(2018, 4) == 2018
 
 
-def test_pseudonyms_reused_across_blocks_and_bounded() -> None:
-    """The cache of one import gives the same pseudonyms as hashing afresh, at any limit."""
-    fresh = Pseudonymiser(KEY)
-    ids = [f"{1000 + i % 37}" for i in range(200)]
-    expected = [fresh.child(v) for v in ids]
-    for limit in (1, 10, 1_000):
-        pseudo = Pseudonymiser(KEY, cache_limit=limit)
-        for start in range(0, 200, 50):  # blocks that share identifiers
-            block = pl.Series("child", ids[start : start + 50])
-            assert pseudo.child_column(block).to_list() == expected[start : start + 50]
-        assert pseudo.child_column(pl.Series("child", [None, "1000"])).to_list() == [
-            None,
-            fresh.child("1000"),
+def test_pseudonym_columns_match_the_standard_library() -> None:
+    """The plugin's column HMAC is RFC 2104 HMAC-SHA256, for any key (short, a block long,
+    longer than a block, non-ASCII), and nulls stay null."""
+    ids = [f"{1000 + i % 37}" for i in range(200)] + [None, "0", "C-123/45"]
+    for key in (KEY, "k" * 64, "k" * 65, "clé-ünïcode-ß-0123456789"):
+        raw = key if isinstance(key, bytes) else key.encode()
+        pseudo = Pseudonymiser(key)
+        expected = [
+            None
+            if v is None
+            else hmac.new(raw, f"child:{v}".encode(), hashlib.sha256).hexdigest()[:32]
+            for v in ids
         ]
+        assert pseudo.child_column(pl.Series("child", ids)).to_list() == expected
+        assert [None if v is None else pseudo.child(v) for v in ids] == expected
     assert Pseudonymiser(KEY).child_column(pl.Series("c", [None], dtype=pl.String)).to_list() == [
         None
     ]
+
+
+def test_the_key_is_not_in_the_pseudonymisers_repr() -> None:
+    assert "unit-test-key" not in repr(Pseudonymiser(KEY))

@@ -82,7 +82,10 @@ FLOWS = (
         rate_code="REFERRAL_RATE",
         # a re-referral: the export says so, or the same child's previous referral in
         # this import is at most 12 months earlier (one window pass over the import)
-        base=f"""(SELECT *, rereferral OR coalesce(lag(referral_date) OVER (
+        # only the columns the aggregate reads go through the window's sort (measured:
+        # ~0.3 s less over a million referrals than carrying every column)
+        base=f"""(SELECT import_id, referral_date, nfa, team, worker,
+                    rereferral OR coalesce(lag(referral_date) OVER (
                     PARTITION BY child ORDER BY referral_date)
                     >= referral_date - interval '12 months', false) AS rereferred
                   FROM {SCHEMA}.cm_referral WHERE import_id = :import_id)""",  # noqa: S608

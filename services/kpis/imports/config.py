@@ -31,12 +31,6 @@ class ImportSettings(BaseSettings):
     upload_chunk_bytes: int = Field(1 << 20, ge=4096, description="upload write chunk")
     read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")
     read_chunk_bytes: int = Field(8 << 20, ge=4096, description="CSV bytes parsed per chunk")
-    pseudonym_cache_ids: int = Field(
-        250_000,
-        ge=1,
-        description="child identifiers whose pseudonyms an import reuses across blocks and "
-        "lists (about 80 bytes each; bounds the memory, whatever the file's size)",
-    )
     authority_code: str = Field("LA", max_length=60, description="org unit code of the LA")
 
     @model_validator(mode="after")

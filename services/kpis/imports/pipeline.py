@@ -168,11 +168,14 @@ async def run(
         )
         chunks = item.sheet.chunks()
         data_rows = 0
-        # pipelined: while PostgreSQL copies chunk k, a thread reads and normalises k+1
+        # pipelined: while PostgreSQL copies chunk k, a thread normalises k+1 and another
+        # reads k+2 (polars parses outside the GIL); one chunk of each is in flight
         copying: asyncio.Task[int] | None = None
+        reading = asyncio.ensure_future(asyncio.to_thread(_next, chunks))
         try:
             clock = time.perf_counter()
-            while (chunk := await asyncio.to_thread(_next, chunks)) is not None:
+            while (chunk := await reading) is not None:
+                reading = asyncio.ensure_future(asyncio.to_thread(_next, chunks))
                 clock = outcome.spent("read", clock)
                 data_rows += chunk.height
                 result = await asyncio.to_thread(normaliser.normalise, chunk)
@@ -195,6 +198,8 @@ async def run(
                 _stored(outcome, item.spec.name, await copying)
                 clock = outcome.spent("copy_wait", clock)
         finally:
+            with contextlib.suppress(Exception):
+                await reading  # a read in flight finishes before its file is let go
             if copying is not None and not copying.done():
                 copying.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import polars as pl
@@ -98,6 +99,19 @@ def to_csv(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+#: bytes handed to the connection per ``COPY`` data message
+COPY_PIECE_BYTES = 1 << 20
+
+
+async def _pieces(payload: bytes) -> AsyncIterator[bytes]:
+    """The payload in bounded pieces. An async generator, not a file-like object: for a
+    file-like source asyncpg defines a reader class per call, a reference cycle that keeps
+    the whole payload alive until the cyclic garbage collector happens to run (measured:
+    ~20 MB of resident memory per block, growing with the file's size)."""
+    for start in range(0, len(payload), COPY_PIECE_BYTES):
+        yield payload[start : start + COPY_PIECE_BYTES]
+
+
 async def copy_rows(
     session: AsyncSession, list_name: str, frame: pl.DataFrame, payload: bytes
 ) -> int:
@@ -107,7 +121,7 @@ async def copy_rows(
     driver = await driver_connection(session)
     await driver.copy_to_table(
         CHILD_TABLES[list_name].name,
-        source=io.BytesIO(payload),
+        source=_pieces(payload),
         columns=list(frame.columns),
         schema_name=SCHEMA,
         format="csv",
