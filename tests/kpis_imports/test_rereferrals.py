@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from tests.kpis_imports.conftest import ImportsApi
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.kpis.imports.rereferrals import ReferralHistory
+from tests.kpis_imports.conftest import ImportsApi, _app
 from tests.kpis_imports.helpers import csv_bytes, referral_rows
+from tests.support.apps import client_for
 
 
 async def test_rereferrals_within_twelve_months(api: ImportsApi) -> None:
@@ -34,3 +47,111 @@ async def test_rereferrals_within_twelve_months(api: ImportsApi) -> None:
     assert (october["numerator"], october["denominator"]) == (0, 1)
     year_to_date = values[("RE_REFERRALS", "ytd", "2021-03-31")]
     assert (year_to_date["numerator"], year_to_date["denominator"]) == (3, 5)
+
+
+@pytest.fixture
+async def small_blocks(
+    kpis_connection: AsyncConnection, tmp_path: Path, recorded: list[dict[str, Any]]
+) -> AsyncIterator[ImportsApi]:
+    """The imports API reading CSVs in 4 KB blocks (about 60 referrals a block)."""
+    app, settings = _app(kpis_connection, tmp_path, read_chunk_bytes=4096)
+    async with client_for(app) as http:
+        yield ImportsApi(app, http, kpis_connection, settings)
+
+
+def _children_history(reverse: bool) -> bytes:
+    """300 referrals; A, B and D each have an earlier and a later referral, far apart in
+    the file. In date order the earlier comes first; reversed, the later one is loaded
+    (unflagged) blocks before the earlier one that makes it a re-referral."""
+    pairs = [
+        ("A", "01/10/2020", "01/03/2021"),  # 5 months: re-referral
+        ("B", "01/09/2019", "02/09/2020"),  # 12 months + 1 day: not
+        ("D", "05/03/2020", "05/03/2021"),  # exactly 12 months: is
+    ]
+    early = [{"Child Unique ID": c, "Date of Referral": first} for c, first, _ in pairs]
+    late = [{"Child Unique ID": c, "Date of Referral": second} for c, _, second in pairs]
+    filler = [
+        {"Child Unique ID": f"F{n}", "Date of Referral": f"{1 + n % 28:02d}/11/2020"}
+        for n in range(294)
+    ]
+    ordered = early + filler + late
+    rows = referral_rows(*(list(reversed(ordered)) if reverse else ordered), count=300)
+    return csv_bytes(rows)
+
+
+async def test_rereferrals_do_not_depend_on_the_order_of_the_file(
+    small_blocks: ImportsApi,
+) -> None:
+    """An export out of date order gives the same flags and indicators as one in order:
+    referrals loaded before their earlier referral are corrected after the load."""
+    outcomes = []
+    for reverse in (False, True):
+        body = _children_history(reverse)
+        assert len(body) > 4 * 4096  # several blocks
+        response = await small_blocks.upload("annex_a", [("r.csv", body)])
+        job_id = response.json()["id"]
+        assert (await small_blocks.job(job_id))["status"] == "succeeded"
+        flagged = await small_blocks.scalar(
+            "SELECT count(*) FROM kpis.cm_referral WHERE import_id = :id AND rereferral",
+            id=uuid.UUID(job_id),
+        )
+        values = {
+            (v["indicator_code"], v["period_type"], v["period_end"]): (
+                v["numerator"],
+                v["denominator"],
+            )
+            for v in await small_blocks.values(job_id)
+            if v["org_unit_code"] == "LA" and v["indicator_code"] == "RE_REFERRALS"
+        }
+        outcomes.append((flagged, values))
+    assert outcomes[0][0] == 2  # A's and D's later referrals
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][1][("RE_REFERRALS", "month", "2021-03-31")] == (2, 2)
+
+
+def test_history_flags_match_a_brute_force_count() -> None:
+    """Random children, dates and block sizes, in and out of date order: the flags written
+    per block plus the late corrections equal a pairwise check of every referral."""
+    rng = random.Random(20261127)
+    for trial in range(40):
+        children = [f"{rng.getrandbits(128):032x}" for _ in range(rng.randint(1, 30))]
+        rows = [
+            (
+                rng.choice(children),
+                date(2019, 1, 1) + timedelta(days=rng.randint(0, 900)),
+                rng.random() < 0.1,
+            )
+            for _ in range(rng.randint(1, 250))
+        ]
+        if trial % 2 == 0:
+            rows.sort(key=lambda r: r[1])
+        history = ReferralHistory()
+        written: list[bool] = []
+        size = rng.randint(1, 40)
+        for start in range(0, len(rows), size):
+            block = rows[start : start + size]
+            frame = pl.DataFrame(
+                {
+                    "child": [r[0] for r in block],
+                    "referral_date": [r[1] for r in block],
+                    "previous_12m": [1 if r[2] else 0 for r in block],
+                }
+            )
+            written += history.flag(frame)["rereferral"].to_list()
+        late = set(zip(*history.late(), strict=True))
+        if trial % 2 == 0:
+            assert not late  # in date order the flags are exact as written
+        final = [w or (c, d) in late for w, (c, d, _) in zip(written, rows, strict=True)]
+        expected = [
+            stated or any(c2 == c and _year_before(d) <= d2 < d for c2, d2, _ in rows)
+            for c, d, stated in rows
+        ]
+        assert final == expected, trial
+
+
+def _year_before(day: date) -> date:
+    """12 calendar months earlier, the last day of the month when it has fewer days."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)

@@ -78,17 +78,10 @@ FLOWS = (
         "cm_referral",
         "referral_date",
         "REFERRALS",
-        {"RE_REFERRALS": "rereferred", "REFERRALS_NFA": "coalesce(nfa, false)"},
+        # a re-referral: the export says so, or the child's earlier referral in this import
+        # is at most 12 months before (flagged at import: services/kpis/imports/rereferrals.py)
+        {"RE_REFERRALS": "rereferral", "REFERRALS_NFA": "coalesce(nfa, false)"},
         rate_code="REFERRAL_RATE",
-        # a re-referral: the export says so, or the same child's previous referral in
-        # this import is at most 12 months earlier (one window pass over the import)
-        # only the columns the aggregate reads go through the window's sort (measured:
-        # ~0.3 s less over a million referrals than carrying every column)
-        base=f"""(SELECT import_id, referral_date, nfa, team, worker,
-                    rereferral OR coalesce(lag(referral_date) OVER (
-                    PARTITION BY child ORDER BY referral_date)
-                    >= referral_date - interval '12 months', false) AS rereferred
-                  FROM {SCHEMA}.cm_referral WHERE import_id = :import_id)""",  # noqa: S608
     ),
     Flow(
         "cm_assessment",

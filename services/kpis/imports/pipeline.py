@@ -24,7 +24,8 @@ from services.kpis.imports import specs as sp
 from services.kpis.imports.normalise import ChunkNormaliser, Issues, match_columns, recognise
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.readers import Sheet, UnreadableFile, read_any
-from services.kpis.imports.store import copy_rows, derive, to_csv
+from services.kpis.imports.rereferrals import ReferralHistory
+from services.kpis.imports.store import copy_rows, derive, mark_rereferrals, to_csv
 
 KINDS = ("annex_a", "ssda903")
 
@@ -46,6 +47,7 @@ class Outcome:
     latest_start: date | None = None  # of episodes: the fallback for the collection year
     collection_year: int | None = None
     structural: bool = False
+    late_rereferrals: int = 0  # flagged after the load (an export out of date order)
     timings: dict[str, float] = field(default_factory=dict)
 
     def spent(self, phase: str, since: float) -> float:
@@ -167,6 +169,7 @@ async def run(
             outcome.issues,
         )
         chunks = item.sheet.chunks()
+        history = ReferralHistory() if item.spec.name == "referral" else None
         data_rows = 0
         # pipelined: while PostgreSQL copies chunk k, a thread normalises k+1 and another
         # reads k+2 (polars parses outside the GIL); one chunk of each is in flight
@@ -187,6 +190,8 @@ async def run(
                 _track_dates(outcome, item.spec, frame)
                 if outcome.rejected and not partial:
                     continue  # keep validating for the report; nothing will be kept
+                if history is not None:
+                    frame = await asyncio.to_thread(history.flag, frame)
                 derived = derive(item.spec.name, frame, import_id)
                 payload = await asyncio.to_thread(to_csv, derived)
                 clock = outcome.spent("encode", clock)
@@ -197,6 +202,12 @@ async def run(
             if copying is not None:
                 _stored(outcome, item.spec.name, await copying)
                 clock = outcome.spent("copy_wait", clock)
+            if history is not None and not (outcome.rejected and not partial):
+                children, dates = await asyncio.to_thread(history.late)
+                outcome.late_rereferrals = await mark_rereferrals(
+                    session, import_id, children, dates
+                )
+                clock = outcome.spent("rereferrals", clock)
         finally:
             with contextlib.suppress(Exception):
                 await reading  # a read in flight finishes before its file is let go

@@ -1,10 +1,9 @@
 """Loading normalised rows into the child-level tables with ``COPY`` (asyncpg, CSV stream).
 
 Derived columns are computed here, at import, so indicators are set-wise reads later:
-working days (assessment, ICPC), yes/no flags, suitability, and ``rereferral`` as the
-export states it (previous referrals in the last 12 months > 0). The re-referrals the
-import's own history shows are added by one window pass when indicators are computed
-(``compute.py``): an ``UPDATE`` of the flag after the load cost three times as much.
+working days (assessment, ICPC), yes/no flags, suitability, and ``rereferral`` (the
+export's own flag or the import's history, ``rereferrals.py``; the few referrals an
+export out of date order leaves unflagged are corrected by :func:`mark_rereferrals`).
 """
 
 from __future__ import annotations
@@ -12,9 +11,11 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.db import SCHEMA
@@ -38,7 +39,11 @@ def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.Data
         extra = [
             opt("source", pl.String()),
             (_yes("nfa") if "nfa" in cols else pl.lit(None, dtype=pl.Boolean)).alias("nfa"),
-            (opt("previous_12m", pl.Int32()).fill_null(0) > 0).alias("rereferral"),
+            (
+                pl.col("rereferral")
+                if "rereferral" in cols
+                else opt("previous_12m", pl.Int32()).fill_null(0) > 0
+            ).alias("rereferral"),
         ]
     elif list_name == "assessment":
         extra = [
@@ -127,3 +132,21 @@ async def copy_rows(
         format="csv",
     )
     return frame.height
+
+
+async def mark_rereferrals(
+    session: AsyncSession, import_id: uuid.UUID, children: list[str], dates: list[date]
+) -> int:
+    """Flag as re-referrals the referrals of ``import_id`` with these (child, date) pairs."""
+    if not children:
+        return 0
+    result = await session.execute(
+        text(
+            f"UPDATE {SCHEMA}.cm_referral r SET rereferral = true "  # noqa: S608 (constant)
+            "FROM unnest(CAST(:children AS varchar[]), CAST(:dates AS date[])) AS m(child, day) "
+            "WHERE r.import_id = :import_id AND r.child = m.child "
+            "AND r.referral_date = m.day AND NOT r.rereferral"
+        ),
+        {"import_id": import_id, "children": children, "dates": dates},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
