@@ -77,6 +77,22 @@ async def test_duplicate_row(api: ImportsApi) -> None:
     assert _issues(job) == [("referrals.csv", 5, None, "duplicate of an earlier row")]
 
 
+async def test_duplicate_row_in_a_later_block(api: ImportsApi) -> None:
+    """Duplicates are found across the blocks a large CSV is read in (64 KB here)."""
+    rows = referral_rows(
+        *(
+            {"Child Unique ID": f"C{n}", "Date of Referral": f"{1 + n % 28:02d}/10/2020"}
+            for n in range(1500)
+        ),
+        count=1500,
+    )
+    rows.append(dict(rows[1]))
+    body = csv_bytes(rows)
+    assert len(body) > 64 * 1024
+    job = await _rejected(api, [("referrals.csv", body)])
+    assert _issues(job) == [("referrals.csv", 1502, None, "duplicate of an earlier row")]
+
+
 async def test_empty_sheet(api: ImportsApi) -> None:
     good = [REFERRAL_HEADERS, *[list(r.values()) for r in referral_rows()]]
     workbook = xlsx_bytes({"List 3": good, "List 4": []})

@@ -163,7 +163,7 @@ class ChunkNormaliser:
         self.pseudo = pseudonymiser
         self.year = collection_year
         self.issues = issues
-        self._seen = pl.Series("h", [], dtype=pl.UInt64)
+        self._seen = pl.Series("h", [], dtype=pl.UInt64)  # row hashes of earlier blocks
 
     def _codes_for(self, fld: Field) -> cl.CodeList:
         assert fld.codes is not None
@@ -297,7 +297,8 @@ class ChunkNormaliser:
         hashes = frame.drop("_row").hash_rows(seed=7)
         dup = hashes.is_duplicated() & ~hashes.is_first_distinct()
         dup = dup | hashes.is_in(self._seen.implode())
-        self._seen = pl.concat([self._seen, hashes.rename("h")]).unique()
+        # appended as a chunk (no re-hashing of everything seen); 8 bytes a row
+        self._seen.append(hashes.rename("h"))
         if dup.any():
             rows = frame.filter(dup)["_row"]
             self.issues.add_rows("error", self.sheet, rows, None, "duplicate of an earlier row")
