@@ -52,7 +52,7 @@ from shared.db import create_sessionmaker
 from shared.identity import Caller
 from tests.support.database import fresh_database, server_url
 
-IMPORTER = Caller(subject="bench", agency="council", roles=frozenset({"contributor"}))
+IMPORTER = Caller(subject="bench", agency="council", roles=frozenset({"plan_manager"}))
 KEY = SecretStr("bench-pseudonymisation-key-0123456789abcdef")
 
 

@@ -107,5 +107,12 @@ def test_pseudonym_columns_match_the_standard_library() -> None:
     ]
 
 
-def test_the_key_is_not_in_the_pseudonymisers_repr() -> None:
-    assert "unit-test-key" not in repr(Pseudonymiser(KEY))
+def test_the_key_is_not_in_the_pseudonymisers_repr_nor_in_errors() -> None:
+    """The key reaches the plugin as an argument: neither the pseudonymiser's repr nor a
+    failing expression's error (which polars prints with the expression) shows it."""
+    pseudo = Pseudonymiser(KEY)
+    assert "unit-test-key" not in repr(pseudo)
+    with pytest.raises(pl.exceptions.PolarsError) as failure:
+        pseudo.child_column(pl.Series("child", [[1], [2]]))  # not text: refused
+    assert "hmac_sha256" in str(failure.value)
+    assert "unit-test-key" not in str(failure.value)

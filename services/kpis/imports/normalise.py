@@ -35,7 +35,18 @@ class Issues:
     def add(
         self, severity: str, sheet: str, row: int | None, column: str | None, reason: str
     ) -> None:
-        item: dict[str, object] = {"sheet": sheet, "row": row, "column": column, "reason": reason}
+        self._append(severity, {"sheet": sheet, "row": row, "column": column, "reason": reason})
+
+    def extend(self, other: Issues) -> None:
+        """Add another block's issues after these (listed ones in order, the rest counted)."""
+        for item in other.errors:
+            self._append("error", item)
+        for item in other.warnings:
+            self._append("warning", item)
+        self.error_count += other.error_count - len(other.errors)
+        self.warning_count += other.warning_count - len(other.warnings)
+
+    def _append(self, severity: str, item: dict[str, object]) -> None:
         if severity == "error":
             self.error_count += 1
             if len(self.errors) < ISSUE_LIMIT:
@@ -143,6 +154,17 @@ class Normalised:
     rows_read: int
 
 
+@dataclass
+class Prepared:
+    """A block checked on its own (every row, typed and pseudonymised), before the checks
+    that need the blocks before it (duplicates)."""
+
+    frame: pl.DataFrame
+    bad: pl.Series
+    issues: Issues
+    rows_read: int
+
+
 class ChunkNormaliser:
     """Normalises the chunks of one recognised list, remembering rows seen (duplicates)."""
 
@@ -175,6 +197,18 @@ class ChunkNormaliser:
         return self.headers[int(self.columns[fld.name][1:])]
 
     def normalise(self, chunk: pl.DataFrame) -> Normalised:
+        return self.finish(self.prepare(chunk))
+
+    def finish(self, prepared: Prepared) -> Normalised:
+        """The in-order part: the block's issues after the earlier blocks', then duplicates
+        of rows seen in this block or before. Blocks must be finished in file order."""
+        self.issues.extend(prepared.issues)
+        bad = prepared.bad | self._duplicates(prepared.frame)
+        return Normalised(frame=prepared.frame.filter(~bad), rows_read=prepared.rows_read)
+
+    def prepare(self, chunk: pl.DataFrame) -> Prepared:
+        """The part that needs no other block: safe to run for several blocks at once."""
+        issues = Issues()
         present = [f for f in self.spec.fields if f.name in self.columns]
         raw = chunk.select(
             pl.col("_row").cast(pl.UInt32),
@@ -214,9 +248,10 @@ class ChunkNormaliser:
         for f in present:
             value, source = frame[f.name], frame[f"raw_{f.name}"]
             if f.required:
-                bad = bad | self._report(frame, source.is_null(), f, "missing value")
+                bad = bad | self._report(issues, frame, source.is_null(), f, "missing value")
             if f.kind == "date":
                 bad = bad | self._report(
+                    issues,
                     frame,
                     source.is_not_null() & value.is_null(),
                     f,
@@ -224,7 +259,7 @@ class ChunkNormaliser:
                 )
             elif f.kind == "int":
                 bad = bad | self._report(
-                    frame, source.is_not_null() & value.is_null(), f, "not a whole number"
+                    issues, frame, source.is_not_null() & value.is_null(), f, "not a whole number"
                 )
             elif f.kind == "code":
                 unknown = source.is_not_null() & value.is_null()
@@ -237,7 +272,7 @@ class ChunkNormaliser:
                     )
                     rows = frame.filter(unknown)["_row"]
                     for row, code in zip(rows.to_list(), shown.to_list(), strict=True):
-                        self.issues.add(
+                        issues.add(
                             "error",
                             self.sheet,
                             row,
@@ -252,26 +287,27 @@ class ChunkNormaliser:
                     frame.filter(unknown)[f.name].to_list(),
                     strict=True,
                 ):
-                    self.issues.add(
+                    issues.add(
                         "warning",
                         self.sheet,
                         row,
                         self._header(f),
                         f"unknown code {code!r} for {f.codes.name} (kept)",
                     )
-        bad = bad | self._cross_checks(frame)
+        bad = bad | self._cross_checks(issues, frame)
         frame = frame.select("_row", *(f.name for f in present))
         frame = self._pseudonymise(frame)
-        bad = bad | self._duplicates(frame)
-        return Normalised(frame=frame.filter(~bad), rows_read=chunk.height)
+        return Prepared(frame=frame, bad=bad, issues=issues, rows_read=chunk.height)
 
-    def _report(self, frame: pl.DataFrame, mask: pl.Series, fld: Field, reason: str) -> pl.Series:
+    def _report(
+        self, issues: Issues, frame: pl.DataFrame, mask: pl.Series, fld: Field, reason: str
+    ) -> pl.Series:
         if mask.any():
             rows = frame.filter(mask)["_row"]
-            self.issues.add_rows("error", self.sheet, rows, self._header(fld), reason)
+            issues.add_rows("error", self.sheet, rows, self._header(fld), reason)
         return mask
 
-    def _cross_checks(self, frame: pl.DataFrame) -> pl.Series:
+    def _cross_checks(self, issues: Issues, frame: pl.DataFrame) -> pl.Series:
         pairs = {
             "authorised_date": "start_date",
             "end_date": "start_date",
@@ -283,7 +319,7 @@ class ChunkNormaliser:
                 mask = (frame[later] < frame[earlier]).fill_null(False)
                 if mask.any():
                     fld = next(f for f in self.spec.fields if f.name == later)
-                    self._report(frame, mask, fld, f"before {earlier.replace('_', ' ')}")
+                    self._report(issues, frame, mask, fld, f"before {earlier.replace('_', ' ')}")
                     bad = bad | mask
         return bad
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.imports import codes as cl
 from services.kpis.imports import specs as sp
-from services.kpis.imports.normalise import ChunkNormaliser, Issues, match_columns, recognise
+from services.kpis.imports.normalise import (
+    ChunkNormaliser,
+    Issues,
+    Prepared,
+    match_columns,
+    recognise,
+)
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.readers import Sheet, UnreadableFile, read_any
 from services.kpis.imports.rereferrals import ReferralHistory
@@ -138,6 +145,98 @@ def _next(iterator: Iterator[pl.DataFrame]) -> pl.DataFrame | None:
     return next(iterator, None)
 
 
+#: blocks normalised at once: polars works outside the GIL, so two blocks use both cores
+#: while PostgreSQL copies an earlier one (memory: about four blocks in flight in all)
+PARALLEL_BLOCKS = 2
+
+
+def _encode(
+    list_name: str, frame: pl.DataFrame, history: ReferralHistory | None, import_id: uuid.UUID
+) -> tuple[pl.DataFrame, bytes]:
+    if history is not None:
+        frame = history.flag(frame)
+    derived = derive(list_name, frame, import_id)
+    return derived, to_csv(derived)
+
+
+async def _load_list(
+    session: AsyncSession,
+    item: _Planned,
+    normaliser: ChunkNormaliser,
+    history: ReferralHistory | None,
+    import_id: uuid.UUID,
+    partial: bool,
+    outcome: Outcome,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Read, normalise, check and ``COPY`` one list; returns its data rows.
+
+    Pipelined: one thread reads block k+2 while two normalise blocks k and k+1 (the part
+    of normalising that needs no other block), then block k is finished in file order
+    (duplicates, re-referral flags, CSV for ``COPY``) and copied while the next ones are
+    prepared. Memory stays that of the blocks in flight, whatever the file's size.
+    """
+    name = item.spec.name
+    chunks = item.sheet.chunks()
+    data_rows = 0
+    preparing: deque[asyncio.Future[Prepared]] = deque()
+    reading: asyncio.Future[pl.DataFrame | None] | None = asyncio.ensure_future(
+        asyncio.to_thread(_next, chunks)
+    )
+    copying: asyncio.Task[int] | None = None
+    try:
+        clock = time.perf_counter()
+        while True:
+            while reading is not None and len(preparing) < PARALLEL_BLOCKS:
+                chunk = await reading
+                reading = None
+                clock = outcome.spent("read", clock)
+                if chunk is None:
+                    break
+                reading = asyncio.ensure_future(asyncio.to_thread(_next, chunks))
+                data_rows += chunk.height
+                preparing.append(
+                    asyncio.ensure_future(asyncio.to_thread(normaliser.prepare, chunk))
+                )
+            if not preparing:
+                break
+            prepared = await preparing.popleft()
+            result = await asyncio.to_thread(normaliser.finish, prepared)
+            clock = outcome.spent("normalise", clock)
+            outcome.rows_read += result.rows_read
+            if progress is not None:
+                progress(outcome.rows_read)
+            _track_dates(outcome, item.spec, result.frame)
+            if outcome.rejected and not partial:
+                continue  # keep validating for the report; nothing will be kept
+            derived, payload = await asyncio.to_thread(
+                _encode, name, result.frame, history, import_id
+            )
+            clock = outcome.spent("encode", clock)
+            if copying is not None:
+                _stored(outcome, name, await copying)
+                clock = outcome.spent("copy_wait", clock)
+            copying = asyncio.create_task(copy_rows(session, name, derived, payload))
+        if copying is not None:
+            _stored(outcome, name, await copying)
+            clock = outcome.spent("copy_wait", clock)
+        if history is not None and not (outcome.rejected and not partial):
+            children, dates = await asyncio.to_thread(history.late)
+            outcome.late_rereferrals = await mark_rereferrals(session, import_id, children, dates)
+            clock = outcome.spent("rereferrals", clock)
+    finally:
+        # work in flight finishes before its file is let go; a failed COPY is abandoned
+        for pending in [reading, *preparing]:
+            if pending is not None:
+                with contextlib.suppress(Exception):
+                    await pending
+        if copying is not None and not copying.done():
+            copying.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await copying
+    return data_rows
+
+
 async def run(
     session: AsyncSession,
     *,
@@ -168,53 +267,10 @@ async def run(
             outcome.collection_year,
             outcome.issues,
         )
-        chunks = item.sheet.chunks()
         history = ReferralHistory() if item.spec.name == "referral" else None
-        data_rows = 0
-        # pipelined: while PostgreSQL copies chunk k, a thread normalises k+1 and another
-        # reads k+2 (polars parses outside the GIL); one chunk of each is in flight
-        copying: asyncio.Task[int] | None = None
-        reading = asyncio.ensure_future(asyncio.to_thread(_next, chunks))
-        try:
-            clock = time.perf_counter()
-            while (chunk := await reading) is not None:
-                reading = asyncio.ensure_future(asyncio.to_thread(_next, chunks))
-                clock = outcome.spent("read", clock)
-                data_rows += chunk.height
-                result = await asyncio.to_thread(normaliser.normalise, chunk)
-                clock = outcome.spent("normalise", clock)
-                outcome.rows_read += result.rows_read
-                if progress is not None:
-                    progress(outcome.rows_read)
-                frame = result.frame
-                _track_dates(outcome, item.spec, frame)
-                if outcome.rejected and not partial:
-                    continue  # keep validating for the report; nothing will be kept
-                if history is not None:
-                    frame = await asyncio.to_thread(history.flag, frame)
-                derived = derive(item.spec.name, frame, import_id)
-                payload = await asyncio.to_thread(to_csv, derived)
-                clock = outcome.spent("encode", clock)
-                if copying is not None:
-                    _stored(outcome, item.spec.name, await copying)
-                    clock = outcome.spent("copy_wait", clock)
-                copying = asyncio.create_task(copy_rows(session, item.spec.name, derived, payload))
-            if copying is not None:
-                _stored(outcome, item.spec.name, await copying)
-                clock = outcome.spent("copy_wait", clock)
-            if history is not None and not (outcome.rejected and not partial):
-                children, dates = await asyncio.to_thread(history.late)
-                outcome.late_rereferrals = await mark_rereferrals(
-                    session, import_id, children, dates
-                )
-                clock = outcome.spent("rereferrals", clock)
-        finally:
-            with contextlib.suppress(Exception):
-                await reading  # a read in flight finishes before its file is let go
-            if copying is not None and not copying.done():
-                copying.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await copying
+        data_rows = await _load_list(
+            session, item, normaliser, history, import_id, partial, outcome, progress
+        )
         if data_rows == 0:
             outcome.issues.add("warning", item.sheet.name, None, None, "the list has no rows")
     if outcome.collection_year is None:
