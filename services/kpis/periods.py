@@ -29,7 +29,10 @@ class PeriodError(ValueError):
     """A period that is malformed or not a whole month, quarter or year."""
 
 
+@lru_cache(maxsize=4096)
 def month_end(year: int, month: int) -> date:
+    """The last day of a month (cached: an import checks thousands of values of a few
+    dozen months)."""
     return date(year, month, calendar.monthrange(year, month)[1])
 
 

@@ -121,7 +121,7 @@ def _flow_sql(flow: Flow) -> str:
     source = flow.base or f"{SCHEMA}.{flow.table}"
     return f"""
         WITH agg AS (
-            SELECT date_trunc('month', {flow.date})::date AS month, {_ORG} AS org,
+            SELECT date_trunc('month', {flow.date}::timestamp)::date AS month, {_ORG} AS org,
                    count(*) AS n{share_cols}
             FROM {source} AS src
             WHERE import_id = :import_id AND {flow.where}
