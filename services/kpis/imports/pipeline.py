@@ -32,7 +32,7 @@ from services.kpis.imports.normalise import (
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.readers import Sheet, UnreadableFile, read_any
 from services.kpis.imports.rereferrals import ReferralHistory
-from services.kpis.imports.store import copy_rows, derive, mark_rereferrals, to_csv
+from services.kpis.imports.store import copy_rows, derive, mark_rereferrals, to_copy
 
 KINDS = ("annex_a", "ssda903")
 
@@ -156,7 +156,7 @@ def _encode(
     if history is not None:
         frame = history.flag(frame)
     derived = derive(list_name, frame, import_id)
-    return derived, to_csv(derived)
+    return derived, to_copy(derived)
 
 
 async def _load_list(
