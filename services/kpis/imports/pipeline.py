@@ -152,7 +152,7 @@ PARALLEL_BLOCKS = 2
 
 def _encode(
     list_name: str, frame: pl.DataFrame, history: ReferralHistory | None, import_id: uuid.UUID
-) -> tuple[pl.DataFrame, bytes]:
+) -> tuple[pl.DataFrame, list[bytes]]:
     if history is not None:
         frame = history.flag(frame)
     derived = derive(list_name, frame, import_id)

@@ -77,8 +77,13 @@ class ReferralHistory:
 
     def late(self) -> tuple[list[str], list[date]]:
         """Referrals written unflagged that the whole list shows are re-referrals (an
-        earlier referral of the child came later in the file): pseudonyms and dates."""
-        ordered = self._history.sort("hi", "lo", "date")
+        earlier referral of the child came later in the file): pseudonyms and dates.
+        Called once, when the list is loaded."""
+        # the history is let go here (the list is loaded); only children with more than
+        # one referral can have a late one, and only they are sorted
+        history, self._history = self._history, pl.DataFrame(schema=_HISTORY)
+        ordered = history.filter(pl.struct("hi", "lo").is_duplicated()).sort("hi", "lo", "date")
+        del history
         same_child = (pl.col("hi") == pl.col("hi").shift(1)) & (
             pl.col("lo") == pl.col("lo").shift(1)
         )
