@@ -56,10 +56,12 @@ class ReferralHistory:
         earlier = pl.concat(
             [self._history.select("hi", "lo", "date"), block.select("hi", "lo", "date")]
         )
+        # joined on the first 64 bits, the other 64 compared after: one key hashes faster
         found = (
-            block.join(earlier, on=["hi", "lo"], suffix="_other")
+            block.join(earlier, on="hi", suffix="_other")
             .filter(
-                (pl.col("date_other") < pl.col("date"))
+                (pl.col("lo_other") == pl.col("lo"))
+                & (pl.col("date_other") < pl.col("date"))
                 & (pl.col("date_other") >= pl.col("date").dt.offset_by(WINDOW))
             )
             .get_column("idx")
