@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from services.kpis.imports.generator import Shape, write_csvs
+from services.kpis.imports.service import RUNNING_GRACE_S
 from shared.devtools.embedded import free_port
 from tests.e2e.conftest import Api, Platform, wait_for
 
@@ -188,6 +189,10 @@ def test_an_import_killed_midway_leaves_nothing_and_the_retry_completes_once(
     )[0]["n"]
     assert half == 0  # nothing of the killed run was applied
 
+    # a job younger than the grace period is never judged abandoned (its runner may be
+    # about to lock it): a retry that soon is answered with the job as it stands
+    started = datetime.fromisoformat(killed["created_at"])
+    time.sleep(max(0.0, RUNNING_GRACE_S + 0.5 - (datetime.now(UTC) - started).total_seconds()))
     retry = _upload(api, files)
     assert retry.status_code == 202, retry.text  # a new run, not the dead one reported again
     retry_id = retry.json()["id"]
