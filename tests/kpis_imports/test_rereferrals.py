@@ -11,15 +11,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kpis.imports.compute import FLOWS, _flow_sql
 from services.kpis.imports.rereferrals import ReferralHistory
-from services.kpis.imports.store import by_import_index
 from tests.kpis_imports.conftest import ImportsApi, _app
 from tests.kpis_imports.helpers import csv_bytes, referral_rows
-from tests.support.apps import client_for, session_on
+from tests.support.apps import client_for
 
 
 async def test_rereferrals_within_twelve_months(api: ImportsApi) -> None:
@@ -158,26 +155,3 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
-
-
-async def test_indicator_queries_read_one_import_through_its_index(api: ImportsApi) -> None:
-    """An import's indicators read its own rows through the BRIN index, not every import
-    ever stored (the planner has no statistics for rows just copied in and would scan the
-    whole table: the time of an import grew with the number made before it)."""
-    for _ in range(2):  # an earlier import, then the one looked at
-        response = await api.upload("annex_a", [("r.csv", csv_bytes(referral_rows()))])
-        job_id = response.json()["id"]
-        assert (await api.job(job_id))["status"] == "succeeded"
-    referrals = next(f for f in FLOWS if f.table == "cm_referral")
-    params = {
-        "import_id": uuid.UUID(job_id),
-        "authority": "LA",
-        "first": date(2020, 1, 1),
-        "last": date(2021, 12, 31),
-    }
-    async with session_on(api.connection) as session, by_import_index(session):
-        plan = "\n".join(
-            row[0] for row in await session.execute(text("EXPLAIN " + _flow_sql(referrals)), params)
-        )
-    assert "ix_cm_referral_import_id" in plan, plan
-    assert "Seq Scan on cm_referral" not in plan, plan

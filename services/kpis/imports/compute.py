@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.contract import ComputedValue, PeriodType
 from services.kpis.db import SCHEMA
 from services.kpis.imports import codes as cl
-from services.kpis.imports.store import by_import_index
 
 #: indicator code → (name, unit). The codes are the KPI catalogue's where it has the
 #: measure (services/kpis/catalogue.py); the others are computed and kept with the import.
@@ -241,11 +240,6 @@ class _Out:
 
 
 async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
-    async with by_import_index(session):
-        return await _compute(session, scope)
-
-
-async def _compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
     out = _Out(scope)
     params: dict[str, Any] = {
         "import_id": scope.import_id,
