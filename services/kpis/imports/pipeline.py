@@ -54,7 +54,6 @@ class Outcome:
     latest_start: date | None = None  # of episodes: the fallback for the collection year
     collection_year: int | None = None
     structural: bool = False
-    late_rereferrals: int = 0  # flagged after the load (an export out of date order)
     timings: dict[str, float] = field(default_factory=dict)
 
     def spent(self, phase: str, since: float) -> float:
@@ -173,7 +172,7 @@ async def _load_list(
 
     Pipelined: one thread reads block k+2 while two normalise blocks k and k+1 (the part
     of normalising that needs no other block), then block k is finished in file order
-    (duplicates, re-referral flags, CSV for ``COPY``) and copied while the next ones are
+    (duplicates, re-referral flags, the binary ``COPY`` stream) and copied while the next ones are
     prepared. Memory stays that of the blocks in flight, whatever the file's size.
     """
     name = item.spec.name
@@ -222,7 +221,7 @@ async def _load_list(
             clock = outcome.spent("copy_wait", clock)
         if history is not None and not (outcome.rejected and not partial):
             children, dates = await asyncio.to_thread(history.late)
-            outcome.late_rereferrals = await mark_rereferrals(session, import_id, children, dates)
+            await mark_rereferrals(session, import_id, children, dates)
             clock = outcome.spent("rereferrals", clock)
     finally:
         # work in flight finishes before its file is let go; a failed COPY is abandoned

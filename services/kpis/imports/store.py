@@ -1,4 +1,4 @@
-"""Loading normalised rows into the child-level tables with ``COPY`` (asyncpg, CSV stream).
+"""Loading normalised rows into the child-level tables with ``COPY`` (asyncpg, binary).
 
 Derived columns are computed here, at import, so indicators are set-wise reads later:
 working days (assessment, ICPC), yes/no flags, suitability, and ``rereferral`` (the
@@ -170,11 +170,11 @@ async def copy_rows(
 
 async def mark_rereferrals(
     session: AsyncSession, import_id: uuid.UUID, children: list[str], dates: list[date]
-) -> int:
+) -> None:
     """Flag as re-referrals the referrals of ``import_id`` with these (child, date) pairs."""
     if not children:
-        return 0
-    result = await session.execute(
+        return
+    await session.execute(
         text(
             f"UPDATE {SCHEMA}.cm_referral r SET rereferral = true "  # noqa: S608 (constant)
             "FROM unnest(CAST(:children AS varchar[]), CAST(:dates AS date[])) AS m(child, day) "
@@ -183,4 +183,3 @@ async def mark_rereferrals(
         ),
         {"import_id": import_id, "children": children, "dates": dates},
     )
-    return int(getattr(result, "rowcount", 0) or 0)
