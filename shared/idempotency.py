@@ -17,9 +17,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import (
     Column,
     DateTime,
@@ -137,3 +138,25 @@ async def run_idempotent(
 def _json(body: Any, status: int, headers: dict[str, str]) -> JSONResponse:
     media = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
     return JSONResponse(body, status_code=status, headers=headers, media_type=media)
+
+
+async def run_idempotent_post(
+    session: AsyncSession,
+    table: Table,
+    request: Request,
+    body: BaseModel,
+    *,
+    scope: str,
+    key: str | None,
+    produce: Producer,
+) -> JSONResponse:
+    """:func:`run_idempotent` for a POST of a JSON body: the request is fingerprinted by
+    its path and body, so the same key with another body is refused."""
+    return await run_idempotent(
+        session,
+        table,
+        scope=scope,
+        key=key,
+        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        produce=produce,
+    )

@@ -30,7 +30,7 @@ from services.actions.progress import service as progress
 from services.actions.progress.schemas import UpdateCreate
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import Caller, CallerDep
 from shared.pagination import Page, PageDep, SortKey, parse_sort
 
@@ -157,12 +157,13 @@ async def create_action(
         etag = service.action_etag(item["action_id"], item["version"])
         return 201, ActionRead.model_validate(item), {"ETag": etag}
 
-    return await run_idempotent(
+    return await run_idempotent_post(
         session,
         idempotency,
+        request,
+        body,
         scope=_scope(caller),
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         produce=produce,
     )
 
@@ -230,11 +231,12 @@ async def add_update(
         etag = service.action_etag(action_id, current["version"])
         return 201, UpdateRead.model_validate(item), {"ETag": etag}
 
-    return await run_idempotent(
+    return await run_idempotent_post(
         session,
         idempotency,
+        request,
+        body,
         scope=_scope(caller),
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         produce=produce,
     )

@@ -18,7 +18,7 @@ from services.actions.risks.models import Risk
 from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader, check_if_match, etag_for
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.problems import NotFound
 
@@ -113,12 +113,13 @@ async def create_risk(
         assert risk is not None
         return 201, _read(risk), {"ETag": etag_for("risk", risk.risk_id, risk.version)}
 
-    return await run_idempotent(
+    return await run_idempotent_post(
         session,
         idempotency,
+        request,
+        body,
         scope=f"{caller.kind}:{caller.client_id or caller.subject}",
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         produce=produce,
     )
 

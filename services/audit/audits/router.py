@@ -24,7 +24,7 @@ from services.audit.events import RecorderDep, idempotency_scope
 from services.audit.params import IdPath, IdQuery, text_query
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
@@ -83,12 +83,13 @@ async def create_audit(
         audit = await service.create(session, caller, body, record)
         return 201, await service.read(session, audit), {"ETag": service.etag(audit)}
 
-    return await run_idempotent(
+    return await run_idempotent_post(
         session,
         idempotency_keys,
+        request,
+        body,
         scope=idempotency_scope(caller),
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         produce=produce,
     )
 

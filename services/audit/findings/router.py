@@ -17,7 +17,7 @@ from services.audit.findings.schemas import FindingCreate, FindingRead, FindingS
 from services.audit.params import IdPath, IdQuery, text_query
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
@@ -73,12 +73,13 @@ async def create_finding(
         read = service.to_read(finding, datetime.now(UTC).date())
         return 201, read, {"ETag": service.etag(finding)}
 
-    return await run_idempotent(
+    return await run_idempotent_post(
         session,
         idempotency_keys,
+        request,
+        body,
         scope=idempotency_scope(caller),
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         produce=produce,
     )
 
