@@ -93,6 +93,36 @@ async def test_duplicate_row_in_a_later_block(api: ImportsApi) -> None:
     assert _issues(job) == [("referrals.csv", 1502, None, "duplicate of an earlier row")]
 
 
+async def test_partial_import_leaves_out_a_duplicate_in_a_later_block(api: ImportsApi) -> None:
+    """A repeat of a row of an earlier block is found once the list is read, after its
+    block was copied: a partial import loads the list again without it (nothing of the
+    first load is kept) and reports it once."""
+    rows = referral_rows(
+        *(
+            {"Child Unique ID": f"C{n}", "Date of Referral": f"{1 + n % 28:02d}/10/2020"}
+            for n in range(1500)
+        ),
+        count=1500,
+    )
+    rows.append(dict(rows[1]))
+    body = csv_bytes(rows)
+    assert len(body) > 64 * 1024
+    response = await api.upload("annex_a", [("referrals.csv", body)], partial=True)
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert _issues(job) == [("referrals.csv", 1502, None, "duplicate of an earlier row")]
+    assert job["report"]["lists"] == {"referral": 1500}
+    assert (job["progress"]["rows_read"], job["progress"]["rows_stored"]) == (1501, 1500)
+    stored = await api.scalar(
+        "SELECT count(*) FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid)", id=job["id"]
+    )
+    distinct = await api.scalar(
+        "SELECT count(DISTINCT child) FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid)",
+        id=job["id"],
+    )
+    assert (stored, distinct) == (1500, 1500)
+
+
 async def test_empty_sheet(api: ImportsApi) -> None:
     good = [REFERRAL_HEADERS, *[list(r.values()) for r in referral_rows()]]
     workbook = xlsx_bytes({"List 3": good, "List 4": []})

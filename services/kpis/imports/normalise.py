@@ -17,6 +17,7 @@ import polars as pl
 from services.kpis.imports import codes as cl
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.specs import Field, ListSpec, header_key
+from services.kpis.imports.spill import Spill
 
 MISSING = ["", "#N/A", "N/A", "#NA", "NULL", "#NULL!", "#VALUE!"]
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -148,6 +149,18 @@ def _slug(raw: pl.Expr) -> pl.Expr:
     )
 
 
+def child_and_date(chunk: pl.DataFrame, child: str, day: str) -> pl.DataFrame:
+    """``_row``, ``child`` and ``date`` read as :meth:`ChunkNormaliser.prepare` reads them
+    (the same cleaning and date formats), rows missing either left out."""
+    raw = chunk.select(
+        pl.col("_row"),
+        _clean(child).str.strip_suffix(".0").alias("child"),
+        _clean(day).alias("raw_date"),
+    )
+    parsed = _by_value(raw.get_column("raw_date"), _date, pl.Date()).alias("date")
+    return raw.with_columns(parsed).drop("raw_date").drop_nulls()
+
+
 @dataclass
 class Normalised:
     frame: pl.DataFrame  # typed columns + "_row", only the rows without errors
@@ -166,7 +179,11 @@ class Prepared:
 
 
 class ChunkNormaliser:
-    """Normalises the chunks of one recognised list, remembering rows seen (duplicates)."""
+    """Normalises the chunks of one recognised list, remembering rows seen (duplicates).
+
+    A row equal to another of its block is reported when the block is finished; one equal
+    to a row of an earlier block, by :meth:`later_duplicates` once the list is read (the
+    rows' hashes are kept on disk, not in memory)."""
 
     def __init__(
         self,
@@ -177,6 +194,8 @@ class ChunkNormaliser:
         pseudonymiser: Pseudonymiser,
         collection_year: int | None,
         issues: Issues,
+        seen: Spill,
+        excluded: pl.Series | None = None,
     ) -> None:
         self.spec = spec
         self.sheet = sheet
@@ -185,7 +204,8 @@ class ChunkNormaliser:
         self.pseudo = pseudonymiser
         self.year = collection_year
         self.issues = issues
-        self._seen = pl.Series("h", [], dtype=pl.UInt64)  # row hashes of earlier blocks
+        self.seen = seen  # row hashes of the blocks finished, on disk (``key``, ``_row``)
+        self.excluded = excluded  # rows left out without a report (known duplicates)
 
     def _codes_for(self, fld: Field) -> cl.CodeList:
         assert fld.codes is not None
@@ -201,9 +221,11 @@ class ChunkNormaliser:
 
     def finish(self, prepared: Prepared) -> Normalised:
         """The in-order part: the block's issues after the earlier blocks', then duplicates
-        of rows seen in this block or before. Blocks must be finished in file order."""
+        within the block. Blocks must be finished in file order."""
         self.issues.extend(prepared.issues)
         bad = prepared.bad | self._duplicates(prepared.frame)
+        if self.excluded is not None:
+            bad = bad | prepared.frame.get_column("_row").is_in(self.excluded.implode())
         return Normalised(frame=prepared.frame.filter(~bad), rows_read=prepared.rows_read)
 
     def prepare(self, chunk: pl.DataFrame) -> Prepared:
@@ -332,10 +354,22 @@ class ChunkNormaliser:
     def _duplicates(self, frame: pl.DataFrame) -> pl.Series:
         hashes = frame.drop("_row").hash_rows(seed=7)
         dup = hashes.is_duplicated() & ~hashes.is_first_distinct()
-        dup = dup | hashes.is_in(self._seen.implode())
-        # appended as a chunk (no re-hashing of everything seen); 8 bytes a row
-        self._seen.append(hashes.rename("h"))
+        self.seen.add(pl.DataFrame([hashes.alias("key"), frame.get_column("_row")]).filter(~dup))
         if dup.any():
             rows = frame.filter(dup)["_row"]
             self.issues.add_rows("error", self.sheet, rows, None, "duplicate of an earlier row")
         return dup
+
+    def later_duplicates(self) -> pl.Series:
+        """Rows equal to a row of an earlier block, in row order, reported as errors.
+        Called once, after the last block: one part of the hashes in memory at a time."""
+        found = [
+            part.filter(pl.col("key").is_duplicated())
+            .filter(pl.col("_row") != pl.col("_row").min().over("key"))
+            .get_column("_row")
+            for part in self.seen.parts_read()
+        ]
+        rows = pl.concat(found).sort() if found else pl.Series("_row", [], dtype=pl.UInt32)
+        if rows.len():
+            self.issues.add_rows("error", self.sheet, rows, None, "duplicate of an earlier row")
+        return rows

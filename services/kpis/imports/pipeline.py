@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 import uuid
 from collections import deque
@@ -31,8 +32,16 @@ from services.kpis.imports.normalise import (
 )
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.readers import Sheet, UnreadableFile, read_any
-from services.kpis.imports.rereferrals import ReferralHistory
-from services.kpis.imports.store import copy_rows, derive, mark_rereferrals, to_copy
+from services.kpis.imports.rereferrals import flagged_rows, with_flags
+from services.kpis.imports.spill import Spill, parts_for
+from services.kpis.imports.store import (
+    copy_rows,
+    derive,
+    release_savepoint,
+    rollback_to_savepoint,
+    savepoint,
+    to_copy,
+)
 
 KINDS = ("annex_a", "ssda903")
 
@@ -150,10 +159,10 @@ PARALLEL_BLOCKS = 2
 
 
 def _encode(
-    list_name: str, frame: pl.DataFrame, history: ReferralHistory | None, import_id: uuid.UUID
+    list_name: str, frame: pl.DataFrame, flags: pl.Series | None, import_id: uuid.UUID
 ) -> tuple[pl.DataFrame, list[bytes]]:
-    if history is not None:
-        frame = history.flag(frame)
+    if flags is not None:
+        frame = with_flags(frame, flags)
     derived = derive(list_name, frame, import_id)
     return derived, to_copy(derived)
 
@@ -162,7 +171,7 @@ async def _load_list(
     session: AsyncSession,
     item: _Planned,
     normaliser: ChunkNormaliser,
-    history: ReferralHistory | None,
+    pending_flags: asyncio.Future[pl.Series] | None,
     import_id: uuid.UUID,
     partial: bool,
     outcome: Outcome,
@@ -172,8 +181,10 @@ async def _load_list(
 
     Pipelined: one thread reads block k+2 while two normalise blocks k and k+1 (the part
     of normalising that needs no other block), then block k is finished in file order
-    (duplicates, re-referral flags, the binary ``COPY`` stream) and copied while the next ones are
-    prepared. Memory stays that of the blocks in flight, whatever the file's size.
+    (duplicates, re-referral flags, the binary ``COPY`` stream) and copied while the next
+    ones are prepared. Memory stays that of the blocks in flight, whatever the file's size.
+    The re-referral flags (``pending_flags``, worked out by a first pass over the list
+    running meanwhile) are awaited when the first block is encoded.
     """
     name = item.spec.name
     chunks = item.sheet.chunks()
@@ -208,8 +219,12 @@ async def _load_list(
             _track_dates(outcome, item.spec, result.frame)
             if outcome.rejected and not partial:
                 continue  # keep validating for the report; nothing will be kept
+            flags = None
+            if pending_flags is not None:
+                flags = await pending_flags
+                clock = outcome.spent("rereferrals_wait", clock)
             derived, payload = await asyncio.to_thread(
-                _encode, name, result.frame, history, import_id
+                _encode, name, result.frame, flags, import_id
             )
             clock = outcome.spent("encode", clock)
             if copying is not None:
@@ -219,13 +234,9 @@ async def _load_list(
         if copying is not None:
             _stored(outcome, name, await copying)
             clock = outcome.spent("copy_wait", clock)
-        if history is not None and not (outcome.rejected and not partial):
-            children, dates = await asyncio.to_thread(history.late)
-            await mark_rereferrals(session, import_id, children, dates)
-            clock = outcome.spent("rereferrals", clock)
     finally:
         # work in flight finishes before its file is let go; a failed COPY is abandoned
-        for pending in [reading, *preparing]:
+        for pending in [reading, *preparing, pending_flags]:
             if pending is not None:
                 with contextlib.suppress(Exception):
                     await pending
@@ -253,26 +264,86 @@ async def run(
     planned = await asyncio.to_thread(_plan, kind, uploads, chunk_rows, chunk_bytes, outcome)
     if outcome.structural:
         return outcome
-    for item in planned:
-        if item.spec.name == "care_leaver" and outcome.collection_year is None:
-            last = outcome.last_event or outcome.latest_start or date.today()
-            outcome.collection_year = cl.collection_year_of(last.year, last.month)
-        normaliser = ChunkNormaliser(
-            item.spec,
-            item.sheet.name,
-            item.sheet.headers,
-            item.columns,
-            pseudonymiser,
-            outcome.collection_year,
-            outcome.issues,
-        )
-        history = ReferralHistory() if item.spec.name == "referral" else None
-        data_rows = await _load_list(
-            session, item, normaliser, history, import_id, partial, outcome, progress
-        )
-        if data_rows == 0:
-            outcome.issues.add("warning", item.sheet.name, None, None, "the list has no rows")
+    # per-row state (duplicates, re-referral history) goes to disk beside the upload
+    where = uploads[0].path.parent if uploads else None
+    with tempfile.TemporaryDirectory(prefix="spill-", dir=where) as spill_dir:
+        for number, item in enumerate(planned):
+            if item.spec.name == "care_leaver" and outcome.collection_year is None:
+                last = outcome.last_event or outcome.latest_start or date.today()
+                outcome.collection_year = cl.collection_year_of(last.year, last.month)
+            load = _ListLoad(session, item, Path(spill_dir), number, pseudonymiser, outcome)
+            await load.run(import_id, partial, progress)
     if outcome.collection_year is None:
         last = outcome.last_event or outcome.latest_start or date.today()
         outcome.collection_year = cl.collection_year_of(last.year, last.month)
     return outcome
+
+
+class _ListLoad:
+    """One list: its re-referral flags first (referrals), then the pipelined load, then
+    the duplicates no block could see. A partial import that finds such duplicates loads
+    the list again without them (from a savepoint: nothing of the first load is kept)."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        item: _Planned,
+        spill_dir: Path,
+        number: int,
+        pseudonymiser: Pseudonymiser,
+        outcome: Outcome,
+    ) -> None:
+        self.session, self.item, self.spill_dir = session, item, spill_dir
+        self.number, self.pseudonymiser, self.outcome = number, pseudonymiser, outcome
+
+    def _normaliser(self, issues: Issues, excluded: pl.Series | None) -> ChunkNormaliser:
+        sheet = self.item.sheet
+        seen = Spill(self.spill_dir, f"rows{self.number}", parts_for(sheet.size), key="key")
+        return ChunkNormaliser(
+            self.item.spec,
+            sheet.name,
+            sheet.headers,
+            self.item.columns,
+            self.pseudonymiser,
+            self.outcome.collection_year,
+            issues,
+            seen,
+            excluded,
+        )
+
+    async def run(
+        self, import_id: uuid.UUID, partial: bool, progress: Callable[[int], None] | None
+    ) -> None:
+        item, outcome, session = self.item, self.outcome, self.session
+        flags: asyncio.Future[pl.Series] | None = None
+        if item.spec.name == "referral":
+            # a first pass over two columns, alongside the first blocks' normalising
+            flags = asyncio.ensure_future(
+                asyncio.to_thread(flagged_rows, item.sheet, item.columns, self.spill_dir)
+            )
+        before = (outcome.rows_read, outcome.rows_stored, dict(outcome.lists))
+        if partial:
+            await savepoint(session)
+        normaliser = self._normaliser(outcome.issues, None)
+        try:
+            data_rows = await _load_list(
+                session, item, normaliser, flags, import_id, partial, outcome, progress
+            )
+            clock = time.perf_counter()
+            later = await asyncio.to_thread(normaliser.later_duplicates)
+            outcome.spent("duplicates", clock)
+        finally:
+            normaliser.seen.close()
+        if partial and later.len():
+            # the first load stored rows that turned out to repeat earlier ones
+            await rollback_to_savepoint(session)
+            outcome.rows_read, outcome.rows_stored, outcome.lists = before
+            again = self._normaliser(Issues(), later)  # issues are already reported
+            try:
+                await _load_list(session, item, again, flags, import_id, partial, outcome, progress)
+            finally:
+                again.seen.close()
+        if partial:
+            await release_savepoint(session)
+        if data_rows == 0:
+            outcome.issues.add("warning", item.sheet.name, None, None, "the list has no rows")

@@ -4,6 +4,8 @@ Each sheet or CSV becomes a :class:`Sheet`: its name, its header texts and an it
 chunks, every chunk a polars frame of text columns (``c0``, ``c1``…) plus ``_row`` (the
 row number a person sees in Excel or a text editor: the header is row 1). Memory stays
 flat: CSVs are parsed by polars in blocks cut at record boundaries, workbooks row by row.
+``chunks(columns=[i, j])`` reads only those columns (``c<i>``, ``c<j>`` and ``_row``): a
+first pass over a list that needs two of its columns parses nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,18 @@ class UnreadableFile(Exception):
     """The file is neither a workbook nor a CSV."""
 
 
+#: what a sheet of a workbook is taken to weigh per byte of the (zip-compressed) file
+XLSX_EXPANSION = 8
+
+Chunks = Callable[..., Iterator[pl.DataFrame]]
+
+
 @dataclass
 class Sheet:
     name: str
     headers: list[str]
-    chunks: Callable[[], Iterator[pl.DataFrame]]
+    chunks: Chunks  # chunks(columns: Sequence[int] | None = None)
+    size: int = 0  # bytes of source text, about (sizes the spill of per-row state)
 
 
 def sniff(path: Path) -> str:
@@ -91,27 +100,33 @@ def read_csv(path: Path, name: str, chunk_bytes: int) -> Sheet:
     headers = next(csv.reader([text]), [])
     if not headers:
         raise UnreadableFile("not a readable CSV file (no header line)")
-    columns = [f"c{i}" for i in range(len(headers))]
+    width = len(headers)
 
-    def parse(block: bytes, first_row: int) -> pl.DataFrame:
+    def parse(block: bytes, first_row: int, wanted: Sequence[int] | None) -> pl.DataFrame:
+        picked = list(range(width)) if wanted is None else sorted(set(wanted))
+        names = [f"c{i}" for i in picked]
         try:
             frame = pl.read_csv(
                 io.BytesIO(block),
                 has_header=False,
-                new_columns=columns,
-                schema_overrides=dict.fromkeys(columns, pl.String),
+                columns=None if wanted is None else picked,
                 infer_schema=False,
                 encoding="utf8-lossy",
                 truncate_ragged_lines=True,
             )
         except pl.exceptions.PolarsError as exc:
             raise UnreadableFile(f"not a readable CSV file ({type(exc).__name__})") from exc
-        frame = frame.select(columns) if frame.width > len(columns) else frame
+        if wanted is None:
+            # ragged lines: extra fields dropped, missing ones empty
+            frame = frame.select(frame.columns[:width])
+            for i in range(frame.width, width):
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(f"extra_{i}"))
+        frame.columns = names
         return frame.with_columns(
             pl.int_range(first_row, first_row + frame.height, dtype=pl.UInt32).alias("_row")
         )
 
-    def chunks() -> Iterator[pl.DataFrame]:
+    def chunks(columns: Sequence[int] | None = None) -> Iterator[pl.DataFrame]:
         row = 2
         carry = b""
         with path.open("rb") as handle:
@@ -121,7 +136,7 @@ def read_csv(path: Path, name: str, chunk_bytes: int) -> Sheet:
                 data = carry + block
                 if not block:
                     if data.strip():
-                        frame = parse(data, row)
+                        frame = parse(data, row, columns)
                         yield frame
                     return
                 cut = data.rfind(b"\n")
@@ -131,11 +146,11 @@ def read_csv(path: Path, name: str, chunk_bytes: int) -> Sheet:
                     carry = data
                     continue
                 carry = data[cut + 1 :]
-                frame = parse(data[: cut + 1], row)
+                frame = parse(data[: cut + 1], row, columns)
                 row += frame.height
                 yield frame
 
-    return Sheet(name=name, headers=headers, chunks=chunks)
+    return Sheet(name=name, headers=headers, chunks=chunks, size=path.stat().st_size)
 
 
 def read_workbook(path: Path, chunk_rows: int) -> list[Sheet]:
@@ -152,17 +167,23 @@ def read_workbook(path: Path, chunk_rows: int) -> list[Sheet]:
             raise UnreadableFile(f"sheet {name!r} cannot be read") from exc
         first = next(iter(data.iter_rows()), None)
         headers = [_cell_text(v) or "" for v in first] if first else []
-        sheets.append(Sheet(name=name, headers=headers, chunks=_sheet_chunks(data, chunk_rows)))
+        size = path.stat().st_size * XLSX_EXPANSION // max(1, len(book.sheet_names))
+        sheets.append(
+            Sheet(name=name, headers=headers, chunks=_sheet_chunks(data, chunk_rows), size=size)
+        )
     return sheets
 
 
-def _sheet_chunks(data: Any, chunk_rows: int) -> Callable[[], Iterator[pl.DataFrame]]:
-    def chunks() -> Iterator[pl.DataFrame]:
+def _sheet_chunks(data: Any, chunk_rows: int) -> Chunks:
+    def chunks(wanted: Sequence[int] | None = None) -> Iterator[pl.DataFrame]:
         rows = iter(data.iter_rows())
         first = next(rows, None)
         if first is None:
             return
         width = len(first)
+        if wanted is not None:
+            yield from _projected(rows, sorted(set(wanted)), chunk_rows)
+            return
         columns = [f"c{i}" for i in range(width)]
         buffer: list[list[str | None]] = []
         numbers: list[int] = []
@@ -184,6 +205,29 @@ def _sheet_chunks(data: Any, chunk_rows: int) -> Callable[[], Iterator[pl.DataFr
             yield _frame(columns, buffer, numbers)
 
     return chunks
+
+
+def _projected(rows: Iterator[Any], wanted: list[int], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Only the ``wanted`` cells of each row, in column order (a row empty in them is
+    skipped)."""
+    columns = [f"c{i}" for i in wanted]
+    buffer: list[list[str | None]] = []
+    numbers: list[int] = []
+    number = 1
+    cell = _cell_text
+    for raw in rows:
+        number += 1
+        size = len(raw)
+        cells = [cell(raw[i]) if i < size else None for i in wanted]
+        if not any(cells):
+            continue
+        buffer.append(cells)
+        numbers.append(number)
+        if len(buffer) >= chunk_rows:
+            yield _frame(columns, buffer, numbers)
+            buffer, numbers = [], []
+    if buffer:
+        yield _frame(columns, buffer, numbers)
 
 
 def _frame(columns: list[str], rows: list[list[str | None]], numbers: list[int]) -> pl.DataFrame:

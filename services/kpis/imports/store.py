@@ -2,15 +2,13 @@
 
 Derived columns are computed here, at import, so indicators are set-wise reads later:
 working days (assessment, ICPC), yes/no flags, suitability, and ``rereferral`` (the
-export's own flag or the import's history, ``rereferrals.py``; the few referrals an
-export out of date order leaves unflagged are corrected by :func:`mark_rereferrals`).
+export's own flag or the import's history, ``rereferrals.py``).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import polars as pl
@@ -168,18 +166,18 @@ async def copy_rows(
     return frame.height
 
 
-async def mark_rereferrals(
-    session: AsyncSession, import_id: uuid.UUID, children: list[str], dates: list[date]
-) -> None:
-    """Flag as re-referrals the referrals of ``import_id`` with these (child, date) pairs."""
-    if not children:
-        return
-    await session.execute(
-        text(
-            f"UPDATE {SCHEMA}.cm_referral r SET rereferral = true "  # noqa: S608 (constant)
-            "FROM unnest(CAST(:children AS varchar[]), CAST(:dates AS date[])) AS m(child, day) "
-            "WHERE r.import_id = :import_id AND r.child = m.child "
-            "AND r.referral_date = m.day AND NOT r.rereferral"
-        ),
-        {"import_id": import_id, "children": children, "dates": dates},
-    )
+#: the savepoint a partial import's list load can return to (plain SQL: the ORM session
+#: must not expire the job row it holds when a list is loaded again)
+SAVEPOINT = "import_list"
+
+
+async def savepoint(session: AsyncSession) -> None:
+    await session.execute(text(f"SAVEPOINT {SAVEPOINT}"))
+
+
+async def rollback_to_savepoint(session: AsyncSession) -> None:
+    await session.execute(text(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
+
+
+async def release_savepoint(session: AsyncSession) -> None:
+    await session.execute(text(f"RELEASE SAVEPOINT {SAVEPOINT}"))
