@@ -12,8 +12,9 @@ matching assessments, then measures:
    the child-level store, re-referral flags, every indicator for every month, team and
    worker, the values stored) — the job as the service runs it, from the file on disk;
 3. the same through HTTP (multipart upload streamed to disk, then the job);
-4. peak memory of the import for a quarter, a half and all of the rows (flat in the file's
-   size: the same once the pipeline holds its full number of blocks);
+4. peak memory of the import for a quarter, a half, all and twice the rows, each size in a
+   new process (so no size starts from an allocator an earlier one warmed up): flat in the
+   file's size once the pipeline holds its full number of blocks;
 5. a generated Annex A workbook (xlsx) end to end.
 """
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
 
 # polars allocates through jemalloc, which by default keeps freed pages for seconds: the
 # resident size then follows the work done, not the live data. Return them at once (set
@@ -206,6 +209,41 @@ async def run_http(kpis_url: str, files: list[Path], settings: ImportSettings) -
     return elapsed
 
 
+def probe(server: str, files: list[Path]) -> dict[str, Any]:
+    """One import of ``files`` in a new Python process (same server, a fresh database)."""
+    env = {**os.environ, "TEST_DATABASE_URL": server}
+    done = subprocess.run(
+        [sys.executable, __file__, "--probe", *map(str, files)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def probe_async(server: str, files: list[Path]) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-probe-"))
+    settings = ImportSettings(
+        profile="test",
+        pseudonymisation_key=KEY,
+        upload_dir=tmp / "uploads",
+        keep_raw_uploads=False,
+        authority_code="WIRRAL",
+    )
+    router.bank_holidays()
+    stores = Stores(server)
+    try:
+        _, kpis_url = await stores.fresh()
+        summary, seconds, grew = await run_import(kpis_url, files, "annex_a", settings)
+        assert summary["status"] == "succeeded", summary
+    finally:
+        await stores.drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"seconds": seconds, "grew_mb": grew, "rows_stored": summary["rows_stored"]}
+
+
 def line(label: str, rows: int, seconds: float, baseline: float) -> str:
     rate = rows / seconds
     return f"| {label} | {rows:,} | {seconds:.2f} s | {rate:,.0f} | {rate / baseline:.2f} |"
@@ -255,10 +293,6 @@ async def main_async(args: argparse.Namespace, server: str) -> None:
     try:
         t0 = time.perf_counter()
         files = generator.write_csvs(generator.Shape(rows=args.rows), tmp / "full")
-        smaller = {
-            label: generator.write_csvs(generator.Shape(rows=args.rows // div), tmp / label)
-            for label, div in (("a quarter", 4), ("half", 2))
-        }
         print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
         # COPY and the import alternate, so each ratio compares runs of the same minute
@@ -270,12 +304,18 @@ async def main_async(args: argparse.Namespace, server: str) -> None:
             print(f"full: {import_s:.2f} s (COPY {copy_s:.2f} s) {summary}", file=sys.stderr)
             assert summary["status"] == "succeeded", summary
             runs.append((copy_s, import_s, grew, summary))
-        parts: dict[str, list[tuple[float, float, dict[str, Any]]]] = {}
-        for label, part in smaller.items():
-            for _ in range(args.repeat):
-                _, kpis_url = await stores.fresh()
-                p_summary, p_s, p_grew = await run_import(kpis_url, part, "annex_a", settings)
-                parts.setdefault(label, []).append((p_s, p_grew, p_summary))
+        await stores.drop()
+        sizes = {"a quarter": args.rows // 4, "half": args.rows // 2, "all": args.rows}
+        sizes["twice"] = args.rows * 2
+        parts: dict[str, list[dict[str, Any]]] = {}
+        for label, size in sizes.items():
+            part = files if size == args.rows else None
+            if part is None:
+                part = generator.write_csvs(generator.Shape(rows=size), tmp / label)
+            for _ in range(args.memory_repeat):
+                parts.setdefault(label, []).append(probe(server, part))
+            if part is not files:
+                shutil.rmtree(tmp / label, ignore_errors=True)
         http_s = None
         if not args.no_http:
             _, kpis_url = await stores.fresh()
@@ -318,12 +358,17 @@ async def main_async(args: argparse.Namespace, server: str) -> None:
             )
         memory = []
         for label, p_runs in parts.items():
-            p_rows = p_runs[0][2]["rows_stored"]
-            p_s = statistics.median(r[0] for r in p_runs)
-            print(line(f"whole import, {label} of the rows", p_rows, p_s, base_rate))
-            memory.append(f"{statistics.median(r[1] for r in p_runs):.0f} MB for {p_rows:,}")
-        memory.append(f"{grew:.0f} MB for {copied:,} rows")
-        print(f"\npeak RSS growth during the import (medians): {', '.join(memory)}")
+            p_rows = p_runs[0]["rows_stored"]
+            p_s = statistics.median(r["seconds"] for r in p_runs)
+            if label != "all":
+                what = {"a quarter": "a quarter of", "half": "half", "twice": "twice"}[label]
+                print(line(f"whole import, {what} the rows", p_rows, p_s, base_rate))
+            grown = ", ".join(f"{r['grew_mb']:.0f}" for r in p_runs)
+            memory.append(f"{p_rows:,} rows: {grown} MB")
+        print(
+            "\npeak RSS growth during the import, each run in a new process "
+            f"(per run): {'; '.join(memory)}"
+        )
         if args.xlsx_rows:
             book = generator.write_workbook(generator.Shape(rows=args.xlsx_rows), tmp / "a.xlsx")
             _, kpis_url = await stores.fresh()
@@ -347,8 +392,13 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP upload run")
     parser.add_argument("--repeat", type=int, default=3, help="runs of COPY and the import")
+    parser.add_argument("--memory-repeat", type=int, default=2, help="runs of each size")
+    parser.add_argument("--probe", nargs="+", help=argparse.SUPPRESS)  # one import, in a child
     args = parser.parse_args()
     with server_url() as url:
+        if args.probe:
+            print(json.dumps(asyncio.run(probe_async(url, [Path(f) for f in args.probe]))))
+            return
         asyncio.run(main_async(args, url))
 
 

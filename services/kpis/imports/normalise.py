@@ -109,22 +109,39 @@ def recognise(specs: tuple[ListSpec, ...], headers: list[str]) -> ListSpec | Non
 MISSING_FORMS = sorted({m for v in MISSING for m in (v, v.lower(), v.title())})
 
 
-def _clean(column: str) -> pl.Expr:
+def _cleaned(text: pl.Expr) -> pl.Expr:
     """Trimmed text (Unicode whitespace, so non-breaking spaces too); missing forms as null."""
-    text = pl.col(column).str.strip_chars()
+    text = text.str.strip_chars()
     return pl.when(text.is_in(MISSING_FORMS)).then(None).otherwise(text)
+
+
+def _clean(column: str) -> pl.Expr:
+    return _cleaned(pl.col(column))
+
+
+#: kinds converted once per distinct value (cleaning included): they repeat a lot
+BY_VALUE_KINDS = frozenset({"date", "code", "lenient_code", "int", "team"})
 
 
 def _by_value(
     series: pl.Series, convert: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
-) -> pl.Series:
-    """``convert`` applied to each distinct value once, then mapped back (codes, dates and
-    team names repeat: a million rows hold a few thousand distinct values)."""
+) -> tuple[pl.Series, pl.Series]:
+    """``convert`` applied to each distinct raw text once (after cleaning), then mapped
+    back (codes, dates and team names repeat: a million rows hold a few thousand distinct
+    values); and, per row, whether the cell is missing (null, blank or a missing form)."""
     distinct = series.drop_nulls().unique()
     if distinct.len() == 0:
-        return pl.Series(series.name, [None] * series.len(), dtype=dtype)
-    converted = pl.DataFrame({"v": distinct}).select(convert(pl.col("v")).cast(dtype))
-    return series.replace_strict(distinct, converted.to_series(), default=None, return_dtype=dtype)
+        return pl.Series(series.name, [None] * series.len(), dtype=dtype), series.is_null()
+    both = pl.DataFrame({"v": distinct}).select(
+        convert(_cleaned(pl.col("v"))).cast(dtype).alias("typed"),
+        _cleaned(pl.col("v")).is_null().alias("missing"),
+    )
+    typed = series.replace_strict(distinct, both["typed"], default=None, return_dtype=dtype)
+    forms = distinct.filter(both["missing"])
+    missing = series.is_null()
+    if forms.len():
+        missing = missing | series.is_in(forms.implode())
+    return typed, missing
 
 
 def _date(raw: pl.Expr) -> pl.Expr:
@@ -152,13 +169,12 @@ def _slug(raw: pl.Expr) -> pl.Expr:
 def child_and_date(chunk: pl.DataFrame, child: str, day: str) -> pl.DataFrame:
     """``_row``, ``child`` and ``date`` read as :meth:`ChunkNormaliser.prepare` reads them
     (the same cleaning and date formats), rows missing either left out."""
-    raw = chunk.select(
+    parsed, _ = _by_value(chunk.get_column(day), _date, pl.Date())
+    return chunk.select(
         pl.col("_row"),
         _clean(child).str.strip_suffix(".0").alias("child"),
-        _clean(day).alias("raw_date"),
-    )
-    parsed = _by_value(raw.get_column("raw_date"), _date, pl.Date()).alias("date")
-    return raw.with_columns(parsed).drop("raw_date").drop_nulls()
+        parsed.alias("date"),
+    ).drop_nulls()
 
 
 @dataclass
@@ -232,64 +248,77 @@ class ChunkNormaliser:
         """The part that needs no other block: safe to run for several blocks at once."""
         issues = Issues()
         present = [f for f in self.spec.fields if f.name in self.columns]
+        # raw_<field>: the cell's text, cleaned here unless the kind converts by value
         raw = chunk.select(
             pl.col("_row").cast(pl.UInt32),
-            *(_clean(self.columns[f.name]).alias(f"raw_{f.name}") for f in present),
+            *(
+                (
+                    pl.col(self.columns[f.name])
+                    if f.kind in BY_VALUE_KINDS
+                    else _clean(self.columns[f.name])
+                ).alias(f"raw_{f.name}")
+                for f in present
+            ),
         )
         typed: list[pl.Series] = []
+        missing: dict[str, pl.Series] = {}
         for f in present:
             src = raw[f"raw_{f.name}"]
+            converted = None
             if f.kind == "date":
-                typed.append(_by_value(src, _date, pl.Date()))
+                converted = _by_value(src, _date, pl.Date())
             elif f.kind == "code":
                 codes = self._codes_for(f)
-                typed.append(
-                    _by_value(src, lambda e, c=codes: cl.code_expr(e, c), pl.String())  # type: ignore[misc]
-                )
+                converted = _by_value(src, lambda e, c=codes: cl.code_expr(e, c), pl.String())  # type: ignore[misc]
             elif f.kind == "lenient_code":
-                typed.append(
-                    _by_value(src, lambda e: cl.lenient_code_expr(e).str.slice(0, 4), pl.String())
+                converted = _by_value(
+                    src, lambda e: cl.lenient_code_expr(e).str.slice(0, 4), pl.String()
                 )
             elif f.kind == "int":
-                typed.append(
-                    _by_value(
-                        src,
-                        lambda e: e.cast(pl.Float64, strict=False).cast(pl.Int32, strict=False),
-                        pl.Int32(),
-                    )
+                converted = _by_value(
+                    src,
+                    lambda e: e.cast(pl.Float64, strict=False).cast(pl.Int32, strict=False),
+                    pl.Int32(),
                 )
             elif f.kind == "team":
-                typed.append(_by_value(src, _slug, pl.String()))
+                converted = _by_value(src, _slug, pl.String())
             elif f.kind == "child":
                 typed.append(src.str.strip_suffix(".0"))
             else:
                 typed.append(src)
+            if converted is not None:
+                typed.append(converted[0])
+                missing[f.name] = converted[1]
+            else:
+                missing[f.name] = src.is_null()
         typed = [series.alias(f.name) for series, f in zip(typed, present, strict=True)]
         frame = raw.with_columns(typed)
         bad = pl.Series("bad", [False] * frame.height)
         for f in present:
-            value, source = frame[f.name], frame[f"raw_{f.name}"]
+            value, absent = frame[f.name], missing[f.name]
             if f.required:
-                bad = bad | self._report(issues, frame, source.is_null(), f, "missing value")
+                bad = bad | self._report(issues, frame, absent, f, "missing value")
             if f.kind == "date":
                 bad = bad | self._report(
                     issues,
                     frame,
-                    source.is_not_null() & value.is_null(),
+                    ~absent & value.is_null(),
                     f,
                     "not a date (expected dd/mm/yyyy, yyyy-mm-dd or an Excel date)",
                 )
             elif f.kind == "int":
                 bad = bad | self._report(
-                    issues, frame, source.is_not_null() & value.is_null(), f, "not a whole number"
+                    issues, frame, ~absent & value.is_null(), f, "not a whole number"
                 )
             elif f.kind == "code":
-                unknown = source.is_not_null() & value.is_null()
+                unknown = ~absent & value.is_null()
                 if unknown.any():
                     codes = self._codes_for(f)
                     shown = (
                         frame.filter(unknown)
-                        .select(cl.lenient_code_expr(f"raw_{f.name}").str.slice(0, 12))
+                        .select(
+                            cl.lenient_code_expr(_cleaned(pl.col(f"raw_{f.name}"))).str.slice(0, 12)
+                        )
                         .to_series()
                     )
                     rows = frame.filter(unknown)["_row"]
