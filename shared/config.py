@@ -58,10 +58,21 @@ class ServiceSettings(BaseSettings):
     internal_jwt_issuer: str = Field(
         "improvement-platform-gateway", description="issuer of gateway-minted internal tokens"
     )
+    freeze_heap: bool | None = Field(
+        None,
+        description="after start-up, exempt the objects then alive from full garbage "
+        "collections (gc.freeze), so a collection during a request or an import scans only "
+        "what it made; default: all profiles but test (in-process test apps would pin each "
+        "test's objects)",
+    )
 
     @property
     def relaxed(self) -> bool:
         return self.profile in RELAXED_PROFILES
+
+    @property
+    def heap_frozen_after_start(self) -> bool:
+        return self.freeze_heap if self.freeze_heap is not None else self.profile != "test"
 
     @property
     def json_logs(self) -> bool:

@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from services.kpis.imports import generator, router, service
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.pipeline import Upload
+from shared.app import settle_heap
 from shared.bootstrap import plain_url
 from shared.db import create_sessionmaker
 from shared.identity import Caller
@@ -263,6 +264,7 @@ class Stores:
         self.current = await asyncio.to_thread(fresh_database, self.server, "bench")
         kpis_url = self.current.service_url("kpis")
         await seed_catalogue(kpis_url)
+        settle_heap()  # as the service does once it has started
         return self.current.admin_url, kpis_url
 
     async def drop(self) -> None:
