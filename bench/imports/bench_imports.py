@@ -210,6 +210,16 @@ async def run_http(kpis_url: str, files: list[Path], settings: ImportSettings) -
     return elapsed
 
 
+def bench_settings(tmp: Path) -> ImportSettings:
+    return ImportSettings(
+        profile="test",
+        pseudonymisation_key=KEY,
+        upload_dir=tmp / "uploads",
+        keep_raw_uploads=False,
+        authority_code="WIRRAL",
+    )
+
+
 def probe(server: str, files: list[Path]) -> dict[str, Any]:
     """One import of ``files`` in a new Python process (same server, a fresh database)."""
     env = {**os.environ, "TEST_DATABASE_URL": server}
@@ -226,13 +236,7 @@ def probe(server: str, files: list[Path]) -> dict[str, Any]:
 
 async def probe_async(server: str, files: list[Path]) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-probe-"))
-    settings = ImportSettings(
-        profile="test",
-        pseudonymisation_key=KEY,
-        upload_dir=tmp / "uploads",
-        keep_raw_uploads=False,
-        authority_code="WIRRAL",
-    )
+    settings = bench_settings(tmp)
     router.bank_holidays()
     stores = Stores(server)
     try:
@@ -283,13 +287,7 @@ class Stores:
 
 async def main_async(args: argparse.Namespace, server: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-imports-"))
-    settings = ImportSettings(
-        profile="test",
-        pseudonymisation_key=KEY,
-        upload_dir=tmp / "uploads",
-        keep_raw_uploads=False,
-        authority_code="WIRRAL",
-    )
+    settings = bench_settings(tmp)
     stores = Stores(server)
     assert router.bank_holidays()  # loaded when the service starts, as in production
     try:

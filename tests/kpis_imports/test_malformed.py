@@ -77,8 +77,8 @@ async def test_duplicate_row(api: ImportsApi) -> None:
     assert _issues(job) == [("referrals.csv", 5, None, "duplicate of an earlier row")]
 
 
-async def test_duplicate_row_in_a_later_block(api: ImportsApi) -> None:
-    """Duplicates are found across the blocks a large CSV is read in (64 KB here)."""
+def _with_a_late_duplicate() -> bytes:
+    """1,500 referrals and a repeat of the first one at the end: blocks apart (64 KB)."""
     rows = referral_rows(
         *(
             {"Child Unique ID": f"C{n}", "Date of Referral": f"{1 + n % 28:02d}/10/2020"}
@@ -89,6 +89,12 @@ async def test_duplicate_row_in_a_later_block(api: ImportsApi) -> None:
     rows.append(dict(rows[1]))
     body = csv_bytes(rows)
     assert len(body) > 64 * 1024
+    return body
+
+
+async def test_duplicate_row_in_a_later_block(api: ImportsApi) -> None:
+    """Duplicates are found across the blocks a large CSV is read in (64 KB here)."""
+    body = _with_a_late_duplicate()
     job = await _rejected(api, [("referrals.csv", body)])
     assert _issues(job) == [("referrals.csv", 1502, None, "duplicate of an earlier row")]
 
@@ -97,16 +103,7 @@ async def test_partial_import_leaves_out_a_duplicate_in_a_later_block(api: Impor
     """A repeat of a row of an earlier block is found once the list is read, after its
     block was copied: a partial import loads the list again without it (nothing of the
     first load is kept) and reports it once."""
-    rows = referral_rows(
-        *(
-            {"Child Unique ID": f"C{n}", "Date of Referral": f"{1 + n % 28:02d}/10/2020"}
-            for n in range(1500)
-        ),
-        count=1500,
-    )
-    rows.append(dict(rows[1]))
-    body = csv_bytes(rows)
-    assert len(body) > 64 * 1024
+    body = _with_a_late_duplicate()
     response = await api.upload("annex_a", [("referrals.csv", body)], partial=True)
     job = await api.job(response.json()["id"])
     assert job["status"] == "succeeded", job

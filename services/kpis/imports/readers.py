@@ -180,37 +180,16 @@ def _sheet_chunks(data: Any, chunk_rows: int) -> Chunks:
         first = next(rows, None)
         if first is None:
             return
-        width = len(first)
-        if wanted is not None:
-            yield from _projected(rows, sorted(set(wanted)), chunk_rows)
-            return
-        columns = [f"c{i}" for i in range(width)]
-        buffer: list[list[str | None]] = []
-        numbers: list[int] = []
-        number = 1
-        cell = _cell_text
-        for raw in rows:
-            number += 1
-            cells = [cell(v) for v in raw[:width]]
-            if not any(cells):
-                continue
-            if len(cells) < width:
-                cells += [None] * (width - len(cells))
-            buffer.append(cells)
-            numbers.append(number)
-            if len(buffer) >= chunk_rows:
-                yield _frame(columns, buffer, numbers)
-                buffer, numbers = [], []
-        if buffer:
-            yield _frame(columns, buffer, numbers)
+        picked = list(range(len(first))) if wanted is None else sorted(set(wanted))
+        yield from _cells(rows, picked, chunk_rows)
 
     return chunks
 
 
-def _projected(rows: Iterator[Any], wanted: list[int], chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """Only the ``wanted`` cells of each row, in column order (a row empty in them is
-    skipped)."""
-    columns = [f"c{i}" for i in wanted]
+def _cells(rows: Iterator[Any], picked: list[int], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The ``picked`` cells of each row as text, in frames of ``chunk_rows`` (a row with
+    none of them filled is skipped; its number is not reused)."""
+    columns = [f"c{i}" for i in picked]
     buffer: list[list[str | None]] = []
     numbers: list[int] = []
     number = 1
@@ -218,7 +197,7 @@ def _projected(rows: Iterator[Any], wanted: list[int], chunk_rows: int) -> Itera
     for raw in rows:
         number += 1
         size = len(raw)
-        cells = [cell(raw[i]) if i < size else None for i in wanted]
+        cells = [cell(raw[i]) if i < size else None for i in picked]
         if not any(cells):
             continue
         buffer.append(cells)
