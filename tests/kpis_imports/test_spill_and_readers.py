@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from services.kpis.imports.readers import read_any
 from services.kpis.imports.spill import MAX_PARTS, PART_SOURCE_BYTES, Spill, parts_for
@@ -45,6 +46,14 @@ def test_spill_close_removes_files_of_an_abandoned_import(tmp_path: Path) -> Non
     spill.add(pl.DataFrame({"key": pl.Series([1, 2, 3], dtype=pl.UInt64)}))
     assert list(tmp_path.iterdir())
     spill.close()
+    assert not list(tmp_path.iterdir())
+
+
+def test_spill_refuses_text(tmp_path: Path) -> None:
+    """Only hashes, dates and row numbers go to disk: an identifier cannot."""
+    spill = Spill(tmp_path, "t", 2, key="key")
+    with pytest.raises(TypeError, match="child"):
+        spill.add(pl.DataFrame({"key": pl.Series([1], dtype=pl.UInt64), "child": ["123"]}))
     assert not list(tmp_path.iterdir())
 
 

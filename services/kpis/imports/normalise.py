@@ -119,10 +119,6 @@ def _clean(column: str) -> pl.Expr:
     return _cleaned(pl.col(column))
 
 
-#: kinds converted once per distinct value (cleaning included): they repeat a lot
-BY_VALUE_KINDS = frozenset({"date", "code", "lenient_code", "int", "team"})
-
-
 def _by_value(
     series: pl.Series, convert: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
 ) -> tuple[pl.Series, pl.Series]:
@@ -132,9 +128,9 @@ def _by_value(
     distinct = series.drop_nulls().unique()
     if distinct.len() == 0:
         return pl.Series(series.name, [None] * series.len(), dtype=dtype), series.is_null()
+    cleaned = _cleaned(pl.col("v"))
     both = pl.DataFrame({"v": distinct}).select(
-        convert(_cleaned(pl.col("v"))).cast(dtype).alias("typed"),
-        _cleaned(pl.col("v")).is_null().alias("missing"),
+        convert(cleaned).cast(dtype).alias("typed"), cleaned.is_null().alias("missing")
     )
     typed = series.replace_strict(distinct, both["typed"], default=None, return_dtype=dtype)
     forms = distinct.filter(both["missing"])
@@ -166,13 +162,18 @@ def _slug(raw: pl.Expr) -> pl.Expr:
     )
 
 
+def _child_id(cleaned: pl.Expr) -> pl.Expr:
+    """A child identifier as compared and pseudonymised (a number Excel wrote as 123.0)."""
+    return cleaned.str.strip_suffix(".0")
+
+
 def child_and_date(chunk: pl.DataFrame, child: str, day: str) -> pl.DataFrame:
     """``_row``, ``child`` and ``date`` read as :meth:`ChunkNormaliser.prepare` reads them
     (the same cleaning and date formats), rows missing either left out."""
     parsed, _ = _by_value(chunk.get_column(day), _date, pl.Date())
     return chunk.select(
         pl.col("_row"),
-        _clean(child).str.strip_suffix(".0").alias("child"),
+        _child_id(_clean(child)).alias("child"),
         parsed.alias("date"),
     ).drop_nulls()
 
@@ -229,6 +230,24 @@ class ChunkNormaliser:
             return cl.activity_codes(self.year)
         return fld.codes
 
+    def _by_value_rule(self, fld: Field) -> tuple[Callable[[pl.Expr], pl.Expr], pl.DataType] | None:
+        """How a kind that repeats a lot is converted once per distinct value (cleaning
+        included); ``None`` for the kinds read row by row (identifiers, free text)."""
+        if fld.kind == "date":
+            return _date, pl.Date()
+        if fld.kind == "code":
+            codes = self._codes_for(fld)
+            return (lambda e: cl.code_expr(e, codes)), pl.String()
+        if fld.kind == "lenient_code":
+            return (lambda e: cl.lenient_code_expr(e).str.slice(0, 4)), pl.String()
+        if fld.kind == "int":
+            return (
+                lambda e: e.cast(pl.Float64, strict=False).cast(pl.Int32, strict=False)
+            ), pl.Int32()
+        if fld.kind == "team":
+            return _slug, pl.String()
+        return None
+
     def _header(self, fld: Field) -> str:
         return self.headers[int(self.columns[fld.name][1:])]
 
@@ -254,7 +273,7 @@ class ChunkNormaliser:
             *(
                 (
                     pl.col(self.columns[f.name])
-                    if f.kind in BY_VALUE_KINDS
+                    if self._by_value_rule(f)
                     else _clean(self.columns[f.name])
                 ).alias(f"raw_{f.name}")
                 for f in present
@@ -264,34 +283,14 @@ class ChunkNormaliser:
         missing: dict[str, pl.Series] = {}
         for f in present:
             src = raw[f"raw_{f.name}"]
-            converted = None
-            if f.kind == "date":
-                converted = _by_value(src, _date, pl.Date())
-            elif f.kind == "code":
-                codes = self._codes_for(f)
-                converted = _by_value(src, lambda e, c=codes: cl.code_expr(e, c), pl.String())  # type: ignore[misc]
-            elif f.kind == "lenient_code":
-                converted = _by_value(
-                    src, lambda e: cl.lenient_code_expr(e).str.slice(0, 4), pl.String()
-                )
-            elif f.kind == "int":
-                converted = _by_value(
-                    src,
-                    lambda e: e.cast(pl.Float64, strict=False).cast(pl.Int32, strict=False),
-                    pl.Int32(),
-                )
-            elif f.kind == "team":
-                converted = _by_value(src, _slug, pl.String())
-            elif f.kind == "child":
-                typed.append(src.str.strip_suffix(".0"))
+            rule = self._by_value_rule(f)
+            if rule is not None:
+                value, missing[f.name] = _by_value(src, *rule)
             else:
-                typed.append(src)
-            if converted is not None:
-                typed.append(converted[0])
-                missing[f.name] = converted[1]
-            else:
+                child = f.kind == "child"
+                value = raw.select(_child_id(pl.col(src.name))).to_series() if child else src
                 missing[f.name] = src.is_null()
-        typed = [series.alias(f.name) for series, f in zip(typed, present, strict=True)]
+            typed.append(value.alias(f.name))
         frame = raw.with_columns(typed)
         bad = pl.Series("bad", [False] * frame.height)
         for f in present:

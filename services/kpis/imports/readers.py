@@ -120,7 +120,7 @@ def read_csv(path: Path, name: str, chunk_bytes: int) -> Sheet:
             # ragged lines: extra fields dropped, missing ones empty
             frame = frame.select(frame.columns[:width])
             for i in range(frame.width, width):
-                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(f"extra_{i}"))
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(f"absent_{i}"))
         frame.columns = names
         return frame.with_columns(
             pl.int_range(first_row, first_row + frame.height, dtype=pl.UInt32).alias("_row")

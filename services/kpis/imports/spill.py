@@ -40,7 +40,15 @@ class Spill:
         self._sinks: list[pa.NativeFile | None] = [None] * parts
 
     def add(self, frame: pl.DataFrame) -> None:
-        """Append a block's rows (``key`` must be an unsigned 64-bit column)."""
+        """Append a block's rows (``key`` must be an unsigned 64-bit column). Only numbers
+        and dates are taken: no text, so no identifier can reach the disk this way."""
+        text = [
+            name
+            for name, dtype in frame.schema.items()
+            if not dtype.is_temporal() and not dtype.is_numeric()
+        ]
+        if text:
+            raise TypeError(f"a spill holds numbers and dates only, not {text}")
         if not frame.height:
             return
         if self.parts == 1:
