@@ -24,15 +24,9 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-
-# polars allocates through jemalloc, which by default keeps freed pages for seconds: the
-# resident size then follows the work done, not the live data. Return them at once (set
-# before polars is imported; a deployment sets the same variable for the kpis service).
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
-
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +43,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from services.kpis.imports import generator, router, service
+from services.kpis.imports.allocator import ENV as ALLOCATOR_ENV
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.pipeline import Upload
 from shared.app import settle_heap
@@ -294,6 +289,8 @@ async def main_async(args: argparse.Namespace, server: str) -> None:
         t0 = time.perf_counter()
         files = generator.write_csvs(generator.Shape(rows=args.rows), tmp / "full")
         print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        # as the kpis service sets it (services/kpis/imports/allocator.py)
+        print(f"polars allocator: {ALLOCATOR_ENV}={os.environ.get(ALLOCATOR_ENV)}")
 
         # COPY and the import alternate, so each ratio compares runs of the same minute
         runs: list[tuple[float, float, float, dict[str, Any]]] = []
