@@ -64,6 +64,8 @@ class Outcome:
     collection_year: int | None = None
     structural: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    #: the issues of each list being loaded, merged into ``issues`` in file order at the end
+    list_issues: list[Issues] = field(default_factory=list)
 
     def spent(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -72,7 +74,7 @@ class Outcome:
 
     @property
     def rejected(self) -> bool:
-        return self.issues.error_count > 0
+        return self.issues.error_count + sum(i.error_count for i in self.list_issues) > 0
 
 
 @dataclass
@@ -124,9 +126,18 @@ def _plan(
     if not planned and not outcome.structural:
         issues.add("error", "(import)", None, None, "no list the indicators use was found")
         outcome.structural = True
-    # care leavers last: their activity codes depend on the collection year
-    planned.sort(key=lambda p: p.spec.name == "care_leaver")
     return planned
+
+
+def _load_order(planned: list[_Planned]) -> list[int]:
+    """The order lists are loaded in (indexes into ``planned``, which is in file order).
+
+    Referrals after the other lists, so their first pass (the re-referral flags, started
+    with the import) runs while other lists are loaded rather than holding up the
+    referrals' own ``COPY``; care leavers last, as their activity codes depend on the
+    collection year the other lists give."""
+    rank = {"referral": 1, "care_leaver": 2}
+    return sorted(range(len(planned)), key=lambda n: rank.get(planned[n].spec.name, 0))
 
 
 def _stored(outcome: Outcome, list_name: str, rows: int) -> None:
@@ -156,6 +167,9 @@ def _next(iterator: Iterator[pl.DataFrame]) -> pl.DataFrame | None:
 #: blocks normalised at once: polars works outside the GIL, so two blocks use both cores
 #: while PostgreSQL copies an earlier one (memory: about four blocks in flight in all)
 PARALLEL_BLOCKS = 2
+#: finished blocks that may wait for the re-referral flags while later ones are normalised
+#: (a block is ~10 MB of frames: the bound keeps memory flat)
+BLOCKS_AHEAD_OF_FLAGS = 3
 
 
 def _encode(
@@ -184,12 +198,15 @@ async def _load_list(
     (duplicates, re-referral flags, the binary ``COPY`` stream) and copied while the next
     ones are prepared. Memory stays that of the blocks in flight, whatever the file's size.
     The re-referral flags (``pending_flags``, worked out by a first pass over the list
-    running meanwhile) are awaited when the first block is encoded.
+    running meanwhile) are needed to encode a block: until they are ready, up to
+    :data:`BLOCKS_AHEAD_OF_FLAGS` finished blocks wait for them while later ones are
+    normalised (the first pass alone would leave a core idle).
     """
     name = item.spec.name
     chunks = item.sheet.chunks()
     data_rows = 0
     preparing: deque[asyncio.Future[Prepared]] = deque()
+    waiting: deque[pl.DataFrame] = deque()  # finished, not yet encoded
     reading: asyncio.Future[pl.DataFrame | None] | None = asyncio.ensure_future(
         asyncio.to_thread(_next, chunks)
     )
@@ -208,23 +225,28 @@ async def _load_list(
                 preparing.append(
                     asyncio.ensure_future(asyncio.to_thread(normaliser.prepare, chunk))
                 )
-            if not preparing:
+            flags_pending = pending_flags is not None and not pending_flags.done()
+            ahead = flags_pending and len(waiting) < BLOCKS_AHEAD_OF_FLAGS
+            if preparing and (not waiting or ahead):
+                prepared = await preparing.popleft()
+                result = await asyncio.to_thread(normaliser.finish, prepared)
+                clock = outcome.spent("normalise", clock)
+                outcome.rows_read += result.rows_read
+                if progress is not None:
+                    progress(outcome.rows_read)
+                _track_dates(outcome, item.spec, result.frame)
+                if not outcome.rejected or partial:
+                    waiting.append(result.frame)
+                # else: keep validating for the report; nothing will be kept
+                continue
+            if not waiting:
                 break
-            prepared = await preparing.popleft()
-            result = await asyncio.to_thread(normaliser.finish, prepared)
-            clock = outcome.spent("normalise", clock)
-            outcome.rows_read += result.rows_read
-            if progress is not None:
-                progress(outcome.rows_read)
-            _track_dates(outcome, item.spec, result.frame)
-            if outcome.rejected and not partial:
-                continue  # keep validating for the report; nothing will be kept
             flags = None
             if pending_flags is not None:
                 flags = await pending_flags
                 clock = outcome.spent("rereferrals_wait", clock)
             derived, payload = await asyncio.to_thread(
-                _encode, name, result.frame, flags, import_id
+                _encode, name, waiting.popleft(), flags, import_id
             )
             clock = outcome.spent("encode", clock)
             if copying is not None:
@@ -266,13 +288,33 @@ async def run(
         return outcome
     # per-row state (duplicates, re-referral history) goes to disk beside the upload
     where = uploads[0].path.parent if uploads else None
+    outcome.list_issues = [Issues() for _ in planned]
     with tempfile.TemporaryDirectory(prefix="spill-", dir=where) as spill_dir:
-        for number, item in enumerate(planned):
-            if item.spec.name == "care_leaver" and outcome.collection_year is None:
-                last = outcome.last_event or outcome.latest_start or date.today()
-                outcome.collection_year = cl.collection_year_of(last.year, last.month)
-            load = _ListLoad(session, item, Path(spill_dir), number, pseudonymiser, outcome)
-            await load.run(import_id, partial, progress)
+        first_passes = {
+            number: asyncio.ensure_future(
+                asyncio.to_thread(
+                    flagged_rows, item.sheet, item.columns, Path(spill_dir), f"referrals{number}"
+                )
+            )
+            for number, item in enumerate(planned)
+            if item.spec.name == "referral"
+        }
+        try:
+            for number in _load_order(planned):
+                item = planned[number]
+                if item.spec.name == "care_leaver" and outcome.collection_year is None:
+                    last = outcome.last_event or outcome.latest_start or date.today()
+                    outcome.collection_year = cl.collection_year_of(last.year, last.month)
+                load = _ListLoad(session, item, Path(spill_dir), number, pseudonymiser, outcome)
+                await load.run(import_id, partial, progress, first_passes.get(number))
+        finally:
+            # no first pass may still be writing when its folder goes
+            for pending in first_passes.values():
+                with contextlib.suppress(Exception):
+                    await pending
+    for issues in outcome.list_issues:
+        outcome.issues.extend(issues)
+    outcome.list_issues = []
     if outcome.collection_year is None:
         last = outcome.last_event or outcome.latest_start or date.today()
         outcome.collection_year = cl.collection_year_of(last.year, last.month)
@@ -280,7 +322,7 @@ async def run(
 
 
 class _ListLoad:
-    """One list: its re-referral flags first (referrals), then the pipelined load, then
+    """One list: the pipelined load (referrals with the flags of their first pass), then
     the duplicates no block could see. A partial import that finds such duplicates loads
     the list again without them (from a savepoint: nothing of the first load is kept)."""
 
@@ -312,19 +354,18 @@ class _ListLoad:
         )
 
     async def run(
-        self, import_id: uuid.UUID, partial: bool, progress: Callable[[int], None] | None
+        self,
+        import_id: uuid.UUID,
+        partial: bool,
+        progress: Callable[[int], None] | None,
+        flags: asyncio.Future[pl.Series] | None,
     ) -> None:
         item, outcome, session = self.item, self.outcome, self.session
-        flags: asyncio.Future[pl.Series] | None = None
-        if item.spec.name == "referral":
-            # a first pass over two columns, alongside the first blocks' normalising
-            flags = asyncio.ensure_future(
-                asyncio.to_thread(flagged_rows, item.sheet, item.columns, self.spill_dir)
-            )
+        issues = outcome.list_issues[self.number]
         before = (outcome.rows_read, outcome.rows_stored, dict(outcome.lists))
         if partial:
             await savepoint(session)
-        normaliser = self._normaliser(outcome.issues, None)
+        normaliser = self._normaliser(issues, None)
         try:
             data_rows = await _load_list(
                 session, item, normaliser, flags, import_id, partial, outcome, progress
@@ -346,4 +387,4 @@ class _ListLoad:
         if partial:
             await release_savepoint(session)
         if data_rows == 0:
-            outcome.issues.add("warning", item.sheet.name, None, None, "the list has no rows")
+            issues.add("warning", item.sheet.name, None, None, "the list has no rows")

@@ -32,12 +32,15 @@ from services.kpis.imports.spill import Spill, parts_for
 WINDOW = "-12mo"
 
 
-def flagged_rows(sheet: Sheet, columns: dict[str, str], spill_dir: Path) -> pl.Series:
+def flagged_rows(
+    sheet: Sheet, columns: dict[str, str], spill_dir: Path, name: str = "referrals"
+) -> pl.Series:
     """One flag per row number of ``sheet`` (index: the row a person sees): true for a
-    referral with an earlier referral of the same child at most 12 months before it."""
+    referral with an earlier referral of the same child at most 12 months before it.
+    ``name`` names its working files in ``spill_dir``."""
     child, day = columns["child"], columns["referral_date"]
     seed = secrets.randbits(63)
-    spill = Spill(spill_dir, "referrals", parts_for(sheet.size), key="key")
+    spill = Spill(spill_dir, name, parts_for(sheet.size), key="key")
     last = 0
     try:
         for chunk in sheet.chunks([int(child[1:]), int(day[1:])]):
