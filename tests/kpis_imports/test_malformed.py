@@ -198,3 +198,36 @@ async def test_header_text_is_forgiven(api: ImportsApi) -> None:
         id=job["id"],
     )
     assert dates == "2020-10-01,2020-10-02"
+
+
+async def test_issues_are_listed_in_file_order_whatever_the_load_order(api: ImportsApi) -> None:
+    """Referrals are loaded after the other lists (their first pass runs meanwhile): the
+    report still lists the referrals' issues first when their file comes first."""
+    referrals = referral_rows({}, {"Date of Referral": "31/02/2020"})
+    headers = ["Child Unique ID", "Continuous Assessment Start Date", "Allocated Team"]
+    assessments = [
+        {"Child Unique ID": "C100", "Continuous Assessment Start Date": "not a date"},
+        {"Child Unique ID": "C101", "Continuous Assessment Start Date": "02/10/2020"},
+    ]
+    job = await _rejected(
+        api,
+        [
+            ("referrals.csv", csv_bytes(referrals)),
+            ("assessments.csv", csv_bytes(assessments, headers)),
+        ],
+    )
+    assert [(e["sheet"], e["row"]) for e in job["report"]["errors"]] == [
+        ("referrals.csv", 3),
+        ("assessments.csv", 2),
+    ]
+
+
+async def test_a_list_without_its_optional_event_date_imports(api: ImportsApi) -> None:
+    """Assessments count in the month of their authorisation, an optional column: a list
+    without it is stored (and counts in no month), not failed."""
+    headers = ["Child Unique ID", "Continuous Assessment Start Date"]
+    rows = [{"Child Unique ID": "C100", "Continuous Assessment Start Date": "01/10/2020"}]
+    response = await api.upload("annex_a", [("assessments.csv", csv_bytes(rows, headers))])
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]
+    assert job["report"]["lists"] == {"assessment": 1}

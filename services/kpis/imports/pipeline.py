@@ -148,7 +148,7 @@ def _stored(outcome: Outcome, list_name: str, rows: int) -> None:
 def _track_dates(outcome: Outcome, spec: sp.ListSpec, frame: pl.DataFrame) -> None:
     if not frame.height:
         return
-    if spec.event_date:
+    if spec.event_date and spec.event_date in frame.columns:  # optional in some lists
         dates = frame[spec.event_date]
         low, high = dates.min(), dates.max()
         if isinstance(low, date) and isinstance(high, date):
