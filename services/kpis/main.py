@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.kpis.config import KpisSettings
 from services.kpis.db import outbox
 from services.kpis.imports.config import ImportSettings
+from services.kpis.imports.folders import sweep_abandoned
 from services.kpis.imports.router import router as imports_router
 from services.kpis.indicators.router import router as indicators_router
 from services.kpis.orgunits.router import router as orgunits_router
@@ -18,6 +21,10 @@ from services.kpis.submissions.router import router as submissions_router
 from services.kpis.values.router import router as values_router
 from shared.app import build_app
 from shared.relay import relay_hooks
+
+
+async def _sweep_abandoned_imports(app: FastAPI) -> None:
+    await asyncio.to_thread(sweep_abandoned, app.state.import_settings)
 
 
 def create_app(settings: KpisSettings, imports: ImportSettings | None = None) -> FastAPI:
@@ -38,7 +45,7 @@ def create_app(settings: KpisSettings, imports: ImportSettings | None = None) ->
             releases_router,
             imports_router,
         ],
-        on_startup=[start_relay],
+        on_startup=[start_relay, _sweep_abandoned_imports],
         on_shutdown=[stop_relay],
     )
     app.state.release_signer = signer_for(settings)

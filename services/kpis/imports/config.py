@@ -27,6 +27,12 @@ class ImportSettings(BaseSettings):
     keep_raw_uploads: bool = Field(
         False, description="keep the uploaded file after the import ends (default: delete)"
     )
+    abandoned_after_s: int = Field(
+        3600,
+        ge=60,
+        description="working folders untouched this long are an interrupted import's: "
+        "deleted when the service starts (raw uploads kept by setting stay)",
+    )
     max_upload_bytes: int = Field(2_000_000_000, ge=1, description="largest accepted upload")
     upload_chunk_bytes: int = Field(1 << 20, ge=4096, description="upload write chunk")
     read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")

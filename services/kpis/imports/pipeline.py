@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.imports import codes as cl
 from services.kpis.imports import specs as sp
+from services.kpis.imports.folders import SPILL_PREFIX
 from services.kpis.imports.normalise import (
     ChunkNormaliser,
     Issues,
@@ -289,7 +290,7 @@ async def run(
     # per-row state (duplicates, re-referral history) goes to disk beside the upload
     where = uploads[0].path.parent if uploads else None
     outcome.list_issues = [Issues() for _ in planned]
-    with tempfile.TemporaryDirectory(prefix="spill-", dir=where) as spill_dir:
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=where) as spill_dir:
         first_passes = {
             number: asyncio.ensure_future(
                 asyncio.to_thread(

@@ -1,0 +1,54 @@
+"""Housekeeping of the imports' working folders (raw uploads and their spill files).
+
+An import deletes its folder when it ends (unless raw uploads are kept by setting). A
+process killed midway (a crash, an out-of-memory kill, a deploy) never gets there: its
+raw upload, which holds child identifiers, and its spill files would stay on disk for
+ever. At start-up the service deletes every folder nothing has touched for
+``abandoned_after_s``: a running import writes its spill files block by block, so only an
+interrupted one's folder gets that old. Time, not job status, decides, so replicas that
+share the folder never delete each other's imports under way.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from services.kpis.imports.config import ImportSettings
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+SPILL_PREFIX = "spill-"
+
+
+def _last_touched(folder: Path) -> float:
+    return max(
+        (p.stat().st_mtime for p in [folder, *folder.rglob("*")] if p.exists()),
+        default=0.0,
+    )
+
+
+def sweep_abandoned(settings: ImportSettings, now: float | None = None) -> int:
+    """Delete the working folders of interrupted imports; returns how many went. With
+    ``keep_raw_uploads`` the uploads stay (kept on purpose) and only spill folders go."""
+    root = settings.upload_dir
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - settings.abandoned_after_s
+    swept = 0
+    for folder in root.iterdir():
+        if not folder.is_dir() or _last_touched(folder) >= cutoff:
+            continue
+        targets = [folder]
+        if settings.keep_raw_uploads:
+            targets = [
+                p for p in folder.iterdir() if p.is_dir() and p.name.startswith(SPILL_PREFIX)
+            ]
+        for target in targets:
+            shutil.rmtree(target, ignore_errors=True)
+            swept += 1
+    if swept:
+        log.warning("imports.abandoned_folders_deleted", folders=swept)
+    return swept
