@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.kpis.imports import normalise, pipeline
 from services.kpis.imports.readers import Sheet
 from services.kpis.imports.rereferrals import flagged_rows, with_flags
 from services.kpis.imports.spill import PART_SOURCE_BYTES
@@ -109,6 +111,40 @@ async def test_rereferrals_do_not_depend_on_the_order_of_the_file(
     assert outcomes[0][0] == 2  # A's and D's later referrals
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][1][("RE_REFERRALS", "month", "2021-03-31")] == (2, 2)
+
+
+async def test_blocks_go_on_while_the_first_pass_is_slow(
+    small_blocks: ImportsApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finished blocks wait for the re-referral flags (up to a bound) while later ones are
+    normalised: here the first pass does not return before two blocks are finished, which
+    would never happen if blocks waited for it, and the flags come out the same."""
+    finished = 0
+    real_finish = normalise.ChunkNormaliser.finish
+
+    def counting_finish(self: normalise.ChunkNormaliser, prepared: Any) -> Any:
+        nonlocal finished
+        finished += 1
+        return real_finish(self, prepared)
+
+    def slow_first_pass(*args: Any) -> pl.Series:
+        flags = flagged_rows(*args)
+        deadline = time.monotonic() + 30
+        while finished < 2:
+            assert time.monotonic() < deadline, "no block was finished while the flags waited"
+            time.sleep(0.01)
+        return flags
+
+    monkeypatch.setattr(normalise.ChunkNormaliser, "finish", counting_finish)
+    monkeypatch.setattr(pipeline, "flagged_rows", slow_first_pass)
+    response = await small_blocks.upload("annex_a", [("r.csv", _children_history(False))])
+    job_id = response.json()["id"]
+    assert (await small_blocks.job(job_id))["status"] == "succeeded"
+    flagged = await small_blocks.scalar(
+        "SELECT count(*) FROM kpis.cm_referral WHERE import_id = :id AND rereferral",
+        id=uuid.UUID(job_id),
+    )
+    assert flagged == 2
 
 
 def _sheet(rows: list[tuple[str, date, bool]], size: int, parts: int) -> Sheet:
