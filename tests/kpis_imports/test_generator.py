@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from services.kpis.imports import generator
 from tests.kpis_imports.conftest import ImportsApi
 
@@ -32,3 +34,23 @@ async def test_raw_file_kept_when_the_setting_says_so(api: ImportsApi, tmp_path:
     await api.upload("annex_a", [(paths[0].name, paths[0].read_bytes())])
     kept = [p for p in api.settings.upload_dir.rglob("*") if p.is_file()]
     assert len(kept) == 1
+
+
+def test_a_childs_assessments_never_start_on_the_same_day() -> None:
+    """Regression: an assessment started up to 4 days after its referral, so the two
+    referral bands of a child could give two assessments on one day, and with the same
+    authorisation date a genuine duplicate row (one in 4.8M assessments: the 8M-referral
+    benchmark file was rejected). Starts now stay within their referral's band."""
+    start = pl.col("Continuous Assessment Start Date")
+    serial = pl.lit(generator.EXCEL_EPOCH) + pl.duration(days=start.cast(pl.Int64, strict=False))
+    day = pl.coalesce(
+        start.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
+        start.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        serial,
+    )
+    frame = generator.assessments(generator.Shape(rows=200_000)).select(
+        pl.col("Child Unique ID").alias("child"), day.alias("day")
+    )
+    assert frame["day"].null_count() == 0
+    per_child = frame.group_by("child").agg(pl.len().alias("n"), pl.col("day").n_unique())
+    assert per_child.filter(pl.col("n") != pl.col("day")).height == 0

@@ -1,7 +1,8 @@
 """Synthetic case-management exports, as messy as real ones, for tests and benchmarks.
 
 Deterministic for a seed. Rows are unique by construction (each child's referrals fall in
-separate date bands), so a generated file imports without duplicate-row errors. The mess:
+separate date bands, and an assessment starts within its referral's band), so a generated
+file of any size imports without duplicate-row errors. The mess:
 dates as dd/mm/yyyy, ISO or Excel serial numbers; codes as ``q) 6: Police`` or plain
 ``6``; ``#N/A`` for missing genders; non-breaking spaces in some workers' names.
 
@@ -77,6 +78,7 @@ def _base(shape: Shape) -> pl.DataFrame:
         child=(i % children + 1_000_000),
         day=pl.lit(shape.first_day)
         + pl.duration(days=(i // children) * band + _rand(i, 1, s, band)),
+        band_end=pl.lit(shape.first_day) + pl.duration(days=(i // children) * band + band - 1),
         team=pl.format("Locality {} Team", team_no + 1),
         worker=pl.when(_rand(i % children, 8, s, 4) == 0)
         .then(pl.format("{}\u00a0{}{}", names, team_no, worker_no))
@@ -117,7 +119,8 @@ def assessments(shape: Shape, share_percent: int = 60) -> pl.DataFrame:
     s = shape.seed
     i = pl.col("i")
     base = _base(shape).filter(_rand(i, 12, s, 100) < share_percent)
-    start = pl.col("day") + pl.duration(days=_rand(i, 13, s, 5))
+    # within the referral's band: a child's two assessments never start on the same day
+    start = pl.min_horizontal(pl.col("day") + pl.duration(days=_rand(i, 13, s, 5)), "band_end")
     done = start + pl.duration(days=5 + _rand(i, 14, s, 70))
     return base.select(
         pl.col("child").cast(pl.String).alias("Child Unique ID"),
