@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from services.kpis.config import KpisSettings
@@ -77,6 +78,19 @@ def test_the_age_is_a_setting(tmp_path: Path) -> None:
     assert sweep_abandoned(settings) == 0
     assert folder.exists()
     assert sweep_abandoned(settings, now=time.time() + 2 * HOUR) == 1
+
+
+def test_a_folder_changing_while_it_is_read_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that goes between listing and looking (an import deleting its spill files)
+    means the folder is in use: it stays, and start-up does not fail."""
+    settings = _settings(tmp_path)
+    folder = _job_folder(settings.upload_dir, "busy", upload_age=3 * HOUR, spill_age=2 * HOUR)
+    listed = list(folder.rglob("*"))
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: [*listed, self / "gone.arrow"])
+    assert sweep_abandoned(settings) == 0
+    assert (folder / "00.upload").exists()
 
 
 def test_no_upload_folder_yet(tmp_path: Path) -> None:

@@ -24,10 +24,12 @@ SPILL_PREFIX = "spill-"
 
 
 def _last_touched(folder: Path) -> float:
-    return max(
-        (p.stat().st_mtime for p in [folder, *folder.rglob("*")] if p.exists()),
-        default=0.0,
-    )
+    """The newest modification time in the folder's tree; now, when the tree changes while
+    it is read (a file gone between listing and looking: an import is at work in it)."""
+    try:
+        return max(p.stat().st_mtime for p in [folder, *folder.rglob("*")])
+    except OSError:
+        return time.time()
 
 
 def sweep_abandoned(settings: ImportSettings, now: float | None = None) -> int:

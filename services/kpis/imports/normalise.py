@@ -200,7 +200,10 @@ class ChunkNormaliser:
 
     A row equal to another of its block is reported when the block is finished; one equal
     to a row of an earlier block, by :meth:`later_duplicates` once the list is read (the
-    rows' hashes are kept on disk, not in memory)."""
+    rows' hashes are kept on disk, not in memory). Rows are compared by a 64-bit hash of
+    their normalised values: two different rows of a list of n rows are taken for
+    duplicates with odds of about n²/2^65 (one in 4·10^7 for a million rows, one in
+    4·10^5 for ten million)."""
 
     def __init__(
         self,
