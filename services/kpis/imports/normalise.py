@@ -270,14 +270,13 @@ class ChunkNormaliser:
         """The part that needs no other block: safe to run for several blocks at once."""
         issues = Issues()
         present = [f for f in self.spec.fields if f.name in self.columns]
+        rules = {f.name: self._by_value_rule(f) for f in present}
         # raw_<field>: the cell's text, cleaned here unless the kind converts by value
         raw = chunk.select(
             pl.col("_row").cast(pl.UInt32),
             *(
                 (
-                    pl.col(self.columns[f.name])
-                    if self._by_value_rule(f)
-                    else _clean(self.columns[f.name])
+                    pl.col(self.columns[f.name]) if rules[f.name] else _clean(self.columns[f.name])
                 ).alias(f"raw_{f.name}")
                 for f in present
             ),
@@ -286,7 +285,7 @@ class ChunkNormaliser:
         missing: dict[str, pl.Series] = {}
         for f in present:
             src = raw[f"raw_{f.name}"]
-            rule = self._by_value_rule(f)
+            rule = rules[f.name]
             if rule is not None:
                 value, missing[f.name] = _by_value(src, *rule)
             else:

@@ -259,7 +259,8 @@ async def _load_list(
             clock = outcome.spent("copy_wait", clock)
     finally:
         # work in flight finishes before its file is let go; a failed COPY is abandoned
-        for pending in [reading, *preparing, pending_flags]:
+        # (the first pass, pending_flags, is run()'s to wait for)
+        for pending in [reading, *preparing]:
             if pending is not None:
                 with contextlib.suppress(Exception):
                     await pending
@@ -290,11 +291,12 @@ async def run(
     # per-row state (duplicates, re-referral history) goes to disk beside the upload
     where = uploads[0].path.parent if uploads else None
     outcome.list_issues = [Issues() for _ in planned]
-    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=where) as spill_dir:
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=where) as folder:
+        spill_dir = Path(folder)
         first_passes = {
             number: asyncio.ensure_future(
                 asyncio.to_thread(
-                    flagged_rows, item.sheet, item.columns, Path(spill_dir), f"referrals{number}"
+                    flagged_rows, item.sheet, item.columns, spill_dir, f"referrals{number}"
                 )
             )
             for number, item in enumerate(planned)
@@ -303,10 +305,9 @@ async def run(
         try:
             for number in _load_order(planned):
                 item = planned[number]
-                if item.spec.name == "care_leaver" and outcome.collection_year is None:
-                    last = outcome.last_event or outcome.latest_start or date.today()
-                    outcome.collection_year = cl.collection_year_of(last.year, last.month)
-                load = _ListLoad(session, item, Path(spill_dir), number, pseudonymiser, outcome)
+                if item.spec.name == "care_leaver":
+                    _settle_collection_year(outcome)
+                load = _ListLoad(session, item, spill_dir, number, pseudonymiser, outcome)
                 await load.run(import_id, partial, progress, first_passes.get(number))
         finally:
             # no first pass may still be writing when its folder goes
@@ -316,10 +317,15 @@ async def run(
     for issues in outcome.list_issues:
         outcome.issues.extend(issues)
     outcome.list_issues = []
+    _settle_collection_year(outcome)
+    return outcome
+
+
+def _settle_collection_year(outcome: Outcome) -> None:
+    """The collection year, when none was given: the one of the latest event read."""
     if outcome.collection_year is None:
         last = outcome.last_event or outcome.latest_start or date.today()
         outcome.collection_year = cl.collection_year_of(last.year, last.month)
-    return outcome
 
 
 class _ListLoad:
