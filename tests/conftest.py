@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from tests import outside_reads
 from tests.support.apps import rolled_back
 from tests.support.database import ThrowawayDatabase, fresh_database, server_url
+
+outside_reads.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test read a file beside the repository (see outside_reads)."""
+    if outside_reads.OUTSIDE:
+        names = "\n  ".join(sorted(outside_reads.OUTSIDE))
+        print(f"\nTests read files outside the repository:\n  {names}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

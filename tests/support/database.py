@@ -84,5 +84,6 @@ def fresh_database(server: str, label: str = "t") -> ThrowawayDatabase:
     return ThrowawayDatabase(admin_url=admin)
 
 
-#: The public sample exports (read-only) in the ``shared`` folder beside the checkout.
-SAMPLE_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+#: The public sample exports the tests use, kept in the repository with their sources and
+#: licences (``tests/data/SOURCES.md``): a clone with nothing beside it passes its tests.
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data"
