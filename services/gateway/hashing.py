@@ -9,15 +9,31 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from shared.problems import ServiceUnavailable
+
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory defaults
 #: Verified against when the account is unknown, so timing does not reveal which ids exist.
 _DUMMY = _hasher.hash("not-a-real-secret")
+#: Password and secret checks running or waiting for a worker thread, and the cap on them.
+_checks_in_flight = 0
+_max_checks = 16
+
+
+class TooManyChecks(ServiceUnavailable):
+    code, title = "too-many-password-checks", "Too many password checks at once"
 
 
 def configure(*, time_cost: int, memory_kib: int) -> None:
     global _hasher, _DUMMY
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
     _DUMMY = _hasher.hash("not-a-real-secret")
+
+
+def limit_checks(max_checks: int) -> None:
+    """At most ``max_checks`` argon2 verifications at once (running or queued) per process;
+    one more is refused at once (503 with Retry-After) instead of queueing without end."""
+    global _max_checks
+    _max_checks = max_checks
 
 
 def hash_secret(secret: str) -> str:
@@ -34,8 +50,21 @@ def verify_secret(stored: str | None, secret: str) -> bool:
 async def verify_secret_off_loop(stored: str | None, secret: str) -> bool:
     """``verify_secret`` in a worker thread: argon2 takes tens to hundreds of milliseconds
     of CPU, and on the event loop a burst of logins stalled every other request (found by
-    the load profile: 50 logins at once gave 5xx and seconds of latency on reads)."""
-    return await asyncio.to_thread(verify_secret, stored, secret)
+    the load profile: 50 logins at once gave 5xx and seconds of latency on reads).
+
+    Over the cap of concurrent checks it raises :class:`TooManyChecks` before any work, the
+    same answer whoever is asking."""
+    global _checks_in_flight
+    if _checks_in_flight >= _max_checks:
+        raise TooManyChecks(
+            "too many password checks in progress; try again shortly",
+            headers={"Retry-After": "1"},
+        )
+    _checks_in_flight += 1
+    try:
+        return await asyncio.to_thread(verify_secret, stored, secret)
+    finally:
+        _checks_in_flight -= 1
 
 
 def new_secret() -> str:

@@ -151,8 +151,6 @@ async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
                 roles=list(spec["roles"]),
                 password_hash=hashing.hash_secret(spec["password"]),
                 totp_secret=spec.get("totp_secret"),
-                failed_logins=0,
-                lockouts=0,
                 created_at=datetime.now(UTC),
             )
         )
