@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -17,6 +20,7 @@ _DUMMY = _hasher.hash("not-a-real-secret")
 #: Password and secret checks running or waiting for a worker thread, and the cap on them.
 _checks_in_flight = 0
 _max_checks = 16
+_holding_slot: ContextVar[bool] = ContextVar("holding_password_check_slot", default=False)
 
 
 class TooManyChecks(ServiceUnavailable):
@@ -54,16 +58,31 @@ async def verify_secret_off_loop(stored: str | None, secret: str) -> bool:
 
     Over the cap of concurrent checks it raises :class:`TooManyChecks` before any work, the
     same answer whoever is asking."""
+    if _holding_slot.get():
+        return await asyncio.to_thread(verify_secret, stored, secret)
+    async with check_slot():
+        return await asyncio.to_thread(verify_secret, stored, secret)
+
+
+@contextlib.asynccontextmanager
+async def check_slot() -> AsyncIterator[None]:
+    """Hold one of the password-check slots — taken before a login touches the database, so
+    logins waiting for a worker thread never hold pooled connections beyond the cap."""
     global _checks_in_flight
+    if _holding_slot.get():
+        yield
+        return
     if _checks_in_flight >= _max_checks:
         raise TooManyChecks(
             "too many password checks in progress; try again shortly",
             headers={"Retry-After": "1"},
         )
     _checks_in_flight += 1
+    token = _holding_slot.set(True)
     try:
-        return await asyncio.to_thread(verify_secret, stored, secret)
+        yield
     finally:
+        _holding_slot.reset(token)
         _checks_in_flight -= 1
 
 

@@ -160,6 +160,10 @@ async def test_a9_password_checks_over_the_cap_get_503_with_retry_after(
             assert over.status_code == 503
             assert over.headers["content-type"].startswith("application/problem+json")
             assert int(over.headers["retry-after"]) >= 1
+            form = {"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}
+            over = await gw.http.post("/oauth/token", data=form)  # client secrets share it
+            assert over.status_code == 503
+            assert over.headers["content-type"].startswith("application/problem+json")
         finally:
             release.set()
         assert (await first).status_code == 200

@@ -198,6 +198,14 @@ async def _failed(
 async def login(
     session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
 ) -> TokenPair | DomainError:
+    # a password-check slot first (503 over the cap, for any name, before any counting)
+    async with hashing.check_slot():
+        return await _login(session, data, settings, keyring)
+
+
+async def _login(
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
+) -> TokenPair | DomainError:
     username = data.username.lower()
     now = datetime.now(UTC)
     # the name's counter is locked first: it serialises logins of one name, known or not
