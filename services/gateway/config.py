@@ -65,6 +65,12 @@ class GatewaySettings(RelaySettings):
     lockout_threshold: int = Field(5, ge=1, description="failed logins before a lockout")
     lockout_base_s: int = Field(30, ge=1, description="first lockout; doubles each time")
     lockout_max_s: int = Field(900, ge=1, description="longest lockout")
+    login_failure_window_s: int = Field(
+        86_400, ge=60, description="failed logins of a name are forgotten after this quiet time"
+    )
+    password_checks_max: int = Field(
+        16, ge=1, description="argon2 checks at once (running or queued); more get a 503"
+    )
     # -- edges -------------------------------------------------------------------------------
     rate_limit_redis_url: str | None = Field(
         None, description="redis://host:port/db for limits shared by several gateways"

@@ -59,6 +59,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     relay_start, relay_stop = relay_hooks(settings, outbox)
     if settings.profile == "test":
         hashing.configure(time_cost=1, memory_kib=1024)
+    hashing.limit_checks(settings.password_checks_max)
     app = build_app(
         settings,
         title="Improvement platform gateway",

@@ -30,6 +30,7 @@ from services.gateway import hashing
 from services.gateway.clients import repository as clients_repository
 from services.gateway.clients.models import Client
 from services.gateway.config import GatewaySettings
+from services.gateway.keys import repository as keys_repository
 from services.gateway.keys.keyring import ensure_signing_key
 from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
@@ -119,6 +120,26 @@ async def ensure_client(
     await session.flush()
 
 
+async def ensure_relay(session: AsyncSession, client_id: str, secret: str) -> None:
+    """A service's relay identity exactly as the bootstrap defines it: council, ``trail:append``
+    only, enabled, this secret. The API cannot change these clients, so the bootstrap is their
+    only source; whatever differs (a row from before that rule) is put back and logged."""
+    await ensure_client(session, client_id, "council", ["trail:append"], secret, "outbox relay")
+    client = await clients_repository.by_client_id(session, client_id)
+    assert client is not None
+    if (
+        client.agency != "council"
+        or list(client.scopes) != ["trail:append"]
+        or client.public_jwk is not None
+        or client.disabled_at is not None
+    ):
+        log.warning("seed.relay_restored", client_id=client_id)
+        client.agency, client.scopes, client.public_jwk = "council", ["trail:append"], None
+        client.disabled_at = None
+        await keys_repository.remove_deny(session, "client", client_id)
+        await session.flush()
+
+
 async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
     user = await users_repository.by_username(session, spec["username"])
     if user is None:
@@ -130,8 +151,6 @@ async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
                 roles=list(spec["roles"]),
                 password_hash=hashing.hash_secret(spec["password"]),
                 totp_secret=spec.get("totp_secret"),
-                failed_logins=0,
-                lockouts=0,
                 created_at=datetime.now(UTC),
             )
         )
@@ -146,7 +165,7 @@ async def seed(session: AsyncSession, data_dir: Path, gateway_url: str) -> dict[
         log.info("seed.signing_key")
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
     for name, secret in relays.items():
-        await ensure_client(session, name, "council", ["trail:append"], secret, "outbox relay")
+        await ensure_relay(session, name, secret)
     demo = demo_credentials(data_dir / "demo-credentials.json", gateway_url)
     for client in demo["clients"]:
         await ensure_client(

@@ -33,6 +33,11 @@ class ClientOut(BaseModel):
     created_at: datetime
     rotated_at: datetime | None
     disabled_at: datetime | None
+    service_identity: bool = Field(
+        False,
+        description="a service's own outbox relay (trail:append), provisioned by the bootstrap: "
+        "it cannot be rotated, disabled or changed here",
+    )
 
 
 class ClientWithSecret(ClientOut):

@@ -17,9 +17,18 @@ from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWith
 from services.gateway.keys import repository as keys_repository
 from services.gateway.policy import SCOPES
 from shared.identity import Caller
-from shared.problems import Conflict, InvalidInput, NotFound
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
 
 ASSERTION_ALGORITHMS = {"EC": ["ES256", "ES384"], "RSA": ["RS256", "PS256"], "OKP": ["EdDSA"]}
+#: Held only by the services' own outbox relays (``<service>-relay``), which the bootstrap
+#: provisions (``services/gateway/seed.py``); never granted, rotated or changed through the API.
+SERVICE_SCOPE = "trail:append"
+RELAY_SUFFIX = "-relay"
+
+
+def is_service_identity(client: Client) -> bool:
+    """A service's own relay identity: provisioned by the bootstrap, read-only in the API."""
+    return SERVICE_SCOPE in client.scopes or client.client_id.endswith(RELAY_SUFFIX)
 
 
 def out(client: Client, secret: str | None = None) -> ClientWithSecret:
@@ -32,6 +41,7 @@ def out(client: Client, secret: str | None = None) -> ClientWithSecret:
         created_at=client.created_at,
         rotated_at=client.rotated_at,
         disabled_at=client.disabled_at,
+        service_identity=is_service_identity(client),
         client_secret=secret,
     )
 
@@ -53,6 +63,13 @@ async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> Cl
     unknown = set(data.scopes) - SCOPES
     if unknown:
         raise InvalidInput("unknown scopes", extensions={"scopes": sorted(unknown)})
+    if SERVICE_SCOPE in data.scopes:
+        raise Forbidden(
+            "trail:append is held only by the services' own relay identities, "
+            "which the bootstrap provisions"
+        )
+    if data.client_id is not None and data.client_id.endswith(RELAY_SUFFIX):
+        raise Forbidden("client ids ending in -relay are reserved for the services' relays")
     if not await repository.agency_exists(session, data.agency):
         raise InvalidInput("unknown agency", extensions={"field": "agency"})
     client_id = data.client_id or f"{data.agency}-{std_secrets.token_hex(6)}"
@@ -88,6 +105,16 @@ async def _get(session: AsyncSession, client_id: str) -> Client:
     return client
 
 
+async def _changeable(session: AsyncSession, client_id: str) -> Client:
+    client = await _get(session, client_id)
+    if is_service_identity(client):
+        raise Forbidden(
+            "a service's relay identity is provisioned by the bootstrap and cannot be "
+            "changed through the API"
+        )
+    return client
+
+
 async def get(session: AsyncSession, client_id: str) -> ClientOut:
     return out(await _get(session, client_id))
 
@@ -97,7 +124,7 @@ async def list_all(session: AsyncSession) -> list[ClientWithSecret]:
 
 
 async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) -> ClientWithSecret:
-    client = await _get(session, client_id)
+    client = await _changeable(session, client_id)
     if client.public_jwk:
         raise Conflict("this client authenticates with private_key_jwt")
     secret = hashing.new_secret()
@@ -118,7 +145,7 @@ async def disable(
     session: AsyncSession, client_id: str, actor: Caller, token_ttl_s: int
 ) -> ClientWithSecret:
     """Disable a client: no new tokens, and its live tokens are deny-listed until they expire."""
-    client = await _get(session, client_id)
+    client = await _changeable(session, client_id)
     now = datetime.now(UTC)
     client.disabled_at = client.disabled_at or now
     await session.flush()

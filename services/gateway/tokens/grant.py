@@ -64,11 +64,12 @@ def _field(form: FormData, name: str) -> str | None:
 
 
 async def _by_secret(session: AsyncSession, client_id: str, secret: str) -> Client:
-    client = await repository.by_client_id(session, client_id[:64])
-    stored = client.secret_hash if client is not None else None
-    if not await hashing.verify_secret_off_loop(stored, secret) or client is None:
-        raise OAuthError("invalid_client", "client authentication failed", 401)
-    return client
+    async with hashing.check_slot():  # before the lookup: no pooled connection while waiting
+        client = await repository.by_client_id(session, client_id[:64])
+        stored = client.secret_hash if client is not None else None
+        if not await hashing.verify_secret_off_loop(stored, secret) or client is None:
+            raise OAuthError("invalid_client", "client authentication failed", 401)
+        return client
 
 
 async def _by_assertion(

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.deps import AdminDep, AuthRateLimit, PrincipalDep
 from services.gateway.users import service
-from services.gateway.users.repository import all_users
 from services.gateway.users.schemas import (
     LoginIn,
     MeOut,
@@ -58,7 +57,9 @@ async def refresh(
     data: RefreshIn, request: Request, session: SessionDep
 ) -> TokenPair | JSONResponse:
     state = request.app.state
-    result = await service.refresh(session, data.refresh_token, state.settings, state.keyring)
+    result = await service.refresh(
+        session, data.refresh_token, state.settings, state.keyring, state.denylist
+    )
     return _refusal(request, result) if isinstance(result, DomainError) else result
 
 
@@ -68,8 +69,8 @@ async def refresh(
     summary="End the session of a refresh token",
     dependencies=[AuthRateLimit],
 )
-async def logout(data: RefreshIn, session: SessionDep) -> Response:
-    await service.logout(session, data.refresh_token)
+async def logout(data: RefreshIn, request: Request, session: SessionDep) -> Response:
+    await service.logout(session, data.refresh_token, request.app.state.denylist)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -82,8 +83,9 @@ async def logout(data: RefreshIn, session: SessionDep) -> Response:
 async def change_password(
     data: PasswordChange, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
+    state = request.app.state
     refused = await service.change_password(
-        session, principal.caller, data, request.app.state.settings
+        session, principal.caller, data, state.settings, state.denylist
     )
     if refused is not None:
         return _refusal(request, refused)
@@ -109,21 +111,21 @@ async def create_user(data: UserCreate, session: SessionDep, admin: AdminDep) ->
 
 
 @router.get("/v1/users", summary="List accounts")
-async def list_users(session: SessionDep, admin: AdminDep) -> list[UserOut]:
-    return [service.out(u) for u in await all_users(session)]
+async def list_users(request: Request, session: SessionDep, admin: AdminDep) -> list[UserOut]:
+    return await service.list_all(session, request.app.state.settings)
 
 
 @router.post("/v1/users/{username}/disable", summary="Disable an account and end its sessions")
 async def disable_user(
     username: str, request: Request, session: SessionDep, admin: AdminDep
 ) -> UserOut:
-    result = await service.disable(
-        session, username, admin.caller, request.app.state.settings.access_token_ttl_s
-    )
+    result = await service.disable(session, username, admin.caller, request.app.state.settings)
     request.app.state.denylist.note("user", username)
     return result
 
 
 @router.post("/v1/users/{username}/unlock", summary="Lift a lockout")
-async def unlock_user(username: str, session: SessionDep, admin: AdminDep) -> UserOut:
-    return await service.unlock(session, username, admin.caller)
+async def unlock_user(
+    username: str, request: Request, session: SessionDep, admin: AdminDep
+) -> UserOut:
+    return await service.unlock(session, username, admin.caller, request.app.state.settings)

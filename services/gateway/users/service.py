@@ -2,6 +2,14 @@
 
 A failed login is *returned* (not raised) so the request's transaction still commits the
 failure count, the lockout and the trail event.
+
+No account enumeration (promise A9): an unknown name, a locked name, a wrong password, a
+disabled account and a right password without its TOTP code all get the same answer, are
+counted alike (``throttle.py``: every typed name has a counter) and cost the same — exactly
+one argon2 verification each, against a dummy hash when the name is unknown or locked.
+
+A session's end is immediate (promise A8): logout, a password change and a reused refresh
+token deny-list the access tokens minted with the refresh tokens they end.
 """
 
 from __future__ import annotations
@@ -18,11 +26,13 @@ from services.gateway import hashing, trail
 from services.gateway.clients.repository import agency_exists
 from services.gateway.config import GatewaySettings
 from services.gateway.keys import repository as keys_repository
+from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring
 from services.gateway.policy import ROLES
 from services.gateway.tokens.access import mint_access_token
 from services.gateway.users import repository
-from services.gateway.users.models import RefreshToken, User
+from services.gateway.users import throttle as throttles
+from services.gateway.users.models import LoginThrottle, RefreshToken, User
 from services.gateway.users.passwords import check_password
 from services.gateway.users.schemas import (
     LoginIn,
@@ -44,6 +54,8 @@ from shared.problems import (
 )
 
 WEB_CLIENT_ID = "platform-web"
+#: How long past its expiry a denied access token stays on the deny list (verifier leeway).
+DENY_MARGIN_S = 120
 log = get_logger("gateway.login")
 
 
@@ -51,12 +63,14 @@ class LoginFailed(Unauthorized):
     code, title = "login-failed", "Login failed"
 
 
-class AccountLocked(Unauthorized):
-    code, title = "account-locked", "Account locked"
+#: The one answer to every failed login, whatever the reason.
+FAILED_DETAIL = (
+    "invalid username, password or code; after repeated failures logins are refused for a while"
+)
 
 
-class TotpRequired(Unauthorized):
-    code, title = "totp-required", "Second factor required"
+def _refused() -> LoginFailed:
+    return LoginFailed(FAILED_DETAIL)
 
 
 def _actor(user: User) -> dict[str, object]:
@@ -65,13 +79,13 @@ def _actor(user: User) -> dict[str, object]:
     ).as_actor()
 
 
-def out(user: User) -> UserOut:
+def out(user: User, locked_until: datetime | None = None) -> UserOut:
     return UserOut(
         username=user.username,
         agency=user.agency,
         roles=list(user.roles),
         totp_enabled=user.totp_secret is not None,
-        locked_until=user.locked_until,
+        locked_until=locked_until,
         disabled_at=user.disabled_at,
         created_at=user.created_at,
     )
@@ -106,6 +120,7 @@ async def _issue(
         lifetime_s=settings.access_token_ttl_s,
     )
     refresh = std_secrets.token_urlsafe(32)
+    access_expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
     now = datetime.now(UTC)
     await repository.add(
         session,
@@ -116,6 +131,8 @@ async def _issue(
             token_hash=hashing.digest(refresh),
             issued_at=now,
             expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
+            access_jti=str(claims["jti"]),
+            access_expires_at=access_expires_at,
         ),
     )
     await trail.record(
@@ -131,73 +148,100 @@ async def _issue(
     )
 
 
+async def _end_access(
+    session: AsyncSession,
+    denylist: DenyList,
+    tokens: list[tuple[str, datetime]],
+    reason: str,
+) -> None:
+    """Deny-list access tokens (by ``jti``) until they would have expired anyway."""
+    for jti, expires_at in tokens:
+        until = expires_at + timedelta(seconds=DENY_MARGIN_S)
+        await keys_repository.upsert_deny(session, "jti", jti, reason, until)
+        denylist.note("jti", jti)
+
+
 async def _failed(
-    session: AsyncSession, user: User | None, username: str, settings: GatewaySettings
+    session: AsyncSession,
+    throttle: LoginThrottle,
+    user: User | None,
+    settings: GatewaySettings,
+    now: datetime,
 ) -> DomainError:
-    now = datetime.now(UTC)
+    """Count a failure against the typed name — known or not, the same way."""
     # an unknown name is not recorded: people type their password into the username field
+    entity_id = user.username if user is not None else "unknown"
+    actor = _actor(user) if user is not None else {}
     await trail.record(
         session,
         "login.failed",
         entity_type="user",
-        entity_id=user.username if user is not None else "unknown",
-        actor=_actor(user) if user is not None else {},
+        entity_id=entity_id,
+        actor=actor,
         payload={"known": user is not None},
     )
     log.info("login.failed")
-    if user is None:
-        return LoginFailed("invalid username, password or code")
-    user.failed_logins += 1
-    if user.failed_logins >= settings.lockout_threshold:
-        user.lockouts += 1
-        seconds = min(settings.lockout_base_s * 2 ** (user.lockouts - 1), settings.lockout_max_s)
-        user.locked_until = now + timedelta(seconds=seconds)
-        user.failed_logins = 0
+    seconds = await throttles.count_failure(session, throttle, settings, now)
+    if seconds is not None:
         await trail.record(
             session,
             "user.locked",
             entity_type="user",
-            entity_id=user.username,
-            actor=_actor(user),
+            entity_id=entity_id,
+            actor=actor,
             payload={"seconds": seconds},
         )
         log.warning("user.locked", seconds=seconds)
-    await session.flush()
-    return LoginFailed("invalid username, password or code")
+    return _refused()
 
 
 async def login(
     session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
 ) -> TokenPair | DomainError:
-    user = await repository.by_username(session, data.username.lower(), lock=True)
+    # a password-check slot first (503 over the cap, for any name, before any counting)
+    async with hashing.check_slot():
+        return await _login(session, data, settings, keyring)
+
+
+async def _login(
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
+) -> TokenPair | DomainError:
+    username = data.username.lower()
     now = datetime.now(UTC)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        return AccountLocked(
-            "too many failed attempts; try again later", headers={"Retry-After": str(wait)}
-        )
+    # the name's counter is locked first: it serialises logins of one name, known or not
+    throttle = await throttles.for_update(session, settings, username, now)
+    user = await repository.by_username(session, username)
+    locked = throttles.is_locked(throttle, now)
+    # exactly one argon2 verification on every path (a dummy hash for unknown or locked names)
     password_ok = await hashing.verify_secret_off_loop(
-        user.password_hash if user else None, data.password
+        user.password_hash if user is not None and not locked else None, data.password
     )
+    if locked:
+        log.info("login.refused_locked")
+        return _refused()
     if user is None or not password_ok or user.disabled_at is not None:
-        return await _failed(session, user, data.username, settings)
-    if user.totp_secret is None and "admin" in user.roles:
-        return LoginFailed("admin accounts require a second factor; ask for TOTP enrolment")
-    if user.totp_secret is not None:
-        if data.totp is None:
-            return TotpRequired("this account needs a TOTP code", extensions={"totp": True})
-        step = _totp_step(user.totp_secret, data.totp, time.time())
+        return await _failed(session, throttle, user, settings, now)
+    if user.totp_secret is None:
+        if "admin" in user.roles:
+            log.warning("login.admin_without_totp")
+            return await _failed(session, throttle, user, settings, now)
+    else:
+        # a right password without a right, fresh code is a failure like any other
+        step = _totp_step(user.totp_secret, data.totp, time.time()) if data.totp else None
         if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-            return await _failed(session, user, data.username, settings)
+            return await _failed(session, throttle, user, settings, now)
         user.totp_last_step = step
-    user.failed_logins = 0
-    user.locked_until = None
+    await repository.clear_throttle(session, throttle.name_key)
     await session.flush()
     return await _issue(session, user, settings, keyring)
 
 
 async def refresh(
-    session: AsyncSession, token: str, settings: GatewaySettings, keyring: Keyring
+    session: AsyncSession,
+    token: str,
+    settings: GatewaySettings,
+    keyring: Keyring,
+    denylist: DenyList,
 ) -> TokenPair | DomainError:
     invalid = Unauthorized("invalid refresh token")
     row = await repository.refresh_by_hash(session, hashing.digest(token))
@@ -208,6 +252,8 @@ async def refresh(
     if row.used_at is not None:
         # an old token came back: someone holds a copy. End the whole family.
         await repository.revoke_family(session, row.family_id, now)
+        live = await repository.live_access_tokens(session, now, family_id=row.family_id)
+        await _end_access(session, denylist, live, "refresh token reused")
         await trail.record(
             session,
             "refresh.reused",
@@ -224,27 +270,46 @@ async def refresh(
     return await _issue(session, user, settings, keyring, family_id=row.family_id)
 
 
-async def logout(session: AsyncSession, token: str) -> None:
+async def logout(session: AsyncSession, token: str, denylist: DenyList) -> None:
+    """End the session: its refresh tokens and, at once, its access tokens."""
     row = await repository.refresh_by_hash(session, hashing.digest(token))
     if row is not None:
-        await repository.revoke_family(session, row.family_id, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await repository.revoke_family(session, row.family_id, now)
+        live = await repository.live_access_tokens(session, now, family_id=row.family_id)
+        await _end_access(session, denylist, live, "logout")
 
 
 async def change_password(
-    session: AsyncSession, caller: Caller, data: PasswordChange, settings: GatewaySettings
+    session: AsyncSession,
+    caller: Caller,
+    data: PasswordChange,
+    settings: GatewaySettings,
+    denylist: DenyList,
 ) -> DomainError | None:
-    """A person changes their own password; every refresh token of theirs ends."""
-    user = None
-    if caller.kind == "user" and caller.client_id == WEB_CLIENT_ID:
-        user = await repository.by_username(session, caller.subject, lock=True)
+    """A person changes their own password; every session of theirs ends at once: refresh
+    tokens revoked, access tokens deny-listed (the one used here too)."""
+    if caller.kind != "user" or caller.client_id != WEB_CLIENT_ID:
+        raise Forbidden("only people with a local account change a password here")
+    now = datetime.now(UTC)
+    # the same lock order as login (the name's counter, then the account)
+    throttle = await throttles.for_update(session, settings, caller.subject, now)
+    user = await repository.by_username(session, caller.subject, lock=True)
     if user is None:
         raise Forbidden("only people with a local account change a password here")
-    if not await hashing.verify_secret_off_loop(user.password_hash, data.current_password):
-        return await _failed(session, user, user.username, settings)
+    locked = throttles.is_locked(throttle, now)
+    password_ok = await hashing.verify_secret_off_loop(
+        None if locked else user.password_hash, data.current_password
+    )
+    if locked:
+        return _refused()
+    if not password_ok:
+        return await _failed(session, throttle, user, settings, now)
     check_password(data.new_password, user.username)
-    now = datetime.now(UTC)
     user.password_hash = hashing.hash_secret(data.new_password)
     await repository.revoke_user(session, user.id, now)
+    live = await repository.live_access_tokens(session, now, user_id=user.id)
+    await _end_access(session, denylist, live, "password changed")
     await trail.record(
         session,
         "user.password_changed",
@@ -272,8 +337,6 @@ async def create(session: AsyncSession, data: UserCreate, actor: Caller) -> User
         roles=sorted(set(data.roles)),
         password_hash=hashing.hash_secret(data.password),
         totp_secret=totp_secret,
-        failed_logins=0,
-        lockouts=0,
         created_at=datetime.now(UTC),
     )
     await repository.add(session, user)
@@ -304,26 +367,35 @@ async def _get(session: AsyncSession, username: str) -> User:
     return user
 
 
-async def disable(session: AsyncSession, username: str, actor: Caller, ttl_s: int) -> UserOut:
+async def list_all(session: AsyncSession, settings: GatewaySettings) -> list[UserOut]:
+    users = await repository.all_users(session)
+    locks = await throttles.locked_until(
+        session, settings, [u.username for u in users], datetime.now(UTC)
+    )
+    return [out(u, locks[u.username]) for u in users]
+
+
+async def disable(
+    session: AsyncSession, username: str, actor: Caller, settings: GatewaySettings
+) -> UserOut:
     user = await _get(session, username)
     now = datetime.now(UTC)
     user.disabled_at = user.disabled_at or now
     await repository.revoke_user(session, user.id, now)
-    await keys_repository.upsert_deny(
-        session, "user", user.username, "user disabled", now + timedelta(seconds=ttl_s + 120)
-    )
+    until = now + timedelta(seconds=settings.access_token_ttl_s + DENY_MARGIN_S)
+    await keys_repository.upsert_deny(session, "user", user.username, "user disabled", until)
     await trail.record(
         session, "user.disabled", entity_type="user", entity_id=username, actor=actor.as_actor()
     )
-    return out(user)
+    locks = await throttles.locked_until(session, settings, [user.username], now)
+    return out(user, locks[user.username])
 
 
-async def unlock(session: AsyncSession, username: str, actor: Caller) -> UserOut:
+async def unlock(
+    session: AsyncSession, username: str, actor: Caller, settings: GatewaySettings
+) -> UserOut:
     user = await _get(session, username)
-    user.locked_until = None
-    user.failed_logins = 0
-    user.lockouts = 0
-    await session.flush()
+    await throttles.clear(session, settings, user.username)
     await trail.record(
         session, "user.unlocked", entity_type="user", entity_id=username, actor=actor.as_actor()
     )
