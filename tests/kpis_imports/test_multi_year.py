@@ -13,8 +13,12 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from services.kpis.imports import unzip
 from tests.kpis_imports.conftest import SSDA903, ImportsApi
 
 FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
@@ -173,3 +177,26 @@ async def test_files_of_another_year_than_asked_are_refused(api: ImportsApi) -> 
     job = await api.job(response.json()["id"])
     assert job["status"] == "rejected"
     assert [e["sheet"] for e in job["report"]["errors"]] == ["episodes_2016-17.csv"]
+
+
+async def test_a_zips_files_are_deleted_when_the_import_ends(api: ImportsApi) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("2017-18/episodes.csv", (SSDA903 / "episodes.csv").read_text())
+        out.writestr("2017-18/oc3.csv", (SSDA903 / "oc3.csv").read_text())
+    response = await api.upload("ssda903", [("year.zip", archive.getvalue())])
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]["errors"][:5]
+    assert job["collection_year"] == 2017
+    assert [p for p in api.settings.upload_dir.rglob("*") if p.is_file()] == []
+
+
+def test_an_archive_larger_than_allowed_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "00.upload"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("a.csv", "CHILD,DECOM\n" + "1,01/01/2018\n" * 10_000)
+        out.writestr("b.csv", "CHILD,DECOM\n")
+    assert unzip.is_archive(path)
+    with pytest.raises(unzip.BadArchive, match="larger than allowed"):
+        unzip.expand(path, "big.zip", max_bytes=50_000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00.upload"]

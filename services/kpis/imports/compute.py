@@ -13,8 +13,10 @@ counted on the last day of each month (episode started on or before that day and
 ceased before the end of it — a child who ceased on that day is not counted; legal statuses
 V3/V4, short breaks, excluded). Children in need are those with a CIN episode open on any
 day of the month. Care leavers are one snapshot at the import's reference date.
-Percentages carry numerator and denominator; rates per 10,000 carry the 0–17 population
-as denominator and are given for the authority only, when the import names a population.
+An SSDA903 upload of several collection years is computed one year at a time, each from
+its own files' rows (``Scope.year_filter``). Percentages carry numerator and denominator;
+rates per 10,000 carry the 0–17 population as denominator and are given for the authority
+only, when the import names a population.
 """
 
 from __future__ import annotations
