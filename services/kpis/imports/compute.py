@@ -13,8 +13,10 @@ counted on the last day of each month (episode started on or before that day and
 ceased before the end of it — a child who ceased on that day is not counted; legal statuses
 V3/V4, short breaks, excluded). Children in need are those with a CIN episode open on any
 day of the month. Care leavers are one snapshot at the import's reference date.
-Percentages carry numerator and denominator; rates per 10,000 carry the 0–17 population
-as denominator and are given for the authority only, when the import names a population.
+An SSDA903 upload of several collection years is computed one year at a time, each from
+its own files' rows (``Scope.year_filter``). Percentages carry numerator and denominator;
+rates per 10,000 carry the 0–17 population as denominator and are given for the authority
+only, when the import names a population.
 """
 
 from __future__ import annotations
@@ -136,6 +138,9 @@ def _flow_sql(flow: Flow) -> str:
     """  # noqa: S608 - identifiers are constants of this module
 
 
+#: SSDA903 rows of the computed year's files only (each year on its own); Annex A: all
+_OF_YEAR = "(CAST(:cyear AS integer) IS NULL OR {alias}collection_year = :cyear)"
+
 _SNAPSHOT = {
     "CIC": f"""
         WITH m AS (
@@ -146,7 +151,7 @@ _SNAPSHOT = {
         FROM m JOIN {SCHEMA}.cm_cla_episode e
           ON e.import_id = :import_id AND e.start_date <= m.day
          AND (e.end_date IS NULL OR e.end_date > m.day)
-         AND e.legal_status NOT IN ('V3', 'V4')
+         AND e.legal_status NOT IN ('V3', 'V4') AND {_OF_YEAR.format(alias="e.")}
         GROUP BY GROUPING SETS ((m.month), (m.month, team), (m.month, worker))
     """,  # noqa: S608
     "CIN": f"""
@@ -167,7 +172,7 @@ _CARE_LEAVERS = f"""
            count(*) FILTER (WHERE in_touch = 'YES') AS in_touch,
            count(*) FILTER (WHERE suitable) AS suitable,
            count(*) FILTER (WHERE activity = ANY(:eet)) AS eet
-    FROM {SCHEMA}.cm_care_leaver WHERE import_id = :import_id
+    FROM {SCHEMA}.cm_care_leaver WHERE import_id = :import_id AND {_OF_YEAR.format(alias="")}
     GROUP BY GROUPING SETS ((), (team), (worker))
     HAVING count(*) > 0
 """  # noqa: S608
@@ -201,6 +206,8 @@ class Scope:
     reference_date: date
     collection_year: int
     population: int | None
+    #: SSDA903: only the rows of this collection year's files (``None``: all rows)
+    year_filter: int | None = None
 
 
 class _Out:
@@ -276,7 +283,7 @@ async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
                         numerator=n,
                         denominator=scope.population,
                     )
-    snap_params = {**params, "last": scope.last_month}
+    snap_params = {**params, "last": scope.last_month, "cyear": scope.year_filter}
     for code, sql in _SNAPSHOT.items():
         rows = (await session.execute(text(sql), snap_params)).mappings().all()
         for row in rows:
@@ -295,7 +302,15 @@ async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
                     denominator=scope.population,
                 )
     eet = list(cl.eet_codes(scope.collection_year))
-    rows = (await session.execute(text(_CARE_LEAVERS), {**params, "eet": eet})).mappings().all()
+    rows = (
+        (
+            await session.execute(
+                text(_CARE_LEAVERS), {**params, "eet": eet, "cyear": scope.year_filter}
+            )
+        )
+        .mappings()
+        .all()
+    )
     ref_month = scope.reference_date.replace(day=1)
     for row in rows:
         if row["org"] is None:

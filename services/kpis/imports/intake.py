@@ -53,3 +53,22 @@ async def hand_over(
     if inspect.isawaitable(result):
         result = await result
     return int(result)
+
+
+WITHDRAWAL_MODULE = "services.kpis.values.withdrawal"
+
+
+async def withdraw(
+    session: AsyncSession, *, import_id: uuid.UUID, withdrawn: Sequence[str], actor: Caller
+) -> dict[str, int] | None:
+    """The import's values withdrawn from the current values (earlier ones current again):
+    ``{"withdrawn": n, "restored": m}``; ``None`` when the values domain is absent."""
+    try:
+        module = importlib.import_module(WITHDRAWAL_MODULE)
+    except ModuleNotFoundError:
+        log.warning("imports.withdrawal_unavailable", import_id=str(import_id))
+        return None
+    result = await module.withdraw_import_values(
+        session, import_id=str(import_id), withdrawn=list(withdrawn), actor=actor
+    )
+    return {"withdrawn": int(result.withdrawn), "restored": int(result.restored)}

@@ -113,6 +113,8 @@ cla_episode = _child_table(
     sa.Column("start_date", sa.Date(), nullable=False),
     sa.Column("end_date", sa.Date(), nullable=True),
     sa.Column("legal_status", sa.String(2), nullable=False),
+    # SSDA903: the collection year of the file the row came from (Annex A: empty)
+    sa.Column("collection_year", sa.Integer(), nullable=True),
 )
 care_leaver = _child_table(
     "cm_care_leaver",
@@ -120,6 +122,7 @@ care_leaver = _child_table(
     sa.Column("accommodation", sa.String(4), nullable=True),
     sa.Column("suitable", sa.Boolean(), nullable=True),
     sa.Column("activity", sa.String(2), nullable=True),
+    sa.Column("collection_year", sa.Integer(), nullable=True),
 )
 
 CHILD_TABLES: dict[str, sa.Table] = {

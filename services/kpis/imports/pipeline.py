@@ -23,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.imports import codes as cl
 from services.kpis.imports import specs as sp
+from services.kpis.imports import unzip, years
 from services.kpis.imports.folders import SPILL_PREFIX
 from services.kpis.imports.normalise import (
     ChunkNormaliser,
     Issues,
     Prepared,
+    child_and_date,
     match_columns,
     recognise,
 )
@@ -63,6 +65,11 @@ class Outcome:
     last_event: date | None = None
     latest_start: date | None = None  # of episodes: the fallback for the collection year
     collection_year: int | None = None
+    #: SSDA903: the collection years the files hold (each computed on its own)
+    years: list[int] = field(default_factory=list)
+    #: (list label, date column) → first of month → rows stored dated in that month
+    #: (Annex A: what falls outside the collection year is reported, see ``outside_year``)
+    dated: dict[tuple[str, str], dict[date, int]] = field(default_factory=dict)
     structural: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     #: the issues of each list being loaded, merged into ``issues`` in file order at the end
@@ -83,6 +90,8 @@ class _Planned:
     sheet: Sheet
     spec: sp.ListSpec
     columns: dict[str, str]
+    upload: str = ""  # the file's name (a zip member: its path in the archive)
+    year: int | None = None  # SSDA903: the file's collection year
 
 
 def _plan(
@@ -123,11 +132,49 @@ def _plan(
                 issues.add("error", sheet.name, 1, fld.headers[0], f"missing column ({spec.label})")
                 outcome.structural = True
             if not missing:
-                planned.append(_Planned(sheet, spec, columns))
+                planned.append(_Planned(sheet, spec, columns, upload.name))
     if not planned and not outcome.structural:
         issues.add("error", "(import)", None, None, "no list the indicators use was found")
         outcome.structural = True
+    if kind == "ssda903" and not outcome.structural:
+        _settle_file_years(planned, outcome)
     return planned
+
+
+def _latest_start(item: _Planned) -> date | None:
+    """The latest episode start (``DECOM``) of an episodes file: a pass over two columns."""
+    child, start = item.columns["child"], item.columns["start_date"]
+    wanted = [int(child[1:]), int(start[1:])]
+    latest: date | None = None
+    for chunk in item.sheet.chunks(columns=wanted):
+        top = child_and_date(chunk, child, start).get_column("date").max()
+        if isinstance(top, date):
+            latest = max(top, latest or top)
+    return latest
+
+
+def _settle_file_years(planned: list[_Planned], outcome: Outcome) -> None:
+    """Each SSDA903 file's collection year (``years.py``); a file whose year is
+    contradictory or cannot be told rejects the import, naming the file."""
+    files = [
+        years.FileYear(
+            item.upload or item.sheet.name,
+            item.spec.name == "cla_episode",
+            years.year_of_latest_start(_latest_start(item))
+            if item.spec.name == "cla_episode"
+            else None,
+        )
+        for item in planned
+    ]
+    problems = years.settle(files, outcome.collection_year)
+    for name, reason in problems.messages:
+        outcome.issues.add("error", name, None, None, reason)
+        outcome.structural = True
+    for item, found in zip(planned, files, strict=True):
+        item.year = found.year
+    outcome.years = sorted({f.year for f in files if f.year is not None})
+    if outcome.collection_year is None and len(outcome.years) == 1:
+        outcome.collection_year = outcome.years[0]
 
 
 def _load_order(planned: list[_Planned]) -> list[int]:
@@ -146,15 +193,46 @@ def _stored(outcome: Outcome, list_name: str, rows: int) -> None:
     outcome.lists[list_name] = outcome.lists.get(list_name, 0) + rows
 
 
+#: Annex A dates whose month places a row in (or outside) the collection year: list name →
+#: (label in the report, date column, role). ``event``: a flow counted in its month;
+#: ``start``/``end``: an episode, outside when it started after the year or ended before it
+DATED: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "contact": (("contacts", "contact_date", "event"),),
+    "referral": (("referrals", "referral_date", "event"),),
+    "assessment": (("assessments (authorisation date)", "authorised_date", "event"),),
+    "s47": (
+        ("section 47 enquiries (strategy discussion)", "s47_date", "event"),
+        ("initial child protection conferences", "icpc_date", "event"),
+    ),
+    "cp_plan": (("child protection plans (start date)", "start_date", "event"),),
+    "cin_episode": (
+        ("children in need episodes", "start_date", "start"),
+        ("children in need episodes", "end_date", "end"),
+    ),
+    "cla_episode": (
+        ("children in care episodes", "start_date", "start"),
+        ("children in care episodes", "end_date", "end"),
+    ),
+}
+
+
 def _track_dates(outcome: Outcome, spec: sp.ListSpec, frame: pl.DataFrame) -> None:
     if not frame.height:
         return
-    if spec.event_date and spec.event_date in frame.columns:  # optional in some lists
-        dates = frame[spec.event_date]
+    for _label, column, role in DATED.get(spec.name, ()):
+        if column not in frame.columns:  # optional in some lists
+            continue
+        dates = frame[column]
         low, high = dates.min(), dates.max()
-        if isinstance(low, date) and isinstance(high, date):
+        if role == "event" and isinstance(low, date) and isinstance(high, date):
+            # every dated event (an ICPC after the last strategy discussion too) sets
+            # the span of months the export covers
             outcome.first_event = min(low, outcome.first_event or low)
             outcome.last_event = max(high, outcome.last_event or high)
+        months = dates.drop_nulls().dt.month_start().value_counts()
+        counts = outcome.dated.setdefault((spec.name, column), {})
+        for month, n in months.iter_rows():
+            counts[month] = counts.get(month, 0) + n
     if "start_date" in frame.columns:
         top = frame["start_date"].max()
         if isinstance(top, date):
@@ -174,10 +252,16 @@ BLOCKS_AHEAD_OF_FLAGS = 3
 
 
 def _encode(
-    list_name: str, frame: pl.DataFrame, flags: pl.Series | None, import_id: uuid.UUID
+    list_name: str,
+    frame: pl.DataFrame,
+    flags: pl.Series | None,
+    import_id: uuid.UUID,
+    year: int | None,
 ) -> tuple[pl.DataFrame, list[bytes]]:
     if flags is not None:
         frame = with_flags(frame, flags)
+    if year is not None:  # SSDA903: the file's collection year, kept on each row
+        frame = frame.with_columns(pl.lit(year, dtype=pl.Int32).alias("collection_year"))
     derived = derive(list_name, frame, import_id)
     return derived, to_copy(derived)
 
@@ -247,7 +331,7 @@ async def _load_list(
                 flags = await pending_flags
                 clock = outcome.spent("rereferrals_wait", clock)
             derived, payload = await asyncio.to_thread(
-                _encode, name, waiting.popleft(), flags, import_id
+                _encode, name, waiting.popleft(), flags, import_id, item.year
             )
             clock = outcome.spent("encode", clock)
             if copying is not None:
@@ -283,8 +367,89 @@ async def run(
     chunk_rows: int,
     chunk_bytes: int = 8 << 20,
     progress: Callable[[int], None] | None = None,
+    max_unzipped_bytes: int = 8_000_000_000,
 ) -> Outcome:
     outcome = Outcome(collection_year=collection_year)
+    opened: list[unzip.Member] = []
+    try:
+        files = await asyncio.to_thread(_open_archives, uploads, max_unzipped_bytes, opened)
+        if files is None:
+            outcome.issues.add("error", "(import)", None, None, _too_many_files())
+            outcome.structural = True
+            return outcome
+        for name, reason in _archive_problems(files):
+            outcome.issues.add("error", name, None, None, reason)
+            outcome.structural = True
+        if outcome.structural:
+            return outcome
+        uploads = [f for f in files if isinstance(f, Upload)]
+        return await _run(
+            session,
+            import_id=import_id,
+            kind=kind,
+            uploads=uploads,
+            pseudonymiser=pseudonymiser,
+            partial=partial,
+            chunk_rows=chunk_rows,
+            chunk_bytes=chunk_bytes,
+            progress=progress,
+            outcome=outcome,
+        )
+    finally:
+        unzip.discard(opened)
+
+
+#: the most files one import reads, zip archives opened (five years of SSDA903 files: 40)
+MAX_FILES = 200
+
+
+def _too_many_files() -> str:
+    return f"more than {MAX_FILES} files in the upload (zip archives opened)"
+
+
+@dataclass(frozen=True)
+class _Unopened:
+    name: str
+    reason: str
+
+
+def _open_archives(
+    uploads: list[Upload], max_bytes: int, opened: list[unzip.Member]
+) -> list[Upload | _Unopened] | None:
+    """The upload's files, each zip archive replaced by its files (``opened`` collects
+    them, to be deleted at the end); ``None`` when they are too many."""
+    files: list[Upload | _Unopened] = []
+    for upload in uploads:
+        if not unzip.is_archive(upload.path):
+            files.append(upload)
+            continue
+        try:
+            members = unzip.expand(upload.path, upload.name, max_bytes)
+        except unzip.BadArchive as exc:
+            files.append(_Unopened(upload.name, str(exc)))
+            continue
+        opened.extend(members)
+        files.extend(Upload(m.path, m.name) for m in members)
+    return files if len(files) <= MAX_FILES else None
+
+
+def _archive_problems(files: list[Upload | _Unopened]) -> list[tuple[str, str]]:
+    return [(f.name, f.reason) for f in files if isinstance(f, _Unopened)]
+
+
+async def _run(
+    session: AsyncSession,
+    *,
+    import_id: uuid.UUID,
+    kind: str,
+    uploads: list[Upload],
+    pseudonymiser: Pseudonymiser,
+    partial: bool,
+    chunk_rows: int,
+    chunk_bytes: int,
+    progress: Callable[[int], None] | None,
+    outcome: Outcome,
+) -> Outcome:
     planned = await asyncio.to_thread(_plan, kind, uploads, chunk_rows, chunk_bytes, outcome)
     if outcome.structural:
         return outcome
@@ -354,7 +519,7 @@ class _ListLoad:
             sheet.headers,
             self.item.columns,
             self.pseudonymiser,
-            self.outcome.collection_year,
+            self.item.year if self.item.year is not None else self.outcome.collection_year,
             issues,
             seen,
             excluded,
@@ -395,3 +560,29 @@ class _ListLoad:
             await release_savepoint(session)
         if data_rows == 0:
             issues.add("warning", item.sheet.name, None, None, "the list has no rows")
+
+
+def outside_year(outcome: Outcome, year: int) -> list[dict[str, object]]:
+    """Annex A rows stored but counted in no month of the collection year ``year``: how
+    many, per list, and why (they stay stored: the look-back of the definitions uses them)."""
+    first, last = date(year, 4, 1), date(year + 1, 3, 1)
+    found: list[dict[str, object]] = []
+    reasons = {
+        "event": (
+            f"before the collection year (dated before {first.isoformat()})",
+            f"after the collection year (dated after {year + 1}-03-31)",
+        ),
+        "start": (None, f"started after the collection year (after {year + 1}-03-31)"),
+        "end": (f"ended before the collection year (before {first.isoformat()})", None),
+    }
+    for list_name, entries in DATED.items():
+        for label, column, role in entries:
+            months = outcome.dated.get((list_name, column), {})
+            before_reason, after_reason = reasons[role]
+            for reason, count in (
+                (before_reason, sum(n for m, n in months.items() if m < first)),
+                (after_reason, sum(n for m, n in months.items() if m > last)),
+            ):
+                if reason is not None and count:
+                    found.append({"list": label, "reason": reason, "count": count})
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.contract import ComputedValue
@@ -56,10 +56,13 @@ async def add_job(session: AsyncSession, job: ImportJob) -> ImportJob:
     return job
 
 
-async def get_job(session: AsyncSession, job_id: uuid.UUID, agency: str) -> ImportJob | None:
-    found = await session.execute(
-        select(ImportJob).where(ImportJob.id == job_id, ImportJob.agency == agency)
-    )
+async def get_job(
+    session: AsyncSession, job_id: uuid.UUID, agency: str, *, lock: bool = False
+) -> ImportJob | None:
+    query = select(ImportJob).where(ImportJob.id == job_id, ImportJob.agency == agency)
+    if lock:
+        query = query.with_for_update()
+    found = await session.execute(query)
     return found.scalar_one_or_none()
 
 
@@ -128,3 +131,25 @@ async def values_of(session: AsyncSession, import_id: uuid.UUID) -> Sequence[Imp
         )
     )
     return rows.scalars().all()
+
+
+async def withdrawn_ids(session: AsyncSession, agency: str) -> list[str]:
+    found = await session.execute(
+        select(ImportJob.id).where(ImportJob.agency == agency, ImportJob.status == "withdrawn")
+    )
+    return [str(i) for i in found.scalars().all()]
+
+
+async def episodes_in_several_years(session: AsyncSession, import_id: uuid.UUID) -> int:
+    """Episodes (child and start date) listed by the files of more than one collection
+    year: the same episode, open across a 31 March, counted once in each year it is
+    open in (each year is computed from its own files)."""
+    found = await session.execute(
+        text(
+            f"SELECT count(*) FROM (SELECT 1 FROM {SCHEMA}.cm_cla_episode "  # noqa: S608
+            "WHERE import_id = :import_id GROUP BY child, start_date "
+            "HAVING count(DISTINCT collection_year) > 1) AS repeated"
+        ),
+        {"import_id": import_id},
+    )
+    return int(found.scalar() or 0)

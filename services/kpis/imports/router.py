@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.kpis.imports import repository, service
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.pipeline import Upload
-from services.kpis.imports.schemas import ImportKind, ImportOut, ValueOut
+from services.kpis.imports.schemas import ImportKind, ImportOut, ValueOut, WithdrawIn
 from services.kpis.imports.workdays import bank_holidays
 from shared.db import SessionDep
 from shared.etag import etag_for
@@ -26,7 +26,8 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 bank_holidays()  # load the holiday calendars once, when the service starts
 
-MAX_FILES = 20
+#: files in one upload (several SSDA903 years: eight or so files a year; or send a zip)
+MAX_FILES = 60
 
 
 @cache
@@ -161,3 +162,15 @@ async def import_values(
 ) -> list[ValueOut]:
     job = await service.job_for(session, caller, import_id)
     return [ValueOut.of(v) for v in await repository.values_of(session, job.id)]
+
+
+@router.post(
+    "/{import_id}/withdraw",
+    response_model=ImportOut,
+    summary="Withdraw a wrong import: its values leave the current values (kept in history)",
+)
+async def withdraw_import(
+    import_id: uuid.UUID, body: WithdrawIn, session: SessionDep, caller: CallerDep
+) -> ImportOut:
+    job = await service.withdraw(session, caller, import_id, body.reason)
+    return ImportOut.of(job)

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.kpis.imports.models import ImportJob, ImportValue
 
 ImportKind = Literal["annex_a", "ssda903"]
-ImportStatus = Literal["queued", "running", "succeeded", "rejected", "failed"]
+ImportStatus = Literal["queued", "running", "succeeded", "rejected", "failed", "withdrawn"]
 
 
 class Issue(BaseModel):
@@ -20,6 +20,27 @@ class Issue(BaseModel):
     row: int | None
     column: str | None
     reason: str
+
+
+class OutsideYear(BaseModel):
+    list: str
+    reason: str
+    count: int
+
+
+class Withdrawal(BaseModel):
+    at: datetime
+    by: str
+    reason: str
+    #: values of the import that were current and are not any more (``None``: the values
+    #: domain is absent)
+    values_withdrawn: int | None = None
+    #: earlier values (of other imports or submissions) current again
+    values_restored: int | None = None
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="why the import is wrong")
 
 
 class Report(BaseModel):
@@ -30,7 +51,16 @@ class Report(BaseModel):
     truncated: bool = False
     lists: dict[str, int] = {}
     values_recorded: int | None = None
+    #: the months computed (one collection year; several: ``collection_years``)
     period: dict[str, str] | None = None
+    #: collection year ("2017/18") → the months computed for it
+    collection_years: dict[str, dict[str, str]] | None = None
+    #: Annex A rows counted in no month of the collection year: list, reason, count
+    outside_year: list[OutsideYear] | None = None
+    #: SSDA903: episodes listed by the files of several years (each year counts its own)
+    episodes_in_several_years: int | None = None
+    #: when the import was withdrawn, by whom, why, and what happened to the values
+    withdrawal: Withdrawal | None = None
     #: seconds spent in each phase of a successful import
     timings_s: dict[str, float] | None = None
 

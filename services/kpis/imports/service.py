@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 import uuid
@@ -22,15 +23,16 @@ from services.kpis.imports.pseudonymise import Pseudonymiser
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError, Forbidden, NotFound
+from shared.problems import Conflict, DomainError, Forbidden, NotFound
 
 log = get_logger(__name__)
 
 #: as the gateway grants ``kpis:import`` (services/gateway/policy.py)
 IMPORTING_ROLES = ("approver", "plan_manager", "admin")
 IMPORT_AGENCY = "council"
-MAX_MONTHS = 12
 JOB_STATEMENT_TIMEOUT_S = 600
+#: a zip archive's files may weigh this many times the largest upload (CSVs compress well)
+UNZIPPED_FACTOR = 10
 
 #: rows read so far by running jobs (the job row is only written at the start and the end)
 PROGRESS: dict[uuid.UUID, int] = {}
@@ -64,10 +66,22 @@ class NewJob:
     population: int | None
 
 
+def upload_key(new: NewJob, sha256: str) -> str:
+    """What makes two uploads the same import: the files (``sha256``: the kind and the
+    files' digests) and the settings the figures depend on. The same files with another
+    ``collection_year``, ``population`` or ``partial`` are another import. Without
+    settings the key is the files' digest alone (as before the settings counted)."""
+    if new.collection_year is None and new.population is None and not new.partial:
+        return sha256
+    settings = f"{sha256}|year={new.collection_year}|population={new.population}"
+    return hashlib.sha256(f"{settings}|partial={new.partial}".encode()).hexdigest()
+
+
 async def open_job(
     session: AsyncSession, caller: Caller, new: NewJob, sha256: str
 ) -> tuple[ImportJob, bool]:
-    """The job for this upload and whether it is new (``False``: the same file again)."""
+    """The job for this upload and whether it is new (``False``: the same upload again)."""
+    sha256 = upload_key(new, sha256)
     existing = await repository.find_applied(session, sha256, caller.agency)
     if existing is not None and await _abandoned(session, existing):
         existing = None
@@ -131,17 +145,17 @@ async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
     return True
 
 
-def _months(outcome: pipeline.Outcome, kind: str) -> tuple[date, date, date]:
-    """First month, last month and reference date the indicators cover."""
-    year = outcome.collection_year or date.today().year
+def _months(outcome: pipeline.Outcome, kind: str, year: int) -> tuple[date, date, date]:
+    """First month, last month and reference date the indicators of collection year
+    ``year`` cover: SSDA903, the whole year (April to March, 31 March); Annex A, every
+    month of the year the export covers (its first to its last dated event, within April
+    to March; an event after 31 March is outside the year, and reported)."""
+    start, end = date(year, 4, 1), date(year + 1, 3, 31)
     if kind == "ssda903":
-        return date(year, 4, 1), date(year + 1, 3, 1), date(year + 1, 3, 31)
-    last_event = outcome.last_event or date(year + 1, 3, 31)
-    last = last_event.replace(day=1)
-    first = (outcome.first_event or last_event).replace(day=1)
-    floor_index = last.year * 12 + last.month - 1 - (MAX_MONTHS - 1)
-    floor = date(floor_index // 12, floor_index % 12 + 1, 1)
-    return max(first, floor), last, last_event
+        return start, end.replace(day=1), end
+    last_event = min(outcome.last_event or end, end)
+    first_event = max(outcome.first_event or start, start)
+    return first_event.replace(day=1), last_event.replace(day=1), last_event
 
 
 async def execute(
@@ -237,6 +251,7 @@ async def _execute(
         chunk_rows=settings.read_chunk_rows,
         chunk_bytes=settings.read_chunk_bytes,
         progress=progress,
+        max_unzipped_bytes=settings.max_upload_bytes * UNZIPPED_FACTOR,
     )
     report: dict[str, Any] = {**outcome.issues.as_report(), "lists": outcome.lists}
     if outcome.rejected and (not partial or outcome.structural):
@@ -244,17 +259,31 @@ async def _execute(
         return
     lap("read_validate_load")
     timings.update({f"load.{k}": v for k, v in outcome.timings.items()})
-    first, last, reference = _months(outcome, kind)
-    scope = Scope(
-        import_id=job_id,
-        authority=settings.authority_code,
-        first_month=first,
-        last_month=last,
-        reference_date=reference,
-        collection_year=outcome.collection_year or first.year,
-        population=population,
-    )
-    values = await compute(session, scope)
+    values: list[Any] = []
+    periods: dict[str, dict[str, str]] = {}
+    for computed in _years_computed(outcome, kind):
+        first, last, reference = _months(outcome, kind, computed)
+        scope = Scope(
+            import_id=job_id,
+            authority=settings.authority_code,
+            first_month=first,
+            last_month=last,
+            reference_date=reference,
+            collection_year=computed,
+            population=population,
+            year_filter=computed if kind == "ssda903" else None,
+        )
+        values += await compute(session, scope)
+        periods[_year_label(computed)] = {
+            "first_month": first.isoformat(),
+            "last_month": last.isoformat(),
+        }
+    if kind == "annex_a" and outcome.collection_year is not None:
+        _report_outside(outcome, report, outcome.collection_year)
+    elif kind == "ssda903":
+        report["episodes_in_several_years"] = await repository.episodes_in_several_years(
+            session, job_id
+        )
     await repository.save_values(session, job_id, values)
     lap("indicators")
     handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
@@ -269,17 +298,41 @@ async def _execute(
     job.rows_read = outcome.rows_read
     job.rows_stored = outcome.rows_stored
     job.values_count = len(values)
-    job.collection_year = outcome.collection_year
+    job.collection_year = outcome.collection_year if len(periods) == 1 else None
     report["values_recorded"] = recorded
     lap("values_hand_over")
     report["timings_s"] = timings
-    report["period"] = {"first_month": first.isoformat(), "last_month": last.isoformat()}
+    report["collection_years"] = periods
+    if len(periods) == 1:
+        report["period"] = next(iter(periods.values()))
     _finish(job, outcome, report)
     await _event(session, job, actor, "import.succeeded")
     await session.commit()
     log.info(
         "import.succeeded", import_id=str(job_id), rows=outcome.rows_stored, values=len(values)
     )
+
+
+def _years_computed(outcome: pipeline.Outcome, kind: str) -> list[int]:
+    """The collection years an import computes: an SSDA903 upload's, each on its own."""
+    if kind == "ssda903" and outcome.years:
+        return outcome.years
+    return [outcome.collection_year or date.today().year]
+
+
+def _year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _report_outside(outcome: pipeline.Outcome, report: dict[str, Any], year: int) -> None:
+    """Rows outside the collection year: counted in no month, listed by list and reason
+    (in ``outside_year`` and as warnings, which the issue counts include)."""
+    outside = pipeline.outside_year(outcome, year)
+    report["outside_year"] = outside
+    for item in outside:
+        reason = f"{item['count']} rows {item['reason']} ({_year_label(year)}): not counted"
+        outcome.issues.add("warning", str(item["list"]), None, None, reason)
+    report.update(outcome.issues.as_report())
 
 
 def _refused(outcome: pipeline.Outcome, handed: list[Any], exc: DomainError) -> None:
@@ -343,6 +396,54 @@ async def _event(session: AsyncSession, job: ImportJob, actor: dict[str, Any], k
             purpose="case-management import",
         ),
     )
+
+
+WITHDRAWABLE = "succeeded"
+
+
+async def withdraw(
+    session: AsyncSession, caller: Caller, job_id: uuid.UUID, reason: str
+) -> ImportJob:
+    """Withdraw an applied import: its values leave the current values (the earlier ones
+    come back), its job, rows and computed values stay as history, the trail records it.
+    Its files may then be imported again (the duplicate check skips withdrawn imports)."""
+    require_importer(caller)
+    job = await repository.get_job(session, job_id, caller.agency, lock=True)
+    if job is None:
+        raise NotFound("no such import")
+    if job.status != WITHDRAWABLE:
+        raise Conflict(
+            f"only a succeeded import can be withdrawn (this one is {job.status})",
+            extensions={"errors": [{"field": "status", "message": job.status}]},
+        )
+    withdrawn = await repository.withdrawn_ids(session, caller.agency)
+    counts = await intake.withdraw(session, import_id=job.id, withdrawn=withdrawn, actor=caller)
+    job.status = "withdrawn"
+    job.report = {
+        **(job.report or {}),
+        "withdrawal": {
+            "at": datetime.now(UTC).isoformat(),
+            "by": caller.subject[:200],
+            "reason": reason[:1000],
+            "values_withdrawn": None if counts is None else counts["withdrawn"],
+            "values_restored": None if counts is None else counts["restored"],
+        },
+    }
+    await session.flush()
+    await add_event(
+        session,
+        outbox,
+        OutboxEvent(
+            event_type="import.withdrawn",
+            entity_type="import",
+            entity_id=str(job.id),
+            actor=caller.as_actor(),
+            payload={"kind": job.kind, "status": job.status, **(counts or {})},
+            purpose="case-management import",
+        ),
+    )
+    log.info("import.withdrawn", import_id=str(job.id))
+    return job
 
 
 def upload_folder(settings: ImportSettings, job_key: str) -> Path:

@@ -169,7 +169,12 @@ async def _insert(session: AsyncSession, params: Mapping[str, object]) -> None:
             "INSERT INTO kpis.indicator_value (indicator_id, org_unit_id, period_type, "
             "period_start, period_end, revision, is_current, state, value, numerator, "
             "denominator, comment, source, source_agency, import_id, submission_id, created_by) "
-            "SELECT ind, org, ptype, pstart, pend, rev, true, 'draft', val, num, den, cmt, "
+            # after a withdrawal an earlier revision may be current again: a new revision
+            # follows the key's highest one, not the current one
+            "SELECT ind, org, ptype, pstart, pend, GREATEST(rev, (SELECT coalesce(max("
+            "x.revision), 0) + 1 FROM kpis.indicator_value x WHERE x.indicator_id = ind "
+            "AND x.org_unit_id = org AND x.period_type = ptype AND x.period_start = pstart "
+            "AND x.period_end = pend)), true, 'draft', val, num, den, cmt, "
             ":source, agency, :import_id, :submission_id, :created_by FROM unnest("
             "CAST(:ind AS integer[]), CAST(:org AS integer[]), CAST(:ptype AS varchar[]), "
             "CAST(:pstart AS date[]), CAST(:pend AS date[]), CAST(:rev AS integer[]), "
