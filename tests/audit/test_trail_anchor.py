@@ -7,8 +7,10 @@ the first broken point, where ``verify`` on the database alone was fooled.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -18,13 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.audit.config import AuditSettings
 from services.audit.main import create_app
 from services.audit.trail import repository as repo
-from services.audit.trail import service
+from services.audit.trail import service, ticker
+from services.audit.trail import verify as verify_command
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.chain import link
 from services.audit.trail.schemas import EventIn, Verification
 from services.audit.trail.signing import CheckpointSigner
 from tests.audit.conftest import as_, event, reader, relay_caller
 from tests.support.apps import bind_app, client_for, session_on
+from tests.support.database import ThrowawayDatabase
 
 signer = CheckpointSigner.from_settings(AuditSettings(profile="test"))
 
@@ -283,3 +287,34 @@ def test_production_needs_an_anchor_path() -> None:
             database_url="postgresql+asyncpg://a:strong-secret@h/db",  # type: ignore[arg-type]
             internal_jwt_public_key="k",  # type: ignore[arg-type]
         )
+
+
+async def test_the_ticker_anchors_the_tail_after_its_commit(anchored_app: FastAPI) -> None:
+    anchor: Anchor = anchored_app.state.trail_anchor
+    async with client_for(anchored_app) as client:
+        r = await client.post(
+            "/v1/trail/events", json={"events": [event()]}, headers=as_(relay_caller())
+        )
+        head = r.json()["head_seq"]
+    before = [cp.seq for cp in anchor.read().checkpoints]
+    await ticker.tick(anchored_app)
+    after = [cp.seq for cp in anchor.read().checkpoints]
+    expected = before if head in before else [*before, head]  # the head, anchored once
+    assert after == expected
+    await ticker.tick(anchored_app)  # nothing new: no second checkpoint
+    assert [cp.seq for cp in anchor.read().checkpoints] == after
+
+
+def test_the_command_fails_when_the_anchor_file_is_missing(
+    database: ThrowawayDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("AUDIT_PROFILE", "test")
+    monkeypatch.setenv("AUDIT_DATABASE_URL", database.service_url("audit"))
+    assert verify_command.main(["--anchor", str(tmp_path / "gone.jsonl")]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["first_broken"]["reason"] == "the anchor file outside the database is missing"
+    kept = Anchor(tmp_path / "kept.jsonl")
+    kept.create()
+    assert verify_command.main(["--anchor", str(kept.path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unprotected_tail"]["anchored"] is True
