@@ -173,6 +173,8 @@ class Stack:
             }
         if service == "audit":
             env["AUDIT_CHECKPOINT_SIGNING_KEY"] = self.secrets["audit_checkpoint_signing_key"]
+            # checkpoints anchored outside the database, beside this stack's database
+            env["AUDIT_ANCHOR_PATH"] = str(self.config.data_dir / "trail-anchor.jsonl")
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
