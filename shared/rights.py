@@ -18,15 +18,16 @@ Decisions written down here (issue 15):
   own partner measures. Org units and targets shape the council's performance frame and need
   ``kpis:organise``: council performance staff only (plan managers, administrators).
 - The plan. Reporting progress needs ``actions:write`` (contributors and plan managers, not
-  approvers, whose part is KPI data; the agency rules are the actions service's). Changing an action's status needs ``actions:status``: contributors of
-  the lead agency, plan managers, and auditors (who may only mark an action embedded). The
-  plan's structure (plans, actions, owners, risks, sprints, reminders) needs
-  ``actions:manage``: council plan managers and administrators.
+  approvers, whose part is KPI data; the agency rules are the actions service's). Changing an
+  action's status needs ``actions:status``: contributors of the lead agency, plan managers,
+  and auditors (who may only mark an action embedded). The plan's structure (plans, actions,
+  owners, risks, sprints, reminders) needs ``actions:manage``: council plan managers and
+  administrators.
 - QA: reading case audits, findings, tools, programmes and statistics needs ``audit:read``,
   which every person holds (board members read audit results; which audits an agency sees
-  is the audit service's object-level rule); recording them ``audit:write`` (auditors, plan managers, administrators); moderating and
-  closing an audit ``audit:moderate`` (QA writers and approvers of the lead agency, never the
-  auditor of the case).
+  is the audit service's object-level rule); recording them needs ``audit:write`` (auditors,
+  plan managers, administrators); moderating and closing an audit ``audit:moderate`` (QA
+  writers and approvers of the lead agency, never the auditor of the case).
 - Administration (``admin``) is the council's alone; nobody appends to the trail but the
   services' relays (``trail:append`` is no role's).
 """
