@@ -155,7 +155,7 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/values/*/reject", WRITE, "kpis:approve"),
     Rule("/v1/values/**", WRITE, "kpis:submit"),
     Rule("/v1/releases/**", WRITE, "kpis:approve"),
-    Rule("/v1/imports/**", ALL, "kpis:import"),
+    Rule("/v1/imports/**", WRITE, "kpis:import"),  # reading: kpis:read, own agency only
     Rule("/v1/indicators/**", WRITE, "kpis:define"),
     Rule("/v1/org-units/**", WRITE, "kpis:organise"),
     Rule("/v1/targets/**", WRITE, "kpis:organise"),
