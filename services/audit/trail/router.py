@@ -189,6 +189,7 @@ async def verify_against(
 
 @router.get("/checkpoints/public-key", summary="The public key checkpoints are signed with")
 async def public_key(caller: CallerDep, signer: SignerDep) -> PublicKeyRead:
+    service.require_reader(caller)
     return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.pem)
 
 

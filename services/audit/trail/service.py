@@ -22,6 +22,7 @@ from services.audit.trail.schemas import (
     Verification,
 )
 from services.audit.trail.signing import CheckpointSigner
+from shared import rights
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
@@ -54,8 +55,9 @@ def source_of(caller: Caller) -> str:
 
 
 def require_reader(caller: Caller) -> None:
-    if not (caller.has_scope("trail:read") or (caller.kind == "user" and caller.has_role("admin"))):
-        raise Forbidden("reading the trail needs the trail:read scope")
+    """``trail:read`` (shared/rights.py): auditors, administrators, readers with the scope."""
+    if not rights.holds(caller, "trail:read"):
+        raise Forbidden("reading the trail needs trail:read (auditor, admin, or the scope)")
 
 
 def visible_agency(caller: Caller) -> str | None:
@@ -64,7 +66,7 @@ def visible_agency(caller: Caller) -> str | None:
 
 
 def require_checkpointer(caller: Caller) -> None:
-    if not (caller.has_scope("admin") or caller.has_role("admin")):
+    if not rights.holds(caller, "admin"):
         raise Forbidden("making a checkpoint needs the admin role or scope")
 
 
