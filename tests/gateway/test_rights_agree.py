@@ -229,6 +229,9 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("POST", "/v1/imports"): [Example("/v1/imports", data={"kind": "annex_a"}, files=csv)],
         ("GET", "/v1/imports/{import_id}"): [Example(f"/v1/imports/{missing}")],
         ("GET", "/v1/imports/{import_id}/values"): [Example(f"/v1/imports/{missing}/values")],
+        ("POST", "/v1/imports/{import_id}/withdraw"): [
+            Example(f"/v1/imports/{missing}/withdraw", json={"reason": "the wrong year's files"})
+        ],
     }
 
 
