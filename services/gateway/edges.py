@@ -1,4 +1,5 @@
-"""The gateway's edge: request body caps per route (imports larger) and CORS."""
+"""The gateway's edge: one spelling per path, request body caps per route (imports larger)
+and CORS."""
 
 from __future__ import annotations
 
@@ -8,10 +9,30 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway.routing.paths import refusal
 from shared.problems import problem_response
 
 CORS_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
 CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
+
+
+class PathGuardMiddleware:
+    """400 problem for a path with more than one spelling (dot segments, encoded slashes or
+    dots, ``//``, backslashes): every later layer judges the path that is forwarded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            why = refusal(scope)
+            if why is not None:
+                response = problem_response(
+                    400, code="path-not-canonical", title="Path not canonical", detail=why
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -23,7 +44,8 @@ class BodyLimitMiddleware:
         self.imports = imports
 
     def _limit(self, path: str) -> int:
-        return self.imports if path.startswith("/v1/imports") else self.default
+        imports = path == "/v1/imports" or path.startswith("/v1/imports/")
+        return self.imports if imports else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,4 +111,4 @@ def cors_options(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-__all__ = ["BodyLimitMiddleware", "CORSMiddleware", "cors_options"]
+__all__ = ["BodyLimitMiddleware", "CORSMiddleware", "PathGuardMiddleware", "cors_options"]
