@@ -3,6 +3,7 @@ and CORS."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -14,6 +15,66 @@ from shared.problems import problem_response
 
 CORS_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
 CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
+
+
+TOKEN_PATH = "/oauth/token"
+
+
+def oauth_error_code(status: int) -> str:
+    """The RFC 6749 ``error`` of a refusal the token endpoint's own code did not write."""
+    if status in (429, 503):
+        return "temporarily_unavailable"
+    return "server_error" if status >= 500 else "invalid_request"
+
+
+class OAuthErrorsMiddleware:
+    """Every error of ``POST /oauth/token`` stays RFC 6749 JSON (``error``,
+    ``error_description``) with the request id, whichever layer refused it: a problem
+    document from the rate limit, the body cap or the last resort becomes
+    ``application/json`` with the RFC 6749 members added beside the problem members."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                sent = dict(message.get("headers", []))
+                if sent.get(b"content-type", b"").startswith(b"application/problem+json"):
+                    start = message  # held until the whole problem document is read
+                    return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = json.loads(b"".join(chunks))
+            body = {
+                "error": oauth_error_code(start["status"]),
+                "error_description": body.get("detail") or body.get("title"),
+            } | body
+            content = json.dumps(body).encode()
+            headers: list[tuple[bytes, bytes]] = [
+                (k, v)
+                for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-type", b"content-length")
+            ]
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+            ]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
+
+        await self.app(scope, receive, rewrite)
 
 
 class PathGuardMiddleware:
@@ -111,4 +172,10 @@ def cors_options(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-__all__ = ["BodyLimitMiddleware", "CORSMiddleware", "PathGuardMiddleware", "cors_options"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "CORSMiddleware",
+    "OAuthErrorsMiddleware",
+    "PathGuardMiddleware",
+    "cors_options",
+]

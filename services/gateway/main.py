@@ -14,6 +14,7 @@ from services.gateway.db import outbox
 from services.gateway.edges import (
     BodyLimitMiddleware,
     CORSMiddleware,
+    OAuthErrorsMiddleware,
     PathGuardMiddleware,
     cors_options,
 )
@@ -117,6 +118,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         ),
     )
     app.user_middleware.insert(last_resort, Middleware(PathGuardMiddleware))
+    # outside them all (but inside the request id): the token endpoint's refusals by any
+    # later layer stay RFC 6749 JSON
+    app.user_middleware.insert(last_resort, Middleware(OAuthErrorsMiddleware))
     app.user_middleware.append(Middleware(ForwardingMiddleware))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

@@ -80,3 +80,33 @@ async def test_oauth_errors_stay_rfc6749_and_carry_the_request_id(gw: Gateway) -
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_request"
     assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+async def test_oauth_errors_from_the_edge_stay_rfc6749_with_the_request_id(
+    gateway_connection: AsyncConnection,
+) -> None:
+    """The rate limit and the body cap refuse /oauth/token before its own code runs."""
+    gw = await make_gateway(
+        gateway_connection, gateway_settings(rate_limit_auth="1/minute", body_limit_bytes=2048)
+    )
+    form = {"grant_type": "client_credentials", "client_id": "no", "client_secret": "x"}
+    async with gw.http:
+        assert (await gw.http.post("/oauth/token", data=form)).status_code == 401
+        limited = await gw.http.post("/oauth/token", data=form)
+        too_big = await gw.http.post(
+            "/oauth/token",
+            content=b"a" * 4000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    for r, status, error in (
+        (limited, 429, "temporarily_unavailable"),
+        (too_big, 413, "invalid_request"),
+    ):
+        assert r.status_code == status
+        assert r.headers["content-type"] == "application/json"
+        body = r.json()
+        assert body["error"] == error
+        assert isinstance(body["error_description"], str) and body["error_description"]
+        assert body["status"] == status
+        assert body["request_id"] == r.headers["x-request-id"]
+    assert int(limited.headers["retry-after"]) >= 1
