@@ -106,7 +106,8 @@ async def test_oauth_errors_from_the_edge_stay_rfc6749_with_the_request_id(
         assert r.headers["content-type"] == "application/json"
         body = r.json()
         assert body["error"] == error
-        assert isinstance(body["error_description"], str) and body["error_description"]
+        assert isinstance(body["error_description"], str)
+        assert body["error_description"]
         assert body["status"] == status
         assert body["request_id"] == r.headers["x-request-id"]
     assert int(limited.headers["retry-after"]) >= 1
