@@ -50,8 +50,8 @@ async def test_a_large_upload_needs_no_system_temp_folder(
     unusable = tmp_path / "read-only-tmp"
     unusable.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(unusable))
-    with pytest.raises(OSError):  # the reproduction: no temporary file can be made
-        tempfile.TemporaryFile()
+    with pytest.raises(OSError), tempfile.TemporaryFile():  # the reproduction: none can be made
+        pass
 
     uploads = tmp_path / "uploads"  # writable, like the pod's upload emptyDir
     imports = ImportSettings(
