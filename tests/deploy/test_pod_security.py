@@ -128,7 +128,8 @@ def test_the_bootstrap_job_never_blocks_the_next_rollout() -> None:
     for job in jobs:
         # a fixed name makes the next rollout's apply fail (a Job's template is immutable)
         # or silently keep the old, finished Job: every rollout creates its own
-        assert "name" not in job["metadata"] and job["metadata"]["generateName"]
+        assert "name" not in job["metadata"]
+        assert job["metadata"]["generateName"]
         assert job["spec"]["ttlSecondsAfterFinished"] > 0
         assert job["spec"].get("activeDeadlineSeconds")
         # `kubectl apply` refuses generateName: the Job lives apart from what is applied
