@@ -85,8 +85,8 @@ def build_app(
         description=description + "\n\n" + settings_table(settings),
         version=version,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.serves_docs else None,
+        redoc_url="/redoc" if settings.serves_docs else None,
         openapi_url="/openapi.json",
         responses=PROBLEM_RESPONSES,
     )
