@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.contract import ComputedValue, PeriodType
 from services.kpis.db import SCHEMA
+from services.kpis.imports import cin_specs as cs
 from services.kpis.imports import codes as cl
 
 #: indicator code → (name, unit). The codes are the KPI catalogue's where it has the
@@ -59,7 +60,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
 
 #: Measures the KPI catalogue does not define (yet): stored in ``import_value`` but not
 #: handed to the values domain, which refuses unknown codes.
-NOT_CATALOGUED: frozenset[str] = frozenset()
+NOT_CATALOGUED: frozenset[str] = frozenset(f"{cs.FACTOR_PREFIX}{code}" for code in cs.ALL_FACTORS)
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,11 @@ class _Out:
         )
 
 
-async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
+async def compute(
+    session: AsyncSession, scope: Scope, extra_flows: tuple[Flow, ...] = ()
+) -> list[ComputedValue]:
+    """Every indicator of ``scope``; ``extra_flows``: an export's own flows besides
+    :data:`FLOWS` (the CIN census: ``cin_compute.FLOWS``)."""
     out = _Out(scope)
     params: dict[str, Any] = {
         "import_id": scope.import_id,
@@ -254,7 +259,7 @@ async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
         "first": scope.first_month,
         "last": month_end(scope.last_month),
     }
-    for flow in FLOWS:
+    for flow in (*FLOWS, *extra_flows):
         rows = (await session.execute(text(_flow_sql(flow)), params)).mappings().all()
         shares = list(flow.shares)
         for row in rows:
