@@ -3,6 +3,8 @@
 For the collection year of the census (April to March, the reference date 31 March), at
 the authority only (the census names no team or worker):
 
+Values of the whole year (``year`` periods, 1 April to 31 March) unless said otherwise.
+
 - ``CP_PLANS_ENDED``: plans ending in the month (and year to date), with ``CP_ENDED_2Y``,
   the share of them that had lasted two years or more (end date on or after the start
   date plus two calendar years: a plan from 29 February 2020 reaches two years on
@@ -19,6 +21,7 @@ the authority only (the census names no team or worker):
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -70,22 +73,27 @@ async def extras(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
         "first": first,
     }
     row = (await session.execute(text(_CHILDREN), params)).mappings().one()
-    month = reference.replace(day=1)
-    authority = scope.authority
     at_reference, disabled = int(row["at_reference"]), int(row["disabled"])
-    out.add("CIN_31MAR", "month", month, authority, value=at_reference, numerator=at_reference)
     in_year = int(row["in_year"])
-    out.add("CIN_IN_YEAR", "ytd", month, authority, value=in_year, numerator=in_year)
-    out.add(
-        "CIN_DISABLED",
-        "month",
-        month,
-        authority,
-        value=_pct(disabled, at_reference),
-        numerator=disabled,
-        denominator=at_reference,
-    )
+    year: list[tuple[str, Decimal | int | None, int, int | None]] = [
+        ("CIN_31MAR", at_reference, at_reference, None),
+        ("CIN_IN_YEAR", in_year, in_year, None),
+    ]
+    if at_reference:  # a percentage of no child is no value
+        year.append(("CIN_DISABLED", _pct(disabled, at_reference), disabled, at_reference))
     for factor, n in (await session.execute(text(_FACTORS), params)).all():
-        code = f"{cs.FACTOR_PREFIX}{factor}"
-        out.add(code, "ytd", month, authority, value=int(n), numerator=int(n))
+        year.append((f"{cs.FACTOR_PREFIX}{factor}", int(n), int(n), None))
+    for code, value, numerator, denominator in year:
+        out.values.append(
+            ComputedValue(
+                indicator_code=code,
+                period_type="year",
+                period_start=first,
+                period_end=reference,
+                org_unit_code=scope.authority,
+                value=None if value is None else Decimal(value),
+                numerator=numerator,
+                denominator=denominator,
+            )
+        )
     return out.values
