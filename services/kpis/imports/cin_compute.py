@@ -32,6 +32,9 @@ from services.kpis.db import SCHEMA
 from services.kpis.imports import cin_specs as cs
 from services.kpis.imports.compute import Flow, Scope, _Out, _pct, fy_start
 
+#: the factor counts: kept with the import, not handed to the values domain
+NOT_CATALOGUED: frozenset[str] = frozenset(f"{cs.FACTOR_PREFIX}{code}" for code in cs.ALL_FACTORS)
+
 FLOWS = (
     Flow(
         "cm_cp_plan",

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.contract import ComputedValue, PeriodType
 from services.kpis.db import SCHEMA
-from services.kpis.imports import cin_specs as cs
 from services.kpis.imports import codes as cl
 
 #: indicator code → (name, unit). The codes are the KPI catalogue's where it has the
@@ -60,7 +59,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
 
 #: Measures the KPI catalogue does not define (yet): stored in ``import_value`` but not
 #: handed to the values domain, which refuses unknown codes.
-NOT_CATALOGUED: frozenset[str] = frozenset(f"{cs.FACTOR_PREFIX}{code}" for code in cs.ALL_FACTORS)
+NOT_CATALOGUED: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

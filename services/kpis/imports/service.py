@@ -290,7 +290,8 @@ async def _execute(
         )
     await repository.save_values(session, job_id, values)
     lap("indicators")
-    handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
+    kept = NOT_CATALOGUED | cin_compute.NOT_CATALOGUED
+    handed = [v for v in values if v.indicator_code not in kept]
     try:
         recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
     except DomainError as exc:
