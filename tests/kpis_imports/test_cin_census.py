@@ -320,3 +320,13 @@ async def test_a_census_of_another_year_than_asked_is_refused(api: ImportsApi) -
     job = await _import(api, census_bytes(YEAR, children(5, YEAR)), collection_year=2022)
     assert job["status"] == "rejected"
     assert "ReferenceDate" in job["report"]["errors"][0]["reason"]
+
+
+async def test_no_working_file_is_left(api: ImportsApi) -> None:
+    """The upload and the per-list and duplicate-check files go when the import ends."""
+    kids = _with_one_bad_child()
+    for partial in (False, True):
+        job = await _import(api, census_bytes(YEAR, kids), partial=partial)
+        assert job["status"] in ("rejected", "succeeded")
+        left = [p for p in api.settings.upload_dir.rglob("*") if p.is_file()]
+        assert left == []
