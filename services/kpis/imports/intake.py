@@ -43,13 +43,19 @@ async def hand_over(
     values: Sequence[ComputedValue],
     import_id: uuid.UUID,
     actor: Caller,
+    source_kind: str | None = None,
 ) -> int | None:
-    """Record ``values`` as draft submissions; ``None`` when the values domain is absent."""
+    """Record ``values`` as draft submissions; ``None`` when the values domain is absent.
+    ``source_kind``: the kind of export (``annex_a``, ``ssda903``) the values come from."""
     record = _recorder()
     if record is None:
         log.warning("imports.intake_unavailable", import_id=str(import_id))
         return None
-    result = record(session, values=list(values), import_id=str(import_id), actor=actor)
+    extra: dict[str, Any] = {}
+    params = inspect.signature(record).parameters
+    if "source_kind" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        extra["source_kind"] = source_kind  # a recorder that predates sources goes without
+    result = record(session, values=list(values), import_id=str(import_id), actor=actor, **extra)
     if inspect.isawaitable(result):
         result = await result
     return int(result)

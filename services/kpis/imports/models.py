@@ -112,7 +112,8 @@ cla_episode = _child_table(
     "cm_cla_episode",
     sa.Column("start_date", sa.Date(), nullable=False),
     sa.Column("end_date", sa.Date(), nullable=True),
-    sa.Column("legal_status", sa.String(2), nullable=False),
+    # null: not known (a code not in that year's list, reported as a warning)
+    sa.Column("legal_status", sa.String(2), nullable=True),
 )
 care_leaver = _child_table(
     "cm_care_leaver",

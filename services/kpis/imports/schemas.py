@@ -30,6 +30,9 @@ class Report(BaseModel):
     truncated: bool = False
     lists: dict[str, int] = {}
     values_recorded: int | None = None
+    #: rows left out because they could not be placed (no child id, no usable date, a
+    #: repeat of an earlier row); a code not in the year's list never drops a row
+    rows_dropped: int | None = None
     period: dict[str, str] | None = None
     #: seconds spent in each phase of a successful import
     timings_s: dict[str, float] | None = None

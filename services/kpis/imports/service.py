@@ -259,7 +259,9 @@ async def _execute(
     lap("indicators")
     handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
     try:
-        recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
+        recorded = await intake.hand_over(
+            session, values=handed, import_id=job_id, actor=caller, source_kind=kind
+        )
     except DomainError as exc:
         _refused(outcome, handed, exc)
         report = {**outcome.issues.as_report(), "lists": outcome.lists}
@@ -271,6 +273,8 @@ async def _execute(
     job.values_count = len(values)
     job.collection_year = outcome.collection_year
     report["values_recorded"] = recorded
+    # rows that could not be placed (no child id, no usable date, a repeat): left out, counted
+    report["rows_dropped"] = outcome.rows_read - outcome.rows_stored
     lap("values_hand_over")
     report["timings_s"] = timings
     report["period"] = {"first_month": first.isoformat(), "last_month": last.isoformat()}
