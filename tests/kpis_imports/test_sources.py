@@ -75,7 +75,9 @@ async def _revisions(api: ImportsApi) -> list[tuple[Any, ...]]:
 
 async def _reconciliation(api: ImportsApi, headers: dict[str, str] = IMPORTER) -> Any:
     return await api.http.get(
-        "/v1/reconciliation", params={"indicator": "CIC", "period": "2017-04"}, headers=headers
+        "/v1/values/reconciliation",
+        params={"indicator": "CIC", "period": "2017-04"},
+        headers=headers,
     )
 
 

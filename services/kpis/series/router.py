@@ -63,7 +63,7 @@ async def get_drill_down(
 
 
 @router.get(
-    "/v1/reconciliation",
+    "/v1/values/reconciliation",
     summary="Where sources disagree: each source's figure for a period, and the difference",
 )
 async def get_reconciliation(
