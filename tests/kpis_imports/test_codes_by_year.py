@@ -95,23 +95,29 @@ EPISODES = [
     {"CHILD": "900002", "DECOM": "01/05/2017", "RNE": "S", "LS": "Z9", "DEC": ""},
     {"CHILD": "900003", "DECOM": "01/06/2017", "RNE": "S", "LS": "V3", "DEC": ""},
     {"CHILD": "900004", "DECOM": "01/06/2017", "RNE": "S", "LS": "V4", "DEC": "15/03/2018"},
+    {"CHILD": "900005", "DECOM": "01/06/2017", "RNE": "S", "LS": "", "DEC": ""},
 ]
 
 
 async def test_an_unknown_legal_status_keeps_the_child_in_care(api: ImportsApi) -> None:
     job = await _import(api, [("episodes.csv", _csv(EPISODES))], collection_year=2017)
     assert job["status"] == "succeeded", job["report"]["errors"]
-    [warning] = [w for w in job["report"]["warnings"] if w["column"] == "LS"]
-    assert warning["row"] == 3
-    assert warning["reason"] == "unknown code 'Z9' for legal status: kept as not known"
+    warnings = sorted(
+        (w["row"], w["reason"]) for w in job["report"]["warnings"] if w["column"] == "LS"
+    )
+    assert warnings == [
+        (3, "unknown code 'Z9' for legal status: kept as not known"),
+        (6, "missing value: kept as not known"),
+    ]
+    assert job["report"]["rows_dropped"] == 0
     values = await api.values(job["id"])
-    # 31 March 2018, by hand: C2 and the unknown status in care; V3 is a short break;
-    # the V4 episode ceased on 15 March
-    assert _one(values, "CIC", "2018-03-31")["numerator"] == 2
-    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2018-03-31")["numerator"] == 3
-    # 30 June 2017: all four open; short breaks included, four; excluded, two
-    assert _one(values, "CIC", "2017-06-30")["numerator"] == 2
-    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2017-06-30")["numerator"] == 4
+    # 31 March 2018, by hand: C2 and the two statuses not known in care; V3 is a short
+    # break; the V4 episode ceased on 15 March
+    assert _one(values, "CIC", "2018-03-31")["numerator"] == 3
+    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2018-03-31")["numerator"] == 4
+    # 30 June 2017: all five open; short breaks included, five; excluded, three
+    assert _one(values, "CIC", "2017-06-30")["numerator"] == 3
+    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2017-06-30")["numerator"] == 5
 
 
 def test_code_lists_are_kept_per_collection_year_with_their_specification() -> None:

@@ -309,7 +309,12 @@ class ChunkNormaliser:
         bad = pl.Series("bad", [False] * frame.height)
         for f in present:
             value, absent = frame[f.name], missing[f.name]
-            if f.required:
+            if f.required and f.blank_kept:
+                if absent.any():
+                    rows = frame.filter(absent)["_row"]
+                    reason = "missing value: kept as not known"
+                    issues.add_rows("warning", self.sheet, rows, self._header(f), reason)
+            elif f.required:
                 bad = bad | self._report(issues, frame, absent, f, "missing value")
             if f.kind == "date":
                 bad = bad | self._report(
