@@ -96,6 +96,7 @@ EPISODES = [
     {"CHILD": "900003", "DECOM": "01/06/2017", "RNE": "S", "LS": "V3", "DEC": ""},
     {"CHILD": "900004", "DECOM": "01/06/2017", "RNE": "S", "LS": "V4", "DEC": "15/03/2018"},
     {"CHILD": "900005", "DECOM": "01/06/2017", "RNE": "S", "LS": "", "DEC": ""},
+    {"CHILD": "900006", "DECOM": "01/06/2017", "RNE": "S", "LS": "Jane Doe 900006", "DEC": ""},
 ]
 
 
@@ -108,16 +109,19 @@ async def test_an_unknown_legal_status_keeps_the_child_in_care(api: ImportsApi) 
     assert warnings == [
         (3, "unknown code 'Z9' for legal status: kept as not known"),
         (6, "missing value: kept as not known"),
+        (7, "a value that is not a code for legal status (not shown): kept as not known"),
     ]
+    assert "Jane" not in str(job["report"])
+    assert "900006" not in str(job["report"])
     assert job["report"]["rows_dropped"] == 0
     values = await api.values(job["id"])
-    # 31 March 2018, by hand: C2 and the two statuses not known in care; V3 is a short
+    # 31 March 2018, by hand: C2 and the three statuses not known in care; V3 is a short
     # break; the V4 episode ceased on 15 March
-    assert _one(values, "CIC", "2018-03-31")["numerator"] == 3
-    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2018-03-31")["numerator"] == 4
-    # 30 June 2017: all five open; short breaks included, five; excluded, three
-    assert _one(values, "CIC", "2017-06-30")["numerator"] == 3
-    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2017-06-30")["numerator"] == 5
+    assert _one(values, "CIC", "2018-03-31")["numerator"] == 4
+    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2018-03-31")["numerator"] == 5
+    # 30 June 2017: all six open; short breaks included, six; excluded, four
+    assert _one(values, "CIC", "2017-06-30")["numerator"] == 4
+    assert _one(values, "CIC_INCL_SHORT_BREAKS", "2017-06-30")["numerator"] == 6
 
 
 def test_code_lists_are_kept_per_collection_year_with_their_specification() -> None:

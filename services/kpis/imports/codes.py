@@ -145,10 +145,13 @@ def year_label(collection_year: int) -> str:
     return f"{collection_year}/{(collection_year + 1) % 100:02d}"
 
 
-def unknown_reason(code: str, codes: CodeList, collection_year: int | None) -> str:
+def unknown_reason(code: str | None, codes: CodeList, collection_year: int | None) -> str:
     """Why a code is not taken, for the report: retired (in another edition of the list)
-    or unknown; either way the row is kept with the field "not known"."""
+    or unknown; either way the row is kept with the field "not known". ``None``: a value
+    that is not shaped like a code (not shown: it may be anything, a name included)."""
     where = f"{codes.name}; {codes.spec}" if codes.spec else codes.name
+    if code is None:
+        return f"a value that is not a code for {where} (not shown): kept as not known"
     other = [e for _, e in EDITIONS.get(codes.family, ()) if e is not codes]
     if collection_year is not None and any(code in e.codes for e in other):
         year = year_label(collection_year)

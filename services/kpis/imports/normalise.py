@@ -237,8 +237,11 @@ class ChunkNormaliser:
         codes = self._codes_for(fld)
         room = max(ISSUE_LIMIT - len(issues.warnings), 0)
         listed = unknown.head(room)
+        code = cl.lenient_code_expr(_cleaned(pl.col(f"raw_{fld.name}")))
+        # only what looks like a code is shown: free text (a name typed in the wrong
+        # column) is never echoed
         shown = listed.select(
-            cl.lenient_code_expr(_cleaned(pl.col(f"raw_{fld.name}"))).str.slice(0, 12)
+            pl.when(code.str.contains(r"^[A-Z0-9]{1,6}$")).then(code).otherwise(None)
         ).to_series()
         reasons = {c: cl.unknown_reason(c, codes, self.year) for c in set(shown.to_list())}
         for row, code in zip(listed["_row"].to_list(), shown.to_list(), strict=True):
