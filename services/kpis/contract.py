@@ -25,10 +25,8 @@ class ComputedValue:
     ``period_type``: ``month`` (a calendar month), ``quarter`` (a financial quarter),
     ``year`` (a financial year, April to March) or ``ytd`` (financial year to date: from
     1 April to ``period_end``). ``org_unit_code`` is the authority's code, a team's code or
-    a worker's staff code; ``parent_code`` is the team a worker belongs to (the team most of
-    the worker's rows name), so the worker sits under that team. Percentages and rates
-    carry ``numerator`` and ``denominator`` (a rate's denominator is the 0–17 population);
-    counts carry ``value`` (or ``numerator``).
+    a worker's staff code. Percentages and rates carry ``numerator`` and ``denominator`` (a
+    rate's denominator is the 0–17 population); counts carry ``value`` (or ``numerator``).
     """
 
     indicator_code: str
@@ -40,4 +38,3 @@ class ComputedValue:
     numerator: int | None = None
     denominator: int | None = None
     comment: str | None = None
-    parent_code: str | None = None

@@ -23,7 +23,7 @@ WORKERS = {
 
 def _values() -> list[ComputedValue]:
     out = []
-    for worker, (team, *months) in WORKERS.items():
+    for worker, (_team, *months) in WORKERS.items():
         for month, (num, den) in zip((5, 6), months, strict=True):
             p = Period.month(2017, month)
             out.append(
@@ -35,7 +35,6 @@ def _values() -> list[ComputedValue]:
                     worker,
                     numerator=num,
                     denominator=den,
-                    parent_code=team,
                 )
             )
     return out
@@ -49,7 +48,10 @@ def _sum(team_filter: set[str], month: int) -> tuple[int, int]:
 async def test_worker_values_roll_up_to_every_level(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await record_computed_values(session, values=_values(), import_id="imp", actor=COUNCIL_ANALYST)
+    placed = {worker: team for worker, (team, *_) in WORKERS.items()}
+    await record_computed_values(
+        session, values=_values(), import_id="imp", actor=COUNCIL_ANALYST, worker_teams=placed
+    )
     await session.commit()
     parents = await session.execute(
         text(

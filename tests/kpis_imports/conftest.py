@@ -78,12 +78,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """A stand-in for the values domain's ``record_computed_values``."""
     calls: list[dict[str, Any]] = []
 
-    async def record(
-        session: Any, *, values: Any, import_id: Any, actor: Any, source_kind: Any = None
-    ) -> int:
-        calls.append(
-            {"values": values, "import_id": import_id, "actor": actor, "source_kind": source_kind}
-        )
+    async def record(session: Any, *, values: Any, import_id: Any, actor: Any, **_: Any) -> int:
+        calls.append({"values": values, "import_id": import_id, "actor": actor})
         return len(values)
 
     monkeypatch.setattr(intake, "RECORDER", record)

@@ -233,10 +233,9 @@ class Scope:
 
 
 class _Out:
-    def __init__(self, scope: Scope, parents: dict[str, str]) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.values: list[ComputedValue] = []
-        self.parents = parents  # worker code → team code
 
     def add(
         self,
@@ -265,9 +264,15 @@ class _Out:
                 numerator=numerator,
                 denominator=denominator,
                 comment=comment,
-                parent_code=self.parents.get(org),
             )
         )
+
+
+async def worker_teams(session: AsyncSession, import_id: uuid.UUID) -> dict[str, str]:
+    """Each worker's team in this import (worker staff code → team code), so the values
+    domain places the worker under that team."""
+    rows = await session.execute(text(_WORKER_TEAM_SQL), {"import_id": import_id})
+    return {str(r[0]): str(r[1]) for r in rows.all()}
 
 
 async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
@@ -277,8 +282,7 @@ async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
         "first": scope.first_month,
         "last": month_end(scope.last_month),
     }
-    teams = await session.execute(text(_WORKER_TEAM_SQL), {"import_id": scope.import_id})
-    out = _Out(scope, {str(r[0]): str(r[1]) for r in teams.all()})
+    out = _Out(scope)
     for flow in FLOWS:
         rows = (await session.execute(text(_flow_sql(flow)), params)).mappings().all()
         shares = list(flow.shares)

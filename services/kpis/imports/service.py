@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
 from services.kpis.imports import intake, pipeline, repository
-from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
+from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob
 from services.kpis.imports.pseudonymise import Pseudonymiser
@@ -260,7 +260,12 @@ async def _execute(
     handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
     try:
         recorded = await intake.hand_over(
-            session, values=handed, import_id=job_id, actor=caller, source_kind=kind
+            session,
+            values=handed,
+            import_id=job_id,
+            actor=caller,
+            source_kind=kind,
+            worker_teams=await worker_teams(session, job_id),
         )
     except DomainError as exc:
         _refused(outcome, handed, exc)

@@ -7,7 +7,7 @@ submission (indicator known, period whole, complete and allowed by the indicator
 frequency, counts whole and non-negative, numerator ≤ denominator for percentages, a
 published period is locked) and is recorded set-based as a new draft revision with source
 ``IMPORT_SOURCE``, the import id and the kind of export (``source_kind``). Workers are
-placed under their team (``ComputedValue.parent_code``).
+placed under their team (``worker_teams``).
 
 One source of truth per figure: when the indicator names an authoritative source and the
 current value is that source's, a figure of another source does not replace it; it is kept
@@ -18,7 +18,7 @@ rule broken: nothing is written, and the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +47,10 @@ async def record_computed_values(
     import_id: str,
     actor: Caller,
     source_kind: str | None = None,
+    worker_teams: Mapping[str, str] | None = None,
 ) -> int:
-    """Record ``values`` as draft revisions; returns how many became new revisions."""
+    """Record ``values`` as draft revisions; returns how many became new revisions.
+    ``worker_teams``: worker staff code → team code (the worker is placed under it)."""
     if actor.agency != COUNCIL and not actor.has_scope("kpis:import", "admin"):
         raise Forbidden("case-management imports are the council's")
     if not values:
@@ -78,7 +80,8 @@ async def record_computed_values(
         raise InvalidInput(
             "computed values break the value rules", extensions=_problem_errors(errors)
         )
-    teams_of = {v.org_unit_code: v.parent_code for v in values if v.parent_code}
+    unit_codes = {v.org_unit_code for v in values}
+    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
     if missing_units or teams_of:
         parent = await lookup.authority_id(session)
         if parent is None:
