@@ -78,7 +78,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """A stand-in for the values domain's ``record_computed_values``."""
     calls: list[dict[str, Any]] = []
 
-    async def record(session: Any, *, values: Any, import_id: Any, actor: Any) -> int:
+    async def record(session: Any, *, values: Any, import_id: Any, actor: Any, **_: Any) -> int:
         calls.append({"values": values, "import_id": import_id, "actor": actor})
         return len(values)
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
 from services.kpis.imports import cin_compute, cin_pipeline, intake, pipeline, repository
-from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
+from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob
 from services.kpis.imports.pseudonymise import Pseudonymiser
@@ -293,7 +293,14 @@ async def _execute(
     kept = NOT_CATALOGUED | cin_compute.NOT_CATALOGUED
     handed = [v for v in values if v.indicator_code not in kept]
     try:
-        recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
+        recorded = await intake.hand_over(
+            session,
+            values=handed,
+            import_id=job_id,
+            actor=caller,
+            source_kind=kind,
+            worker_teams=await worker_teams(session, job_id),
+        )
     except DomainError as exc:
         _refused(outcome, handed, exc)
         report = {**outcome.issues.as_report(), "lists": outcome.lists}
@@ -305,6 +312,8 @@ async def _execute(
     job.values_count = len(values)
     job.collection_year = outcome.collection_year if len(periods) == 1 else None
     report["values_recorded"] = recorded
+    # rows that could not be placed (no child id, no usable date, a repeat): left out, counted
+    report["rows_dropped"] = outcome.rows_read - outcome.rows_stored
     lap("values_hand_over")
     report["timings_s"] = timings
     report["collection_years"] = periods

@@ -126,8 +126,10 @@ async def create_version(
         .where(Indicator.indicator_id == current.indicator_id)
         .values(is_current=False)
     )
+    data = body.model_dump()
+    data["authoritative_source"] = data["authoritative_source"] or current.authoritative_source
     row = Indicator(
-        **body.model_dump(),
+        **data,
         code=code,
         source_agency=current.source_agency,
         version=current.version + 1,

@@ -16,7 +16,12 @@ from pydantic import ValidationError
 from services.kpis.access import is_council_manager
 from services.kpis.db import idempotency
 from services.kpis.submissions import repository, service
-from services.kpis.submissions.schemas import MAX_ROWS, SubmissionCreate, SubmissionReport
+from services.kpis.submissions.schemas import (
+    MAX_ROWS,
+    SubmissionCreate,
+    SubmissionEnvelope,
+    SubmissionReport,
+)
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
 from shared.identity import CallerDep
@@ -91,7 +96,7 @@ async def submit(
         options = f"csv mode={body.mode} dry_run={body.dry_run}"
     else:
         try:
-            body = SubmissionCreate.model_validate_json(raw)
+            envelope = SubmissionEnvelope.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidInput(
                 "the submission is not valid",
@@ -107,9 +112,13 @@ async def submit(
                     ]
                 },
             ) from exc
-        if mode is not None or dry_run is not None:
-            chosen = body.dry_run if dry_run is None else dry_run
-            body = body.model_copy(update={"mode": mode or body.mode, "dry_run": chosen})
+        # each row judged on its own: one bad row is that row's rejection in the report
+        parsed, problems = service.rows_from_json(envelope.rows)
+        body = SubmissionCreate.model_construct(
+            mode=mode or envelope.mode,
+            dry_run=envelope.dry_run if dry_run is None else dry_run,
+            rows=[],
+        )
         options = f"json mode={body.mode} dry_run={body.dry_run}"
 
     async def produce() -> tuple[int, object, dict[str, str]]:

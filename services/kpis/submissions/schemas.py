@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,17 @@ class SubmissionCreate(BaseModel):
     mode: Mode = Field("all_or_nothing", description="all_or_nothing (default) or partial")
     dry_run: bool = Field(False, description="check and report; write nothing")
     rows: list[SubmissionRow] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class SubmissionEnvelope(BaseModel):
+    """A JSON batch as read before its rows are judged one by one (a bad row is that
+    row's rejection, never the whole batch's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "all_or_nothing"
+    dry_run: bool = False
+    rows: list[Any] = Field(min_length=1, max_length=MAX_ROWS)
 
 
 class RowResult(BaseModel):

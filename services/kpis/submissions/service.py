@@ -33,6 +33,7 @@ from shared.logs import get_logger
 from shared.problems import Forbidden, InvalidInput
 
 log = get_logger(__name__)
+SUBMISSION_SOURCE = "submission"
 
 
 def rows_from_csv(
@@ -57,6 +58,30 @@ def rows_from_csv(
         except ValueError as exc:
             rows.append(None)
             problems[index] = [str(exc)]
+    return rows, problems
+
+
+def rows_from_json(
+    items: Sequence[object],
+) -> tuple[list[SubmissionRow | None], dict[int, list[str]]]:
+    """JSON rows → rows, each judged on its own: a row that does not parse (a value that is
+    not a number, a missing field) becomes reasons for that row only. Reasons name fields,
+    never the submitted values."""
+    rows: list[SubmissionRow | None] = []
+    problems: dict[int, list[str]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            rows.append(None)
+            problems[index] = ["row: not an object"]
+            continue
+        try:
+            rows.append(SubmissionRow.model_validate(item))
+        except ValidationError as exc:
+            rows.append(None)
+            problems[index] = [
+                f"{'.'.join(str(p) for p in e['loc'])[:60]}: {e['msg']}"
+                for e in exc.errors(include_input=False)
+            ]
     return rows, problems
 
 
@@ -172,17 +197,17 @@ async def submit(
     by_id = {i.indicator_id: i for i in indicators.values()}
     who = access.actor_name(caller)
     await repository.add_submission(session, submission_id, caller, report)
-    await writer.insert_revisions(
-        session,
-        rows_to_write,
-        current,
-        writer.Provenance(
-            source=caller.agency,
-            source_agency={k: v.source_agency for k, v in by_id.items()},
-            created_by=who,
-            submission_id=submission_id,
-        ),
+    provenance = writer.Provenance(
+        source=caller.agency,
+        source_agency={k: v.source_agency for k, v in by_id.items()},
+        created_by=who,
+        submission_id=submission_id,
+        source_kind=SUBMISSION_SOURCE,
     )
+    await writer.insert_revisions(session, rows_to_write, current, provenance)
+    # every figure the partner gave is kept as the submission's (for the reconciliation)
+    figures = [clean[i] for i in sorted(clean) if i not in rejected]
+    await writer.insert_figures(session, figures, [True] * len(figures), provenance)
     transitions = await writer.touch_periods(
         session, (writer.period_key_of(r) for r in rows_to_write), who
     )
