@@ -20,6 +20,7 @@ from shared.db import create_engine, create_sessionmaker, database_ready, instal
 from shared.identity import InternalTokenVerifier
 from shared.logs import configure_logging, get_logger
 from shared.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from shared.openapi import hoist_defs, operation_id
 from shared.problems import (
     PROBLEM_RESPONSES,
     LastResortMiddleware,
@@ -89,7 +90,9 @@ def build_app(
         redoc_url="/redoc" if settings.docs_enabled else None,
         openapi_url="/openapi.json",
         responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
+    _resolvable_openapi(app)
     app.state.settings = settings
     app.state.metrics = Metrics(settings.service_name)
     if settings.internal_jwt_public_key is not None:
@@ -109,6 +112,16 @@ def build_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _resolvable_openapi(app: FastAPI) -> None:
+    """``app.openapi()`` with every hand-inlined ``$defs`` moved where references resolve."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return hoist_defs(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def settings_table(settings: ServiceSettings) -> str:
