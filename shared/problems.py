@@ -269,8 +269,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def problem_doc(model: type[Problem], description: str) -> dict[str, Any]:
-    """A ``responses=`` entry documenting a :class:`Problem` subclass as problem+json."""
-    schema = {"$ref": "#/components/schemas/" + model.__name__}
+    """A ``responses=`` entry documenting a :class:`Problem` subclass as problem+json: that
+    problem, or (the same status sent for another reason, say invalid input) a plain one."""
+    ref = "#/components/schemas/"
+    schema = {"anyOf": [{"$ref": ref + model.__name__}, {"$ref": ref + "Problem"}]}
     return {
         "model": model,
         "description": description,

@@ -58,7 +58,7 @@ def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
     status_code=201,
     responses={
         200: {"description": "dry run or unchanged"},
-        422: problem_doc(SubmissionRejected, "rejected"),
+        422: problem_doc(SubmissionRejected, "rows rejected (nothing written), or invalid input"),
     },
     openapi_extra={
         "requestBody": {
