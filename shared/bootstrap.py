@@ -102,6 +102,30 @@ async def _exec_format(conn: asyncpg.Connection, template: str, *args: str) -> N
     await conn.execute(sql)
 
 
+#: What every service role is, in words a managed database's administrator (CREATEROLE and
+#: CREATEDB, not SUPERUSER: RDS, Azure, Cloud SQL) may say. A role it creates is NOSUPERUSER
+#: by default; naming the SUPERUSER attribute at all in ALTER ROLE is a superuser's right, so
+#: the attribute is checked instead of set.
+ROLE_ATTRIBUTES = "LOGIN NOCREATEDB NOCREATEROLE NOINHERIT"
+
+
+async def _ensure_login_role(conn: asyncpg.Connection, role: str, password: str) -> None:
+    """Create the service role, or bring an existing one back to ``ROLE_ATTRIBUTES`` and the
+    given password. Idempotent; refuses (rather than runs with) a superuser service role."""
+    found = await conn.fetchrow("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role)
+    if found is None:
+        await _exec_format(
+            conn, f"CREATE ROLE %I WITH NOSUPERUSER {ROLE_ATTRIBUTES} PASSWORD %L", role, password
+        )
+        return
+    if found["rolsuper"]:
+        raise SystemExit(
+            f"bootstrap: role {role} is a superuser; a superuser must run "
+            f"ALTER ROLE {role} NOSUPERUSER before the bootstrap can continue"
+        )
+    await _exec_format(conn, f"ALTER ROLE %I WITH {ROLE_ATTRIBUTES} PASSWORD %L", role, password)
+
+
 async def ensure_roles_and_schemas(settings: BootstrapSettings) -> None:
     admin_url = plain_url(settings.admin_url.get_secret_value())
     conn = await asyncpg.connect(admin_url)
@@ -113,15 +137,7 @@ async def ensure_roles_and_schemas(settings: BootstrapSettings) -> None:
         for service in SERVICES:
             role = role_name(service)
             password = settings.password_for(service)
-            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-            verb = "ALTER" if exists else "CREATE"
-            await _exec_format(
-                conn,
-                verb + " ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-                "PASSWORD %L",
-                role,
-                password,
-            )
+            await _ensure_login_role(conn, role, password)
             await _exec_format(conn, "GRANT CONNECT ON DATABASE %I TO %I", db, role)
             await _exec_format(
                 conn, "CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I", service, owner

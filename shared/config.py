@@ -50,7 +50,9 @@ class ServiceSettings(BaseSettings):
     db_connect_timeout_s: float = Field(3.0, gt=0, description="limit for opening a connection")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool | None = Field(None, description="JSON logs; default: all but local")
-    docs_enabled: bool = Field(True, description="serve /docs and /redoc")
+    docs_enabled: bool | None = Field(
+        None, description="serve /docs and /redoc; default: every profile but production"
+    )
     internal_jwt_public_key: SecretStr | None = Field(
         None,
         description="PEM public key of the gateway's internal signing key (verifies callers)",
@@ -69,6 +71,10 @@ class ServiceSettings(BaseSettings):
     @property
     def relaxed(self) -> bool:
         return self.profile in RELAXED_PROFILES
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.profile != "production"
 
     @property
     def heap_frozen_after_start(self) -> bool:

@@ -1,28 +1,25 @@
-"""Who may do what, from the caller the gateway names (object-level rules)."""
+"""Who may do what with the plan: the permissions of ``shared/rights.py``, then this
+service's object-level rules (the plan is the council's; agencies act on what they lead or
+carry)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shared import rights
 from shared.identity import Caller
 from shared.problems import Forbidden
 
-MANAGER_ROLES = ("plan_manager", "admin")
+PLAN_AGENCY = "council"
 
 
 def is_plan_manager(caller: Caller) -> bool:
     """Council plan managers (or admins) change the plan's structure and owners."""
-    if caller.agency != "council":
-        return False
-    if caller.kind == "client":
-        return caller.has_scope("admin")
-    return caller.has_role(*MANAGER_ROLES)
+    return caller.agency == PLAN_AGENCY and rights.holds(caller, "actions:manage")
 
 
 def is_contributor(caller: Caller) -> bool:
-    if caller.kind == "client":
-        return caller.has_scope("actions:write", "admin")
-    return caller.has_role("contributor", *MANAGER_ROLES)
+    return rights.holds(caller, "actions:write")
 
 
 def require_plan_manager(caller: Caller) -> None:
@@ -40,5 +37,22 @@ def require_contributor_for(caller: Caller, agencies: Iterable[str]) -> None:
         raise Forbidden("your agency neither leads nor contributes to this action or step")
 
 
+def require_status_changer(caller: Caller, lead_agency: str) -> None:
+    """Moving an action (completing it included): plan managers, or the lead agency's
+    contributors. Carrying a step, or contributing, lets an agency report progress but not
+    move an action another agency owns."""
+    if is_plan_manager(caller):
+        return
+    if not rights.holds(caller, "actions:status") or not is_contributor(caller):
+        raise Forbidden("your role may not change an action's status")
+    if caller.agency != lead_agency:
+        raise Forbidden("only the lead agency (or a plan manager) changes this action's status")
+
+
 def can_mark_embedded(caller: Caller) -> bool:
-    return is_plan_manager(caller) or (caller.kind == "user" and caller.has_role("auditor"))
+    """Plan managers, or auditors (people: QA confirms the change is embedded)."""
+    return is_plan_manager(caller) or (
+        caller.kind == "user"
+        and caller.has_role("auditor")
+        and rights.holds(caller, "actions:status")
+    )

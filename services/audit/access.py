@@ -1,34 +1,31 @@
-"""Who may do what with QA records (object-level decisions; the gateway checks scopes).
+"""Who may do what with QA records: the permissions of ``shared/rights.py``, then this
+service's object-level rules.
 
-- Reading: people of an agency (any role) and clients with ``audit:read``; a single-agency
-  audit is seen only by its lead agency, a multi-agency one by every participating agency
-  (others get 404). Programmes and tools are readable by every caller.
-- QA writing (tools, programmes, audits, findings): people with role ``auditor``,
-  ``plan_manager`` or ``admin``, or clients with ``audit:write``, acting for their own agency.
-- Moderation: a QA writer of the lead agency, or an ``approver``, who is not the auditor.
+- Reading (``audit:read``): a single-agency audit is seen only by its lead agency, a
+  multi-agency one by every participating agency (others get 404).
+- QA writing (``audit:write``: tools, programmes, audits, findings), acting for one's own
+  agency.
+- Moderation and closing (``audit:moderate``): of the lead agency, and not the auditor.
 """
 
 from __future__ import annotations
 
+from shared import rights
 from shared.identity import Caller
 from shared.problems import Forbidden
 
-QA_ROLES = ("auditor", "plan_manager", "admin")
-
 
 def can_read(caller: Caller) -> bool:
-    return caller.kind == "user" or caller.has_scope("audit:read", "audit:write", "admin")
+    return rights.holds(caller, "audit:read")
 
 
 def require_read(caller: Caller) -> None:
     if not can_read(caller):
-        raise Forbidden("reading QA records needs the audit:read scope")
+        raise Forbidden("reading QA records needs audit:read (approver, auditor, plan manager)")
 
 
 def is_qa_writer(caller: Caller) -> bool:
-    if caller.kind == "client":
-        return caller.has_scope("audit:write", "admin")
-    return caller.has_role(*QA_ROLES)
+    return rights.holds(caller, "audit:write")
 
 
 def require_writer(caller: Caller, agency: str | None = None) -> None:
@@ -39,5 +36,5 @@ def require_writer(caller: Caller, agency: str | None = None) -> None:
 
 
 def require_moderator(caller: Caller, lead_agency: str) -> None:
-    if caller.agency != lead_agency or not (is_qa_writer(caller) or caller.has_role("approver")):
+    if caller.agency != lead_agency or not rights.holds(caller, "audit:moderate"):
         raise Forbidden("moderation needs a QA role or approver of the lead agency")

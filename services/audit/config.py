@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
+
+#: local runs' anchor file when AUDIT_ANCHOR_PATH is unset (the run command's data folder)
+LOCAL_ANCHOR = Path(".data") / "trail-anchor.jsonl"
 
 
 class AuditSettings(ServiceSettings):
@@ -23,8 +28,26 @@ class AuditSettings(ServiceSettings):
         description="PEM public keys of earlier (rotated) signing keys whose checkpoints "
         "still count; checkpoints signed by unknown keys are skipped and reported",
     )
-    checkpoint_every: int = Field(
-        1000, ge=1, description="sign a checkpoint of the head each time it passes a multiple"
+    checkpoint_every_events: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="sign (and anchor) a checkpoint of the head each time it passes a multiple "
+        "of this many events (AUDIT_CHECKPOINT_EVERY_EVENTS)",
+    )
+    checkpoint_every_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="at most this long after an event is recorded, a checkpoint covering it "
+        "is signed and anchored (AUDIT_CHECKPOINT_EVERY_S)",
+    )
+    anchor_path: Path | None = Field(
+        None,
+        description="file outside the database to which every checkpoint is appended as a "
+        "JSON line (O_APPEND) and against which verify checks the chain (AUDIT_ANCHOR_PATH); "
+        "required outside local/test, under .data in local when unset; put it on another "
+        "machine or an append-only store",
     )
     recheck_after_days: int = Field(
         90, ge=1, le=730, description="a finding's re-check falls due this long after done"
@@ -35,4 +58,13 @@ class AuditSettings(ServiceSettings):
     def _require_signing_key(self) -> AuditSettings:
         if not self.relaxed and self.checkpoint_signing_key is None:
             raise ValueError(f"profile {self.profile!r} needs AUDIT_CHECKPOINT_SIGNING_KEY")
+        if not self.relaxed and self.anchor_path is None:
+            raise ValueError(f"profile {self.profile!r} needs AUDIT_ANCHOR_PATH")
         return self
+
+    @property
+    def anchor_file(self) -> Path | None:
+        """Where checkpoints are anchored: the setting, else ``.data`` in local, else none."""
+        if self.anchor_path is None and self.profile == "local":
+            return LOCAL_ANCHOR
+        return self.anchor_path

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from services.audit.trail import service as trail
+from services.audit.trail.anchor import Anchor
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
 from shared.identity import Caller, CallerDep
@@ -24,6 +25,8 @@ class Recorder:
     session: Any
     signer: CheckpointSigner
     caller: Caller
+    checkpoint_every: int = 100
+    anchor: Anchor | None = None
 
     async def __call__(
         self,
@@ -41,11 +44,24 @@ class Recorder:
             payload=payload or {},
             purpose=purpose,
         )
-        await trail.record(self.session, event, signer=self.signer)
+        await trail.record(
+            self.session,
+            event,
+            signer=self.signer,
+            checkpoint_every=self.checkpoint_every,
+            anchor=self.anchor,
+        )
 
 
 def _recorder(request: Request, session: SessionDep, caller: CallerDep) -> Recorder:
-    return Recorder(session=session, signer=request.app.state.trail_signer, caller=caller)
+    state = request.app.state
+    return Recorder(
+        session=session,
+        signer=state.trail_signer,
+        caller=caller,
+        checkpoint_every=state.settings.checkpoint_every_events,
+        anchor=getattr(state, "trail_anchor", None),
+    )
 
 
 RecorderDep = Annotated[Recorder, Depends(_recorder)]

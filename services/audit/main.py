@@ -10,6 +10,8 @@ from services.audit.findings.router import router as findings_router
 from services.audit.programmes.router import router as programmes_router
 from services.audit.statistics.router import router as statistics_router
 from services.audit.tools.router import router as tools_router
+from services.audit.trail import ticker
+from services.audit.trail.anchor import Anchor
 from services.audit.trail.router import router as trail_router
 from services.audit.trail.signing import CheckpointSigner
 from shared.app import build_app
@@ -30,8 +32,12 @@ def create_app(settings: AuditSettings) -> FastAPI:
             statistics_router,
             trail_router,
         ],
+        on_startup=[ticker.start],
+        on_shutdown=[ticker.stop],
     )
     app.state.trail_signer = CheckpointSigner.from_settings(settings)
+    path = settings.anchor_file
+    app.state.trail_anchor = Anchor(path) if path is not None else None
     return app
 
 

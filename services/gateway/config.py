@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -79,6 +80,14 @@ class GatewaySettings(RelaySettings):
     rate_limit_write: str = Field("120/minute", description="per caller, writes")
     rate_limit_import: str = Field("10/minute", description="per caller, imports")
     rate_limit_auth: str = Field("30/minute", description="per client address, token/login")
+    trusted_proxies: tuple[str, ...] = Field(
+        (),
+        description="JSON list of IPs/CIDRs of proxies in front of the gateway whose "
+        "forwarding header names the client; none: the socket address is the client",
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        "x-forwarded-for", description="the header a trusted proxy names the client in"
+    )
     body_limit_bytes: int = Field(1_000_000, ge=1024, description="largest request body")
     import_body_limit_bytes: int = Field(
         50_000_000, ge=1024, description="largest body on /v1/imports"
@@ -89,12 +98,25 @@ class GatewaySettings(RelaySettings):
     breaker_reset_s: float = Field(10.0, gt=0, description="open breaker wait before a trial")
     openapi_cache_s: float = Field(60.0, ge=0, description="merged OpenAPI document cache")
 
-    @field_validator("trusted_issuers", "cors_origins", mode="before")
+    @field_validator("trusted_issuers", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _json_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return json.loads(value) if value.strip() else ()
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("each trusted proxy must be an IP address or CIDR") from None
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
 
     @model_validator(mode="after")
     def _needs_internal_key(self) -> GatewaySettings:

@@ -41,8 +41,9 @@ async def _principal(
 
 
 async def auth_rate_limit(request: Request) -> None:
-    """Token and login endpoints: limited per client address (before any credential check)."""
-    address = request.client.host if request.client else "unknown"
+    """Token and login endpoints: limited per client address (before any credential check);
+    the address is the socket's unless it is a trusted proxy (``ratelimit/address.py``)."""
+    address = request.app.state.client_address.of(request.scope)
     await request.app.state.limiter.check("auth", address)
 
 

@@ -1,17 +1,99 @@
-"""The gateway's edge: request body caps per route (imports larger) and CORS."""
+"""The gateway's edge: one spelling per path, request body caps per route (imports larger)
+and CORS."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway.routing.paths import refusal
 from shared.problems import problem_response
 
 CORS_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
 CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
+
+
+TOKEN_PATH = "/oauth/token"
+
+
+def oauth_error_code(status: int) -> str:
+    """The RFC 6749 ``error`` of a refusal the token endpoint's own code did not write."""
+    if status in (429, 503):
+        return "temporarily_unavailable"
+    return "server_error" if status >= 500 else "invalid_request"
+
+
+class OAuthErrorsMiddleware:
+    """Every error of ``POST /oauth/token`` stays RFC 6749 JSON (``error``,
+    ``error_description``) with the request id, whichever layer refused it: a problem
+    document from the rate limit, the body cap or the last resort becomes
+    ``application/json`` with the RFC 6749 members added beside the problem members."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                sent = dict(message.get("headers", []))
+                if sent.get(b"content-type", b"").startswith(b"application/problem+json"):
+                    start = message  # held until the whole problem document is read
+                    return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = json.loads(b"".join(chunks))
+            body = {
+                "error": oauth_error_code(start["status"]),
+                "error_description": body.get("detail") or body.get("title"),
+            } | body
+            content = json.dumps(body).encode()
+            headers: list[tuple[bytes, bytes]] = [
+                (k, v)
+                for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-type", b"content-length")
+            ]
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+            ]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
+
+        await self.app(scope, receive, rewrite)
+
+
+class PathGuardMiddleware:
+    """400 problem for a path with more than one spelling (dot segments, encoded slashes or
+    dots, ``//``, backslashes): every later layer judges the path that is forwarded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            why = refusal(scope)
+            if why is not None:
+                response = problem_response(
+                    400, code="path-not-canonical", title="Path not canonical", detail=why
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -23,7 +105,8 @@ class BodyLimitMiddleware:
         self.imports = imports
 
     def _limit(self, path: str) -> int:
-        return self.imports if path.startswith("/v1/imports") else self.default
+        imports = path == "/v1/imports" or path.startswith("/v1/imports/")
+        return self.imports if imports else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,4 +172,10 @@ def cors_options(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-__all__ = ["BodyLimitMiddleware", "CORSMiddleware", "cors_options"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "CORSMiddleware",
+    "OAuthErrorsMiddleware",
+    "PathGuardMiddleware",
+    "cors_options",
+]

@@ -11,11 +11,18 @@ from services.gateway.agencies.router import router as agencies_router
 from services.gateway.clients.router import router as clients_router
 from services.gateway.config import GatewaySettings
 from services.gateway.db import outbox
-from services.gateway.edges import BodyLimitMiddleware, CORSMiddleware, cors_options
+from services.gateway.edges import (
+    BodyLimitMiddleware,
+    CORSMiddleware,
+    OAuthErrorsMiddleware,
+    PathGuardMiddleware,
+    cors_options,
+)
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring, ensure_signing_key
 from services.gateway.keys.router import router as keys_router
 from services.gateway.openapi.merge import install_merged_openapi
+from services.gateway.ratelimit.address import ClientAddress
 from services.gateway.ratelimit.limiter import RateLimiter
 from services.gateway.routing.breaker import Breaker
 from services.gateway.routing.internal import InternalTokens
@@ -77,6 +84,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         settings, state.keyring, state.denylist, lambda: state.upstream_client
     )
     state.limiter = RateLimiter(settings)
+    state.client_address = ClientAddress(settings.trusted_networks(), settings.forwarded_header)
     state.breakers = {
         name: Breaker(settings.breaker_threshold, settings.breaker_reset_s)
         for name in settings.upstreams()
@@ -96,8 +104,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     install_proxy(app)
     install_merged_openapi(app)
-    # inside the request-id scope (so 413 problems carry the id), outside the last resort;
-    # then the hot path, innermost, inside every shared layer (request id, metrics, headers)
+    # inside the request-id scope (so 400 and 413 problems carry the id), outside the last
+    # resort: first the path's one spelling (every later layer judges the forwarded path),
+    # then the body cap; the hot path innermost, inside every shared layer
     last_resort = next(
         i for i, m in enumerate(app.user_middleware) if m.cls is LastResortMiddleware
     )
@@ -109,6 +118,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             imports=settings.import_body_limit_bytes,
         ),
     )
+    app.user_middleware.insert(last_resort, Middleware(PathGuardMiddleware))
+    # outside them all (but inside the request id): the token endpoint's refusals by any
+    # later layer stay RFC 6749 JSON
+    app.user_middleware.insert(last_resort, Middleware(OAuthErrorsMiddleware))
     app.user_middleware.append(Middleware(ForwardingMiddleware))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

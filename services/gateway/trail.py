@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.db import outbox
+from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
+
+log = get_logger("gateway.trail")
 
 
 async def record(
@@ -51,3 +55,29 @@ async def record_alone(
             actor=actor,
             payload=payload,
         )
+
+
+async def record_refusal(
+    sessions: Any,
+    event_type: str,
+    *,
+    entity_type: str,
+    entity_id: str,
+    actor: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Record a refusal alone, best effort: with the database down the refusal must still be
+    answered (403, never 500), so a failed write is logged loudly and reported as ``False``."""
+    try:
+        await record_alone(
+            sessions,
+            event_type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor=actor,
+            payload=payload,
+        )
+    except (OSError, SQLAlchemyError, TimeoutError) as exc:
+        log.error("trail.refusal_unrecorded", event_type=event_type, error_type=type(exc).__name__)
+        return False
+    return True

@@ -1,12 +1,13 @@
-"""Who may do what with KPI data (object-level decisions the service makes itself)."""
+"""Who may do what with KPI data: the permissions of ``shared/rights.py``, then the
+object-level decisions the service makes itself (source agency, publication state)."""
 
 from __future__ import annotations
 
+from shared import rights
 from shared.identity import Caller
 
 COUNCIL = "council"
 MANAGER_ROLES = ("approver", "plan_manager", "admin")
-WRITER_ROLES = ("contributor", "approver", "plan_manager", "admin")
 
 
 def is_council_manager(caller: Caller) -> bool:
@@ -15,14 +16,20 @@ def is_council_manager(caller: Caller) -> bool:
 
 
 def is_performance_staff(caller: Caller) -> bool:
-    """Council performance staff may submit any agency's indicators."""
-    return caller.agency == COUNCIL and caller.has_role("plan_manager", "admin")
+    """Council performance staff (``kpis:organise``): org units, targets, and any agency's
+    indicator definitions and submissions."""
+    return caller.agency == COUNCIL and rights.holds(caller, "kpis:organise")
+
+
+def may_define(caller: Caller, source_agency: str) -> bool:
+    """Indicator definitions: the source agency's definers, or council performance staff."""
+    if is_performance_staff(caller):
+        return True
+    return caller.agency == source_agency and rights.holds(caller, "kpis:define")
 
 
 def can_write(caller: Caller) -> bool:
-    if caller.kind == "client":
-        return caller.has_scope("kpis:submit", "kpis:import", "admin")
-    return caller.has_role(*WRITER_ROLES)
+    return rights.holds(caller, "kpis:submit", "kpis:import")
 
 
 def may_submit_for(caller: Caller, source_agency: str) -> bool:
@@ -34,9 +41,7 @@ def may_submit_for(caller: Caller, source_agency: str) -> bool:
 def is_approver_of(caller: Caller, source_agency: str) -> bool:
     if caller.agency != source_agency:
         return False
-    if caller.kind == "client":
-        return caller.has_scope("kpis:approve")
-    return caller.has_role("approver", "admin")
+    return rights.holds(caller, "kpis:approve")
 
 
 def sees_unpublished(caller: Caller, source_agency: str) -> bool:

@@ -569,6 +569,71 @@ MEASURES: tuple[Measure, ...] = (
         "closures stepped down",
         "social care closures",
     ),
+    # From the CIN census (issue 17): services/kpis/imports/cin_compute.py
+    Measure(
+        "CIN_31MAR",
+        "Children in need on 31 March",
+        (2,),
+        "count",
+        "lower",
+        "annual",
+        "snapshot",
+        C,
+        "DfE CIN census: children with an episode of need open on 31 March (referred on "
+        "or before it, not closed before the end of it); referrals closed with no further "
+        "action are no episode.",
+    ),
+    Measure(
+        "CIN_IN_YEAR",
+        "Children in need during the year",
+        (2,),
+        "count",
+        "lower",
+        "annual",
+        "flow",
+        C,
+        "DfE CIN census: children with an episode of need open on any day of the "
+        "collection year (1 April to 31 March).",
+    ),
+    Measure(
+        "CIN_DISABLED",
+        "Disabled children in need on 31 March",
+        (2,),
+        "percentage",
+        "higher",
+        "annual",
+        "snapshot",
+        C,
+        "DfE CIN census: children in need on 31 March with a disability recorded (any "
+        "code other than NONE).",
+        "disabled children in need on 31 March",
+        "children in need on 31 March",
+    ),
+    Measure(
+        "CP_PLANS_ENDED",
+        "Child protection plans ended",
+        (2,),
+        "count",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "Child protection plans ending in the period.",
+    ),
+    Measure(
+        "CP_ENDED_2Y",
+        "Child protection plans ended that lasted two years or more",
+        (2,),
+        "percentage",
+        "lower",
+        "monthly",
+        "flow",
+        C,
+        "DfE: plans ending in the period that had lasted two years or more (end date on "
+        "or after the start date plus two years).",
+        "plans ended after two years or more",
+        "plans ended",
+    ),
 )
 
 #: (indicator, comparator, period, value, source)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.kpis.config import KpisSettings
 from services.kpis.db import outbox
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.folders import sweep_abandoned
+from services.kpis.imports.folders import restore_temp_dir, sweep_abandoned, use_own_temp_dir
 from services.kpis.imports.router import router as imports_router
 from services.kpis.indicators.router import router as indicators_router
 from services.kpis.orgunits.router import router as orgunits_router
@@ -25,6 +25,14 @@ from shared.relay import relay_hooks
 
 async def _sweep_abandoned_imports(app: FastAPI) -> None:
     await asyncio.to_thread(sweep_abandoned, app.state.import_settings)
+
+
+async def _use_own_temp_dir(app: FastAPI) -> None:
+    app.state.previous_temp_dir = use_own_temp_dir(app.state.import_settings)
+
+
+async def _restore_temp_dir(app: FastAPI) -> None:
+    restore_temp_dir(getattr(app.state, "previous_temp_dir", None))
 
 
 def create_app(settings: KpisSettings, imports: ImportSettings | None = None) -> FastAPI:
@@ -45,8 +53,8 @@ def create_app(settings: KpisSettings, imports: ImportSettings | None = None) ->
             releases_router,
             imports_router,
         ],
-        on_startup=[start_relay, _sweep_abandoned_imports],
-        on_shutdown=[stop_relay],
+        on_startup=[start_relay, _sweep_abandoned_imports, _use_own_temp_dir],
+        on_shutdown=[_restore_temp_dir, stop_relay],
     )
     app.state.release_signer = signer_for(settings)
     # read (and checked) at start-up, so a placeholder pseudonymisation key fails early

@@ -107,6 +107,24 @@ class StackConfig:
     log_dir: Path | None = None  # service output to files (tests); None = inherit
 
 
+def uvicorn_args(service: str, port: int) -> list[str]:
+    """uvicorn's arguments for ``service``. ``--no-proxy-headers``: uvicorn would otherwise
+    believe ``X-Forwarded-For`` from 127.0.0.1 and rewrite the client address before the
+    app sees it; the gateway decides whom to trust (``GATEWAY_TRUSTED_PROXIES``)."""
+    return [
+        f"services.{service}.main:app_factory",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-server-header",
+        "--no-proxy-headers",
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
+
+
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -173,6 +191,8 @@ class Stack:
             }
         if service == "audit":
             env["AUDIT_CHECKPOINT_SIGNING_KEY"] = self.secrets["audit_checkpoint_signing_key"]
+            # checkpoints anchored outside the database, beside this stack's database
+            env["AUDIT_ANCHOR_PATH"] = str(self.config.data_dir / "trail-anchor.jsonl")
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
@@ -224,20 +244,7 @@ class Stack:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.config.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"services.{service}.main:app_factory",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.config.ports[service]),
-                "--no-server-header",
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
+            [sys.executable, "-m", "uvicorn", *uvicorn_args(service, self.config.ports[service])],
             cwd=ROOT,
             env=self.child_env(service) | (env or {}),
             stdout=out,

@@ -61,7 +61,7 @@ def event(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def settings() -> AuditSettings:
-    return AuditSettings(profile="test", checkpoint_every=1000)
+    return AuditSettings(profile="test", checkpoint_every_events=1000)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.identity import Caller
 from tests.audit.qa import AUDITOR, MODERATOR, POLICE, VIEWER, audit, h, ok, programme, tool
@@ -52,14 +53,16 @@ async def test_the_full_loop_schedules_a_recheck_and_closes_after_it(
     r, etag = await move(client, fid, etag, to="done", done_on="2026-02-01")
     body = await ok(r)
     assert (body["status"], body["recheck_due_date"]) == ("done", "2026-05-02")  # +90 days
-    r, etag = await move(client, fid, etag, to="rechecked")
+    r, etag = await move(client, fid, etag, MODERATOR, to="rechecked")
     assert r.status_code == 422
-    r, etag = await move(client, fid, etag, to="rechecked", outcome="effective", notes="sampled 5")
+    r, etag = await move(
+        client, fid, etag, MODERATOR, to="rechecked", outcome="effective", notes="sampled 5"
+    )
     body = await ok(r)
     assert (body["status"], body["recheck_outcome"], body["rechecked_by"]) == (
         "rechecked",
         "effective",
-        AUDITOR.subject,
+        MODERATOR.subject,
     )
     r, etag = await move(client, fid, etag, to="open")
     assert r.status_code == 409  # an effective action does not reopen
@@ -96,14 +99,16 @@ async def test_a_recheck_that_finds_the_action_not_effective_reopens_the_finding
     steps: list[dict[str, Any]] = [
         {"to": "action_agreed", "action": "Training"},
         {"to": "done"},
-        {"to": "rechecked", "outcome": "not_effective"},
-        {"to": "open"},
     ]
     for step in steps:
         r, etag = await move(client, fid, etag, **step)
         await ok(r)
+    r, etag = await move(client, fid, etag, MODERATOR, to="rechecked", outcome="not_effective")
+    await ok(r)
     body = await ok(await client.get(f"/v1/findings/{fid}", headers=h(AUDITOR)))
     assert (body["status"], body["recheck_due_date"]) == ("open", None)
+    r, etag = await move(client, fid, etag, to="open")
+    assert r.status_code == 409  # already open
 
 
 async def test_transitions_need_the_current_etag(client: httpx.AsyncClient) -> None:
@@ -185,3 +190,106 @@ async def test_overdue_findings_and_rechecks_are_flagged_and_listed(
     )
     assert {x["finding_id"] for x in due["items"]} == {fine["finding_id"]}
     assert date.fromisoformat(body["recheck_due_date"]) < today
+
+
+async def _done(
+    client: httpx.AsyncClient, who: Caller = AUDITOR, **overrides: Any
+) -> tuple[int, str]:
+    """A finding taken to done by ``who`` (agreed and completed by the same person)."""
+    f, etag = await new_finding(client, **overrides)
+    fid = f["finding_id"]
+    r, etag = await move(client, fid, etag, who, to="action_agreed", action="Weekly huddle")
+    await ok(r)
+    r, etag = await move(client, fid, etag, who, to="done", done_on="2026-02-01")
+    await ok(r)
+    return fid, etag
+
+
+async def test_a_not_effective_recheck_reopens_the_loop_and_the_finding_cannot_close(
+    client: httpx.AsyncClient,
+) -> None:
+    fid, etag = await _done(client)
+    r, etag = await move(client, fid, etag, MODERATOR, to="rechecked", outcome="not_effective")
+    body = await ok(r)
+    assert (body["status"], body["recheck_outcome"]) == ("open", "not_effective")
+    assert (body["done_on"], body["recheck_due_date"]) == (None, None)
+    r, etag = await move(client, fid, etag, MODERATOR, to="closed")
+    assert r.status_code == 409
+    r, etag = await move(client, fid, etag, to="done")
+    assert r.status_code == 409  # a new action first
+    r, etag = await move(client, fid, etag, to="action_agreed")
+    assert r.status_code == 422  # the new action must be stated
+    r, etag = await move(client, fid, etag, to="action_agreed", action="Daily huddle instead")
+    assert (await ok(r))["action"] == "Daily huddle instead"
+    r, etag = await move(client, fid, etag, MODERATOR, to="closed")
+    assert r.status_code == 409  # another re-check first
+    r, etag = await move(client, fid, etag, to="done")
+    await ok(r)
+    r, etag = await move(client, fid, etag, MODERATOR, to="rechecked", outcome="effective")
+    await ok(r)
+    r, etag = await move(client, fid, etag, MODERATOR, to="closed")
+    assert (await ok(r))["status"] == "closed"
+
+
+async def test_the_person_who_agreed_or_completed_the_action_cannot_recheck_it(
+    client: httpx.AsyncClient,
+) -> None:
+    fid, etag = await _done(client)
+    r, etag = await move(client, fid, etag, AUDITOR, to="rechecked", outcome="effective")
+    assert r.status_code == 403
+    assert "someone other" in r.json()["detail"]
+    assert (await ok(await client.get(f"/v1/findings/{fid}", headers=h(AUDITOR))))[
+        "status"
+    ] == "done"
+    # agreed by one person, completed by another: neither may re-check
+    f, etag = await new_finding(client)
+    fid = f["finding_id"]
+    r, etag = await move(client, fid, etag, AUDITOR, to="action_agreed", action="a")
+    await ok(r)
+    r, etag = await move(client, fid, etag, MODERATOR, to="done")
+    await ok(r)
+    for who in (AUDITOR, MODERATOR):
+        r, etag = await move(client, fid, etag, who, to="rechecked", outcome="effective")
+        assert r.status_code == 403
+    third = Caller("council-auditor-3", "council", roles=frozenset({"auditor"}))
+    r, etag = await move(client, fid, etag, third, to="rechecked", outcome="effective")
+    assert (await ok(r))["rechecked_by"] == third.subject
+
+
+@pytest.mark.parametrize("agency", ["police", "nosuchagency"])
+async def test_a_finding_is_assigned_only_to_an_agency_taking_part_in_the_audit(
+    client: httpx.AsyncClient, agency: str
+) -> None:
+    t = await tool(client)
+    p = await programme(client, t["tool_id"], partners=("ccg",))
+    made, _ = await audit(client, p["programme_id"])
+    body = {
+        "audit_id": made["audit_id"],
+        "severity": "high",
+        "description": "d",
+        "owner": "o",
+        "agency": agency,
+        "due_date": "2099-01-31",
+    }
+    r = await client.post("/v1/findings", json=body, headers=h(AUDITOR))
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["agency"]
+    assert agency not in r.text  # never echoes the value
+    listed = await ok(
+        await client.get("/v1/findings", params={"audit_id": made["audit_id"]}, headers=h(AUDITOR))
+    )
+    assert listed["total"] == 0
+    r = await client.post("/v1/findings", json={**body, "agency": "ccg"}, headers=h(AUDITOR))
+    assert (await ok(r, 201))["agency"] == "ccg"
+
+
+async def test_a_409_of_the_loop_keeps_status_the_http_code_and_names_the_finding_state(
+    client: httpx.AsyncClient,
+) -> None:
+    f, etag = await new_finding(client)
+    r, _ = await move(client, f["finding_id"], etag, to="done")
+    assert r.status_code == 409
+    problem = r.json()
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert problem["status"] == 409
+    assert problem["finding_status"] == "open"

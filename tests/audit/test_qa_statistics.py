@@ -23,7 +23,7 @@ import httpx
 
 from services.audit.statistics.service import month_of
 from services.kpis.contract import ComputedValue
-from tests.audit.qa import AUDITOR, POLICE, audit, graded, h, ok, programme, tool
+from tests.audit.qa import AUDITOR, MODERATOR, POLICE, audit, graded, h, ok, programme, tool
 from tests.audit.test_qa_findings import move
 
 
@@ -68,7 +68,8 @@ async def fixture(client: httpx.AsyncClient) -> int:
         made = await ok(response, 201)
         etag = response.headers["ETag"]
         for step in steps:
-            r, etag = await move(client, made["finding_id"], etag, **step)
+            who = MODERATOR if step["to"] == "rechecked" else AUDITOR  # someone else re-checks
+            r, etag = await move(client, made["finding_id"], etag, who, **step)
             await ok(r)
 
     agreed = {"to": "action_agreed", "action": "a"}

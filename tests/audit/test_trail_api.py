@@ -172,7 +172,9 @@ async def test_a_checkpoint_is_signed_each_time_the_head_passes_the_interval(
     audit_app: FastAPI,
 ) -> None:
     before = (await client.get("/v1/trail/checkpoints", headers=as_(reader()))).json()["total"]
-    audit_app.state.settings = audit_app.state.settings.model_copy(update={"checkpoint_every": 3})
+    audit_app.state.settings = audit_app.state.settings.model_copy(
+        update={"checkpoint_every_events": 3}
+    )
     for _ in range(3):
         await post_events(client, [event() for _ in range(3)])
     after = (await client.get("/v1/trail/checkpoints", headers=as_(reader()))).json()

@@ -43,7 +43,7 @@ async def engine(own_db: ThrowawayDatabase) -> AsyncIterator[AsyncEngine]:
 
 
 async def test_concurrent_producers_keep_one_gapless_valid_chain(engine: AsyncEngine) -> None:
-    app = create_app(AuditSettings(profile="test", checkpoint_every=25))
+    app = create_app(AuditSettings(profile="test", checkpoint_every_events=25))
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="audit")

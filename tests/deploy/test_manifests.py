@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def k8s_documents() -> list[dict]:  # type: ignore[type-arg]
     docs = []
-    for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml")):
+    for path in sorted((ROOT / "deploy" / "k8s").rglob("*.yaml")):
         docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
     return docs
 

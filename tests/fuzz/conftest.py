@@ -29,6 +29,8 @@ from shared.devtools.embedded import free_port
 from shared.devtools.stack import Stack, StackConfig
 
 SERVICES = ("gateway", "actions", "kpis", "audit")
+#: The fuzz run's limits: settings of this stack only (no code path production could take),
+#: far above what the run sends a minute; test_fuzz asserts the share of 429s stays small.
 UNLIMITED = {
     f"GATEWAY_RATE_LIMIT_{kind}": "1000000/minute"
     for kind in ("DEFAULT", "WRITE", "AUTH", "IMPORT")

@@ -8,6 +8,7 @@ application/problem+json document, status codes, content types and bodies as doc
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -24,13 +25,16 @@ WRITERS = ("demo.admin", "demo-ccg")
 
 #: "METHOD path" → (why, a request reproducing it). Owned by the actions engineer.
 SERVICES = ("gateway", "actions", "kpis", "audit")
+#: The largest share of 429s a run may hold: a rate-limited case tests nothing behind the
+#: limiter (the platform fixture raises the gateway's limits for this stack, by settings).
+MAX_RATE_LIMITED_SHARE = 0.01
 
 
 def _service_of(operation: Any) -> str:
     return owner_of(operation.path) or "gateway"
 
 
-def _fuzz(operation: Any, platform: Platform) -> None:
+def _fuzz(operation: Any, platform: Platform, statuses: Counter[int]) -> None:
     readers = operation.method.upper() in ("GET", "HEAD")
 
     @settings(
@@ -45,6 +49,7 @@ def _fuzz(operation: Any, platform: Platform) -> None:
     def run(case: Any) -> None:
         for who in READERS if readers else WRITERS:
             response = case.call(headers=platform.auth(who), timeout=30)
+            statuses[response.status_code] += 1
             case.validate_response(response, checks=CHECKS, additional_checks=EXTRA_CHECKS)
 
     run()
@@ -55,6 +60,7 @@ def _fuzz(operation: Any, platform: Platform) -> None:
 def test_gateway_api(api_schema: Any, platform: Platform, service: str) -> None:
     failures = []
     tested = 0
+    statuses: Counter[int] = Counter()
     for result in api_schema.get_all_operations():
         operation = result.ok()
         label = f"{operation.method.upper()} {operation.path}"
@@ -62,8 +68,12 @@ def test_gateway_api(api_schema: Any, platform: Platform, service: str) -> None:
             continue
         tested += 1
         try:
-            _fuzz(operation, platform)
+            _fuzz(operation, platform, statuses)
         except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure
             failures.append(f"{label}: {str(exc)[:2000]}")
     assert tested > 0
+    sent = sum(statuses.values())
+    assert statuses[429] <= MAX_RATE_LIMITED_SHARE * sent, (
+        f"{statuses[429]} of {sent} fuzz requests were rate limited: {dict(statuses)}"
+    )
     assert failures == [], "\n\n".join(failures)

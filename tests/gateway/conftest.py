@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,17 @@ from tests.support.tokens import ISSUER, internal_keys
 ADMIN = Caller(subject="test-admin", agency="council", roles=frozenset({"admin"}))
 
 
+class _Body(httpx.AsyncByteStream):
+    """A body still to be streamed, as a real upstream's is (httpx reads ``json=`` at once,
+    and the gateway's streaming forwarder could then not stream it)."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
 class Upstream:
     """Records what reached the services and answers 200 with the path."""
 
@@ -32,8 +44,11 @@ class Upstream:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        body = json.dumps({"path": request.url.path}).encode()
         return httpx.Response(
-            200, json={"path": request.url.path}, headers={"server": "upstream/1.0"}
+            200,
+            stream=_Body(body),
+            headers={"server": "upstream/1.0", "content-type": "application/json"},
         )
 
 

@@ -90,7 +90,7 @@ async def test_g2_body_cap_413_and_imports_larger(gateway_connection: AsyncConne
     )
     async with gw.http:
         headers = await gw.bearer(("actions:write", "kpis:import"))
-        r = await gw.http.post("/v1/actions", content=b"x" * 3000, headers=headers)
+        r = await gw.http.post("/v1/actions/1/updates", content=b"x" * 3000, headers=headers)
         assert r.status_code == 413
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["request_id"]
@@ -99,11 +99,11 @@ async def test_g2_body_cap_413_and_imports_larger(gateway_connection: AsyncConne
             for _ in range(3):
                 yield b"y" * 1000
 
-        r = await gw.http.post("/v1/actions", content=chunks(), headers=headers)
+        r = await gw.http.post("/v1/actions/1/updates", content=chunks(), headers=headers)
         assert r.status_code == 413
         r = await gw.http.post("/v1/imports", content=b"z" * 5000, headers=headers)
         assert r.status_code == 200
-        r = await gw.http.post("/v1/actions", content=b"x" * 1000, headers=headers)
+        r = await gw.http.post("/v1/actions/1/updates", content=b"x" * 1000, headers=headers)
         assert r.status_code == 200
         assert gw.upstream.requests[-1].content == b"x" * 1000
         # an oversized body is refused before authentication is even looked at

@@ -1,4 +1,5 @@
-"""A1, Z3: one policy file; every served route is covered by it or on the public list."""
+"""A1, Z3: one policy (read from shared/rights.py); every served route is covered by it or on
+the public list. Z6, the services agreeing with it, is tests/gateway/test_rights_agree.py."""
 
 from __future__ import annotations
 
@@ -115,8 +116,44 @@ MATRIX = [
     (
         "POST",
         "/v1/actions",
+        [_person(("plan_manager",)), _machine(("admin",))],
+        [_person(("contributor",)), _person(("viewer",)), _machine(("actions:write",))],
+    ),
+    (
+        "POST",
+        "/v1/actions/x1/updates",
         [_person(("contributor",)), _machine(("actions:write",))],
+        [_person(("viewer",)), _person(("auditor",)), _machine(("actions:read",))],
+    ),
+    (
+        "POST",
+        "/v1/actions/x1/status",
+        [_person(("contributor",)), _person(("auditor",)), _machine(("actions:write",))],
         [_person(("viewer",)), _machine(("actions:read",))],
+    ),
+    (
+        "POST",
+        "/v1/org-units",
+        [_person(("plan_manager",)), _person(("admin",))],
+        [_person(("approver",)), _person(("contributor",)), _machine(("kpis:approve",))],
+    ),
+    (
+        "PUT",
+        "/v1/targets",
+        [_person(("plan_manager",))],
+        [_person(("contributor",)), _machine(("kpis:submit",))],
+    ),
+    (
+        "POST",
+        "/v1/indicators",
+        [_person(("plan_manager",)), _person(("approver",)), _machine(("kpis:approve",))],
+        [_person(("contributor",)), _person(("auditor",)), _machine(("kpis:submit",))],
+    ),
+    (
+        "POST",
+        "/v1/audits/x1/moderate",
+        [_person(("approver",)), _person(("auditor",)), _machine(("audit:write",))],
+        [_person(("contributor",)), _machine(("audit:read",))],
     ),
     (
         "POST",
@@ -157,8 +194,8 @@ MATRIX = [
     (
         "GET",
         "/v1/audits",
-        [_person(("auditor",)), _machine(("audit:read",))],
-        [_person(("viewer",)), _machine(("actions:read",))],
+        [_person(("auditor",)), _person(("viewer",)), _machine(("audit:read",))],
+        [_machine(("actions:read",)), _machine(("trail:read",))],
     ),
     (
         "POST",

@@ -51,3 +51,30 @@ def test_relay_secret_must_be_real_only_when_the_relay_runs() -> None:
         relay_client_secret=SecretStr("a-real-relay-secret-value"),
     )
     assert settings.relay_enabled
+
+
+@pytest.mark.parametrize(
+    ("profile", "setting", "served"),
+    [
+        ("production", None, False),  # issue 22.4: off in production unless asked for
+        ("production", True, True),
+        ("staging", None, True),
+        ("local", None, True),
+        ("local", False, False),
+    ],
+)
+async def test_docs_are_off_in_production_by_default(
+    profile: str, setting: bool | None, served: bool
+) -> None:
+    import httpx
+
+    from shared.app import build_app
+
+    settings = ActionsSettings(
+        profile=profile, database_url=SecretStr(REAL_URL), docs_enabled=setting
+    )
+    app = build_app(settings, title="t", description="d", use_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        for path in ("/docs", "/redoc"):
+            assert (await http.get(path)).status_code == (200 if served else 404), path

@@ -205,7 +205,7 @@ async def change_status(
         if not access.can_mark_embedded(caller):
             raise Forbidden("only the plan manager or an auditor may mark an action embedded")
     else:
-        access.require_contributor_for(caller, [action.lead_agency, *action.contributing_agencies])
+        access.require_status_changer(caller, action.lead_agency)
     check_if_match(if_match, action_etag(action.action_id, action.version))
     await _open_plan(session, action.plan_id, field="action")
     allowed = allowed_moves(action.status)

@@ -15,6 +15,7 @@ from services.actions.db import idempotency
 from services.actions.events import emit, invalid
 from services.actions.plans.models import Owner, Plan
 from services.actions.risks.models import Risk
+from services.actions.risks.rules import check_scores
 from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader, check_if_match, etag_for
@@ -99,6 +100,9 @@ async def create_risk(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     access.require_plan_manager(caller)
+    check_scores(
+        body.likelihood_before, body.impact_before, body.likelihood_after, body.impact_after
+    )
 
     async def produce() -> tuple[int, object, dict[str, str]]:
         plan = await session.get(Plan, body.plan_id)
@@ -152,6 +156,11 @@ async def patch_risk(
     ):
         if required in values and values[required] is None:
             raise invalid(required, "may not be null")
+    scores = {
+        name: values.get(name, getattr(risk, name))
+        for name in ("likelihood_before", "impact_before", "likelihood_after", "impact_after")
+    }
+    check_scores(**scores)
     await _validate_refs(
         session, risk.plan_id, values.get("mitigating_action_refs"), values.get("owner_id")
     )

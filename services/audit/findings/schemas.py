@@ -27,8 +27,9 @@ class FindingCreate(Input):
 
 class Transition(Input):
     """Move a finding on: ``action_agreed`` (needs ``action``), ``done`` (schedules the
-    re-check), ``rechecked`` (needs ``outcome``), ``closed`` (only after a re-check), or
-    ``open`` again after a re-check found the action not effective."""
+    re-check), ``rechecked`` (needs ``outcome``; by someone other than who agreed or completed
+    the action; ``not_effective`` sends the finding straight back to ``open``), ``closed``
+    (only after an effective re-check)."""
 
     to: FindingStatus
     action: str | None = Field(None, max_length=4000)
@@ -51,7 +52,9 @@ class FindingRead(BaseModel):
     status: FindingStatus
     action: str | None
     plan_action_ref: str | None
+    action_by: str | None = Field(description="who agreed the current action")
     done_on: date | None
+    done_by: str | None = Field(description="who marked the current action done")
     recheck_due_date: date | None
     recheck_outcome: Outcome | None
     recheck_notes: str | None

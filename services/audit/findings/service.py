@@ -2,10 +2,13 @@
 
 - Marking a finding done schedules its re-check (``recheck_due_date``: given, else
   ``done_on`` + the service's ``recheck_after_days``).
-- A finding cannot close without a re-check; a re-check that found the action not effective
-  may reopen it instead.
+- A finding closes only after a re-check found its action effective. A re-check that found
+  it not effective sends the finding straight back to ``open``: it needs a new action, done
+  again, and another re-check before it can close.
 - The finding's agency (or the lead agency) agrees and completes actions; re-checks and
-  closing belong to the lead agency's QA roles.
+  closing belong to the lead agency's QA roles, and the re-check is by someone other than the
+  person who agreed the action or marked it done (``action_by``, ``done_by``).
+- A finding is assigned only to an agency taking part in its audit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ NEXT: dict[str, set[str]] = {
     "open": {"action_agreed"},
     "action_agreed": {"done"},
     "done": {"rechecked"},
+    # a re-check finding the action not effective reopens at once; "open" from "rechecked"
+    # stays for rows re-checked not effective before that rule
     "rechecked": {"closed", "open"},
     "closed": set(),
 }
@@ -59,6 +64,8 @@ async def create(
     access.require_writer(caller)
     if caller.agency not in audit.agencies:
         raise Forbidden("only an agency taking part in the audit records findings")
+    if body.agency not in audit.agencies:
+        raise _invalid("agency", "must be an agency taking part in the audit")
     finding = await repo.add(session, body.model_dump())
     await record(
         "finding.created",
@@ -98,13 +105,16 @@ async def transition(
 ) -> Finding:
     finding, audit = await get(session, caller, finding_id, lock=True)
     check_if_match(if_match, etag(finding))
+    state = {"finding_status": finding.status}
     if body.to == "closed" and finding.status != "rechecked":
-        raise Conflict("a finding cannot close without a re-check")
-    if body.to not in NEXT[finding.status]:
+        raise Conflict("a finding cannot close without a re-check", extensions=state)
+    if body.to == "closed" and finding.recheck_outcome != "effective":
         raise Conflict(
-            f"a finding cannot go from {finding.status} to {body.to}",
-            extensions={"status": finding.status},
+            "a finding closes only after a re-check found its action effective",
+            extensions=state,
         )
+    if body.to not in NEXT[finding.status]:
+        raise Conflict(f"a finding cannot go from {finding.status} to {body.to}", extensions=state)
     if body.to in ("action_agreed", "done"):
         access.require_writer(caller)
         if caller.agency not in (finding.agency, audit.lead_agency):
@@ -113,14 +123,17 @@ async def transition(
         access.require_writer(caller, audit.lead_agency)
     today = datetime.now(UTC).date()
     before = finding.status
+    after = body.to
     if body.to == "action_agreed":
         if not body.action:
             raise _invalid("action", "required")
         finding.action = body.action
+        finding.action_by = caller.subject
         if body.plan_action_ref:
             finding.plan_action_ref = body.plan_action_ref
     elif body.to == "done":
         finding.done_on = body.done_on or today
+        finding.done_by = caller.subject
         finding.recheck_due_date = body.recheck_due_date or finding.done_on + timedelta(
             days=recheck_after_days
         )
@@ -129,24 +142,46 @@ async def transition(
     elif body.to == "rechecked":
         if body.outcome is None:
             raise _invalid("outcome", "required")
+        if caller.subject in (finding.action_by, finding.done_by):
+            raise Forbidden(
+                "the re-check must be by someone other than the person who agreed the action "
+                "or marked it done"
+            )
         finding.recheck_outcome = body.outcome
         finding.recheck_notes = body.notes
         finding.rechecked_on = body.on or today
         finding.rechecked_by = caller.subject
+        if body.outcome == "not_effective":
+            after = "open"
+            _reopen(finding)
     elif body.to == "open":
         if finding.recheck_outcome != "not_effective":
-            raise Conflict("only a finding whose re-check found the action not effective reopens")
-        finding.done_on = None
-        finding.recheck_due_date = None
-    else:
+            raise Conflict(
+                "only a finding whose re-check found the action not effective reopens",
+                extensions=state,
+            )
+        _reopen(finding)
+    elif body.to == "closed":
         finding.closed_at = datetime.now(UTC)
-    finding.status = body.to
+    finding.status = after
     finding.version += 1
     await repo.save(session)
     await record(
         "finding.status_changed",
         "finding",
         finding.finding_id,
-        {"before": before, "after": body.to, "outcome": finding.recheck_outcome},
+        {
+            "before": before,
+            "after": after,
+            "transition": body.to,
+            "outcome": finding.recheck_outcome,
+        },
     )
     return finding
+
+
+def _reopen(finding: Finding) -> None:
+    """Back to open: the next round needs its own action, completion and re-check."""
+    finding.done_on = None
+    finding.done_by = None
+    finding.recheck_due_date = None

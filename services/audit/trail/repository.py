@@ -169,3 +169,11 @@ async def checkpoints(
 
 async def all_checkpoints(session: AsyncSession) -> list[TrailCheckpoint]:
     return list(await session.scalars(select(TrailCheckpoint).order_by(TrailCheckpoint.seq)))
+
+
+async def latest_checkpoint_seq(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(TrailCheckpoint.seq))) or 0)
+
+
+async def recorded_at(session: AsyncSession, seq: int) -> datetime | None:
+    return await session.scalar(select(TrailEvent.recorded_at).where(TrailEvent.seq == seq))

@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from services.audit.events import RecorderDep
 from services.audit.params import MAX_ID, text_query
 from services.audit.trail import repository as repo
 from services.audit.trail import service
+from services.audit.trail.anchor import Anchor
 from services.audit.trail.schemas import (
     BatchStored,
     CheckpointRead,
@@ -22,7 +24,6 @@ from services.audit.trail.schemas import (
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.outbox import OutboxEvent
 from shared.pagination import Page, PageDep
 from shared.problems import InvalidInput
 
@@ -34,13 +35,24 @@ def _signer(request: Request) -> CheckpointSigner:
     return signer
 
 
+def _anchor(request: Request) -> Anchor | None:
+    anchor: Anchor | None = getattr(request.app.state, "trail_anchor", None)
+    return anchor
+
+
 SignerDep = Annotated[CheckpointSigner, Depends(_signer)]
+AnchorDep = Annotated[Anchor | None, Depends(_anchor)]
 Short = Annotated[str | None, text_query(120)]
 
 
 @router.post("/events", summary="Append a relay's batch of outbox events (dedup by event_id)")
 async def append_events(
-    batch: EventBatch, caller: CallerDep, session: SessionDep, signer: SignerDep, request: Request
+    batch: EventBatch,
+    caller: CallerDep,
+    session: SessionDep,
+    signer: SignerDep,
+    anchor: AnchorDep,
+    request: Request,
 ) -> BatchStored:
     source = service.source_of(caller)
     limit = request.app.state.settings.trail_ingest_max_batch
@@ -49,9 +61,9 @@ async def append_events(
             f"at most {limit} events per batch",
             extensions={"errors": [{"field": "events", "in": "body", "message": "too many"}]},
         )
-    every = request.app.state.settings.checkpoint_every
+    every = request.app.state.settings.checkpoint_every_events
     return await service.append(
-        session, source, batch.events, signer=signer, checkpoint_every=every
+        session, source, batch.events, signer=signer, checkpoint_every=every, anchor=anchor
     )
 
 
@@ -59,7 +71,7 @@ async def append_events(
 async def search_trail(
     caller: CallerDep,
     session: SessionDep,
-    signer: SignerDep,
+    record: RecorderDep,
     page: PageDep,
     entity_type: Short = None,
     entity_id: Short = None,
@@ -96,9 +108,7 @@ async def search_trail(
         for k, v in vars(filters).items()
         if v is not None
     }
-    await _record(
-        session, signer, caller, "trail.searched", "search", {"filters": asked, "total": total}
-    )
+    await record("trail.searched", "trail", "search", {"filters": asked, "total": total})
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -107,16 +117,19 @@ async def verify_trail(
     caller: CallerDep,
     session: SessionDep,
     signer: SignerDep,
+    anchor: AnchorDep,
+    record: RecorderDep,
     from_seq: Annotated[int, Query(ge=1, le=MAX_ID, description="start of a range check")] = 1,
     to_seq: Annotated[int | None, Query(ge=1, le=MAX_ID, description="end of a range")] = None,
 ) -> Verification:
     service.require_reader(caller)
-    result = await service.verify(session, signer, from_seq=from_seq, to_seq=to_seq)
-    await _record(
-        session,
-        signer,
-        caller,
+    anchored = anchor.read() if anchor is not None else None
+    result = await service.verify(
+        session, signer, from_seq=from_seq, to_seq=to_seq, anchored=anchored
+    )
+    await record(
         "trail.verified",
+        "trail",
         "verify",
         {"valid": result.valid, "head_seq": result.head_seq},
     )
@@ -125,13 +138,11 @@ async def verify_trail(
 
 @router.get("/checkpoints", summary="Export signed checkpoints, newest first")
 async def list_checkpoints(
-    caller: CallerDep, session: SessionDep, signer: SignerDep, page: PageDep
+    caller: CallerDep, session: SessionDep, record: RecorderDep, page: PageDep
 ) -> Page[CheckpointRead]:
     service.require_reader(caller)
     rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
-    await _record(
-        session, signer, caller, "trail.checkpoints_exported", "checkpoints", {"total": total}
-    )
+    await record("trail.checkpoints_exported", "trail", "checkpoints", {"total": total})
     return Page(
         items=[service.checkpoint_read(r) for r in rows],
         total=total,
@@ -142,26 +153,34 @@ async def list_checkpoints(
 
 @router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")
 async def create_checkpoint(
-    caller: CallerDep, session: SessionDep, signer: SignerDep
+    caller: CallerDep,
+    session: SessionDep,
+    signer: SignerDep,
+    anchor: AnchorDep,
+    record: RecorderDep,
 ) -> CheckpointRead:
     service.require_checkpointer(caller)
-    await _record(session, signer, caller, "trail.checkpoint_requested", "checkpoints", {})
-    return await service.make_checkpoint(session, signer)
+    await record("trail.checkpoint_requested", "trail", "checkpoints", {})
+    return await service.make_checkpoint(session, signer, anchor=anchor)
 
 
 @router.post(
     "/checkpoints/verify", summary="Verify the chain against an exported (earlier) checkpoint"
 )
 async def verify_against(
-    checkpoint: CheckpointRead, caller: CallerDep, session: SessionDep, signer: SignerDep
+    checkpoint: CheckpointRead,
+    caller: CallerDep,
+    session: SessionDep,
+    signer: SignerDep,
+    anchor: AnchorDep,
+    record: RecorderDep,
 ) -> Verification:
     service.require_reader(caller)
-    result = await service.verify(session, signer, [checkpoint])
-    await _record(
-        session,
-        signer,
-        caller,
+    anchored = anchor.read() if anchor is not None else None
+    result = await service.verify(session, signer, [checkpoint], anchored=anchored)
+    await record(
         "trail.verified",
+        "trail",
         "verify",
         {"valid": result.valid, "checkpoint_seq": checkpoint.seq},
     )
@@ -170,6 +189,7 @@ async def verify_against(
 
 @router.get("/checkpoints/public-key", summary="The public key checkpoints are signed with")
 async def public_key(caller: CallerDep, signer: SignerDep) -> PublicKeyRead:
+    service.require_reader(caller)
     return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.pem)
 
 
@@ -192,21 +212,3 @@ def _read(row: repo.TrailEvent) -> TrailEventRead:
         payload=row.payload,
         hash=row.hash,
     )
-
-
-async def _record(
-    session: SessionDep,
-    signer: CheckpointSigner,
-    caller: CallerDep,
-    event_type: str,
-    entity_id: str,
-    payload: dict[str, object],
-) -> None:
-    event = OutboxEvent(
-        event_type=event_type,
-        entity_type="trail",
-        entity_id=entity_id,
-        actor=caller.as_actor(),
-        payload=payload,
-    )
-    await service.record(session, event, signer=signer)

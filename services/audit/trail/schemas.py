@@ -70,6 +70,16 @@ class BrokenLink(BaseModel):
     expected_hash: str | None = None
 
 
+class UnprotectedTail(BaseModel):
+    """Events after the latest checkpoint: a superuser could still rewrite or cut these."""
+
+    after_seq: int = Field(description="the latest checkpoint's seq (anchored, when anchored)")
+    events: int = Field(description="events after it")
+    oldest_recorded_at: datetime | None = Field(description="when the first of them was recorded")
+    age_s: float | None = Field(description="how long that first one has been unprotected")
+    anchored: bool = Field(description="measured against the anchor outside the database")
+
+
 class Verification(BaseModel):
     valid: bool
     events_checked: int
@@ -77,7 +87,11 @@ class Verification(BaseModel):
     head_hash: str
     checkpoints_checked: int
     checkpoints_skipped: int = Field(0, description="signed by a key this service does not know")
+    anchored_checkpoints: int = Field(
+        0, description="checkpoints read from the anchor outside the database"
+    )
     first_broken: BrokenLink | None = None
+    unprotected_tail: UnprotectedTail | None = None
 
 
 class CheckpointRead(Input):

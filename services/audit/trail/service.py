@@ -11,15 +11,18 @@ from rfc8785 import CanonicalizationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.trail import repository as repo
+from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
 from services.audit.trail.chain import ChainWalker, link, timestamp
 from services.audit.trail.schemas import (
     BatchStored,
     BrokenLink,
     CheckpointRead,
     EventIn,
+    UnprotectedTail,
     Verification,
 )
 from services.audit.trail.signing import CheckpointSigner
+from shared import rights
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
@@ -52,8 +55,9 @@ def source_of(caller: Caller) -> str:
 
 
 def require_reader(caller: Caller) -> None:
-    if not (caller.has_scope("trail:read") or (caller.kind == "user" and caller.has_role("admin"))):
-        raise Forbidden("reading the trail needs the trail:read scope")
+    """``trail:read`` (shared/rights.py): auditors, administrators, readers with the scope."""
+    if not rights.holds(caller, "trail:read"):
+        raise Forbidden("reading the trail needs trail:read (auditor, admin, or the scope)")
 
 
 def visible_agency(caller: Caller) -> str | None:
@@ -62,7 +66,7 @@ def visible_agency(caller: Caller) -> str | None:
 
 
 def require_checkpointer(caller: Caller) -> None:
-    if not (caller.has_scope("admin") or caller.has_role("admin")):
+    if not rights.holds(caller, "admin"):
         raise Forbidden("making a checkpoint needs the admin role or scope")
 
 
@@ -99,7 +103,8 @@ async def append(
     events: Sequence[EventIn],
     *,
     signer: CheckpointSigner | None = None,
-    checkpoint_every: int = 1000,
+    checkpoint_every: int = 100,
+    anchor: Anchor | None = None,
 ) -> BatchStored:
     """Store each event once, chained after the current head; returns every id now stored."""
     for i, event in enumerate(events):
@@ -139,14 +144,19 @@ async def append(
         rows.append(row)
     await repo.insert_events(session, rows)
     if signer is not None and rows and seq // checkpoint_every > start // checkpoint_every:
-        await make_checkpoint(session, signer, seq, prev)
+        await make_checkpoint(session, signer, seq, prev, anchor=anchor)
     if rows:
         log.info("trail.appended", source=source, count=len(rows), head_seq=seq)
     return BatchStored(stored=ids, new=len(rows), head_seq=seq)
 
 
 async def record(
-    session: AsyncSession, event: OutboxEvent, *, signer: CheckpointSigner | None = None
+    session: AsyncSession,
+    event: OutboxEvent,
+    *,
+    signer: CheckpointSigner | None = None,
+    checkpoint_every: int = 100,
+    anchor: Anchor | None = None,
 ) -> None:
     """The audit service's own events go straight into the chain, in the same transaction."""
     item = EventIn(
@@ -160,7 +170,9 @@ async def record(
         purpose=event.purpose,
         payload=event.payload,
     )
-    await append(session, OWN_SOURCE, [item], signer=signer)
+    await append(
+        session, OWN_SOURCE, [item], signer=signer, checkpoint_every=checkpoint_every, anchor=anchor
+    )
 
 
 # --- checkpoints -------------------------------------------------------------------------
@@ -171,7 +183,10 @@ async def make_checkpoint(
     signer: CheckpointSigner,
     seq: int | None = None,
     hash_: str | None = None,
+    *,
+    anchor: Anchor | None = None,
 ) -> CheckpointRead:
+    """Sign and store a checkpoint of the head; anchor it outside the database on commit."""
     if seq is None or hash_ is None:
         seq, hash_ = await repo.head(session)
     created = datetime.now(UTC)
@@ -180,9 +195,28 @@ async def make_checkpoint(
     await repo.add_checkpoint(
         session, seq=seq, hash_=hash_, created_at=created, key_id=signer.key_id, signature=signature
     )
-    return CheckpointRead(
+    made = CheckpointRead(
         seq=seq, hash=hash_, created_at=created_text, key_id=signer.key_id, signature=signature
     )
+    if anchor is not None:
+        anchor_after_commit(session, anchor, made)
+    return made
+
+
+async def checkpoint_tail(
+    session: AsyncSession, signer: CheckpointSigner, anchor: Anchor | None
+) -> CheckpointRead | None:
+    """A checkpoint of the head when events lie after the latest (anchored) one; else none.
+
+    Run every ``AUDIT_CHECKPOINT_EVERY_S`` so no event stays unprotected longer than that."""
+    await repo.lock_chain(session)
+    seq, hash_ = await repo.head(session)
+    covered = anchor.latest_seq() if anchor is not None else None
+    if covered is None:
+        covered = await repo.latest_checkpoint_seq(session)
+    if seq <= covered:
+        return None
+    return await make_checkpoint(session, signer, seq, hash_, anchor=anchor)
 
 
 def checkpoint_read(row: Any) -> CheckpointRead:
@@ -205,31 +239,37 @@ async def verify(
     *,
     from_seq: int = 1,
     to_seq: int | None = None,
+    anchored: AnchorRead | None = None,
 ) -> Verification:
-    """Walk the whole chain; check every stored (and given) signed checkpoint against it.
+    """Walk the whole chain; check every stored, given and anchored checkpoint against it.
 
     Checkpoints signed by a key the service does not know (an ephemeral key of an earlier
     local run, a rotated key not listed in ``checkpoint_trusted_keys``) are skipped and
-    counted; a known key with a bad signature is a break. ``from_seq``/``to_seq`` check a
-    range only (trusting the stored hash just before it), for incremental checks of a long
-    chain; the command checks everything.
+    counted; a known key with a bad signature is a break. ``anchored`` (the anchor file
+    outside the database) adds: an anchored checkpoint missing from the database, a chain
+    differing from or shorter than an anchored checkpoint, a missing anchor file or an
+    unreadable line are breaks. ``from_seq``/``to_seq`` check a range only (trusting the
+    stored hash just before it), for incremental checks of a long chain; the command checks
+    everything. The answer also tells the unprotected tail: events after the latest
+    (anchored) checkpoint.
     """
+    tail = await _tail(session, keys, anchored)
+    file_break = _anchor_file_break(anchored)
     stored = [checkpoint_read(c) for c in await repo.all_checkpoints(session)]
+    from_anchor = anchored.checkpoints if anchored is not None else []
     points: list[CheckpointRead] = []
     skipped = 0
-    for cp in sorted([*stored, *extra], key=lambda c: c.seq):
+    for cp in sorted([*stored, *extra, *from_anchor], key=lambda c: c.seq):
         ok = keys.check(cp.seq, cp.hash, cp.created_at, cp.key_id, cp.signature)
         if ok is None:
             skipped += 1
         elif ok:
             points.append(cp)
         else:
-            return _result(
-                ChainWalker(),
-                points=0,
-                skipped=skipped,
-                broken=BrokenLink(seq=cp.seq, reason="a checkpoint's signature does not verify"),
-            )
+            broken = BrokenLink(seq=cp.seq, reason="a checkpoint's signature does not verify")
+            return _result(ChainWalker(), points=0, skipped=skipped, broken=broken, tail=tail)
+    if file_break is not None:
+        return _result(ChainWalker(), points=0, skipped=skipped, broken=file_break, tail=tail)
     if from_seq > 1 or to_seq is not None:
         points = [
             cp for cp in points if cp.seq >= from_seq and (to_seq is None or cp.seq <= to_seq)
@@ -238,14 +278,30 @@ async def verify(
     if from_seq > 1:
         before = await repo.hash_at(session, from_seq - 1)
         if before is None and from_seq - 1 > (await repo.head(session))[0]:
-            return _result(walker, points=0, skipped=skipped, broken=None)  # nothing there yet
+            return _result(walker, points=0, skipped=skipped, broken=None, tail=tail)
         if before is None:
             broken = BrokenLink(seq=from_seq - 1, reason=f"event seq {from_seq - 1} is missing")
-            return _result(walker, points=0, skipped=skipped, broken=broken)
+            return _result(walker, points=0, skipped=skipped, broken=broken, tail=tail)
         walker.prev_hash = before
     async for row in repo.walk(session, after=from_seq - 1, until=to_seq):
         if not walker.feed(row):
             break
+    first = _checked_against(walker, points)
+    missing = _anchored_but_not_stored(stored, from_anchor, points)
+    if missing is not None and (first is None or missing.seq < first.seq):
+        first = missing
+    return _result(
+        walker,
+        points=len(points),
+        skipped=skipped,
+        broken=first,
+        tail=tail,
+        anchored=len(from_anchor),
+    )
+
+
+def _checked_against(walker: ChainWalker, points: list[CheckpointRead]) -> BrokenLink | None:
+    """The first broken link of the walk, or the first checkpoint the chain disagrees with."""
     first: BrokenLink | None = None
     if walker.broken is not None:
         b = walker.broken
@@ -263,27 +319,92 @@ async def verify(
         if cp.seq == 0:
             continue
         if cp.seq not in walker.seen:
-            first = BrokenLink(
+            return BrokenLink(
                 seq=walker.expected_seq,
                 reason=f"events from seq {walker.expected_seq} are missing: a signed "
                 f"checkpoint covers seq {cp.seq}",
             )
-            break
         if walker.seen[cp.seq] != cp.hash:
-            first = BrokenLink(
+            return BrokenLink(
                 seq=cp.seq,
                 reason=f"the chain differs from the signed checkpoint at seq {cp.seq}: "
                 f"rewritten after seq {last_good} and at or before seq {cp.seq}",
                 stored_hash=walker.seen[cp.seq],
                 expected_hash=cp.hash,
             )
-            break
         last_good = cp.seq
-    return _result(walker, points=len(points), skipped=skipped, broken=first)
+    return first
+
+
+def _key(cp: CheckpointRead) -> tuple[int, str, str, str]:
+    return (cp.seq, cp.hash, cp.key_id, cp.signature)
+
+
+def _anchored_but_not_stored(
+    stored: list[CheckpointRead], anchored: list[CheckpointRead], valid: list[CheckpointRead]
+) -> BrokenLink | None:
+    """The lowest validly signed anchored checkpoint the database no longer holds."""
+    held = {_key(cp) for cp in stored}
+    trusted = {_key(cp) for cp in valid}
+    for cp in sorted(anchored, key=lambda c: c.seq):
+        if _key(cp) in trusted and _key(cp) not in held:
+            return BrokenLink(
+                seq=cp.seq,
+                reason=f"the checkpoint of seq {cp.seq} anchored outside the database is "
+                "missing from the database",
+                expected_hash=cp.hash,
+            )
+    return None
+
+
+def _anchor_file_break(anchored: AnchorRead | None) -> BrokenLink | None:
+    if anchored is None:
+        return None
+    if not anchored.exists:
+        return BrokenLink(seq=0, reason="the anchor file outside the database is missing")
+    if anchored.unreadable_lines:
+        line = anchored.unreadable_lines[0]
+        return BrokenLink(seq=0, reason=f"line {line} of the anchor file is not a checkpoint")
+    return None
+
+
+async def _tail(
+    session: AsyncSession, keys: CheckpointSigner, anchored: AnchorRead | None
+) -> UnprotectedTail:
+    """Events after the latest validly signed checkpoint (anchored one, if anchored)."""
+    if anchored is not None:
+        candidates = anchored.checkpoints
+    else:
+        candidates = [checkpoint_read(c) for c in await repo.all_checkpoints(session)]
+    after = max(
+        (
+            cp.seq
+            for cp in candidates
+            if keys.check(cp.seq, cp.hash, cp.created_at, cp.key_id, cp.signature)
+        ),
+        default=0,
+    )
+    head_seq, _ = await repo.head(session)
+    events = max(head_seq - after, 0)
+    oldest = await repo.recorded_at(session, after + 1) if events else None
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else None
+    return UnprotectedTail(
+        after_seq=after,
+        events=events,
+        oldest_recorded_at=oldest,
+        age_s=age,
+        anchored=anchored is not None,
+    )
 
 
 def _result(
-    walker: ChainWalker, *, points: int, skipped: int, broken: BrokenLink | None
+    walker: ChainWalker,
+    *,
+    points: int,
+    skipped: int,
+    broken: BrokenLink | None,
+    tail: UnprotectedTail | None = None,
+    anchored: int = 0,
 ) -> Verification:
     if broken is not None:
         log.warning("trail.broken", seq=broken.seq)
@@ -294,5 +415,7 @@ def _result(
         head_hash=walker.prev_hash,
         checkpoints_checked=points,
         checkpoints_skipped=skipped,
+        anchored_checkpoints=anchored,
         first_broken=broken,
+        unprotected_tail=tail,
     )

@@ -1,10 +1,13 @@
 """``python -m services.audit.trail.verify``: walk the trail and name the first broken link.
 
 Reads the service's settings from the environment (``AUDIT_DATABASE_URL``,
-``AUDIT_CHECKPOINT_SIGNING_KEY``, ``AUDIT_CHECKPOINT_TRUSTED_KEYS``). ``--checkpoint FILE``
-adds exported checkpoints (one checkpoint or a page of them, as ``GET /v1/trail/checkpoints``
-answers) kept outside the database, so a rewrite that recomputed every hash and removed the
-stored checkpoints is still caught; ``--public-key FILE`` trusts another signing key.
+``AUDIT_CHECKPOINT_SIGNING_KEY``, ``AUDIT_CHECKPOINT_TRUSTED_KEYS``, ``AUDIT_ANCHOR_PATH``).
+Every checkpoint in the anchor file (``--anchor FILE``, default ``AUDIT_ANCHOR_PATH``) is
+checked against the chain: one missing from the database, a chain differing from it or
+shorter than it is a break, and so is a missing anchor file. ``--checkpoint FILE`` adds
+exported checkpoints (one checkpoint or a page of them, as ``GET /v1/trail/checkpoints``
+answers); ``--public-key FILE`` trusts another signing key. The report also tells the
+unprotected tail: events after the latest anchored checkpoint, how many and how old.
 Exit status 0: valid; 1: broken (the JSON report names where); 2: cannot run.
 """
 
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from services.audit.config import AuditSettings
 from services.audit.trail import service
+from services.audit.trail.anchor import Anchor
 from services.audit.trail.schemas import CheckpointRead, Verification
 from services.audit.trail.signing import CheckpointSigner, CheckpointVerifier
 from shared.db import create_engine, create_sessionmaker
@@ -32,7 +36,10 @@ def load_checkpoints(path: Path) -> list[CheckpointRead]:
 
 
 async def run(
-    settings: AuditSettings, checkpoints: list[CheckpointRead], keys: list[str]
+    settings: AuditSettings,
+    checkpoints: list[CheckpointRead],
+    keys: list[str],
+    anchor: Path | None = None,
 ) -> Verification:
     signer = CheckpointSigner.from_settings(settings)
     for pem in keys:
@@ -41,7 +48,8 @@ async def run(
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session:
-            return await service.verify(session, signer, checkpoints)
+            anchored = Anchor(anchor).read() if anchor is not None else None
+            return await service.verify(session, signer, checkpoints, anchored=anchored)
     finally:
         await engine.dispose()
 
@@ -50,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.audit.trail.verify")
     parser.add_argument("--checkpoint", type=Path, action="append", default=[])
     parser.add_argument("--public-key", type=Path, action="append", default=[])
+    parser.add_argument("--anchor", type=Path, help="anchor file (default AUDIT_ANCHOR_PATH)")
     args = parser.parse_args(argv)
     configure_logging("WARNING", json=True, service="audit-verify")
     for handler in logging.getLogger().handlers:
@@ -58,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         checkpoints = [cp for path in args.checkpoint for cp in load_checkpoints(path)]
         keys = [path.read_text() for path in args.public_key]
-        result = asyncio.run(run(AuditSettings(), checkpoints, keys))
+        settings = AuditSettings()
+        anchor = args.anchor or settings.anchor_file
+        result = asyncio.run(run(settings, checkpoints, keys, anchor))
     except (OSError, ValueError) as exc:
         print(f"verify: cannot run: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

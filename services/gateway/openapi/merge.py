@@ -79,8 +79,12 @@ def _secure(operation: dict[str, Any], method: str, path: str) -> None:
     if permission == policy.PUBLIC:
         operation["security"] = []
         return
-    scopes = [] if permission in (None, policy.AUTHENTICATED) else [permission]
-    operation["security"] = [{"oauth2": scopes}, {"bearer": []}]
+    if permission in (None, policy.AUTHENTICATED):
+        granting: list[list[str]] = [[]]
+    else:  # each scope that grants the permission is one way in (finer ones have no scope)
+        scopes = sorted(s for s in policy.SCOPES if permission in policy.SCOPE_PERMISSIONS[s])
+        granting = [[s] for s in scopes] or [[]]
+    operation["security"] = [*({"oauth2": g} for g in granting), {"bearer": []}]
     if permission not in (None, policy.AUTHENTICATED):
         operation.setdefault("x-required-permission", permission)
 

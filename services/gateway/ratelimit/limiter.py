@@ -1,8 +1,9 @@
 """Rate limits per caller and route class: in memory, or in Redis shared by several gateways.
 
-Route classes: ``auth`` (token and login, per client address), ``import``, ``write`` and
-``default`` (per caller). Over the limit → 429 problem with ``Retry-After``. If Redis is
-unreachable the limiter lets requests through and logs it (availability over throttling).
+Route classes: ``auth`` (token and login, per client address), ``import`` (uploads: POST under
+``/v1/imports``), ``write`` and ``default`` (per caller). Over the limit → 429 problem with
+``Retry-After``. If Redis is unreachable the limiter lets requests through and logs it
+(availability over throttling).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class TooManyRequests(DomainError):
 def route_class(method: str, path: str) -> str:
     if path == "/oauth/token" or path.startswith("/v1/auth/"):
         return "auth"
-    if path.startswith("/v1/imports"):
-        return "import"
+    if method == "POST" and (path == "/v1/imports" or path.startswith("/v1/imports/")):
+        return "import"  # uploads; reading an import's status is an ordinary read
     return "write" if method in WRITE else "default"
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from services.gateway.routing.breaker import Breaker
+from services.gateway.routing.paths import forward_path
 from services.gateway.routing.table import owner_of
 from shared.logs import get_logger
 from shared.problems import problem_response
@@ -65,8 +66,7 @@ def forward_headers(request: Request, extra: dict[str, str] | None = None) -> di
         if k.lower() not in STRIPPED_REQUEST and not k.lower().startswith(STRIPPED_PREFIXES)
     }
     headers["x-request-id"] = current_request_id() or ""
-    if request.client is not None:
-        headers["x-forwarded-for"] = request.client.host
+    headers["x-forwarded-for"] = request.app.state.client_address.of(request.scope)
     headers.update(extra or {})
     return headers
 
@@ -107,14 +107,16 @@ async def forward(
     breaker: Breaker | None = None,
     retries: int = 0,
 ) -> Response:
-    service = owner_of(request.url.path) or "unknown"
+    service = owner_of(request.scope["path"]) or "unknown"
     if breaker is not None:
         wait = breaker.retry_after()
         if wait is not None:
             return _unavailable(service, wait)
-    url = base_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
+    # the raw path the policy judged, as sent (httpx keeps an encoded path as it is)
+    url = base_url.rstrip("/") + forward_path(request.scope)
+    query = request.scope.get("query_string", b"")
+    if query:
+        url += "?" + query.decode("latin-1")
     upstream = client.build_request(
         request.method,
         url,

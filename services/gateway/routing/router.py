@@ -36,15 +36,17 @@ async def admit(request: Request, principal: Principal) -> None:
     caller = principal.caller
     limiter: RateLimiter = request.app.state.limiter
     key = f"{caller.kind}:{caller.client_id}:{caller.subject}"
-    await limiter.check(route_class(request.method, request.url.path), key)
-    permission = policy.required_permission(request.method, request.url.path)
+    path = request.scope["path"]  # one spelling only (edges.PathGuardMiddleware): forwarded
+    await limiter.check(route_class(request.method, path), key)
+    permission = policy.required_permission(request.method, path)
     if permission is None or not policy.allows(caller, permission):
-        log.info("access.denied", method=request.method, route=request.url.path[:200])
-        await trail.record_alone(
+        log.info("access.denied", method=request.method, route=path[:200])
+        # best effort: a refusal is answered even when the trail cannot be written
+        await trail.record_refusal(
             request.app.state.sessionmaker,
             "access.denied",
             entity_type="route",
-            entity_id=f"{request.method} {request.url.path}",
+            entity_id=f"{request.method} {path}",
             actor=caller.as_actor(),
             payload={"permission": permission},
         )
@@ -53,11 +55,11 @@ async def admit(request: Request, principal: Principal) -> None:
 
 async def proxy_endpoint(request: Request) -> Response:
     settings: GatewaySettings = request.app.state.settings
-    service = owner_of(request.url.path)
+    service = owner_of(request.scope["path"])
     try:
         principal = await authenticate(request, request.headers.get("authorization"))
         if service is None:
-            return problem_response(404, detail="no such resource", instance=request.url.path)
+            return problem_response(404, detail="no such resource", instance=request.scope["path"])
         await admit(request, principal)
     except DomainError as exc:
         return problem_response(
@@ -65,7 +67,7 @@ async def proxy_endpoint(request: Request) -> Response:
             code=exc.code,
             title=exc.title,
             detail=exc.detail,
-            instance=request.url.path,
+            instance=request.scope["path"],
             headers=exc.headers,
         )
     if not settings.forwarding_enabled or request.app.state.internal_tokens is None:

@@ -15,8 +15,10 @@ import aiohttp
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from yarl import URL
 
 from services.gateway.routing.breaker import Breaker
+from services.gateway.routing.paths import forward_path
 from services.gateway.routing.proxy import (
     IDEMPOTENT,
     STRIPPED_RESPONSE,
@@ -69,14 +71,16 @@ async def forward_aiohttp(
     breaker: Breaker,
     retries: int,
 ) -> Response:
-    service = owner_of(request.url.path) or "unknown"
+    service = owner_of(request.scope["path"]) or "unknown"
     wait = breaker.retry_after()
     if wait is not None:
         return _problem(service, 503, wait)
-    url = base_url.rstrip("/") + request.url.path
+    # the raw path the policy judged; ``encoded=True``: yarl neither requotes nor normalises
+    target = base_url.rstrip("/") + forward_path(request.scope)
     query = request.scope.get("query_string", b"")
     if query:
-        url += "?" + query.decode("latin-1")
+        target += "?" + query.decode("latin-1")
+    url = URL(target, encoded=True)
     method = request.method
     body = await request.body()
     headers = forward_headers(request, extra)

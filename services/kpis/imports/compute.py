@@ -246,7 +246,11 @@ class _Out:
         )
 
 
-async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
+async def compute(
+    session: AsyncSession, scope: Scope, extra_flows: tuple[Flow, ...] = ()
+) -> list[ComputedValue]:
+    """Every indicator of ``scope``; ``extra_flows``: an export's own flows besides
+    :data:`FLOWS` (the CIN census: ``cin_compute.FLOWS``)."""
     out = _Out(scope)
     params: dict[str, Any] = {
         "import_id": scope.import_id,
@@ -254,7 +258,7 @@ async def compute(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
         "first": scope.first_month,
         "last": month_end(scope.last_month),
     }
-    for flow in FLOWS:
+    for flow in (*FLOWS, *extra_flows):
         rows = (await session.execute(text(_flow_sql(flow)), params)).mappings().all()
         shares = list(flow.shares)
         for row in rows:

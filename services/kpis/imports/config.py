@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.config import RELAXED_PROFILES, Profile, is_placeholder
 
+#: The service's temporary folder inside ``upload_dir`` unless ``temp_dir`` says otherwise.
+TEMP_FOLDER = ".tmp"
+
 #: The development key. Refused outside the ``local`` and ``test`` profiles.
 DEV_KEY = "dev-only-pseudonymisation-key-change-me"
 
@@ -24,6 +27,12 @@ class ImportSettings(BaseSettings):
     upload_dir: Path = Field(
         Path(".data/uploads"), description="where uploaded files are streamed to disk"
     )
+    temp_dir: Path | None = Field(
+        None,
+        description="the service's own temporary folder: request bodies over 1 MB are "
+        "spooled there while they are read (pods run with a read-only root filesystem); "
+        "default: .tmp in upload_dir",
+    )
     keep_raw_uploads: bool = Field(
         False, description="keep the uploaded file after the import ends (default: delete)"
     )
@@ -38,6 +47,10 @@ class ImportSettings(BaseSettings):
     read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")
     read_chunk_bytes: int = Field(8 << 20, ge=4096, description="CSV bytes parsed per chunk")
     authority_code: str = Field("LA", max_length=60, description="org unit code of the LA")
+
+    @property
+    def own_temp_dir(self) -> Path:
+        return self.temp_dir if self.temp_dir is not None else self.upload_dir / TEMP_FOLDER
 
     @model_validator(mode="after")
     def _refuse_placeholder_key(self) -> ImportSettings:

@@ -12,10 +12,11 @@ share the folder never delete each other's imports under way.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
-from services.kpis.imports.config import ImportSettings
+from services.kpis.imports.config import TEMP_FOLDER, ImportSettings
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -41,7 +42,7 @@ def sweep_abandoned(settings: ImportSettings, now: float | None = None) -> int:
     cutoff = (time.time() if now is None else now) - settings.abandoned_after_s
     swept = 0
     for folder in root.iterdir():
-        if not folder.is_dir() or _last_touched(folder) >= cutoff:
+        if folder.name == TEMP_FOLDER or not folder.is_dir() or _last_touched(folder) >= cutoff:
             continue
         targets = [folder]
         if settings.keep_raw_uploads:
@@ -54,3 +55,26 @@ def sweep_abandoned(settings: ImportSettings, now: float | None = None) -> int:
     if swept:
         log.warning("imports.abandoned_folders_deleted", folders=swept)
     return swept
+
+
+def use_own_temp_dir(settings: ImportSettings) -> str | None:
+    """Make the service's own writable folder the process's temporary folder; returns the
+    one it replaces (give it back with :func:`restore_temp_dir`).
+
+    The multipart parser spools every uploaded file over 1 MB to a temporary file while the
+    request is read, in Python's temporary folder (``TMPDIR``, else ``/tmp``...). The pods
+    run with a read-only root filesystem: without a writable temporary folder a real Annex A
+    upload failed with "No usable temporary directory found". The service spools into a
+    folder beside its uploads instead, which it already needs writable (and which holds the
+    same data). One kpis process serves one app, so the process-wide setting is its own.
+    """
+    folder = settings.own_temp_dir
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(folder.resolve())
+    log.info("imports.temp_dir", folder=str(folder))
+    return previous
+
+
+def restore_temp_dir(previous: str | None) -> None:
+    tempfile.tempdir = previous

@@ -100,6 +100,8 @@ cin_episode = _child_table(
     "cm_cin_episode",
     sa.Column("start_date", sa.Date(), nullable=False),
     sa.Column("end_date", sa.Date(), nullable=True),
+    # CIN census: the child has a disability (Annex A: empty)
+    sa.Column("disabled", sa.Boolean(), nullable=True),
 )
 cp_plan = _child_table(
     "cm_cp_plan",
@@ -125,6 +127,13 @@ care_leaver = _child_table(
     sa.Column("collection_year", sa.Integer(), nullable=True),
 )
 
+#: CIN census: each factor identified at the end of an authorised assessment
+assessment_factor = _child_table(
+    "cm_assessment_factor",
+    sa.Column("authorised_date", sa.Date(), nullable=False),
+    sa.Column("factor", sa.String(4), nullable=False),
+)
+
 CHILD_TABLES: dict[str, sa.Table] = {
     "contact": contact,
     "referral": referral,
@@ -134,6 +143,7 @@ CHILD_TABLES: dict[str, sa.Table] = {
     "cp_plan": cp_plan,
     "cla_episode": cla_episode,
     "care_leaver": care_leaver,
+    "assessment_factor": assessment_factor,
 }
 
 

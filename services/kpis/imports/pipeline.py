@@ -46,7 +46,7 @@ from services.kpis.imports.store import (
     to_copy,
 )
 
-KINDS = ("annex_a", "ssda903")
+KINDS = ("annex_a", "ssda903", "cin_census")  # cin_census: cin_pipeline.py
 
 
 @dataclass(frozen=True)

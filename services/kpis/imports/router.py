@@ -90,7 +90,7 @@ def _discard(uploads: list[Upload]) -> None:
     "",
     status_code=202,
     response_model=ImportOut,
-    summary="Upload an Annex A workbook (or its CSVs) or an SSDA903 set of CSVs",
+    summary="Upload an Annex A workbook (or its CSVs), an SSDA903 set of CSVs or a CIN census XML",
 )
 async def create_import(
     request: Request,
@@ -98,7 +98,7 @@ async def create_import(
     session: SessionDep,
     caller: CallerDep,
     background: BackgroundTasks,
-    kind: Annotated[ImportKind, Form(description="annex_a or ssda903")],
+    kind: Annotated[ImportKind, Form(description="annex_a, ssda903 or cin_census")],
     files: Annotated[list[UploadFile], File(description="the export's files")],
     partial: Annotated[bool, Form(description="store the good rows even if some fail")] = False,
     collection_year: Annotated[

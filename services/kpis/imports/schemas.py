@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.kpis.imports.models import ImportJob, ImportValue
 
-ImportKind = Literal["annex_a", "ssda903"]
+ImportKind = Literal["annex_a", "ssda903", "cin_census"]
 ImportStatus = Literal["queued", "running", "succeeded", "rejected", "failed", "withdrawn"]
 
 

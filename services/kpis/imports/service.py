@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
-from services.kpis.imports import intake, pipeline, repository
+from services.kpis.imports import cin_compute, cin_pipeline, intake, pipeline, repository
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob
@@ -151,7 +151,7 @@ def _months(outcome: pipeline.Outcome, kind: str, year: int) -> tuple[date, date
     month of the year the export covers (its first to its last dated event, within April
     to March; an event after 31 March is outside the year, and reported)."""
     start, end = date(year, 4, 1), date(year + 1, 3, 31)
-    if kind == "ssda903":
+    if kind in ("ssda903", cin_pipeline.KIND):
         return start, end.replace(day=1), end
     last_event = min(outcome.last_event or end, end)
     first_event = max(outcome.first_event or start, start)
@@ -240,7 +240,7 @@ async def _execute(
         timings[name] = round(now - clock, 3)
         clock = now
 
-    outcome = await pipeline.run(
+    outcome = await _read_and_load(
         session,
         import_id=job_id,
         kind=kind,
@@ -273,7 +273,11 @@ async def _execute(
             population=population,
             year_filter=computed if kind == "ssda903" else None,
         )
-        values += await compute(session, scope)
+        if kind == cin_pipeline.KIND:
+            values += await compute(session, scope, cin_compute.FLOWS)
+            values += await cin_compute.extras(session, scope)
+        else:
+            values += await compute(session, scope)
         periods[_year_label(computed)] = {
             "first_month": first.isoformat(),
             "last_month": last.isoformat(),
@@ -286,7 +290,8 @@ async def _execute(
         )
     await repository.save_values(session, job_id, values)
     lap("indicators")
-    handed = [v for v in values if v.indicator_code not in NOT_CATALOGUED]
+    kept = NOT_CATALOGUED | cin_compute.NOT_CATALOGUED
+    handed = [v for v in values if v.indicator_code not in kept]
     try:
         recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
     except DomainError as exc:
@@ -310,6 +315,21 @@ async def _execute(
     await session.commit()
     log.info(
         "import.succeeded", import_id=str(job_id), rows=outcome.rows_stored, values=len(values)
+    )
+
+
+async def _read_and_load(session: AsyncSession, **args: Any) -> pipeline.Outcome:
+    """The pipeline of the import's kind (the CIN census XML has its own)."""
+    if args["kind"] != cin_pipeline.KIND:
+        return await pipeline.run(session, **args)
+    return await cin_pipeline.run(
+        session,
+        import_id=args["import_id"],
+        uploads=args["uploads"],
+        pseudonymiser=args["pseudonymiser"],
+        partial=args["partial"],
+        collection_year=args["collection_year"],
+        progress=args["progress"],
     )
 
 

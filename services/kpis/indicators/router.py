@@ -22,11 +22,7 @@ router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 
 
 def _may_define(caller: Caller, agency: str) -> bool:
-    if access.is_performance_staff(caller):
-        return True
-    return caller.agency == agency and (
-        caller.has_role("approver", "admin") or caller.has_scope("kpis:approve")
-    )
+    return access.may_define(caller, agency)
 
 
 def _etag(row: Indicator) -> str:

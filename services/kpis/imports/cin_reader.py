@@ -1,0 +1,370 @@
+"""The CIN census XML read as a stream of children, each checked on its own.
+
+``lxml.etree.iterparse`` hands over one ``Child`` element at a time; once read it is
+cleared and detached, so memory holds one child (and the block being built), never the
+tree. The parser resolves no entity, loads no DTD and opens no network connection.
+
+Each child is checked whole: a problem names the child's position in the file (1 for the
+first ``Child``), the element (``CINdetails[2]/Assessments[1]/AssessmentAuthorisationDate``)
+and the reason, never a value (no identifier, date or code is quoted). A child with a
+problem gives no row at all; the others give rows per list (:class:`ChildRows`).
+
+Conventions: a referral is a re-referral when the same child has another referral dated
+strictly earlier and no more than 12 calendar months before it (29 February less 12
+months is 28 February, as PostgreSQL and ``rereferrals.py`` count); every referral of a
+child is inside its ``Child`` element, so no other child is needed. A children-in-need
+episode is a referral that was not closed with no further action (``ReferralNFA`` true).
+Disabled: any ``Disability`` code other than ``NONE``. Factors count once per assessment,
+for authorised assessments only.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from services.kpis.imports import cin_specs as cs
+
+TRUE = {"true": True, "1": True, "false": False, "0": False}
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+
+class UnreadableCensus(Exception):
+    """The file is not a CIN census (not XML, no header, no collection year): nothing of it
+    can be stored. The message names no value of the file."""
+
+
+@dataclass(frozen=True)
+class Header:
+    collection_year: int
+    reference_date: date
+
+
+@dataclass
+class ChildRows:
+    """The rows of the children of one block, per list (``pos``: the child's position)."""
+
+    referral: list[tuple[Any, ...]] = field(default_factory=list)
+    cin_episode: list[tuple[Any, ...]] = field(default_factory=list)
+    assessment: list[tuple[Any, ...]] = field(default_factory=list)
+    assessment_factor: list[tuple[Any, ...]] = field(default_factory=list)
+    s47: list[tuple[Any, ...]] = field(default_factory=list)
+    cp_plan: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (position, LAchildID) of every good child (the duplicate check, pseudonyms)
+    children: list[tuple[int, str]] = field(default_factory=list)
+
+
+#: list name → column names of its rows (after ``pos`` and ``child``)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "referral": ("referral_date", "source", "nfa", "rereferral"),
+    "cin_episode": ("start_date", "end_date", "disabled"),
+    "assessment": ("start_date", "authorised_date"),
+    "assessment_factor": ("authorised_date", "factor"),
+    "s47": ("s47_date", "icpc_date", "icpc_unnecessary"),
+    "cp_plan": ("start_date", "end_date", "category", "previous_plans"),
+}
+
+#: an issue of one child: (position, element path, reason)
+Problem = tuple[int, str, str]
+
+
+def _local(tag: object) -> str:
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+#: an element's children by local name (one pass over them: ``find`` with a namespace
+#: wildcard costs ~9 µs a call, a third of the reading time)
+Index = dict[str, list[Any]]
+
+
+def _index(element: Any) -> Index:
+    found: Index = {}
+    for item in element:
+        tag = item.tag
+        if not isinstance(tag, str):  # a comment or processing instruction
+            continue
+        name = tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
+        found.setdefault(name, []).append(item)
+    return found
+
+
+def _text(parent: Index, name: str) -> str | None:
+    found = parent.get(name)
+    if not found or found[0].text is None:
+        return None
+    value: str = found[0].text.strip()
+    return value or None
+
+
+def _all(parent: Index, name: str) -> list[Index]:
+    return [_index(item) for item in parent.get(name, ())]
+
+
+def _texts(parent: Index, name: str) -> list[str]:
+    return [(item.text or "").strip().upper() for item in parent.get(name, ())]
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def twelve_months_before(day: date) -> date:
+    year = day.year - 1
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+class _Child:
+    """Checks one ``Child`` element, collecting its problems and its rows."""
+
+    def __init__(self, element: Any, position: int, codes: cs.YearCodes) -> None:
+        self.element, self.pos, self.codes = _index(element), position, codes
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, reason: str) -> None:
+        self.problems.append((self.pos, path, reason))
+
+    def day(self, parent: Index, path: str, name: str, required: bool = False) -> date | None:
+        raw = _text(parent, name)
+        where = f"{path}{name}"
+        if raw is None:
+            if required:
+                self.problem(where, "missing value")
+            return None
+        parsed = _parse_date(raw)
+        if parsed is None:
+            self.problem(where, "not a date (expected yyyy-mm-dd)")
+        return parsed
+
+    def code(
+        self, parent: Index, path: str, name: str, known: frozenset[str], label: str
+    ) -> str | None:
+        raw = _text(parent, name)
+        if raw is None:
+            return None
+        value = raw.upper()
+        if value not in known:
+            self.problem(f"{path}{name}", f"unknown code for {label} ({self.codes.label})")
+            return None
+        return value
+
+    def flag(self, parent: Index, path: str, name: str) -> bool | None:
+        raw = _text(parent, name)
+        if raw is None:
+            return None
+        value = TRUE.get(raw.lower())
+        if value is None:
+            self.problem(f"{path}{name}", "not true or false")
+        return value
+
+    def order(self, path: str, later: date | None, earlier: date | None, names: str) -> None:
+        if later is not None and earlier is not None and later < earlier:
+            self.problem(path, names)
+
+    def read(self, rows: ChildRows) -> bool:
+        """The child's rows added to ``rows`` when it has no problem; ``False`` otherwise."""
+        element, codes, pos = self.element, self.codes, self.pos
+        identifiers = _all(element, "ChildIdentifiers")
+        child = _text(identifiers[0], "LAchildID") if identifiers else None
+        if child is None:
+            self.problem("ChildIdentifiers/LAchildID", "missing value")
+        disabled = False
+        for traits in _all(element, "ChildCharacteristics"):
+            for holder in _all(traits, "Disabilities"):
+                for number, raw in enumerate(_texts(holder, "Disability"), start=1):
+                    if raw not in codes.disabilities:
+                        where = f"ChildCharacteristics/Disabilities/Disability[{number}]"
+                        self.problem(where, f"unknown code for disability ({codes.label})")
+                    elif raw != cs.NO_DISABILITY:
+                        disabled = True
+        referrals: list[tuple[date, str | None, bool | None]] = []
+        found = ChildRows()
+        for d, details in enumerate(_all(element, "CINdetails"), start=1):
+            path = f"CINdetails[{d}]/"
+            start = self.day(details, path, "CINreferralDate", required=True)
+            source = self.code(details, path, "ReferralSource", codes.sources, "referral source")
+            self.code(details, path, "PrimaryNeedCode", codes.primary_need, "primary need")
+            end = self.day(details, path, "CINclosureDate")
+            self.code(details, path, "ReasonForClosure", codes.closure_reasons, "closure reason")
+            nfa = self.flag(details, path, "ReferralNFA")
+            self.order(path + "CINclosureDate", end, start, "before CINreferralDate")
+            if start is not None:
+                referrals.append((start, source, nfa))
+                if not nfa:
+                    found.cin_episode.append((pos, child, start, end, disabled))
+            self._assessments(details, path, found)
+            self._section47(details, path, found)
+            self._plans(details, path, found)
+        if self.problems or child is None:
+            return False
+        for start, source, nfa in referrals:
+            earlier = twelve_months_before(start)
+            again = any(earlier <= other < start for other, _, _ in referrals)
+            flag = None if nfa is None else ("Y" if nfa else "N")
+            rows.referral.append((pos, child, start, source, flag, again))
+        for name in COLUMNS:
+            getattr(rows, name).extend((p, child, *rest) for p, _, *rest in getattr(found, name))
+        rows.children.append((pos, child))
+        return True
+
+    def _assessments(self, details: Index, path: str, found: ChildRows) -> None:
+        for a, item in enumerate(_all(details, "Assessments"), start=1):
+            where = f"{path}Assessments[{a}]/"
+            start = self.day(item, where, "AssessmentActualStartDate", required=True)
+            done = self.day(item, where, "AssessmentAuthorisationDate")
+            self.order(
+                where + "AssessmentAuthorisationDate",
+                done,
+                start,
+                "before AssessmentActualStartDate",
+            )
+            factors: set[str] = set()
+            for holder in _all(item, "FactorsIdentifiedAtAssessment") or [item]:
+                for number, raw in enumerate(_texts(holder, "AssessmentFactors"), start=1):
+                    if raw not in self.codes.factors:
+                        label = f"unknown code for assessment factor ({self.codes.label})"
+                        self.problem(f"{where}AssessmentFactors[{number}]", label)
+                    else:
+                        factors.add(raw)
+            if start is None:
+                continue
+            found.assessment.append((self.pos, None, start, done))
+            if done is not None:
+                found.assessment_factor.extend((self.pos, None, done, f) for f in sorted(factors))
+
+    def _section47(self, details: Index, path: str, found: ChildRows) -> None:
+        for s, item in enumerate(_all(details, "Section47"), start=1):
+            where = f"{path}Section47[{s}]/"
+            start = self.day(item, where, "S47ActualStartDate", required=True)
+            self.day(item, where, "InitialCPCtarget")
+            icpc = self.day(item, where, "DateOfInitialCPC")
+            unnecessary = self.flag(item, where, "ICPCnotRequired")
+            self.order(where + "DateOfInitialCPC", icpc, start, "before S47ActualStartDate")
+            if start is not None:
+                flag = None if unnecessary is None else ("Y" if unnecessary else "N")
+                found.s47.append((self.pos, None, start, icpc, flag))
+
+    def _plans(self, details: Index, path: str, found: ChildRows) -> None:
+        for p, item in enumerate(_all(details, "ChildProtectionPlans"), start=1):
+            where = f"{path}ChildProtectionPlans[{p}]/"
+            start = self.day(item, where, "CPPstartDate", required=True)
+            end = self.day(item, where, "CPPendDate")
+            category = self.code(
+                item, where, "InitialCategoryOfAbuse", self.codes.categories, "category of abuse"
+            )
+            self.code(
+                item, where, "LatestCategoryOfAbuse", self.codes.categories, "category of abuse"
+            )
+            previous: int | None = None
+            raw = _text(item, "NumberOfPreviousCPP")
+            if raw is not None:
+                previous = int(raw) if raw.isdigit() else None
+                if previous is None:
+                    self.problem(where + "NumberOfPreviousCPP", "not a whole number")
+            self.order(where + "CPPendDate", end, start, "before CPPstartDate")
+            if start is not None:
+                found.cp_plan.append((self.pos, None, start, end, category, previous))
+
+
+def _header(element: Any, given: int | None) -> Header:
+    found = _all(_index(element), "CollectionDetails")
+    if not found:
+        raise UnreadableCensus("Header/CollectionDetails is missing")
+    raw = _text(found[0], "ReferenceDate")
+    reference = _parse_date(raw) if raw else None
+    if reference is None:
+        raise UnreadableCensus("Header/CollectionDetails/ReferenceDate is missing or not a date")
+    year = reference.year - 1 if reference.month <= 3 else reference.year
+    if not cs.year_supported(year):
+        raise UnreadableCensus(
+            f"the census year is not read (from {cs.FIRST_YEAR}/{(cs.FIRST_YEAR + 1) % 100:02d})"
+        )
+    if given is not None and given != year:
+        raise UnreadableCensus(
+            "Header/CollectionDetails/ReferenceDate is not in the collection year asked for"
+        )
+    return Header(year, reference)
+
+
+def read_census(
+    path: Path,
+    given_year: int | None,
+    block_children: int,
+    on_header: Callable[[Header], None],
+    on_block: Callable[[ChildRows, list[Problem], int], None],
+) -> int:
+    """Stream the census at ``path``: ``on_header`` once, then ``on_block(rows, problems,
+    children read so far)`` every ``block_children`` children and at the end. Returns the
+    number of children read. Raises :class:`UnreadableCensus` when the file is no census
+    (some blocks may have been handed over before a syntax error further on: the caller
+    stores nothing then)."""
+    header: Header | None = None
+    rows, problems = ChildRows(), []
+    position = 0
+    codes: cs.YearCodes | None = None
+    for element in _elements(path):
+        name = _local(element.tag)
+        if name == "Header":
+            if header is not None:
+                raise UnreadableCensus("more than one Header")
+            header = _header(element, given_year)
+            codes = cs.codes_for(header.collection_year)
+            on_header(header)
+            _release(element)
+            continue
+        if codes is None:
+            raise UnreadableCensus("a Child comes before the Header's CollectionDetails")
+        position += 1
+        checked = _Child(element, position, codes)
+        checked.read(rows)
+        problems.extend(checked.problems)
+        _release(element)
+        if position % block_children == 0:
+            on_block(rows, problems, position)
+            rows, problems = ChildRows(), []
+    if header is None:
+        raise UnreadableCensus("no Header/CollectionDetails: not a CIN census")
+    on_block(rows, problems, position)
+    return position
+
+
+def _elements(path: Path) -> Iterator[Any]:
+    parser = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=("{*}Header", "{*}Child"),
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    try:
+        for _event, element in parser:
+            yield element
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise UnreadableCensus(f"not well-formed XML{where}") from None
+    except OSError:
+        raise UnreadableCensus("the file cannot be read") from None
+
+
+def _release(element: Any) -> None:
+    """Forget a read element and the siblings before it (memory: one child at a time)."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
