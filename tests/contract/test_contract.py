@@ -129,8 +129,12 @@ def test_public_operations_need_no_token_and_say_so(merged: dict[str, Any]) -> N
     assert "security" not in merged
 
 
-def test_metrics_is_not_part_of_the_public_contract(merged: dict[str, Any]) -> None:
-    assert "/metrics" not in merged["paths"]
+def test_metrics_say_they_need_the_metrics_token(merged: dict[str, Any]) -> None:
+    """Issue 18 item 3: the gateway's /metrics is not public, and its document says so."""
+    metrics = merged["paths"]["/metrics"]["get"]
+    assert metrics["security"] == [{"metricsToken": []}]
+    assert merged["components"]["securitySchemes"]["metricsToken"]["scheme"] == "bearer"
+    assert "GATEWAY_METRICS_TOKEN" in metrics["description"]
 
 
 def _validator(doc: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:

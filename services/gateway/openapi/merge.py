@@ -10,8 +10,8 @@ The document is a contract generators accept (issue 18): every reference resolve
 ``$defs`` hoisted), operation ids read as a person would name them (``listActions``), every
 operation and tag is described (the description ends with what the caller must hold),
 ``servers`` names the gateway's own address, public operations say ``security: []``, the
-main flows carry examples, and schemas nothing references are dropped. ``/metrics`` is not
-part of the public contract. ``redocly.yaml`` and ``tests/contract`` hold it to that.
+main flows carry examples, and schemas nothing references are dropped. ``/metrics`` is
+opened by the metrics token only. ``redocly.yaml`` and ``tests/contract`` hold it to that.
 """
 
 from __future__ import annotations
@@ -31,13 +31,18 @@ from services.gateway.config import GatewaySettings
 from services.gateway.openapi import examples
 from services.gateway.openapi.contract import NAMES, TAGS, needs
 from services.gateway.routing.table import owner_of
+from services.gateway.scrape import METRICS_SCHEME
 from shared.logs import get_logger
 from shared.openapi import hoist_defs
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 REF = "#/components/schemas/"
-#: The gateway's operational routes that are not part of the public contract.
-NOT_PUBLISHED = frozenset({"/metrics"})
+#: Operations opened by a credential of their own, not an access token and the policy.
+OWN_SCHEME = {"/metrics": METRICS_SCHEME}
+METRICS_NEEDS = (
+    "Needs the metrics token (`GATEWAY_METRICS_TOKEN`) as a bearer token: for Prometheus; "
+    "an access token does not open it."
+)
 log = get_logger("gateway.openapi")
 
 
@@ -53,6 +58,11 @@ def security_schemes(scopes: dict[str, str]) -> dict[str, Any]:
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "access token from /oauth/token or /v1/auth/login",
+        },
+        METRICS_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "GATEWAY_METRICS_TOKEN, for Prometheus (not an access token)",
         },
     }
 
@@ -73,6 +83,10 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
 
 
 def _secure(operation: dict[str, Any], method: str, path: str) -> None:
+    if path in OWN_SCHEME:
+        _describe(operation, METRICS_NEEDS)
+        operation["security"] = [{OWN_SCHEME[path]: []}]
+        return
     concrete = "/".join("x1" if p.startswith("{") else p for p in path.split("/"))
     permission = policy.required_permission(method.upper(), concrete)
     _describe(operation, needs(permission))
@@ -138,8 +152,6 @@ def merge(
     gateway: dict[str, Any], services: dict[str, dict[str, Any]], server_url: str | None = None
 ) -> dict[str, Any]:
     doc = hoist_defs(copy.deepcopy(gateway))
-    for path in NOT_PUBLISHED:
-        doc["paths"].pop(path, None)
     schemas: dict[str, Any] = doc["components"].setdefault("schemas", {})
     op_ids = {
         op.get("operationId")
