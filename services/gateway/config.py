@@ -97,6 +97,9 @@ class GatewaySettings(RelaySettings):
     breaker_threshold: int = Field(5, ge=1, description="failures that open the breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="open breaker wait before a trial")
     openapi_cache_s: float = Field(60.0, ge=0, description="merged OpenAPI document cache")
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token Prometheus sends for /metrics; none: /metrics refused"
+    )
 
     @field_validator("trusted_issuers", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from services.gateway.routing.breaker import Breaker
 from services.gateway.routing.internal import InternalTokens
 from services.gateway.routing.router import ForwardingMiddleware, install_proxy, upstream_health
 from services.gateway.routing.upstream import create_session
+from services.gateway.scrape import MetricsAccess
 from services.gateway.tokens.router import router as tokens_router
 from services.gateway.tokens.verify import TokenVerifier
 from services.gateway.users.router import router as users_router
@@ -76,6 +77,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         on_startup=[open_client, first_key, relay_start],
         on_shutdown=[relay_stop, close_client],
         health_details=upstream_health,
+        metrics_dependencies=[MetricsAccess],
     )
     state = app.state
     state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s)

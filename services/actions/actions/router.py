@@ -225,6 +225,10 @@ async def add_update(
     if_match: IfMatchHeader = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    """Updates are append-only: a wrong one is corrected by a later one. Send the action's ETag as
+    `If-Match` so progress is never reported against a stale view of the action.
+    """
+
     async def produce() -> tuple[int, object, dict[str, str]]:
         item = await progress.add_update(session, caller, action_id, body, if_match)
         current = await service.read(session, action_id)

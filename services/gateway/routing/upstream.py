@@ -23,6 +23,7 @@ from services.gateway.routing.proxy import (
     IDEMPOTENT,
     STRIPPED_RESPONSE,
     forward_headers,
+    public_header,
 )
 from services.gateway.routing.table import owner_of
 from shared.logs import get_logger
@@ -109,7 +110,7 @@ async def forward_aiohttp(
             return _problem(service, 503)
     breaker.success()
     raw = [
-        (k.lower().encode("latin-1"), v.encode("latin-1"))
+        (k.lower().encode("latin-1"), public_header(k, v, base_url).encode("latin-1"))
         for k, v in response.headers.items()
         if k.lower() not in STRIPPED_RESPONSE
     ]

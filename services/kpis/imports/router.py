@@ -109,6 +109,9 @@ async def create_import(
         int | None, Form(ge=1, le=10_000_000, description="children aged 0-17, for rates")
     ] = None,
 ) -> ImportOut:
+    """The files are stored and processed in the background: 202 with the queued import and its
+    `Location`; follow its progress and report at `GET /v1/imports/{import_id}`.
+    """
     service.require_importer(caller)
     if not 1 <= len(files) <= MAX_FILES:
         raise InvalidInput(
@@ -145,6 +148,9 @@ async def list_imports(session: SessionDep, caller: CallerDep, page: PageDep) ->
 async def get_import(
     import_id: uuid.UUID, response: Response, session: SessionDep, caller: CallerDep
 ) -> ImportOut:
+    """While it runs, `progress` counts rows read and stored; when it ends, `report` lists errors
+    and warnings. The ETag changes when the import finishes.
+    """
     job = await service.job_for(session, caller, import_id)
     out = ImportOut.of(job, rows_read=service.PROGRESS.get(job.id))
     version = int(job.finished_at.timestamp()) if job.finished_at else 0

@@ -20,12 +20,13 @@ from services.kpis.submissions.schemas import (
     MAX_ROWS,
     SubmissionCreate,
     SubmissionEnvelope,
+    SubmissionRejected,
     SubmissionReport,
 )
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
 from shared.identity import CallerDep
-from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound
+from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound, problem_doc
 from shared.request_id import current_request_id
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
@@ -56,7 +57,10 @@ def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
     summary="Submit a batch of values (JSON, or text/csv with the same columns)",
     response_model=SubmissionReport,
     status_code=201,
-    responses={200: {"description": "dry run or unchanged"}, 422: {"description": "rejected"}},
+    responses={
+        200: {"description": "dry run or unchanged"},
+        422: problem_doc(SubmissionRejected, "rows rejected (nothing written), or invalid input"),
+    },
     openapi_extra={
         "requestBody": {
             "content": {
@@ -74,6 +78,10 @@ async def submit(
     mode: Annotated[Literal["all_or_nothing", "partial"] | None, Query()] = None,
     dry_run: Annotated[bool | None, Query()] = None,
 ) -> Response:
+    """Every row is checked and answered in `rows`. `all_or_nothing` (the default) writes nothing
+    when a row is rejected and answers 422 with the row report; `partial` stores the good rows;
+    `dry_run` checks and writes nothing. Send `Idempotency-Key` to retry safely.
+    """
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise _invalid("body", "the body is larger than 20 MB")

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.problems import Problem
+
 MAX_ROWS = 50_000
 CSV_COLUMNS = ("indicator", "period", "org_unit", "value", "numerator", "denominator", "comment")
 Mode = Literal["all_or_nothing", "partial"]
@@ -62,3 +64,19 @@ class SubmissionReport(BaseModel):
     unchanged: int
     rejected: int
     rows: list[RowResult]
+
+
+class SubmissionRejected(Problem):
+    """A rejected all-or-nothing batch (422): the problem and its row report; nothing written.
+
+    ``status`` is the HTTP status; the report's own status is ``outcome``.
+    """
+
+    submission_id: uuid.UUID | None = Field(None, description="null: nothing was recorded")
+    outcome: Literal["recorded", "checked", "rejected"]
+    mode: Mode
+    dry_run: bool
+    accepted: int
+    unchanged: int
+    rejected: int
+    rows: list[RowResult] = Field(description="one entry per row, rejected rows with reasons")
