@@ -214,6 +214,9 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/values"): [Example("/v1/values", params=key)],
         ("GET", "/v1/values/export.csv"): [Example("/v1/values/export.csv", params=key)],
         ("GET", "/v1/values/periods"): [Example("/v1/values/periods", params=key)],
+        ("GET", "/v1/values/reconciliation"): [
+            Example("/v1/values/reconciliation", params={"indicator": "CONTACTS"})
+        ],
         ("POST", "/v1/values/transitions"): [
             Example("/v1/values/transitions", key | {"action": a}, etag_from="/v1/values/periods")
             for a in ("submit", "approve")
