@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from services.audit.trail import service as trail
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
+from shared.idempotency import caller_scope
 from shared.identity import Caller, CallerDep
 from shared.outbox import OutboxEvent
 
@@ -52,5 +53,5 @@ RecorderDep = Annotated[Recorder, Depends(_recorder)]
 
 
 def idempotency_scope(caller: Caller) -> str:
-    """Idempotency keys are scoped per client (machines) or per person."""
-    return f"client:{caller.client_id}" if caller.client_id else f"user:{caller.subject}"
+    """Idempotency keys are scoped per caller, by the one rule in ``shared.idempotency``."""
+    return caller_scope(caller)

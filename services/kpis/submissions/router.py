@@ -18,7 +18,7 @@ from services.kpis.db import idempotency
 from services.kpis.submissions import repository, service
 from services.kpis.submissions.schemas import MAX_ROWS, SubmissionCreate, SubmissionReport
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, fingerprint, run_idempotent
 from shared.identity import CallerDep
 from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound
 from shared.request_id import current_request_id
@@ -131,7 +131,7 @@ async def submit(
     return await run_idempotent(
         session,
         idempotency,
-        scope=f"kpis:submissions:{caller.client_id or caller.subject}",
+        scope=caller_scope(caller, "kpis:submissions:"),
         key=idempotency_key,
         request_fingerprint=fingerprint("POST", "/v1/submissions", f"{options} {digest}"),
         produce=produce,
