@@ -33,6 +33,44 @@ def _invalid(field: str, message: str) -> InvalidInput:
     )
 
 
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    """The CSV's records; a field over the csv module's limit (131,072 characters) or a
+    malformed file is a 422 naming the body and the line, not a 500."""
+    reader = csv.DictReader(io.StringIO(text))
+    records: list[dict[str, Any]] = []
+    line = 1  # the line the record being read starts on
+    try:
+        _ = reader.fieldnames  # the header line
+        while len(records) <= MAX_ROWS:
+            line = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
+            records.append(record)
+    except csv.Error as exc:
+        too_long = "field larger than field limit" in str(exc)
+        reason = (
+            f"a field is longer than {csv.field_size_limit():,} characters"
+            if too_long
+            else "the CSV cannot be read"
+        )
+        raise InvalidInput(
+            "the CSV is not valid",
+            extensions={
+                "errors": [
+                    {
+                        "field": "body",
+                        "in": "body",
+                        "line": line,
+                        "message": reason,
+                        "code": "csv_field_too_long" if too_long else "csv_malformed",
+                    }
+                ]
+            },
+        ) from None
+    return records
+
+
 def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
     """The row report of a rejected batch as an RFC 9457 problem (its rows an extension)."""
     return {
@@ -80,7 +118,7 @@ async def submit(
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _invalid("body", "the CSV is not UTF-8") from exc
-        records = list(csv.DictReader(io.StringIO(text)))
+        records = _csv_records(text)
         if len(records) > MAX_ROWS:
             raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
         service.require_rows(records)
