@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.contract import ComputedValue
 from services.kpis.db import SCHEMA
 from services.kpis.imports.models import ImportJob, ImportValue
+from services.kpis.imports.pseudonymise import STAFF_CODE_PATTERN
 from services.kpis.imports.store import driver_connection
 
 ACTIVE = ("queued", "running", "succeeded")
@@ -116,11 +117,15 @@ async def save_values(
     return len(records)
 
 
-async def values_of(session: AsyncSession, import_id: uuid.UUID) -> Sequence[ImportValue]:
+async def values_of(
+    session: AsyncSession, import_id: uuid.UUID, *, workers: bool
+) -> Sequence[ImportValue]:
+    """The import's values; worker-level ones (staff codes) only when ``workers``."""
+    query = select(ImportValue).where(ImportValue.import_id == import_id)
+    if not workers:
+        query = query.where(~ImportValue.org_unit_code.regexp_match(STAFF_CODE_PATTERN))
     rows = await session.execute(
-        select(ImportValue)
-        .where(ImportValue.import_id == import_id)
-        .order_by(
+        query.order_by(
             ImportValue.indicator_code,
             ImportValue.period_type,
             ImportValue.period_start,

@@ -8,7 +8,16 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.imports import repository, service
@@ -157,7 +166,16 @@ async def get_import(
     summary="The indicator values an import computed",
 )
 async def import_values(
-    import_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    import_id: uuid.UUID,
+    session: SessionDep,
+    caller: CallerDep,
+    purpose: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="why worker-level values are read (council managers; recorded)",
+        ),
+    ] = None,
 ) -> list[ValueOut]:
-    job = await service.job_for(session, caller, import_id)
-    return [ValueOut.of(v) for v in await repository.values_of(session, job.id)]
+    values = await service.values_for(session, caller, import_id, purpose)
+    return [ValueOut.of(v) for v in values]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,11 +14,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.kpis import access
 from services.kpis.db import outbox
 from services.kpis.imports import intake, pipeline, repository
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.models import ImportJob
+from services.kpis.imports.models import ImportJob, ImportValue
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from shared.identity import Caller
 from shared.logs import get_logger
@@ -54,6 +56,20 @@ async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> I
     if job is None:
         raise NotFound("no such import")
     return job
+
+
+async def values_for(
+    session: AsyncSession, caller: Caller, job_id: uuid.UUID, purpose: str | None
+) -> Sequence[ImportValue]:
+    """An import's values as the caller may see them: worker-level (staff) values only by
+    the one rule for staff-level figures (council manager, stated purpose, recorded)."""
+    job = await job_for(session, caller, job_id)
+    workers = False
+    if purpose is not None:
+        workers = await access.worker_access(
+            session, caller, purpose, f"import:{job.id}", {"import_id": str(job.id)}
+        )
+    return await repository.values_of(session, job.id, workers=workers)
 
 
 @dataclass(frozen=True)
