@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from functools import cache
@@ -29,7 +30,7 @@ from shared.db import SessionDep
 from shared.etag import etag_for
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
-from shared.problems import InvalidInput
+from shared.problems import DomainError, InvalidInput
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -125,6 +126,12 @@ async def create_import(
         )
     settings = import_settings(request)
     uploads, sha256 = await _save(files, settings, kind)
+    try:
+        # inflating a workbook to measure it takes a while: off the event loop
+        await asyncio.to_thread(service.check_uploads, uploads, settings)
+    except DomainError:
+        _discard(uploads)
+        raise
     new = service.NewJob(kind, partial, collection_year, population)
     job, created = await service.open_job(session, caller, new, sha256)
     if not created:

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis import access
 from services.kpis.db import outbox
-from services.kpis.imports import intake, pipeline, repository
+from services.kpis.imports import archives, intake, pipeline, repository
+from services.kpis.imports.archives import ArchiveLimits
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob, ImportValue
@@ -24,7 +25,7 @@ from services.kpis.imports.pseudonymise import Pseudonymiser
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError, Forbidden, NotFound
+from shared.problems import DomainError, Forbidden, InvalidInput, NotFound
 
 log = get_logger(__name__)
 
@@ -56,6 +57,27 @@ async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> I
     if job is None:
         raise NotFound("no such import")
     return job
+
+
+class ContentTooLarge(DomainError):
+    status, code, title = 413, "content-too-large", "Content too large"
+
+
+def check_uploads(uploads: list[pipeline.Upload], settings: ImportSettings) -> None:
+    """Refuse, before anything parses them, workbooks (or zips) that unpack past the
+    settings' bounds (promise D5): 413 for size or ratio, 422 for sizes that lie."""
+    limits = ArchiveLimits(settings.max_unpacked_bytes, settings.max_compression_ratio)
+    for index, upload in enumerate(uploads):
+        if not archives.is_zip(upload.path):
+            continue
+        try:
+            archives.check_archive(upload.path, limits)
+        except archives.ArchiveRefused as exc:
+            error = {"field": "files", "in": "body", "message": exc.message, "code": exc.code}
+            too_large = exc.code in ("unpacked_size", "compression_ratio")
+            kind = ContentTooLarge if too_large else InvalidInput
+            detail = f"file {index + 1}: {exc.message}"
+            raise kind(detail, extensions={"errors": [error]}) from None
 
 
 async def values_for(
