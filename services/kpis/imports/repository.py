@@ -51,6 +51,16 @@ async def claim_if_abandoned(
     return found.scalar_one_or_none() is not None
 
 
+async def unfinished_jobs(session: AsyncSession) -> Sequence[ImportJob]:
+    """Jobs still marked queued or running (any replica's)."""
+    found = await session.execute(
+        select(ImportJob)
+        .where(ImportJob.status.in_(("queued", "running")))
+        .order_by(ImportJob.created_at)
+    )
+    return found.scalars().all()
+
+
 async def add_job(session: AsyncSession, job: ImportJob) -> ImportJob:
     session.add(job)
     await session.flush()

@@ -146,6 +146,8 @@ RUNNING_GRACE_S = 5.0
 #: a job still queued after this lost the process that was to run it
 QUEUED_GRACE_S = 120.0
 INTERRUPTED = "the import was interrupted (the service stopped); nothing was stored"
+#: who ends an interrupted job at start-up (as the actions service names its own jobs)
+SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
 async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
@@ -167,6 +169,24 @@ async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
     await session.flush()
     log.warning("import.abandoned", import_id=str(job.id))
     return True
+
+
+async def fail_interrupted(maker: async_sessionmaker[AsyncSession]) -> int:
+    """At start-up: end as failed every queued or running job whose process is gone, so
+    an import killed midway does not show ``running`` for ever. The same test as a retry
+    of the file (:func:`_abandoned`): a live runner, on any replica, holds its job's row
+    lock for the whole run, so only jobs whose row can be locked, and that are past the
+    grace a starting runner needs, are ended; other replicas' imports under way stay."""
+    async with maker() as session:
+        ended = 0
+        for job in await repository.unfinished_jobs(session):
+            if await _abandoned(session, job):
+                await _event(session, job, SYSTEM_ACTOR, "import.failed")
+                ended += 1
+        await session.commit()
+    if ended:
+        log.warning("imports.interrupted_jobs_failed", jobs=ended)
+    return ended
 
 
 def _months(outcome: pipeline.Outcome, kind: str) -> tuple[date, date, date]:
