@@ -65,7 +65,12 @@ class ImportsApi:
         return dict(response.json())
 
     async def values(self, job_id: str) -> list[dict[str, Any]]:
-        response = await self.http.get(f"/v1/imports/{job_id}/values", headers=IMPORTER)
+        """Every value, worker level included (a council manager stating a purpose)."""
+        response = await self.http.get(
+            f"/v1/imports/{job_id}/values",
+            params={"purpose": "test: check the computed figures"},
+            headers=IMPORTER,
+        )
         assert response.status_code == 200, response.text
         return list(response.json())
 

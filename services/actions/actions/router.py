@@ -30,8 +30,8 @@ from services.actions.progress import service as progress
 from services.actions.progress.schemas import UpdateCreate
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
-from shared.identity import Caller, CallerDep
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
+from shared.identity import CallerDep
 from shared.pagination import Page, PageDep, SortKey, parse_sort
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
@@ -51,10 +51,6 @@ def _sort(
 
 
 SortDep = Annotated[list[SortKey], Depends(_sort)]
-
-
-def _scope(caller: Caller) -> str:
-    return f"{caller.kind}:{caller.client_id or caller.subject}"
 
 
 def _with_etag(response: Response, item: dict[str, object]) -> None:
@@ -162,7 +158,7 @@ async def create_action(
         idempotency,
         request,
         body,
-        scope=_scope(caller),
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )
@@ -240,7 +236,7 @@ async def add_update(
         idempotency,
         request,
         body,
-        scope=_scope(caller),
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )

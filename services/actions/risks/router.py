@@ -19,7 +19,7 @@ from services.actions.risks.rules import check_scores
 from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader, check_if_match, etag_for
-from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
 from shared.identity import CallerDep
 from shared.problems import NotFound
 
@@ -122,7 +122,7 @@ async def create_risk(
         idempotency,
         request,
         body,
-        scope=f"{caller.kind}:{caller.client_id or caller.subject}",
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )

@@ -1,7 +1,8 @@
 """Series, dashboard snapshot and drill-down.
 
 Worker-level figures are for council managers only and need a stated purpose; each such
-read is recorded in the trail (``sensitive.read`` with the purpose) through the outbox.
+read is recorded in the trail (``sensitive.read`` with the purpose) through the outbox
+(the one rule: :func:`services.kpis.access.worker_access`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis import access
-from services.kpis.db import outbox
+from services.kpis.access import worker_access
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period, financial_year
 from services.kpis.series import analysis
@@ -20,38 +21,7 @@ from services.kpis.series import repository as repo
 from services.kpis.series.rollup import Tree
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError, InvalidInput, NotFound
-
-
-class PurposeRequired(DomainError):
-    status, code, title = 400, "purpose-required", "Purpose required"
-
-
-async def worker_access(
-    session: AsyncSession, caller: Caller, purpose: str | None, what: str, detail: dict[str, Any]
-) -> bool:
-    """Whether worker-level rows are included; records the read when they are."""
-    if not access.is_council_manager(caller):
-        return False
-    if not purpose or not purpose.strip():
-        raise PurposeRequired(
-            "worker-level figures need a stated purpose (?purpose=...)",
-            extensions={"errors": [{"field": "purpose", "in": "query", "message": "required"}]},
-        )
-    await add_event(
-        session,
-        outbox,
-        OutboxEvent(
-            event_type="sensitive.read",
-            entity_type="worker_values",
-            entity_id=what[:120],
-            actor=caller.as_actor(),
-            payload=detail,
-            purpose=purpose.strip()[:500],
-        ),
-    )
-    return True
+from shared.problems import InvalidInput, NotFound
 
 
 async def _unit(session: AsyncSession, code: str) -> OrgUnit:

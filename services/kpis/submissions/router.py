@@ -24,7 +24,7 @@ from services.kpis.submissions.schemas import (
     SubmissionReport,
 )
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, fingerprint, run_idempotent
 from shared.identity import CallerDep
 from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound, problem_doc
 from shared.request_id import current_request_id
@@ -37,6 +37,44 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(
         message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
     )
+
+
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    """The CSV's records; a field over the csv module's limit (131,072 characters) or a
+    malformed file is a 422 naming the body and the line, not a 500."""
+    reader = csv.DictReader(io.StringIO(text))
+    records: list[dict[str, Any]] = []
+    line = 1  # the line the record being read starts on
+    try:
+        _ = reader.fieldnames  # the header line
+        while len(records) <= MAX_ROWS:
+            line = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
+            records.append(record)
+    except csv.Error as exc:
+        too_long = "field larger than field limit" in str(exc)
+        reason = (
+            f"a field is longer than {csv.field_size_limit():,} characters"
+            if too_long
+            else "the CSV cannot be read"
+        )
+        raise InvalidInput(
+            "the CSV is not valid",
+            extensions={
+                "errors": [
+                    {
+                        "field": "body",
+                        "in": "body",
+                        "line": line,
+                        "message": reason,
+                        "code": "csv_field_too_long" if too_long else "csv_malformed",
+                    }
+                ]
+            },
+        ) from None
+    return records
 
 
 def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +131,7 @@ async def submit(
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _invalid("body", "the CSV is not UTF-8") from exc
-        records = list(csv.DictReader(io.StringIO(text)))
+        records = _csv_records(text)
         if len(records) > MAX_ROWS:
             raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
         service.require_rows(records)
@@ -148,7 +186,7 @@ async def submit(
     return await run_idempotent(
         session,
         idempotency,
-        scope=f"kpis:submissions:{caller.client_id or caller.subject}",
+        scope=caller_scope(caller, "kpis:submissions:"),
         key=idempotency_key,
         request_fingerprint=fingerprint("POST", "/v1/submissions", f"{options} {digest}"),
         produce=produce,

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
+from services.kpis.access import worker_access
 from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
 from services.kpis.releases.signing import ReleaseSigner
-from services.kpis.series.service import worker_access
 from services.kpis.values import repository as repo
 from services.kpis.values import service
 from services.kpis.values.models import IndicatorValue

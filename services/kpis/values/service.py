@@ -30,13 +30,13 @@ ALLOWED = {"submit": ("draft", "reopened"), "approve": ("submitted",), "reopen":
 TARGET = {"submit": "submitted", "approve": "approved", "reopen": "reopened"}
 
 
-def parse_period(text: str, field: str = "period") -> Period:
+def parse_period(text: str, field: str = "period", where: str = "query") -> Period:
     try:
         return Period.parse(text)
     except PeriodError as exc:
         raise InvalidInput(
             "invalid period",
-            extensions={"errors": [{"field": field, "in": "query", "message": str(exc)}]},
+            extensions={"errors": [{"field": field, "in": where, "message": str(exc)}]},
         ) from exc
 
 
@@ -70,7 +70,7 @@ async def transition(
     indicator = await repo.current_indicator(session, body.indicator)
     if indicator is None:
         raise NotFound("no such indicator")
-    period = parse_period(body.period)
+    period = parse_period(body.period, where="body")
     row = await repo.period_row(session, indicator.indicator_id, period, lock=True)
     if row is None or (
         row.state != "approved" and not access.sees_unpublished(caller, indicator.source_agency)
