@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.actions.actions import repository as repo
@@ -32,25 +32,11 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import Caller, CallerDep
-from shared.pagination import Page, PageDep, SortKey, parse_sort
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-SORT_FIELDS = list(SORTABLE)
-SORT_HELP = "comma-separated fields, '-' for descending: " + ", ".join(SORT_FIELDS)
-
-
-def _sort(
-    sort: Annotated[
-        str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_,+\- ]*$", description=SORT_HELP)
-    ] = None,
-) -> list[SortKey]:
-    # shared.pagination.sort_query's closure cannot be resolved under postponed annotations
-    # (a 500 whenever ?sort= is sent), so the same parsing is declared here at module level.
-    return parse_sort(sort, SORT_FIELDS, "ref")
-
-
-SortDep = Annotated[list[SortKey], Depends(_sort)]
+SortDep = Annotated[list[SortKey], sort_query(list(SORTABLE), "ref")]
 
 
 def _scope(caller: Caller) -> str:

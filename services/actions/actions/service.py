@@ -10,16 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.actions import repository as repo
 from services.actions.actions.models import Action
-from services.actions.actions.rag import trajectory_rag
 from services.actions.actions.schemas import ActionCreate, ActionPatch, StatusChange
 from services.actions.actions.status import allowed_moves
-from services.actions.events import conflict, emit, invalid
+from services.actions.events import emit
 from services.actions.plans import repository as plans
 from services.actions.plans.models import Plan
 from services.actions.sprints.calendar import sprint_bounds, sprint_count, sprint_of
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import Forbidden, NotFound
+from shared.problems import Forbidden, NotFound, conflict, invalid
 
 
 def today() -> date:
@@ -240,9 +239,3 @@ async def change_status(
         {"ref": action.ref, "from": action.status, "to": body.status},
     )
     return await read(session, action_id)
-
-
-def rag_for(action: Action, on: date) -> str | None:
-    return trajectory_rag(
-        action.status, action.percent_complete, action.start_on, action.due_on, on
-    )

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.actions import repository as actions
 from services.actions.actions.rag import DONE
-from services.actions.events import conflict, emit
+from services.actions.events import emit
 from services.actions.plans import repository as plans
 from services.actions.sprints import repository as repo
 from services.actions.sprints.models import Sprint
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict
 
 
 def sprint_etag(sprint: Sprint) -> str:

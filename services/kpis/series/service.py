@@ -6,7 +6,6 @@ read is recorded in the trail (``sensitive.read`` with the purpose) through the 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from services.kpis.series.rollup import Tree
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError, InvalidInput, NotFound
+from shared.problems import DomainError, NotFound, field_error, invalid
 
 
 class PurposeRequired(DomainError):
@@ -37,7 +36,7 @@ async def worker_access(
     if not purpose or not purpose.strip():
         raise PurposeRequired(
             "worker-level figures need a stated purpose (?purpose=...)",
-            extensions={"errors": [{"field": "purpose", "in": "query", "message": "required"}]},
+            extensions={"errors": [field_error("purpose", "required", "missing", "query")]},
         )
     await add_event(
         session,
@@ -243,9 +242,8 @@ async def drill_down(
         raise NotFound("no such org unit")
     unit = found
     if unit.level == "worker":
-        raise InvalidInput(
-            "a worker has no children to drill into",
-            extensions={"errors": [{"field": "org_unit", "in": "query", "message": "worker"}]},
+        raise invalid(
+            "org_unit", "worker", "worker", "query", detail="a worker has no children to drill into"
         )
     workers = False
     if any(k.level == "worker" for k in kids):
@@ -306,7 +304,3 @@ async def drill_down(
         "children": items,
         "worker_level": workers,
     }
-
-
-def as_decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

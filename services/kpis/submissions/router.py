@@ -26,17 +26,19 @@ from services.kpis.submissions.schemas import (
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
 from shared.identity import CallerDep
-from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound, problem_doc
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    TYPE_BASE,
+    InvalidInput,
+    NotFound,
+    field_error,
+    invalid,
+    problem_doc,
+)
 from shared.request_id import current_request_id
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 MAX_CSV_BYTES = 20 * 1024 * 1024
-
-
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
-    )
 
 
 def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +86,7 @@ async def submit(
     """
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
-        raise _invalid("body", "the body is larger than 20 MB")
+        raise invalid("body", "the body is larger than 20 MB")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     parsed = None
     problems: dict[int, list[str]] = {}
@@ -92,10 +94,10 @@ async def submit(
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _invalid("body", "the CSV is not UTF-8") from exc
+            raise invalid("body", "the CSV is not UTF-8") from exc
         records = list(csv.DictReader(io.StringIO(text)))
         if len(records) > MAX_ROWS:
-            raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
+            raise invalid("body", f"at most {MAX_ROWS} rows per submission")
         service.require_rows(records)
         parsed, problems = service.rows_from_csv(records)
         body = SubmissionCreate.model_construct(
@@ -110,12 +112,9 @@ async def submit(
                 "the submission is not valid",
                 extensions={
                     "errors": [
-                        {
-                            "field": ".".join(str(p) for p in e["loc"]) or "body",
-                            "in": "body",
-                            "message": e["msg"],
-                            "code": e["type"],
-                        }
+                        field_error(
+                            ".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]
+                        )
                         for e in exc.errors(include_input=False)[:100]
                     ]
                 },
