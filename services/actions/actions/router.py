@@ -9,9 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.actions.actions import repository as repo
 from services.actions.actions import service
-from services.actions.actions.repository import SORTABLE, ActionFilters
 from services.actions.actions.schemas import (
     ActionCreate,
     ActionDetail,
@@ -36,7 +34,7 @@ from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-SortDep = Annotated[list[SortKey], sort_query(list(SORTABLE), "ref")]
+SortDep = Annotated[list[SortKey], sort_query(list(service.SORTABLE), "ref")]
 
 
 def _scope(caller: Caller) -> str:
@@ -69,7 +67,7 @@ async def list_actions(
     recommendation: Annotated[int | None, Query(ge=1, le=999)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[ActionRead]:
-    filters = ActionFilters(
+    filters = service.ActionFilters(
         plan_id=plan_id,
         theme=theme,
         criterion=criterion,
@@ -86,15 +84,7 @@ async def list_actions(
         recommendation=recommendation,
         q=q,
     )
-    items, total = await repo.list_actions(
-        session, filters, service.today(), sort, page.limit, page.offset
-    )
-    return Page[ActionRead](
-        items=[ActionRead.model_validate(service.decorate(i)) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.page(session, filters, sort, page.limit, page.offset)
 
 
 @router.get("/mine", response_model=Page[ActionRead], summary="My agency's actions")
@@ -107,18 +97,10 @@ async def my_agency_actions(
     status: Annotated[list[Status] | None, Query(max_length=6)] = None,
     overdue: bool | None = None,
 ) -> Page[ActionRead]:
-    filters = ActionFilters(
+    filters = service.ActionFilters(
         plan_id=plan_id, agency=caller.agency, status=tuple(status or ()), overdue=overdue
     )
-    items, total = await repo.list_actions(
-        session, filters, service.today(), sort, page.limit, page.offset
-    )
-    return Page[ActionRead](
-        items=[ActionRead.model_validate(service.decorate(i)) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.page(session, filters, sort, page.limit, page.offset)
 
 
 @router.get("/{action_id}", response_model=ActionDetail, summary="One action in full")
@@ -186,14 +168,7 @@ async def change_status(
 async def list_updates(
     session: SessionDep, caller: CallerDep, action_id: ActionId, page: PageDep
 ) -> Page[UpdateRead]:
-    await service.read(session, action_id)
-    items, total = await repo.recent_updates(session, action_id, page.limit, page.offset)
-    return Page[UpdateRead](
-        items=[UpdateRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.updates(session, action_id, page.limit, page.offset)
 
 
 @router.post(

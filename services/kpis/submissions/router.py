@@ -13,9 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from services.kpis.access import is_council_manager
 from services.kpis.db import idempotency
-from services.kpis.submissions import repository, service
+from services.kpis.submissions import service
 from services.kpis.submissions.schemas import (
     MAX_ROWS,
     SubmissionCreate,
@@ -30,7 +29,6 @@ from shared.problems import (
     PROBLEM_MEDIA_TYPE,
     TYPE_BASE,
     InvalidInput,
-    NotFound,
     field_error,
     invalid,
     problem_doc,
@@ -158,16 +156,4 @@ async def submit(
 async def get_submission(
     session: SessionDep, caller: CallerDep, submission_id: uuid.UUID
 ) -> dict[str, object]:
-    found = await repository.get_submission(session, submission_id)
-    if found is None or not (found.agency == caller.agency or is_council_manager(caller)):
-        raise NotFound("no such submission")
-    return {
-        "submission_id": found.submission_id,
-        "agency": found.agency,
-        "submitted_by": found.submitted_by,
-        "mode": found.mode,
-        "accepted": found.accepted,
-        "unchanged": found.unchanged,
-        "rejected": found.rejected,
-        "created_at": found.created_at,
-    }
+    return await service.get_submission(session, caller, submission_id)

@@ -30,7 +30,7 @@ from services.kpis.values.rules import CleanValue, check_period, derive_value
 from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.problems import Forbidden, invalid
+from shared.problems import Forbidden, NotFound, invalid
 
 log = get_logger(__name__)
 SUBMISSION_SOURCE = "submission"
@@ -234,3 +234,22 @@ async def submit(
 def require_rows(rows: Sequence[object]) -> None:
     if not rows:
         raise invalid("body", "no rows", "empty", detail="the CSV has no rows")
+
+
+async def get_submission(
+    session: AsyncSession, caller: Caller, submission_id: uuid.UUID
+) -> dict[str, object]:
+    """A recorded submission, to its own agency or a council manager (else: not found)."""
+    found = await repository.get_submission(session, submission_id)
+    if found is None or not (found.agency == caller.agency or access.is_council_manager(caller)):
+        raise NotFound("no such submission")
+    return {
+        "submission_id": found.submission_id,
+        "agency": found.agency,
+        "submitted_by": found.submitted_by,
+        "mode": found.mode,
+        "accepted": found.accepted,
+        "unchanged": found.unchanged,
+        "rejected": found.rejected,
+        "created_at": found.created_at,
+    }
