@@ -20,14 +20,5 @@ async def emit(
     payload: dict[str, Any],
 ) -> None:
     """An event in the request's transaction: rolled back with the change it records."""
-    await add_event(
-        session,
-        outbox,
-        OutboxEvent(
-            event_type=event_type,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            actor=caller.as_actor(),
-            payload=payload,
-        ),
-    )
+    event = OutboxEvent(event_type, entity_type, entity_id, caller.as_actor(), payload)
+    await add_event(session, outbox, event)
