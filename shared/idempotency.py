@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.identity import Caller
-from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, InvalidInput
+from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, invalid
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -127,18 +127,12 @@ async def run_idempotent(
     ).one_or_none()
     if stored is not None:
         if bytes(stored.fingerprint) != request_fingerprint:
-            raise InvalidInput(
-                "this Idempotency-Key was used with a different request",
-                extensions={
-                    "errors": [
-                        {
-                            "field": "Idempotency-Key",
-                            "in": "header",
-                            "message": "reused with a different body",
-                            "code": "idempotency_key_reused",
-                        }
-                    ]
-                },
+            raise invalid(
+                "Idempotency-Key",
+                "reused with a different body",
+                "idempotency_key_reused",
+                "header",
+                detail="this Idempotency-Key was used with a different request",
             )
         headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
         return _json(stored.body, stored.status_code, headers)

@@ -126,6 +126,35 @@ class ServiceUnavailable(DomainError):
     status, code, title = 503, "service-unavailable", "Service unavailable"
 
 
+def field_error(
+    field: str, message: str, code: str = "invalid", where: str = "body"
+) -> dict[str, str]:
+    """One entry of a problem's ``errors``: which field, where, what is wrong and its kind
+    (never the submitted value)."""
+    return {"field": field, "in": where, "message": message, "code": code}
+
+
+def invalid(
+    field: str,
+    message: str,
+    code: str = "invalid",
+    where: str = "body",
+    *,
+    detail: str | None = None,
+) -> InvalidInput:
+    """A 422 naming one field; ``detail`` defaults to the message."""
+    return InvalidInput(
+        detail or message, extensions={"errors": [field_error(field, message, code, where)]}
+    )
+
+
+def conflict(field: str, message: str, code: str, where: str = "body", **extra: Any) -> Conflict:
+    """A 409 naming the field whose value collides (extensions in ``extra``)."""
+    return Conflict(
+        message, extensions={"errors": [field_error(field, message, code, where)], **extra}
+    )
+
+
 def problem_response(
     status: int,
     *,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from services.actions import access
-from services.actions.events import conflict, emit
+from services.actions.events import emit
 from services.actions.plans import repository as repo
 from services.actions.plans.schemas import (
     CriterionRead,
@@ -20,7 +20,7 @@ from services.actions.plans.schemas import (
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader, check_if_match, etag_for
 from shared.identity import CallerDep
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict
 
 router = APIRouter(prefix="/v1", tags=["plan"])
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -7,7 +7,6 @@ read is recorded in the trail (``sensitive.read`` with the purpose) through the 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from services.kpis.series import repository as repo
 from services.kpis.series.rollup import Tree
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
-from shared.problems import InvalidInput, NotFound
+from shared.problems import NotFound, invalid
 
 
 async def _unit(session: AsyncSession, code: str) -> OrgUnit:
@@ -213,9 +212,8 @@ async def drill_down(
         raise NotFound("no such org unit")
     unit = found
     if unit.level == "worker":
-        raise InvalidInput(
-            "a worker has no children to drill into",
-            extensions={"errors": [{"field": "org_unit", "in": "query", "message": "worker"}]},
+        raise invalid(
+            "org_unit", "worker", "worker", "query", detail="a worker has no children to drill into"
         )
     workers = False
     if any(k.level == "worker" for k in kids):
@@ -276,7 +274,3 @@ async def drill_down(
         "children": items,
         "worker_level": workers,
     }
-
-
-def as_decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

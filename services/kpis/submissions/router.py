@@ -13,9 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from services.kpis.access import is_council_manager
 from services.kpis.db import idempotency
-from services.kpis.submissions import repository, service
+from services.kpis.submissions import service
 from services.kpis.submissions.schemas import (
     MAX_ROWS,
     SubmissionCreate,
@@ -26,17 +25,18 @@ from services.kpis.submissions.schemas import (
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKeyHeader, caller_scope, fingerprint, run_idempotent
 from shared.identity import CallerDep
-from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound, problem_doc
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    TYPE_BASE,
+    InvalidInput,
+    field_error,
+    invalid,
+    problem_doc,
+)
 from shared.request_id import current_request_id
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 MAX_CSV_BYTES = 20 * 1024 * 1024
-
-
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
-    )
 
 
 def _csv_records(text: str) -> list[dict[str, Any]]:
@@ -64,13 +64,10 @@ def _csv_records(text: str) -> list[dict[str, Any]]:
             "the CSV is not valid",
             extensions={
                 "errors": [
-                    {
-                        "field": "body",
-                        "in": "body",
-                        "line": line,
-                        "message": reason,
-                        "code": "csv_field_too_long" if too_long else "csv_malformed",
-                    }
+                    field_error(
+                        "body", reason, "csv_field_too_long" if too_long else "csv_malformed"
+                    )
+                    | {"line": line}
                 ]
             },
         ) from None
@@ -122,7 +119,7 @@ async def submit(
     """
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
-        raise _invalid("body", "the body is larger than 20 MB")
+        raise invalid("body", "the body is larger than 20 MB")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     parsed = None
     problems: dict[int, list[str]] = {}
@@ -130,10 +127,10 @@ async def submit(
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _invalid("body", "the CSV is not UTF-8") from exc
+            raise invalid("body", "the CSV is not UTF-8") from exc
         records = _csv_records(text)
         if len(records) > MAX_ROWS:
-            raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
+            raise invalid("body", f"at most {MAX_ROWS} rows per submission")
         service.require_rows(records)
         parsed, problems = service.rows_from_csv(records)
         body = SubmissionCreate.model_construct(
@@ -148,12 +145,9 @@ async def submit(
                 "the submission is not valid",
                 extensions={
                     "errors": [
-                        {
-                            "field": ".".join(str(p) for p in e["loc"]) or "body",
-                            "in": "body",
-                            "message": e["msg"],
-                            "code": e["type"],
-                        }
+                        field_error(
+                            ".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]
+                        )
                         for e in exc.errors(include_input=False)[:100]
                     ]
                 },
@@ -197,16 +191,4 @@ async def submit(
 async def get_submission(
     session: SessionDep, caller: CallerDep, submission_id: uuid.UUID
 ) -> dict[str, object]:
-    found = await repository.get_submission(session, submission_id)
-    if found is None or not (found.agency == caller.agency or is_council_manager(caller)):
-        raise NotFound("no such submission")
-    return {
-        "submission_id": found.submission_id,
-        "agency": found.agency,
-        "submitted_by": found.submitted_by,
-        "mode": found.mode,
-        "accepted": found.accepted,
-        "unchanged": found.unchanged,
-        "rejected": found.rejected,
-        "created_at": found.created_at,
-    }
+    return await service.get_submission(session, caller, submission_id)

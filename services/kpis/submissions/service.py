@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,9 +27,10 @@ from services.kpis.submissions.schemas import (
 )
 from services.kpis.values import lookup, writer
 from services.kpis.values.rules import CleanValue, check_period, derive_value
+from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.problems import Forbidden, InvalidInput
+from shared.problems import Forbidden, NotFound, invalid
 
 log = get_logger(__name__)
 SUBMISSION_SOURCE = "submission"
@@ -100,7 +100,7 @@ async def submit(
     present = [r for r in rows if r is not None]
     indicators = await lookup.indicators_by_code(session, (r.indicator for r in present))
     units = await lookup.org_units_by_code(session, (r.org_unit for r in present))
-    today = date.today()
+    today = utc_today()
     clean: dict[int, CleanValue] = {}
     seen: dict[writer.Key, int] = {}
     for index, row in enumerate(rows):
@@ -233,7 +233,23 @@ async def submit(
 
 def require_rows(rows: Sequence[object]) -> None:
     if not rows:
-        raise InvalidInput(
-            "the CSV has no rows",
-            extensions={"errors": [{"field": "body", "in": "body", "message": "no rows"}]},
-        )
+        raise invalid("body", "no rows", "empty", detail="the CSV has no rows")
+
+
+async def get_submission(
+    session: AsyncSession, caller: Caller, submission_id: uuid.UUID
+) -> dict[str, object]:
+    """A recorded submission, to its own agency or a council manager (else: not found)."""
+    found = await repository.get_submission(session, submission_id)
+    if found is None or not (found.agency == caller.agency or access.is_council_manager(caller)):
+        raise NotFound("no such submission")
+    return {
+        "submission_id": found.submission_id,
+        "agency": found.agency,
+        "submitted_by": found.submitted_by,
+        "mode": found.mode,
+        "accepted": found.accepted,
+        "unchanged": found.unchanged,
+        "rejected": found.rejected,
+        "created_at": found.created_at,
+    }

@@ -19,7 +19,6 @@ rule broken: nothing is written, and the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from services.kpis.contract import IMPORT_SOURCE, ComputedValue
 from services.kpis.periods import Period, PeriodError
 from services.kpis.values import lookup, writer
 from services.kpis.values.rules import CleanValue, check_period, derive_value
+from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.problems import Conflict, Forbidden, InvalidInput
@@ -58,7 +58,7 @@ async def record_computed_values(
     indicators = await lookup.indicators_by_code(session, (v.indicator_code for v in values))
     units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
     missing_units = {v.org_unit_code for v in values} - units.keys()
-    today = date.today()
+    today = utc_today()
     errors: list[dict[str, object]] = []
     parsed: list[tuple[int, ComputedValue, Period]] = []
     for index, item in enumerate(values):
