@@ -50,7 +50,7 @@ def upgrade() -> None:
         schema="actions",
     )
     op.create_index(
-        op.f("ix_criterion_indicator_criterion_id"),
+        op.f("ix_actions_criterion_indicator_criterion_id"),
         "criterion_indicator",
         ["criterion_id"],
         unique=False,
@@ -73,7 +73,7 @@ def upgrade() -> None:
         schema="actions",
     )
     op.drop_constraint(
-        "uq_recommendation_plan_id_number", "recommendation", schema="actions", type_="unique"
+        op.f("uq_recommendation_plan_id_number"), "recommendation", schema="actions", type_="unique"
     )
     op.create_unique_constraint(
         op.f("uq_recommendation_plan_id_source_number"),
@@ -87,7 +87,7 @@ def downgrade() -> None:
     # the LSCB set has no place in the old shape (one number per plan): it goes with it
     op.execute("DELETE FROM actions.recommendation WHERE source <> 'ofsted'")
     op.drop_constraint(
-        "uq_recommendation_plan_id_source_number",
+        op.f("uq_recommendation_plan_id_source_number"),
         "recommendation",
         schema="actions",
         type_="unique",
@@ -98,13 +98,11 @@ def downgrade() -> None:
         ["plan_id", "number"],
         schema="actions",
     )
-    op.drop_constraint(
-        "ck_recommendation_source", "recommendation", schema="actions", type_="check"
-    )
+    op.execute("ALTER TABLE actions.recommendation DROP CONSTRAINT ck_recommendation_source")
     op.drop_column("recommendation", "version", schema="actions")
     op.drop_column("recommendation", "source", schema="actions")
     op.drop_index(
-        op.f("ix_criterion_indicator_criterion_id"),
+        op.f("ix_actions_criterion_indicator_criterion_id"),
         table_name="criterion_indicator",
         schema="actions",
     )
