@@ -21,7 +21,8 @@ Decisions written down here (issue 15):
   approvers, whose part is KPI data; the agency rules are the actions service's). Changing an
   action's status needs ``actions:status``: contributors of the lead agency, plan managers,
   and auditors (who may only mark an action embedded). The plan's structure (plans, actions,
-  owners, risks, sprints, reminders) needs ``actions:manage``: council plan managers and
+  owners, risks, sprints, reminders, criterion → indicator and recommendation ↔ action
+  links) needs ``actions:manage``: council plan managers and
   administrators.
 - QA: reading case audits, findings, tools, programmes and statistics needs ``audit:read``,
   which every person holds (board members read audit results; which audits an agency sees
@@ -149,6 +150,8 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/risks/**", WRITE, "actions:manage"),
     Rule("/v1/sprints/**", WRITE, "actions:manage"),
     Rule("/v1/reminders/**", WRITE, "actions:manage"),
+    Rule("/v1/success-criteria/**", WRITE, "actions:manage"),  # criterion → indicator links
+    Rule("/v1/recommendations/**", WRITE, "actions:manage"),  # recommendation ↔ action links
     # kpis: submission, approval, publication, imports, the catalogue
     Rule("/v1/submissions/**", frozenset({"POST"}), "kpis:submit"),
     Rule("/v1/values/*/approve", WRITE, "kpis:approve"),

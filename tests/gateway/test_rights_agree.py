@@ -112,6 +112,17 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
     )
     sprint = await _scalar(c, "SELECT min(sprint_id) FROM actions.sprint")
     rec = await _scalar(c, "SELECT min(recommendation_id) FROM actions.recommendation")
+    crit = await _scalar(
+        c,
+        "SELECT criterion_id FROM actions.success_criterion "
+        f"WHERE plan_id = {plan} AND code = '2C'",
+    )
+    link = {"target_value": 10, "direction": "up", "by_date": "2019-03-31"}
+    await svc.made(
+        "POST", f"/v1/success-criteria/{crit}/indicators", {"indicator_code": "CIN"} | link
+    )
+    ci = f"/v1/success-criteria/{crit}/indicators"
+    ra = f"/v1/recommendations/{rec}/actions/{action}"
     scores = {"likelihood_before": 4, "impact_before": 4, "likelihood_after": 2, "impact_after": 3}
     risk = (await svc.made("POST", "/v1/risks", {"plan_id": plan, "risk": "R"} | scores))["risk_id"]
     a, p = f"/v1/actions/{action}", f"/v1/plans/{plan}"
@@ -124,6 +135,14 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("PATCH", "/v1/plans/{plan_id}"): [Example(p, {"title": "Renamed"}, etag_from=p)],
         ("GET", "/v1/themes"): [Example("/v1/themes")],
         ("GET", "/v1/success-criteria"): [Example("/v1/success-criteria")],
+        ("GET", "/v1/success-criteria/indicators"): [Example("/v1/success-criteria/indicators")],
+        ("GET", "/v1/success-criteria/{criterion_id}/indicators"): [Example(ci)],
+        ("POST", "/v1/success-criteria/{criterion_id}/indicators"): [
+            Example(ci, {"indicator_code": "CONTACTS"} | link)
+        ],
+        ("DELETE", "/v1/success-criteria/{criterion_id}/indicators/{indicator_code}"): [
+            Example(f"{ci}/CIN")
+        ],
         ("GET", "/v1/owners"): [Example("/v1/owners")],
         ("POST", "/v1/owners"): [Example("/v1/owners", {"title": "Head", "agency": "council"})],
         ("GET", "/v1/actions"): [Example("/v1/actions")],
@@ -147,6 +166,8 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("POST", "/v1/sprints/{sprint_id}/close"): [Example(f"/v1/sprints/{sprint}/close")],
         ("GET", "/v1/recommendations"): [Example("/v1/recommendations")],
         ("GET", "/v1/recommendations/{recommendation_id}"): [Example(f"/v1/recommendations/{rec}")],
+        ("PUT", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
+        ("DELETE", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
         ("GET", "/v1/risks"): [Example("/v1/risks")],
         ("POST", "/v1/risks"): [Example("/v1/risks", {"plan_id": plan, "risk": "S"} | scores)],
         ("GET", "/v1/risks/{risk_id}"): [Example(f"/v1/risks/{risk}")],
@@ -221,6 +242,9 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
             Example("/v1/values/transitions", key | {"action": a}, etag_from="/v1/values/periods")
             for a in ("submit", "approve")
         ],
+        ("GET", "/v1/values/reconciliation"): [
+            Example("/v1/values/reconciliation", params={"indicator": "CONTACTS"})
+        ],
         ("GET", "/v1/series"): [Example("/v1/series", params={"indicator": "CONTACTS"})],
         ("GET", "/v1/dashboard"): [Example("/v1/dashboard")],
         ("GET", "/v1/dashboard/drill-down"): [
@@ -283,6 +307,13 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/audit-programmes/{programme_id}"): [Example(pr)],
         ("PATCH", "/v1/audit-programmes/{programme_id}"): [
             Example(pr, {"sample_size": 25}, etag_from=pr)
+        ],
+        ("GET", "/v1/audit-programmes/{programme_id}/criteria"): [Example(f"{pr}/criteria")],
+        ("PUT", "/v1/audit-programmes/{programme_id}/criteria/{criterion_code}"): [
+            Example(f"{pr}/criteria/1A")
+        ],
+        ("DELETE", "/v1/audit-programmes/{programme_id}/criteria/{criterion_code}"): [
+            Example(f"{pr}/criteria/1A")
         ],
         ("GET", "/v1/audits"): [Example("/v1/audits")],
         ("POST", "/v1/audits"): [Example("/v1/audits", audit_body)],
