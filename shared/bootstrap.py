@@ -4,9 +4,9 @@ One idempotent command for the run command, compose and Kubernetes::
 
     python -m shared.bootstrap            # settings from BOOTSTRAP_* variables
 
-Each service gets a schema (``actions``, ``kpis``, ``audit``, ``gateway``) owned by the
-migrating role and a login role named apart from it (``actions_svc``, ...) that may use its
-own schema only: USAGE on it, SELECT/INSERT/UPDATE/DELETE on its tables by default
+Each service gets a schema (``actions``, ``kpis``, ``audit``, ``gateway``, ``board``) owned by
+the migrating role and a login role named apart from it (``actions_svc``, ...) that may use
+its own schema only: USAGE on it, SELECT/INSERT/UPDATE/DELETE on its tables by default
 privileges (a migration may take rights back, as the trail does), nothing anywhere else.
 """
 
@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.config import RELAXED_PROFILES, Profile, is_placeholder
 
-SERVICES = ("actions", "kpis", "audit", "gateway")
+SERVICES = ("actions", "kpis", "audit", "gateway", "board")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +45,7 @@ class BootstrapSettings(BaseSettings):
     kpis_password: SecretStr = SecretStr("dev-only-kpis")
     audit_password: SecretStr = SecretStr("dev-only-audit")
     gateway_password: SecretStr = SecretStr("dev-only-gateway")
+    board_password: SecretStr = SecretStr("dev-only-board")
     create_database: bool = True
 
     def password_for(self, service: str) -> str:

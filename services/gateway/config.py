@@ -37,6 +37,7 @@ class GatewaySettings(RelaySettings):
     actions_url: str = Field("http://127.0.0.1:8001", description="base URL of the actions service")
     kpis_url: str = Field("http://127.0.0.1:8002", description="base URL of the kpis service")
     audit_url: str = Field("http://127.0.0.1:8003", description="base URL of the audit service")
+    board_url: str = Field("http://127.0.0.1:8004", description="base URL of the board service")
     forwarding_enabled: bool = Field(
         True, description="forward authenticated /v1/... requests to the owning service"
     )
@@ -130,4 +131,9 @@ class GatewaySettings(RelaySettings):
         return self
 
     def upstreams(self) -> dict[str, str]:
-        return {"actions": self.actions_url, "kpis": self.kpis_url, "audit": self.audit_url}
+        return {
+            "actions": self.actions_url,
+            "kpis": self.kpis_url,
+            "audit": self.audit_url,
+            "board": self.board_url,
+        }

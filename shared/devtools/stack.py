@@ -1,4 +1,4 @@
-"""The whole platform as local processes: database, bootstrap, seeds, four services.
+"""The whole platform as local processes: database, bootstrap, seeds, five services.
 
 Used by the run command and by the end-to-end tests, so both start it the same way.
 """
@@ -23,7 +23,10 @@ from shared.bootstrap import SERVICES, BootstrapSettings, bootstrap, role_name, 
 from shared.devtools.embedded import EmbeddedPostgres, port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003}
+DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003, "board": 8004}
+#: Clients of a service reading the others through the gateway (``<service>-reader``, read
+#: scopes only), kept with the relays' secrets; the gateway's seed registers them.
+READER_CLIENTS = ("board-reader",)
 DATABASE = "platform"
 
 
@@ -84,8 +87,18 @@ def load_or_create_relay_secrets(path: Path) -> dict[str, str]:
     """The outbox relays' client secrets (``<service>-relay``), made once and kept.
 
     The gateway's seed registers these clients with the same secrets (it reads this file)."""
+    return _load_or_create_client_secrets(path, [f"{s}-relay" for s in SERVICES])
+
+
+def load_or_create_reader_secrets(path: Path) -> dict[str, str]:
+    """The reader clients' secrets (``READER_CLIENTS``), made once and kept; the gateway's
+    seed registers them with the same secrets (it reads this file)."""
+    return _load_or_create_client_secrets(path, list(READER_CLIENTS))
+
+
+def _load_or_create_client_secrets(path: Path, names: list[str]) -> dict[str, str]:
     data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    missing = [f"{s}-relay" for s in SERVICES if f"{s}-relay" not in data]
+    missing = [name for name in names if name not in data]
     if missing:
         data |= {name: secrets.token_urlsafe(32) for name in missing}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +143,7 @@ class Stack:
         self.config = config
         self.secrets = load_or_create_secrets(config.data_dir / "local-secrets.json")
         self.relay_secrets = load_or_create_relay_secrets(config.data_dir / "relay-clients.json")
+        self.reader_secrets = load_or_create_reader_secrets(config.data_dir / "reader-clients.json")
         self.pg: EmbeddedPostgres | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.admin_url = ""
@@ -193,6 +207,10 @@ class Stack:
             env["AUDIT_CHECKPOINT_SIGNING_KEY"] = self.secrets["audit_checkpoint_signing_key"]
             # checkpoints anchored outside the database, beside this stack's database
             env["AUDIT_ANCHOR_PATH"] = str(self.config.data_dir / "trail-anchor.jsonl")
+        if service == "board":
+            # the board reads the other services through the gateway as board-reader
+            env["BOARD_READER_CLIENT_ID"] = "board-reader"
+            env["BOARD_READER_CLIENT_SECRET"] = self.reader_secrets["board-reader"]
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
@@ -201,6 +219,7 @@ class Stack:
                 "GATEWAY_ACTIONS_URL": self.service_url("actions"),
                 "GATEWAY_KPIS_URL": self.service_url("kpis"),
                 "GATEWAY_AUDIT_URL": self.service_url("audit"),
+                "GATEWAY_BOARD_URL": self.service_url("board"),
             }
         return env
 
@@ -234,7 +253,7 @@ class Stack:
         return [p for p in self.config.ports.values() if port_in_use(p)]
 
     def start_services(self) -> None:
-        for service in ("actions", "kpis", "audit", "gateway"):
+        for service in ("actions", "kpis", "audit", "board", "gateway"):
             self.start_service(service)
 
     def start_service(self, service: str, env: dict[str, str] | None = None) -> None:

@@ -86,6 +86,7 @@ def test_bootstrap_job_and_network_policy() -> None:
         "actions",
         "kpis",
         "audit",
+        "board",
     ]
     assert policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {
         "app.kubernetes.io/name": "gateway"

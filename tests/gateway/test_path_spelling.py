@@ -17,7 +17,7 @@ from services.gateway.routing.table import ROUTE_TABLE
 from tests.gateway.conftest import Gateway, gateway_settings, make_gateway
 from tests.gateway.raw import send_raw
 
-READ_ALL = ("actions:read", "kpis:import", "audit:read", "trail:read")
+READ_ALL = ("actions:read", "kpis:import", "audit:read", "trail:read", "board:read")
 #: Spellings of "<resource>, then somewhere else" that a normalising client resolves.
 SPELLINGS = (
     "/v1/{r}/../{o}",

@@ -32,6 +32,8 @@ from services.actions.main import create_app as actions_app
 from services.actions.plans.loader import load_plan, read_seed
 from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
+from services.board.config import BoardSettings
+from services.board.main import create_app as board_app
 from services.gateway import policy
 from services.gateway.routing.table import owner_of
 from services.kpis.config import KpisSettings
@@ -350,6 +352,32 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
     }
 
 
+async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
+    body = {
+        "meeting_type": "improvement-board",
+        "meeting_date": "2026-03-10",
+        "title": "Improvement Board, March",
+        "actions_arising": [{"description": "Report on delays", "plan_action_ref": "1A1"}],
+    }
+    first = await svc.made("POST", "/v1/meetings", body | {"meeting_date": "2026-02-10"})
+    meeting = (await svc.made("POST", "/v1/meetings", body))["meeting_id"]
+    assert first["meeting_id"] != meeting
+    m = f"/v1/meetings/{meeting}"
+    await svc.remember_etag(m)
+    return {
+        ("GET", "/v1/meeting-types"): [Example("/v1/meeting-types")],
+        ("POST", "/v1/meeting-types"): [
+            Example("/v1/meeting-types", {"code": "rights-board", "name": "Rights board"})
+        ],
+        ("GET", "/v1/meetings"): [Example("/v1/meetings")],
+        ("POST", "/v1/meetings"): [Example("/v1/meetings", body)],
+        ("GET", "/v1/meetings/{meeting_id}"): [Example(m)],
+        ("PATCH", "/v1/meetings/{meeting_id}"): [Example(m, {"notes": "Minuted"}, etag_from=m)],
+        ("DELETE", "/v1/meetings/{meeting_id}"): [Example(m, etag_from=m)],
+        ("GET", "/v1/meetings/{meeting_id}/previous"): [Example(f"{m}/previous")],
+    }
+
+
 def _served(app: FastAPI) -> set[tuple[str, str]]:
     ops = set()
     for path, item in app.openapi()["paths"].items():
@@ -364,6 +392,7 @@ async def services(
     actions_connection: AsyncConnection,
     kpis_connection: AsyncConnection,
     audit_connection: AsyncConnection,
+    board_connection: AsyncConnection,
 ) -> AsyncIterator[list[tuple[Service, dict[tuple[str, str], list[Example]]]]]:
     await load_plan(actions_connection, read_seed())
     async with session_on(kpis_connection) as session:
@@ -374,6 +403,7 @@ async def services(
         ("actions", actions_app, ActionsSettings(profile="test"), actions_connection, _actions),
         ("kpis", kpis_app, KpisSettings(profile="test"), kpis_connection, _kpis),
         ("audit", audit_app, AuditSettings(profile="test"), audit_connection, _audit),
+        ("board", board_app, BoardSettings(profile="test"), board_connection, _board),
     ):
         app = bind_app(factory(settings), connection, audience=name)  # type: ignore[operator]
         svc = Service(name, app, client_for(app), connection)
