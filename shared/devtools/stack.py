@@ -204,12 +204,16 @@ class Stack:
             }
         return env
 
+    def set_by_run(self, service: str) -> list[str]:
+        """The variables the run command sets itself for ``service`` (its values win over
+        the environment's: they tie the service to this stack's database, ports and keys)."""
+        return sorted(self.service_env(service))
+
     def child_env(self, service: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(tuple(s.upper() + "_" for s in SERVICES))
-        }
+        """The environment of ``service``'s process: this process's environment, every
+        service's prefixed variables included (``GATEWAY_TRUSTED_ISSUERS`` switches on a
+        federated identity provider in the one-command run), then what the run sets."""
+        env = dict(os.environ)
         env |= self.service_env(service)
         env |= self.config.extra_env
         env["PYTHONPATH"] = str(ROOT)
