@@ -23,14 +23,9 @@ from pathlib import Path
 from shared.bootstrap import SERVICES
 from shared.keys.material import Item, items, new_values
 from shared.keys.render import env_file, secrets_manifest
+from shared.provision import relaying_services
 
 ENV_FILE, MANIFEST = "platform.env", "platform-secrets.yaml"
-
-
-def relaying_services() -> tuple[str, ...]:
-    """Services whose outbox relay posts to the trail through the gateway (audit writes its
-    own events into its trail)."""
-    return tuple(s for s in SERVICES if s != "audit")
 
 
 def all_items() -> tuple[Item, ...]:
