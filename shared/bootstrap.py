@@ -3,6 +3,7 @@
 One idempotent command for the run command, compose and Kubernetes::
 
     python -m shared.bootstrap            # settings from BOOTSTRAP_* variables
+    python -m shared.bootstrap production # and the production seed (shared/provision.py)
 
 Each service gets a schema (``actions``, ``kpis``, ``audit``, ``gateway``, ``board``) owned by
 the migrating role and a login role named apart from it (``actions_svc``, ...) that may use
@@ -194,7 +195,15 @@ def bootstrap(settings: BootstrapSettings) -> None:
     migrate(admin_url)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["production"]:
+        # roles, schemas, migrations, then the production seed (shared/provision.py)
+        from shared.provision import main as production
+
+        return production()
+    if args:
+        raise SystemExit("usage: python -m shared.bootstrap [production]")
     settings = BootstrapSettings()
     bootstrap(settings)
     print("bootstrap: roles, schemas and migrations are up to date", file=sys.stderr)

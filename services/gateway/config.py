@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.keys.wrapping import KeyWrapper
 from shared.relay import RelaySettings
 
 
@@ -57,6 +58,17 @@ class GatewaySettings(RelaySettings):
         60, ge=0, description="a rotated-in key is published this long before it signs"
     )
     key_cache_s: float = Field(10.0, ge=0, description="how long signing keys are cached")
+    key_wrapping_key: SecretStr = Field(
+        SecretStr("dev-only-key-wrapping"),
+        description="secret wrapping the access-token signing keys stored in the database "
+        "(AES-256-GCM; `python -m shared.keys generate` makes one); at least 32 characters "
+        "outside local/test",
+    )
+    key_wrapping_key_previous: SecretStr | None = Field(
+        None,
+        description="the wrapping key being rotated out: still opens keys until "
+        "`python -m services.gateway.keys rewrap` has wrapped them with the new one",
+    )
     deny_cache_s: float = Field(
         2.0, ge=0, description="other instances see a deny-list entry within this time"
     )
@@ -129,6 +141,21 @@ class GatewaySettings(RelaySettings):
                 f"profile {self.profile!r} forwards requests: set INTERNAL_JWT_PRIVATE_KEY"
             )
         return self
+
+    @model_validator(mode="after")
+    def _strong_wrapping_key(self) -> GatewaySettings:
+        if not self.relaxed and len(self.key_wrapping_key.get_secret_value()) < 32:
+            raise ValueError(
+                f"profile {self.profile!r}: KEY_WRAPPING_KEY must be at least 32 characters"
+            )
+        return self
+
+    def key_wrapper(self) -> KeyWrapper:
+        previous = self.key_wrapping_key_previous
+        return KeyWrapper(
+            self.key_wrapping_key.get_secret_value(),
+            previous.get_secret_value() if previous is not None else None,
+        )
 
     def upstreams(self) -> dict[str, str]:
         return {

@@ -34,7 +34,8 @@ from services.gateway.clients import repository as clients_repository
 from services.gateway.clients.models import Client
 from services.gateway.config import GatewaySettings
 from services.gateway.keys import repository as keys_repository
-from services.gateway.keys.keyring import ensure_signing_key
+from services.gateway.keys.keyring import ensure_signing_key, rewrap_keys
+from services.gateway.keys.wrapping import KeyWrapper
 from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
 from shared.db import create_sessionmaker
@@ -188,8 +189,11 @@ async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
     await session.flush()
 
 
-async def seed(session: AsyncSession, data_dir: Path, gateway_url: str) -> dict[str, Any]:
-    if await ensure_signing_key(session):
+async def seed(
+    session: AsyncSession, data_dir: Path, gateway_url: str, wrapper: KeyWrapper
+) -> dict[str, Any]:
+    await rewrap_keys(session, wrapper)  # a data folder from before keys were wrapped
+    if await ensure_signing_key(session, wrapper):
         log.info("seed.signing_key")
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
     for name, secret in relays.items():
@@ -219,7 +223,7 @@ async def main() -> int:
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            demo = await seed(session, data_dir, gateway_url)
+            demo = await seed(session, data_dir, gateway_url, settings.key_wrapper())
     finally:
         await engine.dispose()
     path = data_dir / "demo-credentials.json"

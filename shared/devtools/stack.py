@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from shared.bootstrap import SERVICES, BootstrapSettings, bootstrap, role_name, with_credentials
 from shared.devtools.embedded import EmbeddedPostgres, port_in_use
+from shared.keys.material import generate_ec_key, generate_ed25519_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003, "board": 8004}
@@ -28,31 +27,6 @@ DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003, 
 #: scopes only), kept with the relays' secrets; the gateway's seed registers them.
 READER_CLIENTS = ("board-reader",)
 DATABASE = "platform"
-
-
-def generate_ec_key() -> tuple[str, str]:
-    """A new P-256 key pair as (private PEM, public PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def generate_ed25519_key() -> str:
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def _new_secrets() -> dict[str, str]:
@@ -66,6 +40,8 @@ def _new_secrets() -> dict[str, str]:
     data["kpis_release_signing_key"] = generate_ec_key()[0]
     data["audit_checkpoint_signing_key"] = generate_ed25519_key()
     data["kpis_pseudonymisation_key"] = secrets.token_urlsafe(48)
+    # wraps the gateway's signing keys in the database (kept: they must open after a restart)
+    data["gateway_key_wrapping_key"] = secrets.token_urlsafe(32)
     return data
 
 
@@ -214,6 +190,7 @@ class Stack:
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
+                "GATEWAY_KEY_WRAPPING_KEY": self.secrets["gateway_key_wrapping_key"],
                 "GATEWAY_FORWARDING_ENABLED": "true",
                 "GATEWAY_ISSUER": self.service_url("gateway"),
                 "GATEWAY_ACTIONS_URL": self.service_url("actions"),
@@ -223,12 +200,16 @@ class Stack:
             }
         return env
 
+    def set_by_run(self, service: str) -> list[str]:
+        """The variables the run command sets itself for ``service`` (its values win over
+        the environment's: they tie the service to this stack's database, ports and keys)."""
+        return sorted(self.service_env(service))
+
     def child_env(self, service: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(tuple(s.upper() + "_" for s in SERVICES))
-        }
+        """The environment of ``service``'s process: this process's environment, every
+        service's prefixed variables included (``GATEWAY_TRUSTED_ISSUERS`` switches on a
+        federated identity provider in the one-command run), then what the run sets."""
+        env = dict(os.environ)
         env |= self.service_env(service)
         env |= self.config.extra_env
         env["PYTHONPATH"] = str(ROOT)
