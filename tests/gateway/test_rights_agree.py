@@ -244,9 +244,6 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
             Example("/v1/values/transitions", key | {"action": a}, etag_from="/v1/values/periods")
             for a in ("submit", "approve")
         ],
-        ("GET", "/v1/values/reconciliation"): [
-            Example("/v1/values/reconciliation", params={"indicator": "CONTACTS"})
-        ],
         ("GET", "/v1/series"): [Example("/v1/series", params={"indicator": "CONTACTS"})],
         ("GET", "/v1/dashboard"): [Example("/v1/dashboard")],
         ("GET", "/v1/dashboard/drill-down"): [
