@@ -11,7 +11,7 @@ from services.kpis.db import outbox
 from shared import rights
 from shared.identity import Caller
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError
+from shared.problems import DomainError, field_error
 
 COUNCIL = "council"
 MANAGER_ROLES = ("approver", "plan_manager", "admin")
@@ -83,7 +83,7 @@ async def worker_access(
     if not purpose or not purpose.strip():
         raise PurposeRequired(
             "worker-level figures need a stated purpose (?purpose=...)",
-            extensions={"errors": [{"field": "purpose", "in": "query", "message": "required"}]},
+            extensions={"errors": [field_error("purpose", "required", "missing", "query")]},
         )
     await add_event(
         session,

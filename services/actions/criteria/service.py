@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.criteria import repository as repo
 from services.actions.criteria.schemas import CriterionIndicatorCreate, CriterionIndicatorRead
-from services.actions.events import conflict, emit
+from services.actions.events import emit
 from shared.identity import Caller
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict
 
 
 async def _criterion(session: AsyncSession, criterion_id: int) -> Any:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions import access
-from services.actions.events import conflict, emit, invalid
+from services.actions.events import emit
 from services.actions.recommendations import repository as repo
 from services.actions.recommendations.models import Recommendation
 from services.actions.recommendations.schemas import LinkedAction, RecommendationRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict, invalid
 
 
 def etag(rec: Recommendation) -> str:

@@ -40,14 +40,11 @@ from services.board.meetings.schemas import (
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page
-from shared.problems import Conflict, InvalidInput, NotFound
+from shared.problems import Conflict, InvalidInput, NotFound, field_error, invalid
 
 
 def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(
-        f"{field}: {message}",
-        extensions={"errors": [{"field": field, "in": "body", "message": message, "code": code}]},
-    )
+    return invalid(field, message, code, detail=f"{field}: {message}")
 
 
 # -- meeting types --------------------------------------------------------------------------
@@ -73,16 +70,7 @@ async def create_type(
     if await repo.type_by_code(session, body.code) is not None:
         raise Conflict(
             "a meeting type with this code exists",
-            extensions={
-                "errors": [
-                    {
-                        "field": "code",
-                        "in": "body",
-                        "message": "already in use",
-                        "code": "duplicate",
-                    }
-                ]
-            },
+            extensions={"errors": [field_error("code", "already in use", "duplicate")]},
         )
     made = await repo.add_type(session, body.model_dump() | {"created_by": caller.subject})
     await emit(
