@@ -106,6 +106,16 @@ def items(relaying: tuple[str, ...], databases: tuple[str, ...]) -> tuple[Item, 
         )
         for s in relaying
     ]
+    # the board's client reading the other services through the gateway (a service identity)
+    made.append(
+        Item(
+            "board-reader.secret",
+            "BOARD_READER_SECRET",
+            "platform-relay",
+            "board-reader",
+            "BOARD_READER_CLIENT_SECRET",
+        )
+    )
     made += [
         Item(
             f"db-{s}.password",

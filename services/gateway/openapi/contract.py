@@ -15,6 +15,10 @@ TAGS: dict[str, str] = {
     "people": "People's accounts at the gateway: log in, refresh, log out, change password; "
     "account administration (council administrators).",
     "agencies": "The partner agencies (council, health, police, probation...) sharing the plan.",
+    "meetings": "Improvement Board, performance clinic, scrutiny and corporate parenting "
+    "meetings: who attended, the agenda, decisions and actions arising; the previous meeting "
+    "of the same type is the 'since' of what changed.",
+    "meeting types": "The kinds of governance meeting (four standard; administrators add more).",
     "clients": "Partner systems registered to call the API, their scopes and secrets.",
     "deny list": "Clients, users and tokens refused before their tokens expire.",
     "health": "Liveness and readiness of the gateway and the services behind it.",

@@ -34,7 +34,7 @@ def parse_period(text: str, field: str = "period", where: str = "query") -> Peri
     try:
         return Period.parse(text)
     except PeriodError as exc:
-        raise invalid(field, str(exc), "period", "query", detail="invalid period") from exc
+        raise invalid(field, str(exc), "period", where, detail="invalid period") from exc
 
 
 def period_etag(row: ValuePeriod) -> str:
