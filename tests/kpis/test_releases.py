@@ -80,3 +80,39 @@ async def test_export_carries_the_release_id(client: httpx.AsyncClient) -> None:
     assert lines[0].endswith("release_id")
     assert len(lines) == 3
     assert all(line.endswith(release_id) for line in lines[1:])
+
+
+async def test_a_release_lists_no_worker_values_and_says_how_many_it_left_out(
+    client: httpx.AsyncClient, kpis_connection: AsyncConnection
+) -> None:
+    """A release is read by every partner; a digest of a worker's small whole-number figure
+    could be reversed by guessing, so worker values are never listed (issue 15, Z5)."""
+    await kpis_connection.execute(
+        text(
+            "INSERT INTO kpis.org_unit (code, level, parent_id, name) SELECT 'W-REL-1', "
+            "'worker', org_unit_id, 'a worker' FROM kpis.org_unit WHERE code = 'WIRRAL-CSC'"
+        )
+    )
+    await submit(client, CCG_CONTRIBUTOR, ROWS)
+    worker = {**ROWS[1], "org_unit": "W-REL-1", "numerator": 3, "denominator": 4}
+    await kpis_connection.execute(
+        text(
+            "INSERT INTO kpis.indicator_value (indicator_id, org_unit_id, period_type, "
+            "period_start, period_end, revision, is_current, state, value, numerator, "
+            "denominator, source, source_agency, created_by) SELECT v.indicator_id, "
+            "w.org_unit_id, v.period_type, v.period_start, v.period_end, 1, true, v.state, 75, "
+            ":num, :den, v.source, v.source_agency, v.created_by FROM kpis.indicator_value v, "
+            "kpis.org_unit w JOIN kpis.org_unit c ON c.org_unit_id = w.parent_id "
+            "WHERE w.code = 'W-REL-1' AND v.org_unit_id = c.org_unit_id AND v.is_current"
+        ),
+        {"num": worker["numerator"], "den": worker["denominator"]},
+    )
+    release_id = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+    got = (await client.get(f"/v1/releases/{release_id}", headers=as_(POLICE_CLIENT))).json()
+    assert got["valid"]
+    listed = {item["org_unit"] for item in got["manifest"]["values"]}
+    assert listed == {"WIRRAL", "WIRRAL-CSC"}
+    assert got["value_count"] == 2
+    assert got["manifest"]["worker_values_not_listed"] == 1

@@ -55,7 +55,12 @@ async def create_release(
     approved_at: datetime,
 ) -> Release:
     release_id = uuid.uuid4()
-    published = await values_repo.published_values(session, indicator.indicator_id, period)
+    rows = await values_repo.published_values(session, indicator.indicator_id, period)
+    # Staff-level figures are never in a release: a release is read by every partner, and a
+    # digest of a small whole number can be reversed by guessing. Worker values stay behind
+    # worker access (a council manager with a stated purpose, recorded); the manifest says
+    # how many were left out, so the count of listed values is never silently short.
+    published = [(v, code) for v, code, level in rows if level != "worker"]
     manifest = {
         "release_id": str(release_id),
         "indicator": indicator.code,
@@ -67,6 +72,7 @@ async def create_release(
         "approved_by": approved_by,
         "approved_at": approved_at.isoformat(),
         "key_id": signer.key_id,
+        "worker_values_not_listed": len(rows) - len(published),
         "values": [
             {
                 "value_id": v.value_id,

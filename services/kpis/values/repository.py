@@ -101,14 +101,15 @@ async def add_transition(
 
 async def published_values(
     session: AsyncSession, indicator_id: int, period: Period
-) -> Sequence[tuple[IndicatorValue, str]]:
+) -> Sequence[tuple[IndicatorValue, str, str]]:
+    """The period's published values with their org unit's code and level."""
     rows = await session.execute(
-        select(IndicatorValue, OrgUnit.code)
+        select(IndicatorValue, OrgUnit.code, OrgUnit.level)
         .join(OrgUnit, OrgUnit.org_unit_id == IndicatorValue.org_unit_id)
         .where(_current_of(indicator_id, period), IndicatorValue.state == "approved")
         .order_by(IndicatorValue.value_id)
     )
-    return [(r[0], r[1]) for r in rows.all()]
+    return [(r[0], r[1], r[2]) for r in rows.all()]
 
 
 def visibility(caller: Caller, *, workers: bool = False) -> Any:
