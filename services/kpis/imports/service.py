@@ -15,7 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
-from services.kpis.imports import cin_compute, cin_pipeline, intake, pipeline, repository
+from services.kpis.imports import (
+    cin_compute,
+    cin_pipeline,
+    intake,
+    pipeline,
+    repository,
+    ssda903_measures,
+)
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob
@@ -278,6 +285,8 @@ async def _execute(
             values += await cin_compute.extras(session, scope)
         else:
             values += await compute(session, scope)
+        if kind == "ssda903":
+            values += await ssda903_measures.extras(session, scope)
         periods[_year_label(computed)] = {
             "first_month": first.isoformat(),
             "last_month": last.isoformat(),

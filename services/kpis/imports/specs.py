@@ -229,6 +229,9 @@ SSDA903: tuple[ListSpec, ...] = (
                 codes=cl.LEGAL_STATUS,
                 blank_kept=True,
             ),
+            # placement stability (``ssda903_measures.py``); absent: no stability measures
+            Field("reason_new", ("RNE",), "code", codes=cl.REASON_NEW_EPISODE),
+            Field("placement", ("PLACE",), "code", codes=cl.PLACEMENT),
         ),
     ),
     ListSpec(
@@ -242,12 +245,45 @@ SSDA903: tuple[ListSpec, ...] = (
             Field("accommodation", ("ACCOM",), "lenient_code", codes=cl.ACCOMMODATION),
         ),
     ),
+    ListSpec(
+        "missing",
+        "missing",
+        ("CHILD", "MIS_START"),
+        (
+            CHILD,
+            Field(
+                "missing_type",
+                ("MISSING",),
+                "code",
+                required=True,
+                codes=cl.MISSING_TYPE,
+                blank_kept=True,
+            ),
+            Field("mis_start", ("MIS_START",), "date", required=True),
+            Field("mis_end", ("MIS_END",), "date"),
+        ),
+    ),
+    ListSpec(
+        "health",
+        "oc2",
+        ("CHILD", "SDQ_SCORE"),
+        (
+            CHILD,
+            Field("sdq_score", ("SDQ_SCORE",), "int"),
+            Field("health_assessment", ("HEALTH_ASSESSMENT",), "code", codes=cl.YES_NO),
+            Field("immunisations", ("IMMUNISATIONS",), "code", codes=cl.YES_NO),
+            Field("teeth_check", ("TEETH_CHECK",), "code", codes=cl.YES_NO),
+        ),
+    ),
+    ListSpec(
+        "child_header",
+        "header",
+        ("CHILD", "SEX", "ETHNIC"),
+        (CHILD, Field("dob", ("DOB",), "date", required=True)),
+    ),
 )
 
 SSDA903_IGNORED = {
-    "header": ("CHILD", "SEX", "ETHNIC"),
     "reviews": ("CHILD", "REVIEW"),
-    "oc2": ("CHILD", "SDQ_SCORE"),
-    "missing": ("CHILD", "MIS_START"),
     "uasc": ("CHILD", "DUC"),
 }

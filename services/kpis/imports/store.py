@@ -78,6 +78,11 @@ def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.Data
         else:
             suitable = pl.lit(None, dtype=pl.Boolean)
         extra = [suitable.alias("suitable")]
+    elif list_name == "health":  # OC2: 1/0 flags read as Y/N
+        extra = [
+            (_yes(flag) if flag in cols else pl.lit(None, dtype=pl.Boolean)).alias(flag)
+            for flag in ("health_assessment", "immunisations", "teeth_check")
+        ]
     frame = frame.with_columns(extra) if extra else frame
     table = CHILD_TABLES[list_name]
     out: list[pl.Expr] = []
