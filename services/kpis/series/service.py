@@ -29,9 +29,16 @@ class PurposeRequired(DomainError):
 
 
 async def worker_access(
-    session: AsyncSession, caller: Caller, purpose: str | None, what: str, detail: dict[str, Any]
+    session: AsyncSession,
+    caller: Caller,
+    purpose: str | None,
+    what: str,
+    detail: dict[str, Any],
+    *,
+    entity_type: str = "worker_values",
 ) -> bool:
-    """Whether worker-level rows are included; records the read when they are."""
+    """Whether worker-level rows are included; records the read when they are
+    (``entity_type``: what was read, e.g. the child-level reconciliation)."""
     if not access.is_council_manager(caller):
         return False
     if not purpose or not purpose.strip():
@@ -44,7 +51,7 @@ async def worker_access(
         outbox,
         OutboxEvent(
             event_type="sensitive.read",
-            entity_type="worker_values",
+            entity_type=entity_type,
             entity_id=what[:120],
             actor=caller.as_actor(),
             payload=detail,
