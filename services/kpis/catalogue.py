@@ -774,6 +774,34 @@ MEASURES: tuple[Measure, ...] = (
         "sum of the scores",
         "children with a score",
     ),
+    # caseloads (services/kpis/imports/caseloads.py)
+    Measure(
+        "CASELOAD",
+        "Open cases allocated",
+        (4,),
+        "count",
+        "lower",
+        "monthly",
+        "snapshot",
+        C,
+        "Children with an open case allocated to a worker on the last day of the month (an "
+        "open children-in-need episode, child protection plan or children-in-care episode, "
+        "from the export's allocated worker and team); a worker's value is their caseload.",
+    ),
+    Measure(
+        "CASELOAD_AVG",
+        "Average caseload per worker",
+        (4,),
+        "mean",
+        "lower",
+        "monthly",
+        "snapshot",
+        C,
+        "DfE children's social work workforce definition, monthly: cases held on the last "
+        "day of the month divided by the workers holding cases (for the authority or team).",
+        "cases held by the workers",
+        "workers holding cases",
+    ),
 )
 
 #: The source whose figure is the published one, per indicator (the others are kept beside
@@ -800,6 +828,7 @@ AUTHORITATIVE_SOURCE: dict[str, str] = {
         ),
         "ssda903",
     ),
+    **dict.fromkeys(("CASELOAD", "CASELOAD_AVG"), "annex_a"),
     **dict.fromkeys(
         (
             "CONTACTS",

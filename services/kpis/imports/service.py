@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
 from services.kpis.imports import (
+    caseloads,
     cin_compute,
     cin_pipeline,
     intake,
@@ -287,6 +288,7 @@ async def _execute(
             values += await compute(session, scope)
         if kind == "ssda903":
             values += await ssda903_measures.extras(session, scope)
+        values += await caseloads.extras(session, scope)  # none without allocated workers
         periods[_year_label(computed)] = {
             "first_month": first.isoformat(),
             "last_month": last.isoformat(),
