@@ -774,6 +774,58 @@ MEASURES: tuple[Measure, ...] = (
         "sum of the scores",
         "children with a score",
     ),
+    # the front door and early help (services/kpis/imports/annex_a_flows.py)
+    Measure(
+        "CONTACTS_DECIDED",
+        "Contacts with a front-door decision recorded",
+        (1,),
+        "count",
+        "lower",
+        "monthly",
+        "flow",
+        C,
+        "Contacts received in the period whose decision (next steps) is recorded in the "
+        "export (a local field: the DfE Annex A has no decision date).",
+    ),
+    Measure(
+        "CONTACTS_1WD",
+        "Front-door decisions within one working day",
+        (1,),
+        "percentage",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "Working Together to Safeguard Children: a decision about next steps within one "
+        "working day. Contacts received in the period with a decision recorded, decided "
+        "within one working day of the contact (bank holidays excluded).",
+        "decided within one working day",
+        "contacts with a decision recorded",
+    ),
+    Measure(
+        "EH_ASSESSMENTS",
+        "Early help assessments started",
+        (1,),
+        "count",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "DfE Annex A List 2 (early help, where returned): early help assessments started in "
+        "the period.",
+    ),
+    Measure(
+        "EH_ASSESSMENTS_COMPLETED",
+        "Early help assessments completed",
+        (1,),
+        "count",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "DfE Annex A List 2 (early help, where returned): early help assessments completed "
+        "in the period.",
+    ),
     # caseloads (services/kpis/imports/caseloads.py)
     Measure(
         "CASELOAD",
@@ -828,7 +880,17 @@ AUTHORITATIVE_SOURCE: dict[str, str] = {
         ),
         "ssda903",
     ),
-    **dict.fromkeys(("CASELOAD", "CASELOAD_AVG"), "annex_a"),
+    **dict.fromkeys(
+        (
+            "CASELOAD",
+            "CASELOAD_AVG",
+            "CONTACTS_DECIDED",
+            "CONTACTS_1WD",
+            "EH_ASSESSMENTS",
+            "EH_ASSESSMENTS_COMPLETED",
+        ),
+        "annex_a",
+    ),
     **dict.fromkeys(
         (
             "CONTACTS",

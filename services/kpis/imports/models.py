@@ -73,6 +73,9 @@ contact = _child_table(
     "cm_contact",
     sa.Column("contact_date", sa.Date(), nullable=False),
     sa.Column("source", sa.String(4), nullable=True),
+    # local exports only: the front door's decision, and the working days it took
+    sa.Column("decision_date", sa.Date(), nullable=True),
+    sa.Column("working_days", sa.Integer(), nullable=True),
 )
 referral = _child_table(
     "cm_referral",
@@ -163,6 +166,13 @@ child_header = _child_table(
     sa.Column("collection_year", sa.Integer(), nullable=True),
 )
 
+#: Annex A List 2: early help assessments
+early_help = _child_table(
+    "cm_early_help",
+    sa.Column("start_date", sa.Date(), nullable=False),
+    sa.Column("completion_date", sa.Date(), nullable=True),
+)
+
 CHILD_TABLES: dict[str, sa.Table] = {
     "contact": contact,
     "referral": referral,
@@ -176,6 +186,7 @@ CHILD_TABLES: dict[str, sa.Table] = {
     "missing": missing,
     "health": health,
     "child_header": child_header,
+    "early_help": early_help,
 }
 
 

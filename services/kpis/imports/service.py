@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.db import outbox
 from services.kpis.imports import (
+    annex_a_flows,
     caseloads,
     cin_compute,
     cin_pipeline,
@@ -285,7 +286,8 @@ async def _execute(
             values += await compute(session, scope, cin_compute.FLOWS)
             values += await cin_compute.extras(session, scope)
         else:
-            values += await compute(session, scope)
+            flows = annex_a_flows.FLOWS if kind == "annex_a" else ()
+            values += await compute(session, scope, flows)
         if kind == "ssda903":
             values += await ssda903_measures.extras(session, scope)
         values += await caseloads.extras(session, scope)  # none without allocated workers

@@ -58,6 +58,19 @@ TEAM = Field("team", ("Allocated Team", "Team"), "team")
 WORKER = Field("worker", ("Allocated Worker", "Worker", "Social Worker"), "staff")
 
 
+#: Annex A List 2, where the authority returns it (early help assessments)
+EARLY_HELP = ListSpec(
+    "early_help",
+    "early help assessments",
+    ("Assessment start date", "Organisation completing assessment"),
+    (
+        CHILD,
+        Field("start_date", ("Assessment start date",), "date", required=True),
+        Field("completion_date", ("Assessment completion date",), "date"),
+    ),
+    "start_date",
+)
+
 ANNEX_A: tuple[ListSpec, ...] = (
     ListSpec(
         "contact",
@@ -67,6 +80,18 @@ ANNEX_A: tuple[ListSpec, ...] = (
             CHILD,
             Field("contact_date", ("Date of Contact",), "date", required=True),
             Field("source", ("Contact Source",), "code", codes=cl.SOURCE),
+            # not in the DfE Annex A: local exports' front-door decision (one working day)
+            Field(
+                "decision_date",
+                (
+                    "Date of Decision",
+                    "Contact Decision Date",
+                    "Date of Contact Decision",
+                    "Contact Outcome Date",
+                    "Date of Contact Outcome",
+                ),
+                "date",
+            ),
             TEAM,
             WORKER,
         ),
@@ -203,11 +228,11 @@ ANNEX_A: tuple[ListSpec, ...] = (
             WORKER,
         ),
     ),
+    EARLY_HELP,
 )
 
 #: Annex A lists read but not used by the indicators (reported as warnings).
 ANNEX_A_IGNORED = {
-    "early help assessments": ("Organisation completing assessment",),
     "adoption": ("Date of Decision that Child Should be Placed for Adoption",),
     "adopters": ("Individual adopter identifier",),
 }

@@ -78,6 +78,15 @@ def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.Data
         else:
             suitable = pl.lit(None, dtype=pl.Boolean)
         extra = [suitable.alias("suitable")]
+    elif list_name == "contact":
+        extra = [
+            opt("decision_date", pl.Date()),
+            (
+                working_days_expr("contact_date", "decision_date")
+                if "decision_date" in cols
+                else pl.lit(None, dtype=pl.Int32)
+            ).alias("working_days"),
+        ]
     elif list_name == "health":  # OC2: 1/0 flags read as Y/N
         extra = [
             (_yes(flag) if flag in cols else pl.lit(None, dtype=pl.Boolean)).alias(flag)

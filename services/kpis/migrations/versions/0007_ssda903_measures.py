@@ -1,4 +1,4 @@
-"""imports: SSDA903 placements (RNE, PLACE), missing periods, OC2 health, dates of birth
+"""imports: SSDA903 placements, missing, OC2 health, dates of birth; early help; decisions
 
 Revision ID: 0007_ssda903_measures
 Revises: 0006_cin_census
@@ -35,6 +35,10 @@ def _new_tables() -> dict[str, tuple[sa.Column[object], ...]]:
             sa.Column("teeth_check", sa.Boolean(), nullable=True),
             sa.Column("collection_year", sa.Integer(), nullable=True),
         ),
+        "cm_early_help": (
+            sa.Column("start_date", sa.Date(), nullable=False),
+            sa.Column("completion_date", sa.Date(), nullable=True),
+        ),
         "cm_child_header": (
             sa.Column("dob", sa.Date(), nullable=False),
             sa.Column("collection_year", sa.Integer(), nullable=True),
@@ -50,6 +54,8 @@ def upgrade() -> None:
     op.add_column(
         "cm_cla_episode", sa.Column("placement", sa.String(2), nullable=True), schema=SCHEMA
     )
+    for name, type_ in (("decision_date", sa.Date()), ("working_days", sa.Integer())):
+        op.add_column("cm_contact", sa.Column(name, type_, nullable=True), schema=SCHEMA)
     for name, columns in _new_tables().items():
         op.create_table(
             name,
@@ -69,5 +75,7 @@ def downgrade() -> None:
     for name in reversed(list(_new_tables())):
         op.drop_index(f"ix_{name}_import_id", name, schema=SCHEMA)
         op.drop_table(name, schema=SCHEMA)
+    op.drop_column("cm_contact", "working_days", schema=SCHEMA)
+    op.drop_column("cm_contact", "decision_date", schema=SCHEMA)
     op.drop_column("cm_cla_episode", "placement", schema=SCHEMA)
     op.drop_column("cm_cla_episode", "reason_new", schema=SCHEMA)
