@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
     "/reconciliation",
     summary="The children two imports count differently in a measure (pseudonyms)",
 )
-async def get_reconciliation(
+async def get_child_reconciliation(
     session: SessionDep,
     caller: CallerDep,
     measure: Annotated[str, Query(min_length=1, max_length=40, description="e.g. REFERRALS")],
