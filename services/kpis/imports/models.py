@@ -159,10 +159,11 @@ health = _child_table(
     sa.Column("teeth_check", sa.Boolean(), nullable=True),
     sa.Column("collection_year", sa.Integer(), nullable=True),
 )
-#: SSDA903 header: each child's date of birth (the age conditions of the measures)
+#: SSDA903 header: each child's age on 31 March of the collection year (the age conditions
+#: of the measures; the date of birth is not kept)
 child_header = _child_table(
     "cm_child_header",
-    sa.Column("dob", sa.Date(), nullable=False),
+    sa.Column("age_31mar", sa.Integer(), nullable=False),
     sa.Column("collection_year", sa.Integer(), nullable=True),
 )
 

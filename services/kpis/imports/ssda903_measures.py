@@ -17,9 +17,10 @@ year's files is taken to begin with that episode (so durations are at least thos
 - ``PLACEMENT_STABILITY`` (DfE, formerly NI 62): of the children in care on 31 March, the
   share with three or more placements open on any day of the year;
 - ``PLACEMENT_STABILITY_LT`` (DfE, formerly NI 63): of the children in care on 31 March,
-  under 16 then (date of birth from the header file) and looked after continuously for at
-  least 2½ years, the share in the same placement for at least 2 years — or placed for
-  adoption (A3–A6) with that placement and the one before together lasting 2 years;
+  under 16 then (the age on 31 March from the header file's date of birth, which is not
+  kept) and looked after continuously for at least 2½ years, the share in the same
+  placement for at least 2 years — or placed for adoption (A3–A6) with that placement and
+  the one before together lasting 2 years;
 - ``MISSING_CHILDREN`` / ``AWAY_CHILDREN`` (DfE, children missing from care): of the children
   looked after on any day of the year (short breaks only excluded), the share with a
   missing period (M) / an away-without-authorisation period (A) starting in the year;
@@ -120,8 +121,8 @@ _STABILITY = f"""
     previous AS (  -- the start of the placement before each one, in the same period
         SELECT DISTINCT child, placement_no, period_no, placement_start FROM spans
     ),
-    dob AS (
-        SELECT child, max(dob) AS dob FROM {SCHEMA}.cm_child_header WHERE {_OF_YEAR}
+    age AS (
+        SELECT child, max(age_31mar) AS age FROM {SCHEMA}.cm_child_header WHERE {_OF_YEAR}
         GROUP BY child
     ),
     long_term AS (
@@ -130,10 +131,10 @@ _STABILITY = f"""
                OR (c.placement IN ({_list(cl.ADOPTION_PLACEMENTS)})
                    AND p.placement_start <= (CAST(:reference AS date) - interval '2 years'))
                  AS stable
-        FROM in_care c JOIN dob d ON d.child = c.child
+        FROM in_care c JOIN age a ON a.child = c.child
         LEFT JOIN previous p ON p.child = c.child AND p.period_no = c.period_no
                             AND p.placement_no = c.placement_no - 1
-        WHERE (d.dob + interval '16 years') > CAST(:reference AS date)
+        WHERE a.age < 16
           AND c.period_start <= (CAST(:reference AS date) - interval '2 years 6 months')
     )
     SELECT (SELECT count(*) FROM in_care) AS in_care,
@@ -174,15 +175,13 @@ _HEALTH = f"""
                bool_or(immunisations) AS immunised, max(sdq_score) AS sdq
         FROM {SCHEMA}.cm_health WHERE {_OF_YEAR} GROUP BY child
     ),
-    dob AS (
-        SELECT child, max(dob) AS dob FROM {SCHEMA}.cm_child_header WHERE {_OF_YEAR}
+    age AS (
+        SELECT child, max(age_31mar) AS age FROM {SCHEMA}.cm_child_header WHERE {_OF_YEAR}
         GROUP BY child
     ),
     scored AS (
-        SELECT o.sdq FROM cohort c JOIN oc2 o USING (child) JOIN dob d USING (child)
-        WHERE o.sdq IS NOT NULL
-          AND (d.dob + interval '5 years') <= CAST(:reference AS date)
-          AND (d.dob + interval '17 years') > CAST(:reference AS date)
+        SELECT o.sdq FROM cohort c JOIN oc2 o USING (child) JOIN age a USING (child)
+        WHERE o.sdq IS NOT NULL AND a.age BETWEEN 5 AND 16
     )
     SELECT (SELECT count(*) FROM cohort) AS cohort,
            (SELECT count(*) FROM cohort JOIN oc2 USING (child) WHERE assessed) AS assessed,

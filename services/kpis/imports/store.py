@@ -87,6 +87,18 @@ def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.Data
                 else pl.lit(None, dtype=pl.Int32)
             ).alias("working_days"),
         ]
+    elif list_name == "child_header":
+        # the age on 31 March of the file's collection year, not the date of birth: all the
+        # measures need, and less to identify a child by (the date is not stored)
+        born = pl.col("dob")
+        extra = [
+            (
+                pl.col("collection_year").cast(pl.Int32)
+                + 1
+                - born.dt.year().cast(pl.Int32)
+                - (born.dt.month() > 3).cast(pl.Int32)
+            ).alias("age_31mar")
+        ]
     elif list_name == "health":  # OC2: 1/0 flags read as Y/N
         extra = [
             (_yes(flag) if flag in cols else pl.lit(None, dtype=pl.Boolean)).alias(flag)

@@ -40,7 +40,7 @@ def _new_tables() -> dict[str, tuple[sa.Column[object], ...]]:
             sa.Column("completion_date", sa.Date(), nullable=True),
         ),
         "cm_child_header": (
-            sa.Column("dob", sa.Date(), nullable=False),
+            sa.Column("age_31mar", sa.Integer(), nullable=False),
             sa.Column("collection_year", sa.Integer(), nullable=True),
         ),
     }
