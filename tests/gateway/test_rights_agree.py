@@ -175,7 +175,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
     key = {"indicator": "CONTACTS", "period": "2020-10"}
     await svc.remember_etag("/v1/values/periods", key)
     await svc.remember_etag("/v1/indicators/CONTACTS")
-    missing = str(uuid.uuid4())
+    missing, other = str(uuid.uuid4()), str(uuid.uuid4())
     version = INDICATOR | {"definition": "A changed definition."}
     csv = [("files", ("Annex_A.csv", b"not a workbook\n"))]
     return {
@@ -218,6 +218,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
             Example("/v1/values/transitions", key | {"action": a}, etag_from="/v1/values/periods")
             for a in ("submit", "approve")
         ],
+        ("GET", "/v1/values/reconciliation"): [Example("/v1/values/reconciliation", params=key)],
         ("GET", "/v1/series"): [Example("/v1/series", params={"indicator": "CONTACTS"})],
         ("GET", "/v1/dashboard"): [Example("/v1/dashboard")],
         ("GET", "/v1/dashboard/drill-down"): [
@@ -227,6 +228,12 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/releases/{release_id}"): [Example(f"/v1/releases/{missing}")],
         ("GET", "/v1/imports"): [Example("/v1/imports")],
         ("POST", "/v1/imports"): [Example("/v1/imports", data={"kind": "annex_a"}, files=csv)],
+        ("GET", "/v1/imports/reconciliation"): [
+            Example(
+                "/v1/imports/reconciliation",
+                params={"measure": "CIC", "period": "2017-18", "left": missing, "right": other},
+            )
+        ],
         ("GET", "/v1/imports/{import_id}"): [Example(f"/v1/imports/{missing}")],
         ("GET", "/v1/imports/{import_id}/values"): [Example(f"/v1/imports/{missing}/values")],
         ("POST", "/v1/imports/{import_id}/withdraw"): [

@@ -103,6 +103,8 @@ async def compare(
         .mappings()
         .one()
     )
+    if limit == 0:
+        return Compared(totals={k: int(v) for k, v in totals.items()}, rows=[])
     rows = await session.execute(
         text(
             f"""{sets}

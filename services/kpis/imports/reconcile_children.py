@@ -2,9 +2,11 @@
 two imports (say the Annex A and the CIN census, or the Annex A and the SSDA903), with the
 children one counts and the other does not, or counts differently, as pseudonyms.
 
-Child-level data: council managers only (``series.service.worker_access``, the rule of the
-worker-level figures), with a stated purpose; every read is recorded in the trail
-(``sensitive.read``). Only pseudonyms are stored, so none other can be shown.
+The figures (each side's children and count, how many differ) for whoever reads the imports
+(as ``GET /v1/imports/{id}/values``); the children themselves — child-level data — for
+council managers only (``series.service.worker_access``, the rule of the worker-level
+figures), with a stated purpose, every such read recorded in the trail (``sensitive.read``).
+Only pseudonyms are stored, so none other can be shown.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kpis import access
 from services.kpis.imports import child_sets, repository
 from services.kpis.series.service import worker_access
 from shared.identity import Caller
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.problems import Conflict, InvalidInput, NotFound
 
 #: children listed at most (the totals count them all)
 LIST_LIMIT = 5000
@@ -51,8 +52,6 @@ async def reconcile(
     right: uuid.UUID,
     purpose: str | None,
 ) -> dict[str, Any]:
-    if not access.is_council_manager(caller):  # before anything says what exists
-        raise Forbidden("the child-level reconciliation is for council managers")
     if measure not in child_sets.SETS:
         raise _invalid("measure", f"one of {', '.join(sorted(child_sets.SETS))}")
     year = collection_year(period)
@@ -75,9 +74,10 @@ async def reconcile(
         detail,
         entity_type="child_reconciliation",
     )
-    if not allowed:
-        raise Forbidden("the child-level reconciliation is for council managers")
-    found = await child_sets.compare(session, measure, left, right, year, LIST_LIMIT)
+    # the figures for whoever reads the imports; the children for council managers only
+    found = await child_sets.compare(
+        session, measure, left, right, year, LIST_LIMIT if allowed else 0
+    )
     t = found.totals
     return {
         "measure": measure,
@@ -97,6 +97,8 @@ async def reconcile(
         "only_left": t["only_left"],
         "only_right": t["only_right"],
         "counted_differently": t["counted_differently"],
+        "children_shown": allowed,
         "children": [{"child": c, "left": ln, "right": rn} for c, ln, rn in found.rows],
-        "truncated": t["only_left"] + t["only_right"] + t["counted_differently"] > LIST_LIMIT,
+        "truncated": allowed
+        and t["only_left"] + t["only_right"] + t["counted_differently"] > LIST_LIMIT,
     }
