@@ -70,7 +70,13 @@ class PurposeRequired(DomainError):
 
 
 async def worker_access(
-    session: AsyncSession, caller: Caller, purpose: str | None, what: str, detail: dict[str, Any]
+    session: AsyncSession,
+    caller: Caller,
+    purpose: str | None,
+    what: str,
+    detail: dict[str, Any],
+    *,
+    entity_type: str = "worker_values",
 ) -> bool:
     """Whether worker-level rows are included; records the read when they are.
 
@@ -90,7 +96,7 @@ async def worker_access(
         outbox,
         OutboxEvent(
             event_type="sensitive.read",
-            entity_type="worker_values",
+            entity_type=entity_type,
             entity_id=what[:120],
             actor=caller.as_actor(),
             payload=detail,

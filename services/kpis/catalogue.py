@@ -646,6 +646,214 @@ MEASURES: tuple[Measure, ...] = (
         "plans ended after two years or more",
         "plans ended",
     ),
+    # SSDA903 measures (services/kpis/imports/ssda903_measures.py)
+    Measure(
+        "PLACEMENT_STABILITY_LT",
+        "Long-term placement stability",
+        (3,),
+        "percentage",
+        "higher",
+        "annual",
+        "snapshot",
+        C,
+        "DfE (formerly NI 63), SSDA903 episodes and header: of children in care on 31 March "
+        "aged under 16 who had been looked after continuously for 2.5 years or more, those "
+        "in the same placement for at least 2 years, or placed for adoption with that "
+        "placement and the one before together lasting 2 years.",
+        "in the same placement for 2 years or more",
+        "children under 16 looked after for 2.5 years or more on 31 March",
+    ),
+    Measure(
+        "MISSING_CHILDREN",
+        "Children in care who went missing",
+        (3,),
+        "percentage",
+        "lower",
+        "annual",
+        "flow",
+        C,
+        "DfE children missing from care, SSDA903 missing file: children looked after during "
+        "the year (short breaks only excluded) with a missing period (M) starting in the year.",
+        "children with a missing period in the year",
+        "children looked after during the year",
+    ),
+    Measure(
+        "MISSING_INCIDENTS",
+        "Missing from care incidents",
+        (3,),
+        "count",
+        "lower",
+        "annual",
+        "flow",
+        C,
+        "DfE children missing from care, SSDA903 missing file: missing periods (M) starting "
+        "in the year of children looked after during the year.",
+    ),
+    Measure(
+        "AWAY_CHILDREN",
+        "Children in care away from placement without authorisation",
+        (3,),
+        "percentage",
+        "lower",
+        "annual",
+        "flow",
+        C,
+        "DfE children missing from care, SSDA903 missing file: children looked after during "
+        "the year with a period away from placement without authorisation (A) starting in "
+        "the year.",
+        "children with an away period in the year",
+        "children looked after during the year",
+    ),
+    Measure(
+        "AWAY_INCIDENTS",
+        "Away from placement incidents",
+        (3,),
+        "count",
+        "lower",
+        "annual",
+        "flow",
+        C,
+        "DfE children missing from care, SSDA903 missing file: periods away from placement "
+        "without authorisation (A) starting in the year of children looked after then.",
+    ),
+    Measure(
+        "HEALTH_ASSESSMENTS",
+        "Health assessments up to date",
+        (3,),
+        "percentage",
+        "higher",
+        "annual",
+        "snapshot",
+        C,
+        "DfE outcomes of children looked after (OC2): children looked after continuously "
+        "for 12 months or more on 31 March (short breaks excluded) whose annual health "
+        "assessment was up to date.",
+        "health assessment up to date",
+        "children looked after for 12 months on 31 March",
+    ),
+    Measure(
+        "DENTAL_CHECKS",
+        "Dental checks up to date",
+        (3,),
+        "percentage",
+        "higher",
+        "annual",
+        "snapshot",
+        C,
+        "DfE outcomes of children looked after (OC2): children looked after continuously "
+        "for 12 months or more on 31 March whose teeth were checked by a dentist in the year.",
+        "dental check in the year",
+        "children looked after for 12 months on 31 March",
+    ),
+    Measure(
+        "IMMUNISATIONS",
+        "Immunisations up to date",
+        (3,),
+        "percentage",
+        "higher",
+        "annual",
+        "snapshot",
+        C,
+        "DfE outcomes of children looked after (OC2): children looked after continuously "
+        "for 12 months or more on 31 March whose immunisations were up to date.",
+        "immunisations up to date",
+        "children looked after for 12 months on 31 March",
+    ),
+    Measure(
+        "SDQ_AVERAGE",
+        "Average SDQ score",
+        (3,),
+        "mean",
+        "lower",
+        "annual",
+        "snapshot",
+        C,
+        "DfE outcomes of children looked after (OC2): the mean Strengths and Difficulties "
+        "Questionnaire score of children looked after for 12 months or more on 31 March, "
+        "aged 5 to 16 then, with a score (0–40; 17 or more is a cause for concern).",
+        "sum of the scores",
+        "children with a score",
+    ),
+    # the front door and early help (services/kpis/imports/annex_a_flows.py)
+    Measure(
+        "CONTACTS_DECIDED",
+        "Contacts with a front-door decision recorded",
+        (1,),
+        "count",
+        "lower",
+        "monthly",
+        "flow",
+        C,
+        "Contacts received in the period whose decision (next steps) is recorded in the "
+        "export (a local field: the DfE Annex A has no decision date).",
+    ),
+    Measure(
+        "CONTACTS_1WD",
+        "Front-door decisions within one working day",
+        (1,),
+        "percentage",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "Working Together to Safeguard Children: a decision about next steps within one "
+        "working day. Contacts received in the period with a decision recorded, decided "
+        "within one working day of the contact (bank holidays excluded).",
+        "decided within one working day",
+        "contacts with a decision recorded",
+    ),
+    Measure(
+        "EH_ASSESSMENTS",
+        "Early help assessments started",
+        (1,),
+        "count",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "DfE Annex A List 2 (early help, where returned): early help assessments started in "
+        "the period.",
+    ),
+    Measure(
+        "EH_ASSESSMENTS_COMPLETED",
+        "Early help assessments completed",
+        (1,),
+        "count",
+        "higher",
+        "monthly",
+        "flow",
+        C,
+        "DfE Annex A List 2 (early help, where returned): early help assessments completed "
+        "in the period.",
+    ),
+    # caseloads (services/kpis/imports/caseloads.py)
+    Measure(
+        "CASELOAD",
+        "Open cases allocated",
+        (4,),
+        "count",
+        "lower",
+        "monthly",
+        "snapshot",
+        C,
+        "Children with an open case allocated to a worker on the last day of the month (an "
+        "open children-in-need episode, child protection plan or children-in-care episode, "
+        "from the export's allocated worker and team); a worker's value is their caseload.",
+    ),
+    Measure(
+        "CASELOAD_AVG",
+        "Average caseload per worker",
+        (4,),
+        "mean",
+        "lower",
+        "monthly",
+        "snapshot",
+        C,
+        "DfE children's social work workforce definition, monthly: cases held on the last "
+        "day of the month divided by the workers holding cases (for the authority or team).",
+        "cases held by the workers",
+        "workers holding cases",
+    ),
 )
 
 #: The source whose figure is the published one, per indicator (the others are kept beside
@@ -656,6 +864,32 @@ AUTHORITATIVE_SOURCE: dict[str, str] = {
     **dict.fromkeys(
         ("CIC", "CIC_RATE", "CIC_INCL_SHORT_BREAKS", "CL_IN_TOUCH", "CL_ACCOMMODATION", "CL_EET"),
         "ssda903",
+    ),
+    **dict.fromkeys(
+        (
+            "PLACEMENT_STABILITY",
+            "PLACEMENT_STABILITY_LT",
+            "MISSING_CHILDREN",
+            "MISSING_INCIDENTS",
+            "AWAY_CHILDREN",
+            "AWAY_INCIDENTS",
+            "HEALTH_ASSESSMENTS",
+            "DENTAL_CHECKS",
+            "IMMUNISATIONS",
+            "SDQ_AVERAGE",
+        ),
+        "ssda903",
+    ),
+    **dict.fromkeys(
+        (
+            "CASELOAD",
+            "CASELOAD_AVG",
+            "CONTACTS_DECIDED",
+            "CONTACTS_1WD",
+            "EH_ASSESSMENTS",
+            "EH_ASSESSMENTS_COMPLETED",
+        ),
+        "annex_a",
     ),
     **dict.fromkeys(
         (

@@ -11,6 +11,7 @@ from services.kpis.config import KpisSettings
 from services.kpis.db import outbox
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.folders import restore_temp_dir, sweep_abandoned, use_own_temp_dir
+from services.kpis.imports.reconcile_router import router as reconciliation_router
 from services.kpis.imports.router import router as imports_router
 from services.kpis.imports.service import fail_interrupted
 from services.kpis.indicators.router import router as indicators_router
@@ -60,6 +61,7 @@ def create_app(settings: KpisSettings, imports: ImportSettings | None = None) ->
             values_router,
             series_router,
             releases_router,
+            reconciliation_router,  # before /v1/imports/{import_id}
             imports_router,
         ],
         on_startup=[start_relay, _sweep_abandoned_imports, _use_own_temp_dir],

@@ -198,7 +198,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
     key = {"indicator": "CONTACTS", "period": "2020-10"}
     await svc.remember_etag("/v1/values/periods", key)
     await svc.remember_etag("/v1/indicators/CONTACTS")
-    missing = str(uuid.uuid4())
+    missing, other = str(uuid.uuid4()), str(uuid.uuid4())
     version = INDICATOR | {"definition": "A changed definition."}
     csv = [("files", ("Annex_A.csv", b"not a workbook\n"))]
     return {
@@ -253,6 +253,12 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/releases/{release_id}"): [Example(f"/v1/releases/{missing}")],
         ("GET", "/v1/imports"): [Example("/v1/imports")],
         ("POST", "/v1/imports"): [Example("/v1/imports", data={"kind": "annex_a"}, files=csv)],
+        ("GET", "/v1/imports/reconciliation"): [
+            Example(
+                "/v1/imports/reconciliation",
+                params={"measure": "CIC", "period": "2017-18", "left": missing, "right": other},
+            )
+        ],
         ("GET", "/v1/imports/{import_id}"): [Example(f"/v1/imports/{missing}")],
         ("GET", "/v1/imports/{import_id}/values"): [Example(f"/v1/imports/{missing}/values")],
         ("POST", "/v1/imports/{import_id}/withdraw"): [

@@ -42,7 +42,13 @@ async def test_children_in_care_at_31_march_2018(api: ImportsApi) -> None:
     job_id = response.json()["id"]
     job = await api.job(job_id)
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
-    assert job["report"]["lists"] == {"cla_episode": 5050, "care_leaver": 53}
+    assert job["report"]["lists"] == {
+        "cla_episode": 5050,
+        "care_leaver": 53,
+        "missing": 43,
+        "health": 2675,
+        "child_header": 2675,
+    }
     values = await api.values(job_id)
     march = [
         v

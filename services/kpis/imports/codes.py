@@ -79,6 +79,36 @@ LEGAL_STATUS = CodeList(
     _codes("C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"),
 )
 SHORT_BREAK_LEGAL_STATUS = ("V3", "V4")
+#: SSDA903 episodes (RNE): why a new episode started. S: started to be looked after; L:
+#: change of legal status only; P: change of placement and carer; T: legal status and
+#: placement together; B, U: change of placement with the same carer (U: legal status too)
+REASON_NEW_EPISODE = CodeList(
+    "reason for new episode",
+    _codes("S", "L", "P", "T", "B", "U"),
+    spec="DfE SSDA903 specification 2017/18 (episodes RNE)",
+)
+#: the reasons that open a new placement (L alone keeps the placement)
+NEW_PLACEMENT = ("S", "P", "T", "B", "U")
+#: SSDA903 episodes (PLACE): the placement type
+PLACEMENT = CodeList(
+    "placement type",
+    _codes(
+        *("A3", "A4", "A5", "A6", "H5", "K1", "K2", "P1", "P2", "P3", "P4", "R1", "R2"),
+        *("R3", "R5", "S1", "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5"),
+        *("U6", "Z1"),
+    ),
+    spec="DfE SSDA903 specification 2017/18 (episodes PLACE)",
+)
+#: placed for adoption (A3–A6): long-term stability counts the placement before it too
+ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
+#: temporary placements (holidays, hospital, custody…): not a placement of their own
+TEMPORARY_PLACEMENTS = ("T0", "T1", "T2", "T3", "T4")
+#: SSDA903 missing (MISSING): M missing from placement, A away without authorisation
+MISSING_TYPE = CodeList(
+    "missing or away",
+    _codes("M", "A"),
+    spec="DfE SSDA903 specification 2017/18 (missing MISSING)",
+)
 IN_TOUCH = CodeList(
     "in touch",
     _codes("YES", "NO", "DIED", "REFU", "NREQ", "RHOM"),

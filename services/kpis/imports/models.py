@@ -73,6 +73,9 @@ contact = _child_table(
     "cm_contact",
     sa.Column("contact_date", sa.Date(), nullable=False),
     sa.Column("source", sa.String(4), nullable=True),
+    # local exports only: the front door's decision, and the working days it took
+    sa.Column("decision_date", sa.Date(), nullable=True),
+    sa.Column("working_days", sa.Integer(), nullable=True),
 )
 referral = _child_table(
     "cm_referral",
@@ -118,6 +121,9 @@ cla_episode = _child_table(
     sa.Column("legal_status", sa.String(2), nullable=True),
     # SSDA903: the collection year of the file the row came from (Annex A: empty)
     sa.Column("collection_year", sa.Integer(), nullable=True),
+    # SSDA903: the reason the episode started (RNE) and its placement type (PLACE)
+    sa.Column("reason_new", sa.String(1), nullable=True),
+    sa.Column("placement", sa.String(2), nullable=True),
 )
 care_leaver = _child_table(
     "cm_care_leaver",
@@ -135,6 +141,39 @@ assessment_factor = _child_table(
     sa.Column("factor", sa.String(4), nullable=False),
 )
 
+#: SSDA903 missing: each period missing from (M) or away without authorisation from (A)
+#: the placement
+missing = _child_table(
+    "cm_missing",
+    sa.Column("missing_type", sa.String(1), nullable=True),
+    sa.Column("mis_start", sa.Date(), nullable=False),
+    sa.Column("mis_end", sa.Date(), nullable=True),
+    sa.Column("collection_year", sa.Integer(), nullable=True),
+)
+#: SSDA903 OC2: the health of children looked after continuously for 12 months
+health = _child_table(
+    "cm_health",
+    sa.Column("sdq_score", sa.Integer(), nullable=True),
+    sa.Column("health_assessment", sa.Boolean(), nullable=True),
+    sa.Column("immunisations", sa.Boolean(), nullable=True),
+    sa.Column("teeth_check", sa.Boolean(), nullable=True),
+    sa.Column("collection_year", sa.Integer(), nullable=True),
+)
+#: SSDA903 header: each child's age on 31 March of the collection year (the age conditions
+#: of the measures; the date of birth is not kept)
+child_header = _child_table(
+    "cm_child_header",
+    sa.Column("age_31mar", sa.Integer(), nullable=False),
+    sa.Column("collection_year", sa.Integer(), nullable=True),
+)
+
+#: Annex A List 2: early help assessments
+early_help = _child_table(
+    "cm_early_help",
+    sa.Column("start_date", sa.Date(), nullable=False),
+    sa.Column("completion_date", sa.Date(), nullable=True),
+)
+
 CHILD_TABLES: dict[str, sa.Table] = {
     "contact": contact,
     "referral": referral,
@@ -145,6 +184,10 @@ CHILD_TABLES: dict[str, sa.Table] = {
     "cla_episode": cla_episode,
     "care_leaver": care_leaver,
     "assessment_factor": assessment_factor,
+    "missing": missing,
+    "health": health,
+    "child_header": child_header,
+    "early_help": early_help,
 }
 
 

@@ -369,6 +369,9 @@ class ChunkNormaliser:
             "authorised_date": "start_date",
             "end_date": "start_date",
             "icpc_date": "s47_date",
+            "mis_end": "mis_start",
+            "decision_date": "contact_date",
+            "completion_date": "start_date",
         }
         bad = pl.Series("bad", [False] * frame.height)
         for later, earlier in pairs.items():

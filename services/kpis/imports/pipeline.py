@@ -198,6 +198,7 @@ def _stored(outcome: Outcome, list_name: str, rows: int) -> None:
 #: ``start``/``end``: an episode, outside when it started after the year or ended before it
 DATED: dict[str, tuple[tuple[str, str, str], ...]] = {
     "contact": (("contacts", "contact_date", "event"),),
+    "early_help": (("early help assessments (start date)", "start_date", "event"),),
     "referral": (("referrals", "referral_date", "event"),),
     "assessment": (("assessments (authorisation date)", "authorised_date", "event"),),
     "s47": (

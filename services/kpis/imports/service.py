@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis import access
 from services.kpis.db import outbox
-from services.kpis.imports import archives, cin_compute, cin_pipeline, intake, pipeline, repository
+from services.kpis.imports import (
+    annex_a_flows,
+    archives,
+    caseloads,
+    cin_compute,
+    cin_pipeline,
+    intake,
+    pipeline,
+    repository,
+    ssda903_measures,
+)
 from services.kpis.imports.archives import ArchiveLimits
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
@@ -335,7 +345,11 @@ async def _execute(
             values += await compute(session, scope, cin_compute.FLOWS)
             values += await cin_compute.extras(session, scope)
         else:
-            values += await compute(session, scope)
+            flows = annex_a_flows.FLOWS if kind == "annex_a" else ()
+            values += await compute(session, scope, flows)
+        if kind == "ssda903":
+            values += await ssda903_measures.extras(session, scope)
+        values += await caseloads.extras(session, scope)  # none without allocated workers
         periods[_year_label(computed)] = {
             "first_month": first.isoformat(),
             "last_month": last.isoformat(),

@@ -58,6 +58,19 @@ TEAM = Field("team", ("Allocated Team", "Team"), "team")
 WORKER = Field("worker", ("Allocated Worker", "Worker", "Social Worker"), "staff")
 
 
+#: Annex A List 2, where the authority returns it (early help assessments)
+EARLY_HELP = ListSpec(
+    "early_help",
+    "early help assessments",
+    ("Assessment start date", "Organisation completing assessment"),
+    (
+        CHILD,
+        Field("start_date", ("Assessment start date",), "date", required=True),
+        Field("completion_date", ("Assessment completion date",), "date"),
+    ),
+    "start_date",
+)
+
 ANNEX_A: tuple[ListSpec, ...] = (
     ListSpec(
         "contact",
@@ -67,6 +80,18 @@ ANNEX_A: tuple[ListSpec, ...] = (
             CHILD,
             Field("contact_date", ("Date of Contact",), "date", required=True),
             Field("source", ("Contact Source",), "code", codes=cl.SOURCE),
+            # not in the DfE Annex A: local exports' front-door decision (one working day)
+            Field(
+                "decision_date",
+                (
+                    "Date of Decision",
+                    "Contact Decision Date",
+                    "Date of Contact Decision",
+                    "Contact Outcome Date",
+                    "Date of Contact Outcome",
+                ),
+                "date",
+            ),
             TEAM,
             WORKER,
         ),
@@ -203,11 +228,11 @@ ANNEX_A: tuple[ListSpec, ...] = (
             WORKER,
         ),
     ),
+    EARLY_HELP,
 )
 
 #: Annex A lists read but not used by the indicators (reported as warnings).
 ANNEX_A_IGNORED = {
-    "early help assessments": ("Organisation completing assessment",),
     "adoption": ("Date of Decision that Child Should be Placed for Adoption",),
     "adopters": ("Individual adopter identifier",),
 }
@@ -229,6 +254,9 @@ SSDA903: tuple[ListSpec, ...] = (
                 codes=cl.LEGAL_STATUS,
                 blank_kept=True,
             ),
+            # placement stability (``ssda903_measures.py``); absent: no stability measures
+            Field("reason_new", ("RNE",), "code", codes=cl.REASON_NEW_EPISODE),
+            Field("placement", ("PLACE",), "code", codes=cl.PLACEMENT),
         ),
     ),
     ListSpec(
@@ -242,12 +270,45 @@ SSDA903: tuple[ListSpec, ...] = (
             Field("accommodation", ("ACCOM",), "lenient_code", codes=cl.ACCOMMODATION),
         ),
     ),
+    ListSpec(
+        "missing",
+        "missing",
+        ("CHILD", "MIS_START"),
+        (
+            CHILD,
+            Field(
+                "missing_type",
+                ("MISSING",),
+                "code",
+                required=True,
+                codes=cl.MISSING_TYPE,
+                blank_kept=True,
+            ),
+            Field("mis_start", ("MIS_START",), "date", required=True),
+            Field("mis_end", ("MIS_END",), "date"),
+        ),
+    ),
+    ListSpec(
+        "health",
+        "oc2",
+        ("CHILD", "SDQ_SCORE"),
+        (
+            CHILD,
+            Field("sdq_score", ("SDQ_SCORE",), "int"),
+            Field("health_assessment", ("HEALTH_ASSESSMENT",), "code", codes=cl.YES_NO),
+            Field("immunisations", ("IMMUNISATIONS",), "code", codes=cl.YES_NO),
+            Field("teeth_check", ("TEETH_CHECK",), "code", codes=cl.YES_NO),
+        ),
+    ),
+    ListSpec(
+        "child_header",
+        "header",
+        ("CHILD", "SEX", "ETHNIC"),
+        (CHILD, Field("dob", ("DOB",), "date", required=True)),
+    ),
 )
 
 SSDA903_IGNORED = {
-    "header": ("CHILD", "SEX", "ETHNIC"),
     "reviews": ("CHILD", "REVIEW"),
-    "oc2": ("CHILD", "SDQ_SCORE"),
-    "missing": ("CHILD", "MIS_START"),
     "uasc": ("CHILD", "DUC"),
 }

@@ -78,6 +78,32 @@ def derive(list_name: str, frame: pl.DataFrame, import_id: uuid.UUID) -> pl.Data
         else:
             suitable = pl.lit(None, dtype=pl.Boolean)
         extra = [suitable.alias("suitable")]
+    elif list_name == "contact":
+        extra = [
+            opt("decision_date", pl.Date()),
+            (
+                working_days_expr("contact_date", "decision_date")
+                if "decision_date" in cols
+                else pl.lit(None, dtype=pl.Int32)
+            ).alias("working_days"),
+        ]
+    elif list_name == "child_header":
+        # the age on 31 March of the file's collection year, not the date of birth: all the
+        # measures need, and less to identify a child by (the date is not stored)
+        born = pl.col("dob")
+        extra = [
+            (
+                pl.col("collection_year").cast(pl.Int32)
+                + 1
+                - born.dt.year().cast(pl.Int32)
+                - (born.dt.month() > 3).cast(pl.Int32)
+            ).alias("age_31mar")
+        ]
+    elif list_name == "health":  # OC2: 1/0 flags read as Y/N
+        extra = [
+            (_yes(flag) if flag in cols else pl.lit(None, dtype=pl.Boolean)).alias(flag)
+            for flag in ("health_assessment", "immunisations", "teeth_check")
+        ]
     frame = frame.with_columns(extra) if extra else frame
     table = CHILD_TABLES[list_name]
     out: list[pl.Expr] = []

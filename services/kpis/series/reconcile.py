@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis import access
+from services.kpis.access import worker_access
 from services.kpis.periods import Period
 from services.kpis.series import repository as repo
-from services.kpis.series.service import worker_access
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
 from shared.problems import Forbidden, NotFound

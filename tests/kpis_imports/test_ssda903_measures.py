@@ -1,0 +1,211 @@
+"""Issue 17 item 3: the SSDA903 measures of the 2017/18 sample, worked out in plain Python.
+
+Each figure is counted here from the CSV text, child by child (no SQL, nothing of the code
+under test), following the definitions of services/kpis/imports/ssda903_measures.py.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from tests.kpis_imports.conftest import SSDA903, ImportsApi
+
+FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
+REF, FIRST = date(2018, 3, 31), date(2017, 4, 1)
+NEW_PLACEMENT = {"S", "P", "T", "B", "U"}
+TEMPORARY = {"T0", "T1", "T2", "T3", "T4"}
+ADOPTION = {"A3", "A4", "A5", "A6"}
+
+
+def _day(text: str) -> date | None:
+    return datetime.strptime(text, "%d/%m/%Y").date() if text.strip() else None
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (SSDA903 / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _years_before(day: date, years: int, months: int = 0) -> date:
+    month = day.month - months
+    year = day.year - years
+    while month < 1:
+        month += 12
+        year -= 1
+    # 31 March - 2y6m = 30 September (the last day of the month, as PostgreSQL does)
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class Child:
+    def __init__(self, episodes: list[dict[str, str]]) -> None:
+        self.episodes = sorted(
+            episodes, key=lambda e: (_day(e["DECOM"]), _day(e["DEC"]) or date.max)
+        )
+        # period of care and placement of each episode, walking the episodes in order
+        self.period_start: list[date] = []
+        self.placement_start: list[date] = []
+        self.placement_id: list[int] = []
+        placement = -1
+        for i, e in enumerate(self.episodes):
+            start = _day(e["DECOM"])
+            assert start is not None
+            prev = self.episodes[i - 1] if i else None
+            prev_end = _day(prev["DEC"]) if prev else None
+            new_period = (
+                prev is None or e["RNE"] == "S" or (prev_end is not None and prev_end < start)
+            )
+            new_place = new_period or (e["PLACE"] not in TEMPORARY and e["RNE"] in NEW_PLACEMENT)
+            if new_place:
+                placement += 1
+            self.period_start.append(start if new_period else self.period_start[-1])
+            self.placement_start.append(start if new_place else self.placement_start[-1])
+            self.placement_id.append(placement)
+
+    def open_at(self, day: date) -> int | None:
+        """The index of the episode open at the end of ``day`` (short breaks: none)."""
+        found = None
+        for i, e in enumerate(self.episodes):
+            start, end = _day(e["DECOM"]), _day(e["DEC"])
+            assert start is not None
+            if start <= day and (end is None or end > day) and e["LS"] not in ("V3", "V4"):
+                found = i
+        return found
+
+    def in_year(self, short_breaks: bool = True) -> bool:
+        for e in self.episodes:
+            start, end = _day(e["DECOM"]), _day(e["DEC"])
+            assert start is not None
+            if not short_breaks and e["LS"] in ("V3", "V4"):
+                continue
+            if start <= REF and (end is None or end >= FIRST):
+                return True
+        return False
+
+    def placements_in_year(self) -> int:
+        ids = set()
+        for i, e in enumerate(self.episodes):
+            start, end = _day(e["DECOM"]), _day(e["DEC"])
+            assert start is not None
+            if start <= REF and (end is None or end >= FIRST):
+                ids.add(self.placement_id[i])
+        return len(ids)
+
+
+def children() -> dict[str, Child]:
+    by_child: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in _rows("episodes.csv"):
+        by_child[row["CHILD"]].append(row)
+    return {child: Child(eps) for child, eps in by_child.items()}
+
+
+def expected() -> dict[str, tuple[Any, int, int | None]]:
+    kids = children()
+    dob = {r["CHILD"]: _day(r["DOB"]) for r in _rows("header.csv")}
+    in_care = {c: k.open_at(REF) for c, k in kids.items() if k.open_at(REF) is not None}
+    three = sum(1 for c in in_care if kids[c].placements_in_year() >= 3)
+    cohort_lt, stable = 0, 0
+    two_years = _years_before(REF, 2)
+    for c, i in in_care.items():
+        k, born = kids[c], dob.get(c)
+        assert i is not None
+        if born is None or not _years_before(REF, 16) < born:  # under 16 on 31 March
+            continue
+        if k.period_start[i] > _years_before(REF, 2, 6):
+            continue
+        cohort_lt += 1
+        if k.placement_start[i] <= two_years:
+            stable += 1
+        elif k.episodes[i]["PLACE"] in ADOPTION:
+            before = [
+                k.placement_start[j]
+                for j in range(len(k.episodes))
+                if k.placement_id[j] == k.placement_id[i] - 1
+                and k.period_start[j] == k.period_start[i]
+            ]
+            if before and before[0] <= two_years:
+                stable += 1
+    looked_after = {c for c, k in kids.items() if k.in_year(short_breaks=False)}
+    missing: dict[str, set[str]] = {"M": set(), "A": set()}
+    incidents = {"M": 0, "A": 0}
+    for row in _rows("missing.csv"):
+        start = _day(row["MIS_START"])
+        if row["CHILD"] in looked_after and start is not None and FIRST <= start <= REF:
+            missing[row["MISSING"]].add(row["CHILD"])
+            incidents[row["MISSING"]] += 1
+    oc2 = {r["CHILD"]: r for r in _rows("oc2.csv")}
+    cohort = [c for c, i in in_care.items() if i is not None and kids[c].period_start[i] <= FIRST]
+
+    def flag(column: str) -> int:
+        return sum(1 for c in cohort if c in oc2 and oc2[c][column] == "1")
+
+    scores = [
+        int(oc2[c]["SDQ_SCORE"])
+        for c in cohort
+        if c in oc2
+        and oc2[c]["SDQ_SCORE"].strip()
+        and dob.get(c) is not None
+        and _years_before(REF, 17) < dob[c] <= _years_before(REF, 5)  # type: ignore[operator]
+    ]
+    return {
+        "PLACEMENT_STABILITY": (None, three, len(in_care)),
+        "PLACEMENT_STABILITY_LT": (None, stable, cohort_lt),
+        "MISSING_CHILDREN": (None, len(missing["M"]), len(looked_after)),
+        "AWAY_CHILDREN": (None, len(missing["A"]), len(looked_after)),
+        "MISSING_INCIDENTS": (incidents["M"], incidents["M"], None),
+        "AWAY_INCIDENTS": (incidents["A"], incidents["A"], None),
+        "HEALTH_ASSESSMENTS": (None, flag("HEALTH_ASSESSMENT"), len(cohort)),
+        "DENTAL_CHECKS": (None, flag("TEETH_CHECK"), len(cohort)),
+        "IMMUNISATIONS": (None, flag("IMMUNISATIONS"), len(cohort)),
+        "SDQ_AVERAGE": (
+            (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.1")),
+            sum(scores),
+            len(scores),
+        ),
+    }
+
+
+async def test_ssda903_measures_match_an_independent_count(api: ImportsApi) -> None:
+    files = [(name, (SSDA903 / name).read_bytes()) for name in FILES]
+    response = await api.upload("ssda903", files, collection_year=2017)
+    assert response.status_code == 202, response.text
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]["errors"][:5]
+    assert job["report"]["lists"] == {
+        "cla_episode": 5050,
+        "care_leaver": 53,
+        "missing": 43,
+        "health": 2675,
+        "child_header": 2675,
+    }
+    # the header's dates of birth are not kept: the age on 31 March only
+    dated = await api.scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'kpis' "
+        "AND table_name = 'cm_child_header' AND data_type = 'date'"
+    )
+    assert dated == 0
+    values = {
+        v["indicator_code"]: v
+        for v in await api.values(response.json()["id"])
+        if v["period_type"] == "year" and v["org_unit_code"] == "LA"
+    }
+    for code, (value, numerator, denominator) in expected().items():
+        got = values[code]
+        assert (got["period_start"], got["period_end"]) == ("2017-04-01", "2018-03-31")
+        assert got["numerator"] == numerator, code
+        assert got["denominator"] == denominator, code
+        assert numerator > 0, code  # the sample exercises every measure
+        if value is not None:
+            assert Decimal(str(got["value"])) == Decimal(value), code
+        else:
+            share = (Decimal(numerator) * 100 / Decimal(denominator or 1)).quantize(Decimal("0.1"))
+            assert numerator < (denominator or 0), code
+            assert Decimal(str(got["value"])) == share, code
