@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.access import worker_access
 from services.kpis.imports import child_sets, repository
 from shared.identity import Caller
-from shared.problems import Conflict, InvalidInput, NotFound
+from shared.problems import Conflict, InvalidInput, NotFound, invalid
 
 #: children listed at most (the totals count them all)
 LIST_LIMIT = 5000
@@ -28,10 +28,7 @@ _PERIOD = re.compile(r"^(20\d\d)-(\d\d)$")
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"{field}: {message}",
-        extensions={"errors": [{"field": field, "in": "query", "message": message}]},
-    )
+    return invalid(field, message, where="query", detail=f"{field}: {message}")
 
 
 def collection_year(period: str) -> int:
