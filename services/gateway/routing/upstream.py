@@ -1,9 +1,10 @@
-"""Forwarding over aiohttp directly (the hot path).
+"""Forwarding over the gateway's own HTTP/1.1 pool (``client.py``): the hot path.
 
-The foundation's ``httpx``-over-aiohttp client still builds httpx request and response models
-(URL parsing, header objects, a cookie jar) for every call; a proxy needs none of that. This
-session keeps a pool of keep-alive connections per upstream, never stores cookies (a shared
-jar would leak one caller's cookies to the next), and does not decompress bodies.
+The foundation's ``httpx`` client builds request and response models (URL parsing, header
+objects, a cookie jar) for every call, and even a bare aiohttp session costs twice what this
+pool does per call; a proxy needs none of that. The pool keeps keep-alive connections per
+upstream, never stores cookies (a shared jar would leak one caller's cookies to the next) and
+does not decompress bodies.
 """
 
 from __future__ import annotations
@@ -11,46 +12,29 @@ from __future__ import annotations
 import asyncio
 import math
 
-import aiohttp
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from yarl import URL
+from starlette.responses import Response
 
 from services.gateway.routing.breaker import Breaker
-from services.gateway.routing.paths import forward_path
-from services.gateway.routing.proxy import (
-    IDEMPOTENT,
-    STRIPPED_RESPONSE,
-    forward_headers,
+from services.gateway.routing.client import (
+    Answer,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamTimeout,
 )
-from services.gateway.routing.table import owner_of
 from shared.logs import get_logger
 from shared.problems import problem_response
 
-BUFFER_LIMIT = 1_000_000  # answers up to this size are read whole; larger ones stream
+#: Methods a refused connection is retried for (``upstream_retries`` times).
+RETRIED = frozenset({b"GET", b"HEAD"})
 log = get_logger("gateway.proxy")
 
 
-def create_session(
-    timeout_s: float, connect_timeout_s: float, limit: int = 200
-) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, keepalive_timeout=30),
-        timeout=aiohttp.ClientTimeout(
-            total=None,
-            connect=connect_timeout_s,
-            sock_connect=connect_timeout_s,
-            sock_read=timeout_s,
-        ),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        trust_env=False,
-    )
+def create_session(timeout_s: float, connect_timeout_s: float, limit: int = 200) -> UpstreamPool:
+    """The pool forwarded requests travel over (``app.state.upstream_session``)."""
+    return UpstreamPool(timeout_s, connect_timeout_s, limit=limit)
 
 
-def _problem(service: str, status: int, retry_after: float = 5) -> Response:
+def problem(service: str, status: int, retry_after: float = 5) -> Response:
     slow = status == 504
     return problem_response(
         status,
@@ -62,75 +46,40 @@ def _problem(service: str, status: int, retry_after: float = 5) -> Response:
     )
 
 
-async def forward_aiohttp(
-    request: Request,
-    session: aiohttp.ClientSession,
+async def call(
+    pool: UpstreamPool,
+    service: str,
     base_url: str,
-    extra: dict[str, str],
+    method: bytes,
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
     *,
     breaker: Breaker,
     retries: int,
-) -> Response:
-    service = owner_of(request.scope["path"]) or "unknown"
+) -> Answer | Response:
+    """The upstream's answer (head read, body pending), or a 503/504 problem."""
     wait = breaker.retry_after()
     if wait is not None:
-        return _problem(service, 503, wait)
-    # the raw path the policy judged; ``encoded=True``: yarl neither requotes nor normalises
-    target = base_url.rstrip("/") + forward_path(request.scope)
-    query = request.scope.get("query_string", b"")
-    if query:
-        target += "?" + query.decode("latin-1")
-    url = URL(target, encoded=True)
-    method = request.method
-    body = await request.body()
-    headers = forward_headers(request, extra)
+        return problem(service, 503, wait)
     attempt = 0
     while True:
         try:
-            response = await session.request(
-                method, url, headers=headers, data=body or None, allow_redirects=False
-            )
+            answer = await pool.send(base_url, method, target, headers, body)
             break
-        except aiohttp.ClientConnectorError as exc:
-            if attempt < retries and method in IDEMPOTENT:
+        except UpstreamTimeout:
+            breaker.failure()
+            log.warning("upstream.timeout", upstream=service)
+            return problem(service, 504)
+        except UpstreamError as exc:
+            # a refused or broken connection: retried only for reads
+            if attempt < retries and method in RETRIED:
                 attempt += 1
                 await asyncio.sleep(0.05 * attempt)
                 continue
             breaker.failure()
             log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
-            return _problem(service, 503)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            breaker.failure()
-            log.warning("upstream.timeout", upstream=service)
-            return _problem(service, 504)
-        except aiohttp.ClientError as exc:
-            breaker.failure()
-            log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
-            return _problem(service, 503)
+            return problem(service, 503)
     breaker.success()
-    raw = [
-        (k.lower().encode("latin-1"), v.encode("latin-1"))
-        for k, v in response.headers.items()
-        if k.lower() not in STRIPPED_RESPONSE
-    ]
-    length = response.content_length
-    if length is not None and length <= BUFFER_LIMIT:
-        try:
-            content = await response.read()
-        except (TimeoutError, aiohttp.ClientError):
-            response.release()
-            breaker.failure()
-            return _problem(service, 504)
-        answer = Response(content, status_code=response.status)
-        answer.raw_headers = [*raw, (b"content-length", str(len(content)).encode())]
-        return answer
-
-    async def chunks():  # type: ignore[no-untyped-def]
-        async for chunk in response.content.iter_any():
-            yield chunk
-
-    streamed = StreamingResponse(
-        chunks(), status_code=response.status, background=BackgroundTask(response.release)
-    )
-    streamed.raw_headers = raw
-    return streamed
+    answer.service, answer.breaker = service, breaker
+    return answer
