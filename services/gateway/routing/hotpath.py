@@ -72,6 +72,7 @@ class HotPath:
         self.default_limit = settings.body_limit_bytes
         self.import_limit = settings.import_body_limit_bytes
         self._observers: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.log_all = settings.access_log_forwarded == "all"
         self.forwarded: ASGIApp = self._forward
         if settings.cors_origins:
             self.forwarded = CORSMiddleware(self._forward, **cors_options(settings.cors_origins))
@@ -299,6 +300,8 @@ class HotPath:
             )
         observers[0].inc()
         observers[1].observe(seconds)
+        if status < 400 and not self.log_all:
+            return  # the owning service logs it, with the same request id
         access_log.info(
             "http.request",
             method=method,
