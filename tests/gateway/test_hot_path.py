@@ -192,3 +192,31 @@ async def test_a_slow_upstream_is_504_and_a_closed_idle_connection_is_retried(
         assert r.status_code == 504
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["service"] == "actions"
+
+
+async def test_memory_limits_count_per_window_and_forget_ended_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.gateway.config import GatewaySettings
+    from services.gateway.ratelimit import limiter as module
+    from shared.problems import DomainError
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(module.time, "time", lambda: now[0])
+    limiter = module.RateLimiter(GatewaySettings(profile="test", rate_limit_default="3/minute"))
+    assert limiter.local is not None
+    for _ in range(3):
+        await limiter.check("default", "client:a")
+    now[0] += 20
+    with pytest.raises(DomainError) as refused:
+        await limiter.check("default", "client:a")
+    assert refused.value.status == 429
+    assert refused.value.headers["Retry-After"] == "40"  # the window opened at the first hit
+    await limiter.check("default", "client:b")  # others are not affected
+    await limiter.check("write", "client:a")  # nor other route classes
+    now[0] += 41
+    await limiter.check("default", "client:a")  # a new window
+    limiter.local.SWEEP_EVERY = 1
+    now[0] += 61
+    await limiter.check("default", "client:c")
+    assert list(limiter.local._windows) == [("default", "client:c")]
