@@ -20,6 +20,7 @@ from shared.db import create_engine, create_sessionmaker, database_ready, instal
 from shared.identity import InternalTokenVerifier
 from shared.logs import configure_logging, get_logger
 from shared.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from shared.openapi import hoist_defs, operation_id
 from shared.problems import (
     PROBLEM_RESPONSES,
     LastResortMiddleware,
@@ -58,6 +59,7 @@ def build_app(
     on_shutdown: Sequence[Hook] = (),
     use_database: bool = True,
     health_details: HealthDetails | None = None,
+    metrics_dependencies: Sequence[Any] = (),
 ) -> FastAPI:
     configure_logging(settings.log_level, json=settings.json_logs, service=settings.service_name)
 
@@ -89,7 +91,12 @@ def build_app(
         redoc_url="/redoc" if settings.serves_docs else None,
         openapi_url="/openapi.json",
         responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=operation_id,
+        # no redirect to a path with(out) a trailing slash: built from the Host header, it
+        # named a service's internal address through the gateway (issue 18 item 3)
+        redirect_slashes=False,
     )
+    _resolvable_openapi(app)
     app.state.settings = settings
     app.state.metrics = Metrics(settings.service_name)
     if settings.internal_jwt_public_key is not None:
@@ -100,7 +107,7 @@ def build_app(
         )
     install_problem_handlers(app)
     install_database_handlers(app)
-    app.include_router(_health_router(use_database, health_details))
+    app.include_router(_health_router(use_database, health_details, metrics_dependencies))
     for router in routers:
         app.include_router(router)
     # Outermost last: request id first so every later layer (and its logs) sees it.
@@ -109,6 +116,16 @@ def build_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _resolvable_openapi(app: FastAPI) -> None:
+    """``app.openapi()`` with every hand-inlined ``$defs`` moved where references resolve."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return hoist_defs(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def settings_table(settings: ServiceSettings) -> str:
@@ -126,7 +143,9 @@ def settings_table(settings: ServiceSettings) -> str:
     return "\n".join(rows)
 
 
-def _health_router(use_database: bool, details: HealthDetails | None) -> APIRouter:
+def _health_router(
+    use_database: bool, details: HealthDetails | None, metrics_dependencies: Sequence[Any] = ()
+) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -162,5 +181,6 @@ def _health_router(use_database: bool, details: HealthDetails | None) -> APIRout
         include_in_schema=True,
         response_model=None,
         response_class=PlainTextResponse,  # documents text/plain, what it sends
+        dependencies=list(metrics_dependencies),
     )
     return router

@@ -3,10 +3,11 @@
 One idempotent command for the run command, compose and Kubernetes::
 
     python -m shared.bootstrap            # settings from BOOTSTRAP_* variables
+    python -m shared.bootstrap production # and the production seed (shared/provision.py)
 
-Each service gets a schema (``actions``, ``kpis``, ``audit``, ``gateway``) owned by the
-migrating role and a login role named apart from it (``actions_svc``, ...) that may use its
-own schema only: USAGE on it, SELECT/INSERT/UPDATE/DELETE on its tables by default
+Each service gets a schema (``actions``, ``kpis``, ``audit``, ``gateway``, ``board``) owned by
+the migrating role and a login role named apart from it (``actions_svc``, ...) that may use
+its own schema only: USAGE on it, SELECT/INSERT/UPDATE/DELETE on its tables by default
 privileges (a migration may take rights back, as the trail does), nothing anywhere else.
 """
 
@@ -25,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.config import RELAXED_PROFILES, Profile, is_placeholder
 
-SERVICES = ("actions", "kpis", "audit", "gateway")
+SERVICES = ("actions", "kpis", "audit", "gateway", "board")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +46,7 @@ class BootstrapSettings(BaseSettings):
     kpis_password: SecretStr = SecretStr("dev-only-kpis")
     audit_password: SecretStr = SecretStr("dev-only-audit")
     gateway_password: SecretStr = SecretStr("dev-only-gateway")
+    board_password: SecretStr = SecretStr("dev-only-board")
     create_database: bool = True
 
     def password_for(self, service: str) -> str:
@@ -193,7 +195,15 @@ def bootstrap(settings: BootstrapSettings) -> None:
     migrate(admin_url)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["production"]:
+        # roles, schemas, migrations, then the production seed (shared/provision.py)
+        from shared.provision import main as production
+
+        return production()
+    if args:
+        raise SystemExit("usage: python -m shared.bootstrap [production]")
     settings = BootstrapSettings()
     bootstrap(settings)
     print("bootstrap: roles, schemas and migrations are up to date", file=sys.stderr)

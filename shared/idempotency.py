@@ -2,7 +2,8 @@
 
 A retry with the same key and body returns the first answer instead of writing twice; the
 same key with another body is a 422; a retry while the first is still running is a 409.
-Keys are scoped per caller (client or user), so two partners never collide.
+Keys are scoped per caller (:func:`caller_scope`: the person or the machine client, and its
+agency), so two callers never see each other's answers, even with the same key and body.
 
 Each service keeps an ``idempotency_key`` table (:func:`idempotency_table`) in its own
 schema. The first request takes a transaction-scoped advisory lock on (scope, key), runs,
@@ -37,7 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, InvalidInput
+from shared.identity import Caller
+from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, invalid
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -50,6 +52,26 @@ IdempotencyKeyHeader = Annotated[
         "returns the first answer",
     ),
 ]
+
+
+SCOPE_MAX = 200
+
+
+def caller_scope(caller: Caller, namespace: str = "") -> str:
+    """The idempotency space of ``caller``: one per person or machine client and agency.
+
+    Never the token's ``client_id`` alone: every person's token names the same front-end
+    client (``platform-web``), so scoping by it would let one person replay another's key
+    and read their stored answer. A person is named by subject, a machine client by its
+    subject (its client id); the agency is part of the scope too. ``namespace`` separates
+    the spaces of different endpoints when a service wants that. Too long for the column:
+    the caller part is replaced by its SHA-256 (never cut, so two callers never merge).
+    """
+    who = f"{caller.kind}:{caller.agency}:{caller.subject}"
+    scope = f"{namespace}{who}"
+    if len(scope) > SCOPE_MAX:
+        scope = f"{namespace}{caller.kind}:sha256:{hashlib.sha256(who.encode()).hexdigest()}"
+    return scope[:SCOPE_MAX]
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -105,18 +127,12 @@ async def run_idempotent(
     ).one_or_none()
     if stored is not None:
         if bytes(stored.fingerprint) != request_fingerprint:
-            raise InvalidInput(
-                "this Idempotency-Key was used with a different request",
-                extensions={
-                    "errors": [
-                        {
-                            "field": "Idempotency-Key",
-                            "in": "header",
-                            "message": "reused with a different body",
-                            "code": "idempotency_key_reused",
-                        }
-                    ]
-                },
+            raise invalid(
+                "Idempotency-Key",
+                "reused with a different body",
+                "idempotency_key_reused",
+                "header",
+                detail="this Idempotency-Key was used with a different request",
             )
         headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
         return _json(stored.body, stored.status_code, headers)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
-from shared.problems import InvalidInput
+from shared.problems import invalid
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -59,18 +59,12 @@ def parse_sort(raw: str | None, allowed: Sequence[str], default: str) -> list[So
         descending = part.startswith("-")
         name = part.lstrip("+-")
         if name not in allowed:
-            raise InvalidInput(
-                f"cannot sort by {name[:40]!r}",
-                extensions={
-                    "errors": [
-                        {
-                            "field": "sort",
-                            "in": "query",
-                            "message": "allowed: " + ", ".join(allowed),
-                            "code": "sort_field",
-                        }
-                    ]
-                },
+            raise invalid(
+                "sort",
+                "allowed: " + ", ".join(allowed),
+                "sort_field",
+                "query",
+                detail=f"cannot sort by {name[:40]!r}",
             )
         keys.append(SortKey(name, descending))
     return keys

@@ -26,16 +26,52 @@ TYPE_BASE = "https://improvement-platform.example/problems/"
 log = get_logger("problems")
 
 
+class ProblemFieldError(BaseModel):
+    """One invalid field of a request: where it is and what is wrong (never its value)."""
+
+    field: str = Field(description="dotted path of the field, e.g. `rows.3.value`")
+    in_: str = Field(alias="in", description="`body`, `query`, `path` or `header`")
+    message: str = Field(description="what is wrong, in words")
+    code: str | None = Field(None, description="machine-readable kind, e.g. `missing`")
+
+
+def _problem_example(schema: dict[str, Any], model: type) -> None:
+    """Problem's own example (subclasses, with members of their own, give theirs)."""
+    if model is Problem:
+        schema["examples"] = [VALIDATION_EXAMPLE]
+
+
+VALIDATION_EXAMPLE: dict[str, Any] = {
+    "type": "https://improvement-platform.example/problems/validation-error",
+    "title": "Request validation failed",
+    "status": 422,
+    "detail": "One or more fields are invalid.",
+    "instance": "/v1/actions",
+    "errors": [
+        {
+            "field": "title",
+            "in": "body",
+            "message": "Field required",
+            "code": "missing",
+        }
+    ],
+    "request_id": "6f1c2a4e-8b0d-4c3e-9a57-2d8e1f0b3c4a",
+}
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document (members beyond these are extensions)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_problem_example)
     type: str = Field(description="URI naming the kind of problem")
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
+    title: str = Field(description="short summary of the kind of problem")
+    status: int = Field(description="the HTTP status code")
+    detail: str | None = Field(None, description="what went wrong this time")
+    instance: str | None = Field(None, description="the path the problem occurred at")
+    request_id: str | None = Field(None, description="quote it when reporting the problem")
+    errors: list[ProblemFieldError] | None = Field(
+        None, description="each invalid field (validation errors and invalid input)"
+    )
 
 
 class DomainError(Exception):
@@ -88,6 +124,35 @@ class PreconditionRequired(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "service-unavailable", "Service unavailable"
+
+
+def field_error(
+    field: str, message: str, code: str = "invalid", where: str = "body"
+) -> dict[str, str]:
+    """One entry of a problem's ``errors``: which field, where, what is wrong and its kind
+    (never the submitted value)."""
+    return {"field": field, "in": where, "message": message, "code": code}
+
+
+def invalid(
+    field: str,
+    message: str,
+    code: str = "invalid",
+    where: str = "body",
+    *,
+    detail: str | None = None,
+) -> InvalidInput:
+    """A 422 naming one field; ``detail`` defaults to the message."""
+    return InvalidInput(
+        detail or message, extensions={"errors": [field_error(field, message, code, where)]}
+    )
+
+
+def conflict(field: str, message: str, code: str, where: str = "body", **extra: Any) -> Conflict:
+    """A 409 naming the field whose value collides (extensions in ``extra``)."""
+    return Conflict(
+        message, extensions={"errors": [field_error(field, message, code, where)], **extra}
+    )
 
 
 def problem_response(
@@ -230,6 +295,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
+
+
+def problem_doc(model: type[Problem], description: str) -> dict[str, Any]:
+    """A ``responses=`` entry documenting a :class:`Problem` subclass as problem+json: that
+    problem, or (the same status sent for another reason, say invalid input) a plain one."""
+    ref = "#/components/schemas/"
+    schema = {"anyOf": [{"$ref": ref + model.__name__}, {"$ref": ref + "Problem"}]}
+    return {
+        "model": model,
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+    }
 
 
 #: For ``responses=`` in route declarations so OpenAPI documents the problem shape.

@@ -21,13 +21,25 @@ Decisions written down here (issue 15):
   approvers, whose part is KPI data; the agency rules are the actions service's). Changing an
   action's status needs ``actions:status``: contributors of the lead agency, plan managers,
   and auditors (who may only mark an action embedded). The plan's structure (plans, actions,
-  owners, risks, sprints, reminders) needs ``actions:manage``: council plan managers and
+  owners, risks, sprints, reminders, criterion → indicator and recommendation ↔ action
+  links) needs ``actions:manage``: council plan managers and
   administrators.
 - QA: reading case audits, findings, tools, programmes and statistics needs ``audit:read``,
   which every person holds (board members read audit results; which audits an agency sees
   is the audit service's object-level rule); recording them needs ``audit:write`` (auditors,
   plan managers, administrators); moderating and closing an audit ``audit:moderate`` (QA
   writers and approvers of the lead agency, never the auditor of the case).
+- The board (issue 16): reading meetings and meeting types needs ``board:read``, which
+  every person holds (every role) and partner systems get with the ``board:read`` scope.
+  Writing meetings (minutes: attendees, agenda, decisions, actions arising) needs
+  ``board:write``: council plan managers and administrators, and the board's
+  administrators. The board's administrators are the ``board_admin`` role: the board's
+  secretariat (clerks who minute the meetings), who hold ``board:read`` and the other
+  read permissions of every person, plus ``board:write`` and ``board:administer``, and
+  nothing of the plan, KPIs or QA beyond reading. Extending the list of meeting types
+  needs ``board:administer``: administrators and board administrators. The board service
+  narrows writing further (object level): a plan manager or administrator writes only as
+  a council person; a partner system writes with the ``board:write`` scope.
 - Administration (``admin``) is the council's alone; nobody appends to the trail but the
   services' relays (``trail:append`` is no role's).
 """
@@ -45,7 +57,9 @@ ALL = READ | WRITE
 PUBLIC = "public"  # no token needed
 AUTHENTICATED = "authenticated"  # any verified caller
 
-ROLES = frozenset({"viewer", "contributor", "approver", "auditor", "plan_manager", "admin"})
+ROLES = frozenset(
+    {"viewer", "contributor", "approver", "auditor", "plan_manager", "admin", "board_admin"}
+)
 SCOPES = frozenset(
     {
         "actions:read",
@@ -58,16 +72,25 @@ SCOPES = frozenset(
         "audit:write",
         "trail:read",
         "trail:append",
+        "board:read",
+        "board:write",
         "admin",
     }
 )
 #: Permissions no scope is named after: held through roles, or granted with a scope.
 FINER = frozenset(
-    {"actions:status", "actions:manage", "kpis:define", "kpis:organise", "audit:moderate"}
+    {
+        "actions:status",
+        "actions:manage",
+        "kpis:define",
+        "kpis:organise",
+        "audit:moderate",
+        "board:administer",
+    }
 )
 PERMISSIONS = SCOPES | FINER
 
-_VIEW = {"actions:read", "kpis:read", "audit:read"}
+_VIEW = {"actions:read", "kpis:read", "audit:read", "board:read"}
 _CONTRIBUTE = _VIEW | {"actions:write", "actions:status", "kpis:submit"}
 _QA_WRITE = {"audit:write", "audit:moderate"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -78,9 +101,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "auditor": frozenset(_VIEW | _QA_WRITE | {"trail:read", "actions:status"}),
     "plan_manager": frozenset(
-        _CONTRIBUTE | _QA_WRITE | {"actions:manage", "kpis:define", "kpis:organise", "kpis:import"}
+        _CONTRIBUTE
+        | _QA_WRITE
+        | {"actions:manage", "kpis:define", "kpis:organise", "kpis:import", "board:write"}
     ),
     "admin": frozenset(PERMISSIONS - {"trail:append"}),
+    "board_admin": frozenset(_VIEW | {"board:write", "board:administer"}),
 }
 #: A machine client's scope grants itself, and a write scope the matching read.
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -94,6 +120,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "audit:write": frozenset({"audit:write", "audit:moderate", "audit:read"}),
     "trail:read": frozenset({"trail:read"}),
     "trail:append": frozenset({"trail:append"}),
+    "board:read": frozenset({"board:read"}),
+    "board:write": frozenset({"board:write", "board:read"}),
     "admin": frozenset({"admin", "actions:manage"}),
 }
 #: Administration of agencies, clients, users and the deny list is the council's alone.
@@ -149,6 +177,8 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/risks/**", WRITE, "actions:manage"),
     Rule("/v1/sprints/**", WRITE, "actions:manage"),
     Rule("/v1/reminders/**", WRITE, "actions:manage"),
+    Rule("/v1/success-criteria/**", WRITE, "actions:manage"),  # criterion → indicator links
+    Rule("/v1/recommendations/**", WRITE, "actions:manage"),  # recommendation ↔ action links
     # kpis: submission, approval, publication, imports, the catalogue
     Rule("/v1/submissions/**", frozenset({"POST"}), "kpis:submit"),
     Rule("/v1/values/*/approve", WRITE, "kpis:approve"),
@@ -166,10 +196,13 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/trail/**", READ, "trail:read"),
     Rule("/v1/trail/checkpoints/verify", frozenset({"POST"}), "trail:read"),  # a read
     Rule("/v1/trail/**", WRITE, "admin"),
+    # board: extending the list of meeting types
+    Rule("/v1/meeting-types/**", WRITE, "board:administer"),
 )
 #: Every other operation of a service: (permission to read, permission to write).
 SERVICE_DEFAULTS: dict[str, tuple[str, str]] = {
     "actions": ("actions:read", "actions:write"),
     "kpis": ("kpis:read", "kpis:approve"),
     "audit": ("audit:read", "audit:write"),
+    "board": ("board:read", "board:write"),
 }

@@ -41,7 +41,10 @@ def _engine(url: str) -> AsyncEngine:
 @pytest.fixture(scope="session")
 async def engines(database: ThrowawayDatabase) -> AsyncIterator[dict[str, AsyncEngine]]:
     """An engine per service, each connecting as that service's own role."""
-    made = {s: _engine(database.service_url(s)) for s in ("actions", "kpis", "audit", "gateway")}
+    made = {
+        s: _engine(database.service_url(s))
+        for s in ("actions", "kpis", "audit", "gateway", "board")
+    }
     made["admin"] = _engine(database.admin_async_url())
     yield made
     for engine in made.values():
@@ -63,4 +66,5 @@ actions_connection = connection_fixture("actions")
 kpis_connection = connection_fixture("kpis")
 audit_connection = connection_fixture("audit")
 gateway_connection = connection_fixture("gateway")
+board_connection = connection_fixture("board")
 admin_connection = connection_fixture("admin")

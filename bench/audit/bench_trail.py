@@ -7,7 +7,10 @@ PostgreSQL, like the test suite)::
 
 Figures are printed beside baselines measured in the same run on the same database:
 appends are compared with plain INSERTs of the same rows (no lock, no hashing, no dedup
-check); verification with a plain keyset scan of the same rows (no canonical JSON, no hash).
+check); verification with a bare ``COPY … TO STDOUT`` of the same columns whose output is
+thrown away (the floor of reading the chain), and, with ``--scan``, the old keyset scan
+through SQLAlchemy rows. Each figure is the median of ``--runs`` runs, chain and baseline
+alternating, with the machine's load average printed beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime
@@ -29,6 +34,7 @@ from services.audit.config import AuditSettings
 from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.chain import GENESIS, link
+from services.audit.trail.copytext import COLUMNS as COPY_COLUMNS
 from services.audit.trail.models import TrailEvent
 from services.audit.trail.schemas import EventIn
 from services.audit.trail.signing import CheckpointSigner
@@ -161,42 +167,104 @@ async def timed_scan(engine: AsyncEngine) -> tuple[float, int]:
     return time.perf_counter() - began, n
 
 
-async def bench(server: str, seconds: float, events: int) -> None:
-    print(f"producers={PRODUCERS} seconds={seconds} verify_events={events}")
+async def timed_copy(engine: AsyncEngine) -> tuple[float, int]:
+    """The floor: COPY the columns verify reads, in the same chunks, output thrown away."""
+    began = time.perf_counter()
+    size = [0]
+
+    async def discard(data: bytes) -> None:
+        size[0] += data.count(b"\n")
+
+    async with create_sessionmaker(engine)() as session:
+        after = 0
+        while True:
+            before = size[0]
+            await repo.copy_chain(
+                session, discard, after=after, until=None, limit=service.COPY_CHUNK
+            )
+            if size[0] - before < service.COPY_CHUNK:
+                break
+            after += service.COPY_CHUNK
+    return time.perf_counter() - began, size[0]
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+async def bench(server: str, seconds: float, events: int, runs: int, scan: bool) -> None:
+    print(f"producers={PRODUCERS} seconds={seconds} verify_events={events} runs={runs}")
+    print(f"columns read by verify: {', '.join(COPY_COLUMNS)}")
     for batch in (1, 50):
-        # the chain and the baseline each on a database of their own, same server
-        chain_db = await asyncio.to_thread(fresh_database, server, "benchc")
-        plain_db = await asyncio.to_thread(fresh_database, server, "benchp")
-        chain_engine = create_async_engine(chain_db.service_url("audit"), pool_size=PRODUCERS + 2)
-        plain_engine = create_async_engine(plain_db.service_url("audit"), pool_size=PRODUCERS + 2)
-        try:
-            chained = await chained_appends(chain_engine, seconds, batch)
-            plain = await plain_inserts(plain_engine, seconds, batch, start_seq=0)
-            async with create_sessionmaker(chain_engine)() as s:
-                check = await service.verify(s, CheckpointSigner.from_settings(SETTINGS))
-        finally:
-            await chain_engine.dispose()
-            await plain_engine.dispose()
+        chained_rates: list[float] = []
+        plain_rates: list[float] = []
+        for run in range(runs):
+            # the chain and the baseline each on a database of their own, same server
+            chain_db = await asyncio.to_thread(fresh_database, server, "benchc")
+            plain_db = await asyncio.to_thread(fresh_database, server, "benchp")
+            chain_engine = create_async_engine(
+                chain_db.service_url("audit"), pool_size=PRODUCERS + 2
+            )
+            plain_engine = create_async_engine(
+                plain_db.service_url("audit"), pool_size=PRODUCERS + 2
+            )
+            try:
+                chained = await chained_appends(chain_engine, seconds, batch)
+                plain = await plain_inserts(plain_engine, seconds, batch, start_seq=0)
+                async with create_sessionmaker(chain_engine)() as s:
+                    check = await service.verify(s, CheckpointSigner.from_settings(SETTINGS))
+            finally:
+                await chain_engine.dispose()
+                await plain_engine.dispose()
+            if not (check.valid and check.events_checked == chained):
+                raise SystemExit(f"chain invalid after appends: {check}")
+            chained_rates.append(chained / seconds)
+            plain_rates.append(plain / seconds)
+            print(
+                f"  run {run + 1} batch={batch:>3}: chained {chained / seconds:7.0f} ev/s | "
+                f"plain insert {plain / seconds:7.0f} ev/s | ratio {chained / plain:.2f} | "
+                f"load {load()}"
+            )
+        c, p = median(chained_rates), median(plain_rates)
         print(
-            f"appends batch={batch:>3}: chained {chained / seconds:9.0f} ev/s | "
-            f"plain insert {plain / seconds:9.0f} ev/s | ratio {chained / plain:.2f} | "
-            f"chain valid={check.valid} events={check.events_checked}"
+            f"appends batch={batch:>3}: chained {c:9.0f} ev/s | plain insert {p:9.0f} ev/s | "
+            f"ratio {c / p:.2f} (medians of {runs}) | chain valid | load {load()}"
         )
     # verification on a database of its own holding exactly the chain
     db = await asyncio.to_thread(fresh_database, server, "benchv")
     load_s = await load_chain(db.admin_url, events)
     print(f"loaded {events} chained events in {load_s:.1f} s ({events / load_s:.0f} ev/s, COPY)")
     engine = create_async_engine(db.service_url("audit"))
+    verify_times: list[float] = []
+    copy_times: list[float] = []
     try:
-        scan_s, scanned = await timed_scan(engine)
-        verify_s, checked, valid = await timed_verify(engine)
+        for run in range(runs):
+            copy_s, copied = await timed_copy(engine)
+            cpu = time.process_time()
+            verify_s, checked, valid = await timed_verify(engine)
+            cpu = time.process_time() - cpu
+            if not (valid and checked == events == copied):
+                raise SystemExit(f"verification failed: {valid=} {checked=} {copied=}")
+            verify_times.append(verify_s)
+            copy_times.append(copy_s)
+            print(
+                f"  run {run + 1}: verify {verify_s:.1f} s (client CPU {cpu:.1f} s) | "
+                f"bare COPY {copy_s:.1f} s | ratio {verify_s / copy_s:.2f} | load {load()}"
+            )
+        if scan:
+            scan_s, scanned = await timed_scan(engine)
+            print(f"  old keyset scan through SQLAlchemy rows: {scan_s:.1f} s ({scanned} rows)")
     finally:
         await engine.dispose()
-    if not (valid and checked == events == scanned):
-        raise SystemExit(f"verification failed: {valid=} {checked=} {scanned=}")
+    v, c = median(verify_times), median(copy_times)
     print(
-        f"verify {checked} events: {verify_s:.1f} s ({checked / verify_s:.0f} ev/s) | "
-        f"plain scan {scan_s:.1f} s ({scanned / scan_s:.0f} ev/s) | ratio {verify_s / scan_s:.2f}"
+        f"verify {events} events: {v:.1f} s ({events / v:.0f} ev/s) | "
+        f"bare COPY {c:.1f} s ({events / c:.0f} ev/s) | ratio {v / c:.2f} "
+        f"(medians of {runs}) | load {load()}"
     )
 
 
@@ -204,10 +272,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scan", action="store_true", help="also time the old keyset scan")
     args = parser.parse_args()
     configure_logging("WARNING", json=True, service="bench")
     with server_url() as server:
-        asyncio.run(bench(server, args.seconds, args.events))
+        asyncio.run(bench(server, args.seconds, args.events, args.runs, args.scan))
 
 
 if __name__ == "__main__":

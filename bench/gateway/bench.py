@@ -165,13 +165,16 @@ async def _prepare_gateway(database_url: str) -> tuple[str, str]:
 
     from services.gateway.clients import service as clients
     from services.gateway.clients.schemas import ClientCreate
+    from services.gateway.config import GatewaySettings
     from services.gateway.keys.keyring import ensure_signing_key
     from shared.db import create_sessionmaker
 
     engine = create_async_engine(database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            await ensure_signing_key(session)
+            # the gateway it starts (profile local) opens keys with the same wrapping key
+            wrapper = GatewaySettings(profile="local").key_wrapper()
+            await ensure_signing_key(session, wrapper)
             made = await clients.create(
                 session,
                 ClientCreate(name="bench", agency="police", scopes=["actions:read"]),

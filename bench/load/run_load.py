@@ -41,7 +41,7 @@ from shared.devtools.embedded import free_port  # noqa: E402
 from shared.devtools.stack import Stack, StackConfig  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 LIMITS = {f"GATEWAY_RATE_LIMIT_{k}": "1000000/minute" for k in ("DEFAULT", "WRITE", "AUTH")}
 
 

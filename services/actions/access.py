@@ -56,3 +56,9 @@ def can_mark_embedded(caller: Caller) -> bool:
         and caller.has_role("auditor")
         and rights.holds(caller, "actions:status")
     )
+
+
+def require_plan_reader(caller: Caller) -> None:
+    """Reading the plan: every person; a partner system with ``actions:read``."""
+    if not rights.holds(caller, "actions:read"):
+        raise Forbidden("reading the plan needs actions:read")

@@ -1,4 +1,4 @@
-"""Outbox events and field-naming problems shared by the service's domains."""
+"""Outbox events shared by the service's domains (field-naming problems: shared.problems)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.db import outbox
 from shared.identity import Caller
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import Conflict, InvalidInput
 
 
 async def emit(
@@ -34,17 +33,3 @@ async def emit(
             purpose=purpose,
         ),
     )
-
-
-def field_error(
-    field: str, message: str, code: str = "invalid", where: str = "body"
-) -> dict[str, str]:
-    return {"field": field, "in": where, "message": message, "code": code}
-
-
-def invalid(field: str, message: str, code: str = "invalid", where: str = "body") -> InvalidInput:
-    return InvalidInput(message, extensions={"errors": [field_error(field, message, code, where)]})
-
-
-def conflict(field: str, message: str, code: str, **extra: Any) -> Conflict:
-    return Conflict(message, extensions={"errors": [field_error(field, message, code)], **extra})

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.actions.actions.router import router as actions_router
 from services.actions.board.router import router as board_router
 from services.actions.config import ActionsSettings
+from services.actions.criteria.router import router as criteria_router
 from services.actions.db import outbox
 from services.actions.plans.router import router as plans_router
 from services.actions.recommendations.router import router as recommendations_router
@@ -25,9 +26,11 @@ def create_app(settings: ActionsSettings) -> FastAPI:
         settings,
         title="Actions service",
         description="The improvement plan: themes, success criteria, actions, steps, owners, "
-        "sprints, progress updates, RAG, Ofsted recommendations, risks and board summaries.",
+        "sprints, progress updates, RAG, success criteria → indicator links, recommendations "
+        "(Ofsted's and the LSCB's), risks and board summaries.",
         routers=[
             plans_router,
+            criteria_router,
             actions_router,
             sprints_router,
             recommendations_router,

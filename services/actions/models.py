@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.actions.actions.models import Action, ActionEvent, ActionOwner, ActionStep
+from services.actions.criteria.models import CriterionIndicator
 from services.actions.db import Base, idempotency, outbox
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
 from services.actions.progress.models import ProgressUpdate
@@ -18,6 +19,7 @@ __all__ = [
     "ActionEvent",
     "ActionOwner",
     "ActionStep",
+    "CriterionIndicator",
     "Owner",
     "Plan",
     "ProgressUpdate",

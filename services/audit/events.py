@@ -16,6 +16,7 @@ from services.audit.trail import service as trail
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
+from shared.idempotency import caller_scope
 from shared.identity import Caller, CallerDep
 from shared.outbox import OutboxEvent
 
@@ -68,5 +69,5 @@ RecorderDep = Annotated[Recorder, Depends(_recorder)]
 
 
 def idempotency_scope(caller: Caller) -> str:
-    """Idempotency keys are scoped per client (machines) or per person."""
-    return f"client:{caller.client_id}" if caller.client_id else f"user:{caller.subject}"
+    """Idempotency keys are scoped per caller, by the one rule in ``shared.idempotency``."""
+    return caller_scope(caller)

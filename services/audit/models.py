@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.audit.audits.models import AuditSection, CaseAudit
 from services.audit.db import Base, idempotency_keys, outbox
 from services.audit.findings.models import Finding
-from services.audit.programmes.models import AuditProgramme
+from services.audit.programmes.models import AuditProgramme, ProgrammeCriterion
 from services.audit.tools.models import AuditTool
 from services.audit.trail.models import TrailCheckpoint, TrailEvent
 
@@ -17,6 +17,7 @@ __all__ = [
     "AuditTool",
     "CaseAudit",
     "Finding",
+    "ProgrammeCriterion",
     "TrailCheckpoint",
     "TrailEvent",
     "idempotency_keys",

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.keys.wrapping import KeyWrapper
 from shared.relay import RelaySettings
 
 
@@ -37,6 +38,7 @@ class GatewaySettings(RelaySettings):
     actions_url: str = Field("http://127.0.0.1:8001", description="base URL of the actions service")
     kpis_url: str = Field("http://127.0.0.1:8002", description="base URL of the kpis service")
     audit_url: str = Field("http://127.0.0.1:8003", description="base URL of the audit service")
+    board_url: str = Field("http://127.0.0.1:8004", description="base URL of the board service")
     forwarding_enabled: bool = Field(
         True, description="forward authenticated /v1/... requests to the owning service"
     )
@@ -56,6 +58,17 @@ class GatewaySettings(RelaySettings):
         60, ge=0, description="a rotated-in key is published this long before it signs"
     )
     key_cache_s: float = Field(10.0, ge=0, description="how long signing keys are cached")
+    key_wrapping_key: SecretStr = Field(
+        SecretStr("dev-only-key-wrapping"),
+        description="secret wrapping the access-token signing keys stored in the database "
+        "(AES-256-GCM; `python -m shared.keys generate` makes one); at least 32 characters "
+        "outside local/test",
+    )
+    key_wrapping_key_previous: SecretStr | None = Field(
+        None,
+        description="the wrapping key being rotated out: still opens keys until "
+        "`python -m services.gateway.keys rewrap` has wrapped them with the new one",
+    )
     deny_cache_s: float = Field(
         2.0, ge=0, description="other instances see a deny-list entry within this time"
     )
@@ -102,6 +115,9 @@ class GatewaySettings(RelaySettings):
         description="access log lines of forwarded requests: 'all', or only those answered "
         "4xx/5xx (the owning service logs every request it answers, with the same request id)",
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token Prometheus sends for /metrics; none: /metrics refused"
+    )
 
     @field_validator("trusted_issuers", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -131,5 +147,25 @@ class GatewaySettings(RelaySettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _strong_wrapping_key(self) -> GatewaySettings:
+        if not self.relaxed and len(self.key_wrapping_key.get_secret_value()) < 32:
+            raise ValueError(
+                f"profile {self.profile!r}: KEY_WRAPPING_KEY must be at least 32 characters"
+            )
+        return self
+
+    def key_wrapper(self) -> KeyWrapper:
+        previous = self.key_wrapping_key_previous
+        return KeyWrapper(
+            self.key_wrapping_key.get_secret_value(),
+            previous.get_secret_value() if previous is not None else None,
+        )
+
     def upstreams(self) -> dict[str, str]:
-        return {"actions": self.actions_url, "kpis": self.kpis_url, "audit": self.audit_url}
+        return {
+            "actions": self.actions_url,
+            "kpis": self.kpis_url,
+            "audit": self.audit_url,
+            "board": self.board_url,
+        }

@@ -19,7 +19,7 @@ from services.gateway.edges import (
     cors_options,
 )
 from services.gateway.keys.denylist import DenyList
-from services.gateway.keys.keyring import Keyring, ensure_signing_key
+from services.gateway.keys.keyring import Keyring, check_unwrap, ensure_signing_key
 from services.gateway.keys.router import router as keys_router
 from services.gateway.openapi.merge import install_merged_openapi
 from services.gateway.ratelimit.address import ClientAddress
@@ -29,6 +29,7 @@ from services.gateway.routing.hotpath import HotPath
 from services.gateway.routing.internal import InternalTokens
 from services.gateway.routing.router import install_proxy, upstream_health
 from services.gateway.routing.upstream import create_session
+from services.gateway.scrape import MetricsAccess
 from services.gateway.tokens.router import router as tokens_router
 from services.gateway.tokens.verify import TokenVerifier
 from services.gateway.users.router import router as users_router
@@ -57,13 +58,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await app.state.upstream_client.aclose()
 
     async def first_key(app: FastAPI) -> None:
+        # a wrapping key that cannot open the stored keys stops start-up (WrappingKeyError)
         try:
             async with app.state.sessionmaker() as session, session.begin():
-                if await ensure_signing_key(session):
+                await check_unwrap(session, wrapper)
+                if await ensure_signing_key(session, wrapper):
                     log.info("key.created_first")
         except (OSError, SQLAlchemyError) as exc:  # the database may come later
             log.warning("key.check_failed", error_type=type(exc).__name__)
 
+    wrapper = settings.key_wrapper()
     relay_start, relay_stop = relay_hooks(settings, outbox)
     if settings.profile == "test":
         hashing.configure(time_cost=1, memory_kib=1024)
@@ -77,9 +81,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         on_startup=[open_client, first_key, relay_start],
         on_shutdown=[relay_stop, close_client],
         health_details=upstream_health,
+        metrics_dependencies=[MetricsAccess],
     )
     state = app.state
-    state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s)
+    state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s, wrapper)
     state.denylist = DenyList(lambda: state.sessionmaker, settings.deny_cache_s)
     state.tokens = TokenVerifier(
         settings, state.keyring, state.denylist, lambda: state.upstream_client

@@ -4,6 +4,9 @@
 - one relay client per service (``<service>-relay``, agency ``council``, scope
   ``trail:append`` only) with the secrets the run command keeps in
   ``<data dir>/relay-clients.json``;
+- the reader clients of services that read the others through the gateway
+  (``board-reader``: agency ``council``, read scopes only) with the secrets the run command
+  keeps in ``<data dir>/reader-clients.json``;
 - demo credentials, made once and kept in ``<data dir>/demo-credentials.json``: a client per
   agency and a person per role (admins with a TOTP secret). A rerun keeps the same secrets and
   re-creates any account the database lost.
@@ -31,14 +34,20 @@ from services.gateway.clients import repository as clients_repository
 from services.gateway.clients.models import Client
 from services.gateway.config import GatewaySettings
 from services.gateway.keys import repository as keys_repository
-from services.gateway.keys.keyring import ensure_signing_key
+from services.gateway.keys.keyring import ensure_signing_key, rewrap_keys
+from services.gateway.keys.wrapping import KeyWrapper
 from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
 from shared.db import create_sessionmaker
 from shared.logs import get_logger
 
 log = get_logger(__name__)
-RELAY_SERVICES = ("actions", "kpis", "audit", "gateway")
+RELAY_SERVICES = ("actions", "kpis", "audit", "gateway", "board")
+#: A service's own client for reading the other services through the gateway: read scopes
+#: only, and never its own service's (the board reads the plan, KPIs and QA, not itself).
+READER_CLIENTS: dict[str, list[str]] = {
+    "board-reader": ["actions:read", "audit:read", "kpis:read"],
+}
 AGENCY_SCOPES = {
     "council": [
         "actions:read",
@@ -50,6 +59,8 @@ AGENCY_SCOPES = {
         "audit:read",
         "audit:write",
         "trail:read",
+        "board:read",
+        "board:write",
     ],
     "ccg": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
     "police": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
@@ -60,8 +71,17 @@ ROLES = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin"
 
 def load_or_create_relay_secrets(path: Path) -> dict[str, str]:
     """``{"actions-relay": secret, ...}`` made once (the run command shares this file)."""
+    return _load_or_create_secrets(path, [f"{s}-relay" for s in RELAY_SERVICES])
+
+
+def load_or_create_reader_secrets(path: Path) -> dict[str, str]:
+    """``{"board-reader": secret}`` made once (the run command shares this file)."""
+    return _load_or_create_secrets(path, list(READER_CLIENTS))
+
+
+def _load_or_create_secrets(path: Path, names: list[str]) -> dict[str, str]:
     data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    missing = [f"{s}-relay" for s in RELAY_SERVICES if f"{s}-relay" not in data]
+    missing = [name for name in names if name not in data]
     if missing:
         data |= {name: secrets.token_urlsafe(32) for name in missing}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,17 +144,26 @@ async def ensure_relay(session: AsyncSession, client_id: str, secret: str) -> No
     """A service's relay identity exactly as the bootstrap defines it: council, ``trail:append``
     only, enabled, this secret. The API cannot change these clients, so the bootstrap is their
     only source; whatever differs (a row from before that rule) is put back and logged."""
-    await ensure_client(session, client_id, "council", ["trail:append"], secret, "outbox relay")
+    await ensure_service_client(session, client_id, ["trail:append"], secret, "outbox relay")
+
+
+async def ensure_service_client(
+    session: AsyncSession, client_id: str, scopes: list[str], secret: str, name: str
+) -> None:
+    """A service's own identity (relay or reader) exactly as the seed defines it: council,
+    these scopes, enabled, this secret; whatever differs is put back and logged."""
+    wanted = sorted(scopes)
+    await ensure_client(session, client_id, "council", wanted, secret, name)
     client = await clients_repository.by_client_id(session, client_id)
     assert client is not None
     if (
         client.agency != "council"
-        or list(client.scopes) != ["trail:append"]
+        or list(client.scopes) != wanted
         or client.public_jwk is not None
         or client.disabled_at is not None
     ):
         log.warning("seed.relay_restored", client_id=client_id)
-        client.agency, client.scopes, client.public_jwk = "council", ["trail:append"], None
+        client.agency, client.scopes, client.public_jwk = "council", wanted, None
         client.disabled_at = None
         await keys_repository.remove_deny(session, "client", client_id)
         await session.flush()
@@ -160,12 +189,18 @@ async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
     await session.flush()
 
 
-async def seed(session: AsyncSession, data_dir: Path, gateway_url: str) -> dict[str, Any]:
-    if await ensure_signing_key(session):
+async def seed(
+    session: AsyncSession, data_dir: Path, gateway_url: str, wrapper: KeyWrapper
+) -> dict[str, Any]:
+    await rewrap_keys(session, wrapper)  # a data folder from before keys were wrapped
+    if await ensure_signing_key(session, wrapper):
         log.info("seed.signing_key")
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
     for name, secret in relays.items():
         await ensure_relay(session, name, secret)
+    readers = load_or_create_reader_secrets(data_dir / "reader-clients.json")
+    for name, secret in readers.items():
+        await ensure_service_client(session, name, READER_CLIENTS[name], secret, "service reader")
     demo = demo_credentials(data_dir / "demo-credentials.json", gateway_url)
     for client in demo["clients"]:
         await ensure_client(
@@ -188,7 +223,7 @@ async def main() -> int:
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            demo = await seed(session, data_dir, gateway_url)
+            demo = await seed(session, data_dir, gateway_url, settings.key_wrapper())
     finally:
         await engine.dispose()
     path = data_dir / "demo-credentials.json"

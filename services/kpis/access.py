@@ -3,8 +3,15 @@ object-level decisions the service makes itself (source agency, publication stat
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.db import outbox
 from shared import rights
 from shared.identity import Caller
+from shared.outbox import OutboxEvent, add_event
+from shared.problems import DomainError, field_error
 
 COUNCIL = "council"
 MANAGER_ROLES = ("approver", "plan_manager", "admin")
@@ -56,3 +63,38 @@ def actor_name(caller: Caller) -> str:
     everyone), so people are named by subject; the four-eyes rule depends on it."""
     name = caller.subject if caller.kind == "user" else (caller.client_id or caller.subject)
     return name[:200]
+
+
+class PurposeRequired(DomainError):
+    status, code, title = 400, "purpose-required", "Purpose required"
+
+
+async def worker_access(
+    session: AsyncSession, caller: Caller, purpose: str | None, what: str, detail: dict[str, Any]
+) -> bool:
+    """Whether worker-level rows are included; records the read when they are.
+
+    The one rule for staff-level figures (promise Z5), whatever path they leave by
+    (values, series, drill-down, an import's values): council managers only, with a stated
+    purpose, each read recorded in the trail (``sensitive.read``) through the outbox. Anyone
+    else simply gets no worker rows; a manager who asks without a purpose gets a 400."""
+    if not is_council_manager(caller):
+        return False
+    if not purpose or not purpose.strip():
+        raise PurposeRequired(
+            "worker-level figures need a stated purpose (?purpose=...)",
+            extensions={"errors": [field_error("purpose", "required", "missing", "query")]},
+        )
+    await add_event(
+        session,
+        outbox,
+        OutboxEvent(
+            event_type="sensitive.read",
+            entity_type="worker_values",
+            entity_id=what[:120],
+            actor=caller.as_actor(),
+            payload=detail,
+            purpose=purpose.strip()[:500],
+        ),
+    )
+    return True

@@ -322,6 +322,18 @@ MEASURES: tuple[Measure, ...] = (
         "DfE: children with an episode open on the date, V3/V4 short breaks excluded.",
     ),
     Measure(
+        "CIC_INCL_SHORT_BREAKS",
+        "Children in care, short breaks included",
+        (3,),
+        "count",
+        "lower",
+        "monthly",
+        "snapshot",
+        C,
+        "Children with an episode open on the date, short-break legal statuses V3 and V4 "
+        "included (the standard CIC excludes them).",
+    ),
+    Measure(
         "CIC_RATE",
         "Children in care per 10,000 children",
         (3,),
@@ -635,6 +647,40 @@ MEASURES: tuple[Measure, ...] = (
         "plans ended",
     ),
 )
+
+#: The source whose figure is the published one, per indicator (the others are kept beside
+#: it, never in its place, and shown by the reconciliation). The SSDA903 is the statutory
+#: return for children in care and care leavers; the Annex A for the front door, assessments,
+#: child protection and children in need. Every other measure: the partner's submission.
+AUTHORITATIVE_SOURCE: dict[str, str] = {
+    **dict.fromkeys(
+        ("CIC", "CIC_RATE", "CIC_INCL_SHORT_BREAKS", "CL_IN_TOUCH", "CL_ACCOMMODATION", "CL_EET"),
+        "ssda903",
+    ),
+    **dict.fromkeys(
+        (
+            "CONTACTS",
+            "REFERRALS",
+            "REFERRAL_RATE",
+            "RE_REFERRALS",
+            "REFERRALS_NFA",
+            "ASSESSMENTS",
+            "ASSESS_45WD",
+            "S47_ENQUIRIES",
+            "ICPCS",
+            "ICPC_15WD",
+            "CP_PLANS_STARTED",
+            "CP_SECOND",
+            "CIN",
+        ),
+        "annex_a",
+    ),
+}
+
+
+def authoritative_source(code: str) -> str:
+    return AUTHORITATIVE_SOURCE.get(code, "submission")
+
 
 #: (indicator, comparator, period, value, source)
 BENCHMARKS = (

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.kpis.config import KpisSettings
 from services.kpis.db import outbox
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.folders import restore_temp_dir, sweep_abandoned, use_own_temp_dir
 from services.kpis.imports.router import router as imports_router
+from services.kpis.imports.service import fail_interrupted
 from services.kpis.indicators.router import router as indicators_router
 from services.kpis.orgunits.router import router as orgunits_router
 from services.kpis.reference.router import router as reference_router
@@ -20,11 +22,18 @@ from services.kpis.series.router import router as series_router
 from services.kpis.submissions.router import router as submissions_router
 from services.kpis.values.router import router as values_router
 from shared.app import build_app
+from shared.logs import get_logger
 from shared.relay import relay_hooks
+
+log = get_logger(__name__)
 
 
 async def _sweep_abandoned_imports(app: FastAPI) -> None:
     await asyncio.to_thread(sweep_abandoned, app.state.import_settings)
+    try:
+        await fail_interrupted(app.state.sessionmaker)
+    except (SQLAlchemyError, OSError) as exc:  # never fails start-up: the next one retries
+        log.warning("imports.interrupted_jobs_unchecked", error=type(exc).__name__)
 
 
 async def _use_own_temp_dir(app: FastAPI) -> None:

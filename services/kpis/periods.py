@@ -7,6 +7,10 @@ April 2017 to March 2018). A period is written as text in the API:
 - ``2017/18-Q1`` a financial quarter (Q1 = April to June);
 - ``2017/18`` a financial year;
 - ``2017/18-YTD-05`` the financial year to date, 1 April 2017 to the end of May 2017.
+
+A period belongs to a financial year from :data:`MIN_YEAR` to :data:`MAX_YEAR`; outside
+them it is a :class:`PeriodError` (a 422 naming the field), never a date overflow (year 0,
+``9999/00``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from typing import Literal
 
 PeriodType = Literal["month", "quarter", "year", "ytd"]
 PERIOD_TYPES: tuple[PeriodType, ...] = ("month", "quarter", "year", "ytd")
+#: the financial years a period may belong to (2998 = April 2998 to March 2999)
+MIN_YEAR = 1900
+MAX_YEAR = 2998
 _PATTERN = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})|/(?P<y2>\d{2})(?:-Q(?P<q>[1-4])|-YTD-(?P<ytdm>\d{2}))?)$"
 )
@@ -73,7 +80,9 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         """A period from its text form (batches repeat a few periods: answers are cached)."""
-        return _parse(text)
+        period = _parse(text)
+        _check_year(period.fiscal_year)
+        return period
 
     @classmethod
     def _parse_uncached(cls, text: str) -> Period:
@@ -81,6 +90,8 @@ class Period:
         if not found:
             raise PeriodError("expected YYYY-MM, YYYY/YY, YYYY/YY-Qn or YYYY/YY-YTD-MM")
         year = int(found["y"])
+        if not MIN_YEAR <= year <= MAX_YEAR + 1:  # before building dates (year 0, 9999/00)
+            raise PeriodError(_YEARS)
         if found["m"]:
             month = int(found["m"])
             if not 1 <= month <= 12:
@@ -100,6 +111,8 @@ class Period:
     @classmethod
     def from_dates(cls, period_type: str, start: date, end: date) -> Period:
         """Check that (type, start, end) is a whole period of that type."""
+        _check_year(financial_year(start))
+        _check_year(financial_year(end))
         if period_type == "month":
             candidate = cls.month(start.year, start.month)
         elif period_type == "year":
@@ -135,6 +148,17 @@ class Period:
     def is_complete(self, today: date) -> bool:
         """The period has ended before ``today`` (so nothing in it is still to come)."""
         return self.end < today
+
+
+_YEARS = (
+    f"the financial year must be {MIN_YEAR}/{(MIN_YEAR + 1) % 100:02d} "
+    f"to {MAX_YEAR}/{(MAX_YEAR + 1) % 100:02d}"
+)
+
+
+def _check_year(fiscal_year: int) -> None:
+    if not MIN_YEAR <= fiscal_year <= MAX_YEAR:
+        raise PeriodError(_YEARS)
 
 
 @lru_cache(maxsize=4096)

@@ -42,6 +42,7 @@ async def seed(session: AsyncSession) -> None:
                     "definition": m.definition,
                     "numerator_definition": m.numerator,
                     "denominator_definition": m.denominator,
+                    "authoritative_source": catalogue.authoritative_source(m.code),
                 }
                 for m in catalogue.MEASURES
             ]

@@ -1,4 +1,4 @@
-"""The whole platform as local processes: database, bootstrap, seeds, four services.
+"""The whole platform as local processes: database, bootstrap, seeds, five services.
 
 Used by the run command and by the end-to-end tests, so both start it the same way.
 """
@@ -16,40 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from shared.bootstrap import SERVICES, BootstrapSettings, bootstrap, role_name, with_credentials
 from shared.devtools.embedded import EmbeddedPostgres, port_in_use
+from shared.keys.material import generate_ec_key, generate_ed25519_key
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003}
+DEFAULT_PORTS = {"gateway": 8000, "actions": 8001, "kpis": 8002, "audit": 8003, "board": 8004}
+#: Clients of a service reading the others through the gateway (``<service>-reader``, read
+#: scopes only), kept with the relays' secrets; the gateway's seed registers them.
+READER_CLIENTS = ("board-reader",)
 DATABASE = "platform"
-
-
-def generate_ec_key() -> tuple[str, str]:
-    """A new P-256 key pair as (private PEM, public PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def generate_ed25519_key() -> str:
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def _new_secrets() -> dict[str, str]:
@@ -63,6 +40,8 @@ def _new_secrets() -> dict[str, str]:
     data["kpis_release_signing_key"] = generate_ec_key()[0]
     data["audit_checkpoint_signing_key"] = generate_ed25519_key()
     data["kpis_pseudonymisation_key"] = secrets.token_urlsafe(48)
+    # wraps the gateway's signing keys in the database (kept: they must open after a restart)
+    data["gateway_key_wrapping_key"] = secrets.token_urlsafe(32)
     return data
 
 
@@ -84,8 +63,18 @@ def load_or_create_relay_secrets(path: Path) -> dict[str, str]:
     """The outbox relays' client secrets (``<service>-relay``), made once and kept.
 
     The gateway's seed registers these clients with the same secrets (it reads this file)."""
+    return _load_or_create_client_secrets(path, [f"{s}-relay" for s in SERVICES])
+
+
+def load_or_create_reader_secrets(path: Path) -> dict[str, str]:
+    """The reader clients' secrets (``READER_CLIENTS``), made once and kept; the gateway's
+    seed registers them with the same secrets (it reads this file)."""
+    return _load_or_create_client_secrets(path, list(READER_CLIENTS))
+
+
+def _load_or_create_client_secrets(path: Path, names: list[str]) -> dict[str, str]:
     data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    missing = [f"{s}-relay" for s in SERVICES if f"{s}-relay" not in data]
+    missing = [name for name in names if name not in data]
     if missing:
         data |= {name: secrets.token_urlsafe(32) for name in missing}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +119,7 @@ class Stack:
         self.config = config
         self.secrets = load_or_create_secrets(config.data_dir / "local-secrets.json")
         self.relay_secrets = load_or_create_relay_secrets(config.data_dir / "relay-clients.json")
+        self.reader_secrets = load_or_create_reader_secrets(config.data_dir / "reader-clients.json")
         self.pg: EmbeddedPostgres | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.admin_url = ""
@@ -193,23 +183,33 @@ class Stack:
             env["AUDIT_CHECKPOINT_SIGNING_KEY"] = self.secrets["audit_checkpoint_signing_key"]
             # checkpoints anchored outside the database, beside this stack's database
             env["AUDIT_ANCHOR_PATH"] = str(self.config.data_dir / "trail-anchor.jsonl")
+        if service == "board":
+            # the board reads the other services through the gateway as board-reader
+            env["BOARD_READER_CLIENT_ID"] = "board-reader"
+            env["BOARD_READER_CLIENT_SECRET"] = self.reader_secrets["board-reader"]
         if service == "gateway":
             env |= {
                 "GATEWAY_INTERNAL_JWT_PRIVATE_KEY": self.secrets["internal_private_key"],
+                "GATEWAY_KEY_WRAPPING_KEY": self.secrets["gateway_key_wrapping_key"],
                 "GATEWAY_FORWARDING_ENABLED": "true",
                 "GATEWAY_ISSUER": self.service_url("gateway"),
                 "GATEWAY_ACTIONS_URL": self.service_url("actions"),
                 "GATEWAY_KPIS_URL": self.service_url("kpis"),
                 "GATEWAY_AUDIT_URL": self.service_url("audit"),
+                "GATEWAY_BOARD_URL": self.service_url("board"),
             }
         return env
 
+    def set_by_run(self, service: str) -> list[str]:
+        """The variables the run command sets itself for ``service`` (its values win over
+        the environment's: they tie the service to this stack's database, ports and keys)."""
+        return sorted(self.service_env(service))
+
     def child_env(self, service: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(tuple(s.upper() + "_" for s in SERVICES))
-        }
+        """The environment of ``service``'s process: this process's environment, every
+        service's prefixed variables included (``GATEWAY_TRUSTED_ISSUERS`` switches on a
+        federated identity provider in the one-command run), then what the run sets."""
+        env = dict(os.environ)
         env |= self.service_env(service)
         env |= self.config.extra_env
         env["PYTHONPATH"] = str(ROOT)
@@ -234,7 +234,7 @@ class Stack:
         return [p for p in self.config.ports.values() if port_in_use(p)]
 
     def start_services(self) -> None:
-        for service in ("actions", "kpis", "audit", "gateway"):
+        for service in ("actions", "kpis", "audit", "board", "gateway"):
             self.start_service(service)
 
     def start_service(self, service: str, env: dict[str, str] | None = None) -> None:

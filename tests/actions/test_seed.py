@@ -24,7 +24,9 @@ async def test_structure_counts(conn: AsyncConnection, plan_id: int) -> None:
     assert await count(conn, q.format("theme"), p=plan_id) == 5
     assert await count(conn, q.format("success_criterion"), p=plan_id) == 27
     assert await count(conn, q.format("action"), p=plan_id) == 87
-    assert await count(conn, q.format("recommendation"), p=plan_id) == 19
+    recs = q.format("recommendation") + " AND source = :s"
+    assert await count(conn, recs, p=plan_id, s="ofsted") == 19
+    assert await count(conn, recs, p=plan_id, s="lscb") == 7
     refs = (
         (
             await conn.execute(
@@ -93,7 +95,10 @@ async def test_recommendations_and_criteria(client: httpx.AsyncClient, plan_id: 
     recs = (
         await client.get("/v1/recommendations", params={"plan_id": plan_id}, headers=headers)
     ).json()
-    assert [r["number"] for r in recs] == list(range(1, 20))
+    # both sets, Ofsted's to the local authority first, then the LSCB's
+    assert [(r["source"], r["number"]) for r in recs] == [("ofsted", n) for n in range(1, 20)] + [
+        ("lscb", n) for n in range(1, 8)
+    ]
     r7 = recs[6]
     assert r7["text"].startswith("Ensure that strategy meetings are timely")
     assert r7["further_work"].startswith("Complete the review underway")

@@ -35,7 +35,7 @@ def test_compose_parses_and_publishes_only_the_gateway() -> None:
             services[name]["depends_on"]["bootstrap"]["condition"]
             == "service_completed_successfully"
         )
-    assert services["bootstrap"]["command"] == ["python", "-m", "shared.bootstrap"]
+    assert services["bootstrap"]["command"] == ["python", "-m", "shared.bootstrap", "production"]
     assert services["postgres"]["image"] == "postgres:18"
 
 
@@ -76,6 +76,7 @@ def test_bootstrap_job_and_network_policy() -> None:
         "python",
         "-m",
         "shared.bootstrap",
+        "production",
     ]
     policy = next(
         d
@@ -86,6 +87,7 @@ def test_bootstrap_job_and_network_policy() -> None:
         "actions",
         "kpis",
         "audit",
+        "board",
     ]
     assert policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {
         "app.kubernetes.io/name": "gateway"

@@ -1,7 +1,7 @@
 """One real platform for every journey and drill of this folder.
 
 ``platform`` starts the stack once per session exactly as ``make run`` does (throwaway
-embedded PostgreSQL, bootstrap, seeds, four uvicorn processes on free ports, demo
+embedded PostgreSQL, bootstrap, seeds, five uvicorn processes on free ports, demo
 credentials) and stops it at the end. ``Api`` calls it through the gateway only, as a
 partner would: client credentials (``POST /oauth/token``) or a person's login (with TOTP
 where the account has one).
@@ -29,7 +29,7 @@ import pytest
 from shared.devtools.embedded import free_port
 from shared.devtools.stack import Stack, StackConfig
 
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 T = TypeVar("T")
 
 # Drills stop services on purpose: relays and breakers must not sleep for a minute after.

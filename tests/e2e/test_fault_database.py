@@ -16,7 +16,7 @@ from shared.devtools.embedded import free_port
 from shared.devtools.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 
 
 def _statuses(stack: Stack) -> dict[str, int]:

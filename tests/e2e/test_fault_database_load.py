@@ -23,7 +23,7 @@ from shared.devtools.embedded import free_port
 from shared.devtools.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 GENEROUS = {
     "GATEWAY_RATE_LIMIT_DEFAULT": "100000/minute",
     "GATEWAY_RATE_LIMIT_WRITE": "100000/minute",

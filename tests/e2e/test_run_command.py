@@ -69,7 +69,7 @@ def _descendants_of_data(data: Path) -> list[psutil.Process]:
 
 @pytest.fixture
 def ports() -> dict[str, int]:
-    return {s: free_port() for s in ("gateway", "actions", "kpis", "audit")}
+    return {s: free_port() for s in ("gateway", "actions", "kpis", "audit", "board")}
 
 
 def test_run_starts_everything_refuses_a_second_run_and_stops_cleanly(
@@ -88,6 +88,7 @@ def test_run_starts_everything_refuses_a_second_run_and_stops_cleanly(
             "actions": "up",
             "kpis": "up",
             "audit": "up",
+            "board": "up",
         }
         # a second run while one is going says so instead of failing on ports
         second = subprocess.run(

@@ -28,7 +28,7 @@ from schemathesis.config import SchemathesisConfig
 from shared.devtools.embedded import free_port
 from shared.devtools.stack import Stack, StackConfig
 
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 #: The fuzz run's limits: settings of this stack only (no code path production could take),
 #: far above what the run sends a minute; test_fuzz asserts the share of 429s stays small.
 UNLIMITED = {

@@ -19,7 +19,6 @@ METHODS = ("get", "put", "post", "patch", "delete")
 PUBLIC_OPERATIONS = {
     "GET /healthz",
     "GET /readyz",
-    "GET /metrics",
     "GET /.well-known/jwks.json",
     "GET /.well-known/oauth-authorization-server",
     "POST /oauth/token",

@@ -24,7 +24,7 @@ READERS = ("demo.admin", "demo.viewer", "demo-police")
 WRITERS = ("demo.admin", "demo-ccg")
 
 #: "METHOD path" → (why, a request reproducing it). Owned by the actions engineer.
-SERVICES = ("gateway", "actions", "kpis", "audit")
+SERVICES = ("gateway", "actions", "kpis", "audit", "board")
 #: The largest share of 429s a run may hold: a rate-limited case tests nothing behind the
 #: limiter (the platform fixture raises the gateway's limits for this stack, by settings).
 MAX_RATE_LIMITED_SHARE = 0.01

@@ -106,7 +106,7 @@ async def make_gateway(
     upstream = Upstream()
     app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(upstream))
     async with session_on(connection) as session:
-        await ensure_signing_key(session)
+        await ensure_signing_key(session, app.state.keyring.wrapper)
         await session.commit()
     return Gateway(app=app, http=client_for(app), connection=connection, upstream=upstream)
 

@@ -161,6 +161,6 @@ def test_g7_deployed_uvicorn_commands_do_not_trust_proxy_headers() -> None:
     assert shell is not None
     command = shell.group(1).replace("${SERVICE}", "gateway").replace("${PORT}", "8000")
     commands.append(shlex.split(command))
-    assert len(commands) == 5
+    assert len(commands) == 6
     for command in commands:
         assert _cli(command)["proxy_headers"] is False, command

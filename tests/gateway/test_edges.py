@@ -170,4 +170,5 @@ def test_production_settings_refuse_a_missing_internal_key() -> None:
             profile="production",
             database_url="postgresql+asyncpg://gateway_svc:s3cret-value@db/platform",  # type: ignore[arg-type]
             relay_client_secret="a-real-relay-secret-value",  # type: ignore[arg-type]
+            key_wrapping_key="a-real-wrapping-key-of-32-characters-or-more",  # type: ignore[arg-type]
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -93,7 +94,11 @@ async def test_forwarded_requests_skip_the_shared_stack_yet_carry_what_it_adds(
     assert refused.json()["request_id"] == refused.headers["x-request-id"]
     assert (await gw.http.get("/healthz")).status_code == 200
     assert Sentinel.seen == ["/healthz"]
-    metrics = (await gw.http.get("/metrics")).text
+    token = "m" * 40  # /metrics needs the metrics token (issue 18)
+    settings = gw.app.state.settings
+    gw.app.state.settings = settings.model_copy(update={"metrics_token": SecretStr(token)})
+    scraped = await gw.http.get("/metrics", headers={"Authorization": "Bearer " + token})
+    metrics = scraped.text
     for status in ("200", "403"):
         assert (
             'http_requests_total{method="GET",route="/v1/{path:path}",service="gateway",'

@@ -28,7 +28,12 @@ async def test_a6_rotation_publishes_first_and_never_fails_a_request(gw: Gateway
     old_kid = jwt.get_unverified_header(old)["kid"]
     # 1. a rotation with a publish delay: the new key is published, the old one still signs
     async with session_on(gw.connection) as session:
-        pending = await rotate(session, publish_delay_s=3600, max_token_lifetime_s=600)
+        pending = await rotate(
+            session,
+            wrapper=gw.app.state.keyring.wrapper,
+            publish_delay_s=3600,
+            max_token_lifetime_s=600,
+        )
         await session.commit()
     gw.app.state.keyring.invalidate()
     assert set(await _jwks_kids(gw)) == {old_kid, pending.kid}
@@ -39,7 +44,12 @@ async def test_a6_rotation_publishes_first_and_never_fails_a_request(gw: Gateway
     for i in range(12):
         if i == 6:
             async with session_on(gw.connection) as session:
-                await rotate(session, publish_delay_s=0, max_token_lifetime_s=600)
+                await rotate(
+                    session,
+                    wrapper=gw.app.state.keyring.wrapper,
+                    publish_delay_s=0,
+                    max_token_lifetime_s=600,
+                )
                 await session.commit()
             gw.app.state.keyring.invalidate()
             new = await gw.token(client_id, secret)

@@ -163,7 +163,10 @@ async def test_a9_password_checks_over_the_cap_get_503_with_retry_after(
             form = {"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}
             over = await gw.http.post("/oauth/token", data=form)  # client secrets share it
             assert over.status_code == 503
-            assert over.headers["content-type"].startswith("application/problem+json")
+            # the token endpoint answers in RFC 6749's shape, with the request id
+            assert over.headers["content-type"].startswith("application/json")
+            assert over.json()["error"] == "temporarily_unavailable"
+            assert over.json()["request_id"] == over.headers["x-request-id"]
         finally:
             release.set()
         assert (await first).status_code == 200

@@ -13,6 +13,8 @@ from services.actions.config import ActionsSettings
 from services.actions.main import create_app as actions_app
 from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
+from services.board.config import BoardSettings
+from services.board.main import create_app as board_app
 from services.kpis.config import KpisSettings
 from services.kpis.main import create_app as kpis_app
 from tests.gateway.conftest import gateway_settings, make_gateway
@@ -40,6 +42,7 @@ async def test_merged_document_is_valid_and_complete(gateway_connection: AsyncCo
         8001: _doc(lambda: actions_app(ActionsSettings(profile="test"))),
         8002: _doc(lambda: kpis_app(KpisSettings(profile="test"))),
         8003: _doc(lambda: audit_app(AuditSettings(profile="test"))),
+        8004: _doc(lambda: board_app(BoardSettings(profile="test"))),
     }
 
     def serve(request: httpx.Request) -> httpx.Response:
@@ -72,7 +75,7 @@ async def test_merged_document_is_valid_and_complete(gateway_connection: AsyncCo
     ]
     assert len(op_ids) == len(set(op_ids))
     # forwarded operations name the scope the policy requires; public ones need nothing
-    assert "security" not in doc["paths"]["/oauth/token"]["post"]
+    assert doc["paths"]["/oauth/token"]["post"]["security"] == []
     for path, item in doc["paths"].items():
         if path.startswith("/v1/") and not path.startswith("/v1/auth/"):
             for method, op in item.items():
@@ -90,5 +93,5 @@ async def test_a_service_that_does_not_answer_is_listed(
     gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(down))
     async with gw.http:
         doc = (await gw.http.get("/openapi.json")).json()
-    assert doc["x-unavailable-services"] == ["actions", "audit", "kpis"]
+    assert doc["x-unavailable-services"] == ["actions", "audit", "board", "kpis"]
     validate(doc)

@@ -32,6 +32,8 @@ from services.actions.main import create_app as actions_app
 from services.actions.plans.loader import load_plan, read_seed
 from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
+from services.board.config import BoardSettings
+from services.board.main import create_app as board_app
 from services.gateway import policy
 from services.gateway.routing.table import owner_of
 from services.kpis.config import KpisSettings
@@ -112,6 +114,17 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
     )
     sprint = await _scalar(c, "SELECT min(sprint_id) FROM actions.sprint")
     rec = await _scalar(c, "SELECT min(recommendation_id) FROM actions.recommendation")
+    crit = await _scalar(
+        c,
+        "SELECT criterion_id FROM actions.success_criterion "
+        f"WHERE plan_id = {plan} AND code = '2C'",
+    )
+    link = {"target_value": 10, "direction": "up", "by_date": "2019-03-31"}
+    await svc.made(
+        "POST", f"/v1/success-criteria/{crit}/indicators", {"indicator_code": "CIN"} | link
+    )
+    ci = f"/v1/success-criteria/{crit}/indicators"
+    ra = f"/v1/recommendations/{rec}/actions/{action}"
     scores = {"likelihood_before": 4, "impact_before": 4, "likelihood_after": 2, "impact_after": 3}
     risk = (await svc.made("POST", "/v1/risks", {"plan_id": plan, "risk": "R"} | scores))["risk_id"]
     a, p = f"/v1/actions/{action}", f"/v1/plans/{plan}"
@@ -124,6 +137,14 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("PATCH", "/v1/plans/{plan_id}"): [Example(p, {"title": "Renamed"}, etag_from=p)],
         ("GET", "/v1/themes"): [Example("/v1/themes")],
         ("GET", "/v1/success-criteria"): [Example("/v1/success-criteria")],
+        ("GET", "/v1/success-criteria/indicators"): [Example("/v1/success-criteria/indicators")],
+        ("GET", "/v1/success-criteria/{criterion_id}/indicators"): [Example(ci)],
+        ("POST", "/v1/success-criteria/{criterion_id}/indicators"): [
+            Example(ci, {"indicator_code": "CONTACTS"} | link)
+        ],
+        ("DELETE", "/v1/success-criteria/{criterion_id}/indicators/{indicator_code}"): [
+            Example(f"{ci}/CIN")
+        ],
         ("GET", "/v1/owners"): [Example("/v1/owners")],
         ("POST", "/v1/owners"): [Example("/v1/owners", {"title": "Head", "agency": "council"})],
         ("GET", "/v1/actions"): [Example("/v1/actions")],
@@ -147,6 +168,8 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("POST", "/v1/sprints/{sprint_id}/close"): [Example(f"/v1/sprints/{sprint}/close")],
         ("GET", "/v1/recommendations"): [Example("/v1/recommendations")],
         ("GET", "/v1/recommendations/{recommendation_id}"): [Example(f"/v1/recommendations/{rec}")],
+        ("PUT", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
+        ("DELETE", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
         ("GET", "/v1/risks"): [Example("/v1/risks")],
         ("POST", "/v1/risks"): [Example("/v1/risks", {"plan_id": plan, "risk": "S"} | scores)],
         ("GET", "/v1/risks/{risk_id}"): [Example(f"/v1/risks/{risk}")],
@@ -214,6 +237,9 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/values"): [Example("/v1/values", params=key)],
         ("GET", "/v1/values/export.csv"): [Example("/v1/values/export.csv", params=key)],
         ("GET", "/v1/values/periods"): [Example("/v1/values/periods", params=key)],
+        ("GET", "/v1/values/reconciliation"): [
+            Example("/v1/values/reconciliation", params={"indicator": "CONTACTS"})
+        ],
         ("POST", "/v1/values/transitions"): [
             Example("/v1/values/transitions", key | {"action": a}, etag_from="/v1/values/periods")
             for a in ("submit", "approve")
@@ -281,6 +307,13 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("PATCH", "/v1/audit-programmes/{programme_id}"): [
             Example(pr, {"sample_size": 25}, etag_from=pr)
         ],
+        ("GET", "/v1/audit-programmes/{programme_id}/criteria"): [Example(f"{pr}/criteria")],
+        ("PUT", "/v1/audit-programmes/{programme_id}/criteria/{criterion_code}"): [
+            Example(f"{pr}/criteria/1A")
+        ],
+        ("DELETE", "/v1/audit-programmes/{programme_id}/criteria/{criterion_code}"): [
+            Example(f"{pr}/criteria/1A")
+        ],
         ("GET", "/v1/audits"): [Example("/v1/audits")],
         ("POST", "/v1/audits"): [Example("/v1/audits", audit_body)],
         ("GET", "/v1/audits/{audit_id}"): [Example(au)],
@@ -316,6 +349,32 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
     }
 
 
+async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
+    body = {
+        "meeting_type": "improvement-board",
+        "meeting_date": "2026-03-10",
+        "title": "Improvement Board, March",
+        "actions_arising": [{"description": "Report on delays", "plan_action_ref": "1A1"}],
+    }
+    first = await svc.made("POST", "/v1/meetings", body | {"meeting_date": "2026-02-10"})
+    meeting = (await svc.made("POST", "/v1/meetings", body))["meeting_id"]
+    assert first["meeting_id"] != meeting
+    m = f"/v1/meetings/{meeting}"
+    await svc.remember_etag(m)
+    return {
+        ("GET", "/v1/meeting-types"): [Example("/v1/meeting-types")],
+        ("POST", "/v1/meeting-types"): [
+            Example("/v1/meeting-types", {"code": "rights-board", "name": "Rights board"})
+        ],
+        ("GET", "/v1/meetings"): [Example("/v1/meetings")],
+        ("POST", "/v1/meetings"): [Example("/v1/meetings", body)],
+        ("GET", "/v1/meetings/{meeting_id}"): [Example(m)],
+        ("PATCH", "/v1/meetings/{meeting_id}"): [Example(m, {"notes": "Minuted"}, etag_from=m)],
+        ("DELETE", "/v1/meetings/{meeting_id}"): [Example(m, etag_from=m)],
+        ("GET", "/v1/meetings/{meeting_id}/previous"): [Example(f"{m}/previous")],
+    }
+
+
 def _served(app: FastAPI) -> set[tuple[str, str]]:
     ops = set()
     for path, item in app.openapi()["paths"].items():
@@ -330,6 +389,7 @@ async def services(
     actions_connection: AsyncConnection,
     kpis_connection: AsyncConnection,
     audit_connection: AsyncConnection,
+    board_connection: AsyncConnection,
 ) -> AsyncIterator[list[tuple[Service, dict[tuple[str, str], list[Example]]]]]:
     await load_plan(actions_connection, read_seed())
     async with session_on(kpis_connection) as session:
@@ -340,6 +400,7 @@ async def services(
         ("actions", actions_app, ActionsSettings(profile="test"), actions_connection, _actions),
         ("kpis", kpis_app, KpisSettings(profile="test"), kpis_connection, _kpis),
         ("audit", audit_app, AuditSettings(profile="test"), audit_connection, _audit),
+        ("board", board_app, BoardSettings(profile="test"), board_connection, _board),
     ):
         app = bind_app(factory(settings), connection, audience=name)  # type: ignore[operator]
         svc = Service(name, app, client_for(app), connection)

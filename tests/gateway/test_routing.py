@@ -38,6 +38,7 @@ ISSUE_PATHS = {
         "imports",
     ],
     "audit": ["audit-tools", "audit-programmes", "audits", "findings", "audit-statistics", "trail"],
+    "board": ["meetings", "meeting-types"],
 }
 
 
@@ -204,6 +205,7 @@ async def test_gateway_health_reports_each_service(gw: Gateway) -> None:
         "actions": {"status": "up"},
         "kpis": {"status": "up"},
         "audit": {"status": "down", "error": "ConnectError"},
+        "board": {"status": "up"},
     }
     assert body["status"] == "degraded"
 

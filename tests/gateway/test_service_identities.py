@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from services.gateway.seed import seed
-from shared.devtools.stack import load_or_create_relay_secrets
+from shared.devtools.stack import load_or_create_reader_secrets, load_or_create_relay_secrets
 from tests.gateway.conftest import Gateway
 from tests.support.apps import session_on
 
@@ -18,7 +18,7 @@ from tests.support.apps import session_on
 async def _seeded(gw: Gateway, data_dir: Path) -> dict[str, str]:
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
     async with session_on(gw.connection) as session:
-        demo = await seed(session, data_dir, "http://127.0.0.1:8000")
+        demo = await seed(session, data_dir, "http://127.0.0.1:8000", gw.app.state.keyring.wrapper)
         await session.commit()
     (data_dir / "demo-credentials.json").write_text(json.dumps(demo))
     return relays
@@ -45,8 +45,16 @@ async def _client_ids(gw: Gateway) -> set[str]:
         {"scopes": ["trail:append"], "client_id": "siem-feed"},
         {"scopes": ["actions:read"], "client_id": "actions-relay"},
         {"scopes": ["actions:read"], "client_id": "newservice-relay"},
+        {"scopes": ["actions:read"], "client_id": "board-reader"},
     ],
-    ids=["append-only", "append-among-others", "append-named", "relay-name", "new-relay-name"],
+    ids=[
+        "append-only",
+        "append-among-others",
+        "append-named",
+        "relay-name",
+        "new-relay-name",
+        "reader-name",
+    ],
 )
 async def test_au5_an_admin_cannot_create_a_client_that_appends_to_the_trail(
     gw: Gateway, body: dict
@@ -95,7 +103,8 @@ async def test_au5_the_client_list_marks_relays_as_not_for_change(
     admin = await gw.bearer(("admin",))
     listed = (await gw.http.get("/v1/clients", headers=admin)).json()
     marked = {c["client_id"] for c in listed if c["service_identity"]}
-    assert marked == set(relays)
+    readers = load_or_create_reader_secrets(tmp_path / "reader-clients.json")
+    assert marked == set(relays) | set(readers)
     one = (await gw.http.get("/v1/clients/kpis-relay", headers=admin)).json()
     assert one["service_identity"] is True
     # a partner system stays manageable
@@ -126,3 +135,34 @@ async def test_au5_the_bootstrap_puts_back_a_relay_changed_before_the_rule(
     ).one()
     assert (row.agency, row.scopes, row.disabled_at) == ("council", ["trail:append"], None)
     assert await _relay_appends(gw, "audit-relay", relays["audit-relay"]) == 200
+
+
+async def test_the_board_reader_reads_the_other_services_and_nothing_else(
+    gw: Gateway, tmp_path: Path
+) -> None:
+    await _seeded(gw, tmp_path)
+    readers = load_or_create_reader_secrets(tmp_path / "reader-clients.json")
+    assert set(readers) == {"board-reader"}
+    row = (
+        await gw.connection.execute(
+            text("SELECT agency, scopes FROM gateway.client WHERE client_id = 'board-reader'")
+        )
+    ).one()
+    assert row.agency == "council"
+    assert sorted(row.scopes) == ["actions:read", "audit:read", "kpis:read"]
+    # its secret works for its read scopes; it may not append to the trail or write
+    await gw.token("board-reader", readers["board-reader"], "actions:read kpis:read")
+    r = await gw.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "board-reader",
+            "client_secret": readers["board-reader"],
+            "scope": "trail:append",
+        },
+    )
+    assert r.status_code in (400, 403), r.text
+    admin = await gw.bearer(("admin",))
+    for verb in ("rotate-secret", "disable"):
+        r = await gw.http.post(f"/v1/clients/board-reader/{verb}", headers=admin)
+        assert r.status_code == 403, r.text

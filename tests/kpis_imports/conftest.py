@@ -65,7 +65,12 @@ class ImportsApi:
         return dict(response.json())
 
     async def values(self, job_id: str) -> list[dict[str, Any]]:
-        response = await self.http.get(f"/v1/imports/{job_id}/values", headers=IMPORTER)
+        """Every value, worker level included (a council manager stating a purpose)."""
+        response = await self.http.get(
+            f"/v1/imports/{job_id}/values",
+            params={"purpose": "test: check the computed figures"},
+            headers=IMPORTER,
+        )
         assert response.status_code == 200, response.text
         return list(response.json())
 
@@ -78,7 +83,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """A stand-in for the values domain's ``record_computed_values``."""
     calls: list[dict[str, Any]] = []
 
-    async def record(session: Any, *, values: Any, import_id: Any, actor: Any) -> int:
+    async def record(session: Any, *, values: Any, import_id: Any, actor: Any, **_: Any) -> int:
         calls.append({"values": values, "import_id": import_id, "actor": actor})
         return len(values)
 

@@ -62,12 +62,28 @@ async def test_bad_date(api: ImportsApi) -> None:
     ]
 
 
-async def test_unknown_code(api: ImportsApi) -> None:
+async def test_unknown_code_is_a_warning_and_the_row_is_kept(api: ImportsApi) -> None:
+    """Issue 14 item 4: an unknown code no longer rejects the import; the row is kept with
+    the field "not known" (the referral still counts)."""
     rows = referral_rows({}, {}, {"Referral Source": "z) 99: Carrier pigeon"})
-    job = await _rejected(api, [("referrals.csv", csv_bytes(rows))])
-    assert _issues(job) == [
-        ("referrals.csv", 4, "Referral Source", "unknown code '99' for contact or referral source")
+    response = await api.upload("annex_a", [("referrals.csv", csv_bytes(rows))])
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]
+    assert job["report"]["errors"] == []
+    warnings = [(w["sheet"], w["row"], w["column"], w["reason"]) for w in job["report"]["warnings"]]
+    assert warnings == [
+        (
+            "referrals.csv",
+            4,
+            "Referral Source",
+            "unknown code '99' for contact or referral source: kept as not known",
+        )
     ]
+    assert job["report"]["lists"] == {"referral": 3}
+    sources = await api.scalar(
+        "SELECT array_agg(source ORDER BY source NULLS LAST) FROM kpis.cm_referral"
+    )
+    assert sources == ["6", "6", None]
 
 
 async def test_duplicate_row(api: ImportsApi) -> None:

@@ -21,6 +21,10 @@ def minter() -> InternalTokenMinter:
     return InternalTokenMinter(private, kid="test-internal", issuer=ISSUER)
 
 
+#: the front-end client every person's token names (services/gateway/users/service.py)
+WEB_CLIENT_ID = "platform-web"
+
+
 def caller(
     agency: str = "council",
     roles: tuple[str, ...] = ("viewer",),
@@ -28,12 +32,29 @@ def caller(
     subject: str | None = None,
     kind: str = "user",
 ) -> Caller:
+    """A caller as the gateway names it in the internal token.
+
+    A person (``kind="user"``, logged in through the front end): subject = username,
+    ``client_id`` = the one web client shared by everyone, roles, no scopes. A machine
+    client (``kind="client"``, client credentials): subject = ``client_id`` = the
+    client's id, its scopes, no roles (services/gateway/tokens/grant.py).
+    """
+    if kind == "client":
+        client_id = subject or f"{agency}-client"
+        return Caller(
+            subject=client_id,
+            agency=agency,
+            roles=frozenset(roles),
+            scopes=frozenset(scopes),
+            client_id=client_id,
+            kind="client",
+        )
     return Caller(
-        subject=subject or f"{agency}-{'-'.join(roles) or 'client'}",
+        subject=subject or f"{agency}-{'-'.join(roles) or 'user'}",
         agency=agency,
         roles=frozenset(roles),
         scopes=frozenset(scopes),
-        client_id=f"{agency}-client" if kind == "client" else None,
+        client_id=WEB_CLIENT_ID,
         kind=kind,
     )
 

@@ -138,7 +138,7 @@ DETAIL: Select[Any] = BASE.add_columns(
         """(SELECT coalesce(json_agg(r.number ORDER BY r.number), '[]'::json)
         FROM actions.recommendation_action ra
         JOIN actions.recommendation r ON r.recommendation_id = ra.recommendation_id
-        WHERE ra.action_id = actions.action.action_id)""",
+        WHERE ra.action_id = actions.action.action_id AND r.source = 'ofsted')""",
         "recommendations",
     ),
     _json(
@@ -215,7 +215,10 @@ def _where(f: ActionFilters) -> list[Any]:
             Action.action_id.in_(
                 select(RecommendationAction.action_id)
                 .join(Recommendation)
-                .where(Recommendation.number == f.recommendation)
+                .where(
+                    Recommendation.number == f.recommendation,
+                    Recommendation.source == "ofsted",
+                )
             )
         )
     if f.q:

@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.actions.actions import repository as repo
 from services.actions.actions import service
-from services.actions.actions.repository import SORTABLE, ActionFilters
 from services.actions.actions.schemas import (
     ActionCreate,
     ActionDetail,
@@ -30,31 +28,13 @@ from services.actions.progress import service as progress
 from services.actions.progress.schemas import UpdateCreate
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
-from shared.identity import Caller, CallerDep
-from shared.pagination import Page, PageDep, SortKey, parse_sort
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
+from shared.identity import CallerDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-SORT_FIELDS = list(SORTABLE)
-SORT_HELP = "comma-separated fields, '-' for descending: " + ", ".join(SORT_FIELDS)
-
-
-def _sort(
-    sort: Annotated[
-        str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_,+\- ]*$", description=SORT_HELP)
-    ] = None,
-) -> list[SortKey]:
-    # shared.pagination.sort_query's closure cannot be resolved under postponed annotations
-    # (a 500 whenever ?sort= is sent), so the same parsing is declared here at module level.
-    return parse_sort(sort, SORT_FIELDS, "ref")
-
-
-SortDep = Annotated[list[SortKey], Depends(_sort)]
-
-
-def _scope(caller: Caller) -> str:
-    return f"{caller.kind}:{caller.client_id or caller.subject}"
+SortDep = Annotated[list[SortKey], sort_query(list(service.SORTABLE), "ref")]
 
 
 def _with_etag(response: Response, item: dict[str, object]) -> None:
@@ -83,7 +63,7 @@ async def list_actions(
     recommendation: Annotated[int | None, Query(ge=1, le=999)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[ActionRead]:
-    filters = ActionFilters(
+    filters = service.ActionFilters(
         plan_id=plan_id,
         theme=theme,
         criterion=criterion,
@@ -100,15 +80,7 @@ async def list_actions(
         recommendation=recommendation,
         q=q,
     )
-    items, total = await repo.list_actions(
-        session, filters, service.today(), sort, page.limit, page.offset
-    )
-    return Page[ActionRead](
-        items=[ActionRead.model_validate(service.decorate(i)) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.page(session, filters, sort, page.limit, page.offset)
 
 
 @router.get("/mine", response_model=Page[ActionRead], summary="My agency's actions")
@@ -121,18 +93,10 @@ async def my_agency_actions(
     status: Annotated[list[Status] | None, Query(max_length=6)] = None,
     overdue: bool | None = None,
 ) -> Page[ActionRead]:
-    filters = ActionFilters(
+    filters = service.ActionFilters(
         plan_id=plan_id, agency=caller.agency, status=tuple(status or ()), overdue=overdue
     )
-    items, total = await repo.list_actions(
-        session, filters, service.today(), sort, page.limit, page.offset
-    )
-    return Page[ActionRead](
-        items=[ActionRead.model_validate(service.decorate(i)) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.page(session, filters, sort, page.limit, page.offset)
 
 
 @router.get("/{action_id}", response_model=ActionDetail, summary="One action in full")
@@ -162,7 +126,7 @@ async def create_action(
         idempotency,
         request,
         body,
-        scope=_scope(caller),
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )
@@ -200,14 +164,7 @@ async def change_status(
 async def list_updates(
     session: SessionDep, caller: CallerDep, action_id: ActionId, page: PageDep
 ) -> Page[UpdateRead]:
-    await service.read(session, action_id)
-    items, total = await repo.recent_updates(session, action_id, page.limit, page.offset)
-    return Page[UpdateRead](
-        items=[UpdateRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.updates(session, action_id, page.limit, page.offset)
 
 
 @router.post(
@@ -225,6 +182,10 @@ async def add_update(
     if_match: IfMatchHeader = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    """Updates are append-only: a wrong one is corrected by a later one. Send the action's ETag as
+    `If-Match` so progress is never reported against a stale view of the action.
+    """
+
     async def produce() -> tuple[int, object, dict[str, str]]:
         item = await progress.add_update(session, caller, action_id, body, if_match)
         current = await service.read(session, action_id)
@@ -236,7 +197,7 @@ async def add_update(
         idempotency,
         request,
         body,
-        scope=_scope(caller),
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )

@@ -10,16 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.actions import repository as repo
 from services.actions.actions.models import Action
-from services.actions.actions.rag import trajectory_rag
-from services.actions.actions.schemas import ActionCreate, ActionPatch, StatusChange
+from services.actions.actions.schemas import (
+    ActionCreate,
+    ActionPatch,
+    ActionRead,
+    StatusChange,
+    UpdateRead,
+)
 from services.actions.actions.status import allowed_moves
-from services.actions.events import conflict, emit, invalid
+from services.actions.events import emit
 from services.actions.plans import repository as plans
 from services.actions.plans.models import Plan
 from services.actions.sprints.calendar import sprint_bounds, sprint_count, sprint_of
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import Forbidden, NotFound
+from shared.pagination import Page, SortKey
+from shared.problems import Forbidden, NotFound, conflict, invalid
+
+#: What the router builds a listing from (the repository's filters and sortable fields).
+ActionFilters = repo.ActionFilters
+SORTABLE = repo.SORTABLE
 
 
 def today() -> date:
@@ -44,6 +54,37 @@ async def read(session: AsyncSession, action_id: int) -> dict[str, Any]:
     if item is None:
         raise NotFound("no such action")
     return decorate(item)
+
+
+async def page(
+    session: AsyncSession,
+    filters: ActionFilters,
+    sort: list[SortKey],
+    limit: int,
+    offset: int,
+) -> Page[ActionRead]:
+    """One page of the actions matching ``filters``, decorated with today's RAG."""
+    items, total = await repo.list_actions(session, filters, today(), sort, limit, offset)
+    return Page[ActionRead](
+        items=[ActionRead.model_validate(decorate(i)) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def updates(
+    session: AsyncSession, action_id: int, limit: int, offset: int
+) -> Page[UpdateRead]:
+    """An action's progress updates, newest first (not found when the action is not)."""
+    await read(session, action_id)
+    items, total = await repo.recent_updates(session, action_id, limit, offset)
+    return Page[UpdateRead](
+        items=[UpdateRead.model_validate(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def detail(session: AsyncSession, action_id: int) -> dict[str, Any]:
@@ -240,9 +281,3 @@ async def change_status(
         {"ref": action.ref, "from": action.status, "to": body.status},
     )
     return await read(session, action_id)
-
-
-def rag_for(action: Action, on: date) -> str | None:
-    return trajectory_rag(
-        action.status, action.percent_complete, action.start_on, action.due_on, on
-    )

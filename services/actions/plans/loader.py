@@ -97,25 +97,64 @@ async def load_plan(
                 action_ids[act["ref"]] = await _action(
                     conn, act, plan_id, int(theme_id), int(criterion_id), start, owner_ids
                 )
-    for rec in data["recommendations"]:
-        rec_id = await conn.scalar(
-            insert(Recommendation)
-            .values(
-                plan_id=plan_id,
-                number=rec["number"],
-                text=rec["text"],
-                progress_to_date=rec["progress_to_date"],
-                further_work=rec["further_work"],
-                source_fix=rec.get("source_fix"),
-            )
-            .returning(Recommendation.recommendation_id)
-        )
-        if rec["actions"]:
-            await conn.execute(
-                insert(RecommendationAction),
-                [{"recommendation_id": rec_id, "action_id": action_ids[r]} for r in rec["actions"]],
-            )
+    await load_recommendations(conn, plan_id, data, action_ids)
     return plan_id, True
+
+
+#: The data file's key of each recommendation set.
+RECOMMENDATION_SETS = (("ofsted", "recommendations"), ("lscb", "lscb_recommendations"))
+
+
+async def load_recommendations(
+    conn: AsyncConnection,
+    plan_id: int,
+    data: dict[str, Any],
+    action_ids: dict[str, int] | None = None,
+) -> int:
+    """Insert each recommendation of ``data`` (both sets) the plan does not have yet, with its
+    links; those present are left as they are (their links may have been edited since).
+    Returns how many were inserted. ``action_ids`` maps refs to ids (read when omitted)."""
+    if action_ids is None:
+        rows = await conn.execute(
+            select(Action.ref, Action.action_id).where(Action.plan_id == plan_id)
+        )
+        action_ids = {r.ref: r.action_id for r in rows}
+    present = {
+        (r.source, r.number)
+        for r in await conn.execute(
+            select(Recommendation.source, Recommendation.number).where(
+                Recommendation.plan_id == plan_id
+            )
+        )
+    }
+    inserted = 0
+    for source, key in RECOMMENDATION_SETS:
+        for rec in data.get(key, []):
+            if (source, rec["number"]) in present:
+                continue
+            rec_id = await conn.scalar(
+                insert(Recommendation)
+                .values(
+                    plan_id=plan_id,
+                    source=source,
+                    number=rec["number"],
+                    text=rec["text"],
+                    progress_to_date=rec["progress_to_date"],
+                    further_work=rec["further_work"],
+                    source_fix=rec.get("source_fix"),
+                )
+                .returning(Recommendation.recommendation_id)
+            )
+            inserted += 1
+            if rec["actions"]:
+                await conn.execute(
+                    insert(RecommendationAction),
+                    [
+                        {"recommendation_id": rec_id, "action_id": action_ids[r]}
+                        for r in rec["actions"]
+                    ],
+                )
+    return inserted
 
 
 async def _owners(conn: AsyncConnection, owners: list[dict[str, Any]]) -> dict[str, int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
@@ -73,15 +74,37 @@ async def list_owners(session: AsyncSession, agency: str | None) -> list[Owner]:
     return list(await session.scalars(stmt))
 
 
+def _folded(title: str) -> str:
+    return title.casefold()
+
+
+async def lock_owner_title(session: AsyncSession, title: str) -> None:
+    """Serialise adding owners of one title (case folded) until this transaction ends, so
+    parallel identical posts see each other instead of racing to the unique constraint."""
+    name = literal("actions.owner.title:") + literal(_folded(title))
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+
+
 async def owner_title_taken(session: AsyncSession, title: str) -> bool:
-    n = await session.scalar(
-        select(func.count()).select_from(Owner).where(func.lower(Owner.title) == title.lower())
+    """Whether an owner has this title, case folded by Python on both sides: the
+    database's lower() (C collation) leaves non-ASCII letters alone while Python's folds
+    them, so mixing the two let a repeated title through to the unique constraint. The
+    directory holds tens of roles: its titles are compared here."""
+    wanted = _folded(title)
+    titles = await session.scalars(select(Owner.title))
+    return any(_folded(t) == wanted for t in titles)
+
+
+async def insert_owner(session: AsyncSession, values: dict[str, Any]) -> Owner | None:
+    """The new owner; ``None`` when the title exists (the table's unique constraint)."""
+    owner_id = await session.scalar(
+        pg_insert(Owner)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Owner.title])
+        .returning(Owner.owner_id)
     )
-    return bool(n)
-
-
-async def insert_owner(session: AsyncSession, values: dict[str, Any]) -> Owner:
-    owner_id = await session.scalar(insert(Owner).values(**values).returning(Owner.owner_id))
+    if owner_id is None:
+        return None
     owner = await session.get(Owner, owner_id)
     assert owner is not None
     return owner

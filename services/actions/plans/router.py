@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from services.actions import access
-from services.actions.events import conflict, emit
+from services.actions.events import emit
 from services.actions.plans import repository as repo
 from services.actions.plans.schemas import (
     CriterionRead,
@@ -20,7 +20,7 @@ from services.actions.plans.schemas import (
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader, check_if_match, etag_for
 from shared.identity import CallerDep
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict
 
 router = APIRouter(prefix="/v1", tags=["plan"])
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -100,8 +100,12 @@ async def list_owners(
 @router.post("/owners", status_code=201, response_model=OwnerRead, summary="Add an owner role")
 async def create_owner(session: SessionDep, caller: CallerDep, body: OwnerCreate) -> OwnerRead:
     access.require_plan_manager(caller)
+    await repo.lock_owner_title(session, body.title)
+    taken = conflict("title", "an owner with this title exists", "owner_exists")
     if await repo.owner_title_taken(session, body.title):
-        raise conflict("title", "an owner with this title exists", "owner_exists")
+        raise taken
     owner = await repo.insert_owner(session, body.model_dump())
+    if owner is None:
+        raise taken
     await emit(session, caller, "owner.created", "owner", owner.owner_id, {"title": owner.title})
     return OwnerRead.model_validate(owner, from_attributes=True)

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.actions import repository as actions
 from services.actions.actions.service import _open_plan, action_etag, today
-from services.actions.events import emit, invalid
+from services.actions.events import emit
 from services.actions.progress import repository as repo
 from services.actions.progress.schemas import UpdateCreate
 from shared.etag import check_if_match
 from shared.identity import Caller
-from shared.problems import NotFound
+from shared.problems import NotFound, invalid
 
 
 async def add_update(

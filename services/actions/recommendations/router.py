@@ -1,78 +1,79 @@
-"""HTTP for Ofsted recommendations and the actions answering them."""
+"""HTTP for recommendations (Ofsted's and the LSCB's) and the actions answering them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Path, Query, Response
 
-from services.actions.actions.models import Action
-from services.actions.recommendations.models import Recommendation, RecommendationAction
+from services.actions.recommendations import service
+from services.actions.recommendations.schemas import RecommendationRead, Source
 from shared.db import SessionDep
+from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.problems import NotFound
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
+RecommendationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-class RecommendationRead(BaseModel):
-    recommendation_id: int
-    plan_id: int
-    number: int
-    text: str
-    progress_to_date: str
-    further_work: str
-    source_fix: str | None
-    actions: list[dict[str, Any]]
-
-
-async def _read(session: AsyncSession, recs: list[Recommendation]) -> list[RecommendationRead]:
-    ids = [r.recommendation_id for r in recs]
-    links: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(RecommendationAction.recommendation_id, Action.action_id, Action.ref)
-            .join(Action, Action.action_id == RecommendationAction.action_id)
-            .where(RecommendationAction.recommendation_id.in_(ids))
-            .order_by(Action.ref)
-        )
-        for r in rows:
-            links[r.recommendation_id].append({"action_id": r.action_id, "ref": r.ref})
-    return [
-        RecommendationRead(
-            recommendation_id=r.recommendation_id,
-            plan_id=r.plan_id,
-            number=r.number,
-            text=r.text,
-            progress_to_date=r.progress_to_date,
-            further_work=r.further_work,
-            source_fix=r.source_fix,
-            actions=links[r.recommendation_id],
-        )
-        for r in recs
-    ]
-
-
-@router.get("", response_model=list[RecommendationRead], summary="Ofsted recommendations")
+@router.get("", response_model=list[RecommendationRead], summary="Recommendations")
 async def list_recommendations(
-    session: SessionDep, caller: CallerDep, plan_id: Annotated[int | None, Query(ge=1)] = None
+    session: SessionDep,
+    caller: CallerDep,
+    plan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    source: Annotated[
+        Source | None, Query(description="'ofsted' (to the local authority) or 'lscb'")
+    ] = None,
+    without_actions: Annotated[
+        bool, Query(description="only the recommendations no action answers")
+    ] = False,
 ) -> list[RecommendationRead]:
-    stmt = select(Recommendation).order_by(Recommendation.plan_id, Recommendation.number)
-    if plan_id is not None:
-        stmt = stmt.where(Recommendation.plan_id == plan_id)
-    return await _read(session, list(await session.scalars(stmt)))
+    return await service.list_recommendations(
+        session, caller, plan_id=plan_id, source=source, without_actions=without_actions
+    )
 
 
 @router.get("/{recommendation_id}", response_model=RecommendationRead, summary="One recommendation")
 async def get_recommendation(
+    session: SessionDep, caller: CallerDep, recommendation_id: RecommendationId, response: Response
+) -> RecommendationRead:
+    found, tag = await service.get(session, caller, recommendation_id)
+    response.headers["ETag"] = tag
+    return found
+
+
+@router.put(
+    "/{recommendation_id}/actions/{action_id}",
+    response_model=RecommendationRead,
+    summary="Link an action answering the recommendation (plan managers; idempotent)",
+)
+async def link_action(
     session: SessionDep,
     caller: CallerDep,
-    recommendation_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    recommendation_id: RecommendationId,
+    action_id: ActionId,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> RecommendationRead:
-    rec = await session.get(Recommendation, recommendation_id)
-    if rec is None:
-        raise NotFound("no such recommendation")
-    return (await _read(session, [rec]))[0]
+    found, tag = await service.link(session, caller, recommendation_id, action_id, if_match)
+    response.headers["ETag"] = tag
+    return found
+
+
+@router.delete(
+    "/{recommendation_id}/actions/{action_id}",
+    response_model=RecommendationRead,
+    summary="Unlink an action from the recommendation (plan managers; idempotent)",
+)
+async def unlink_action(
+    session: SessionDep,
+    caller: CallerDep,
+    recommendation_id: RecommendationId,
+    action_id: ActionId,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> RecommendationRead:
+    found, tag = await service.unlink(session, caller, recommendation_id, action_id, if_match)
+    response.headers["ETag"] = tag
+    return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.problems import InvalidInput
+from shared.problems import InvalidInput, field_error
 
 MESSAGE = (
     "the residual score (likelihood_after x impact_after) may not exceed the inherent score "
@@ -20,7 +20,7 @@ def check_scores(
             MESSAGE,
             extensions={
                 "errors": [
-                    {"field": name, "in": "body", "message": MESSAGE, "code": "residual_above"}
+                    field_error(name, MESSAGE, "residual_above")
                     for name in ("likelihood_after", "impact_after")
                 ]
             },

@@ -6,13 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.actions.sprints import repository as repo
 from services.actions.sprints import service
 from services.actions.sprints.schemas import SprintRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.problems import NotFound
 
 router = APIRouter(prefix="/v1/sprints", tags=["sprints"])
 SprintId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -22,21 +20,15 @@ SprintId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 async def list_sprints(
     session: SessionDep, caller: CallerDep, plan_id: Annotated[int | None, Query(ge=1)] = None
 ) -> list[SprintRead]:
-    return [
-        SprintRead.model_validate(s, from_attributes=True)
-        for s in await repo.list_sprints(session, plan_id)
-    ]
+    return await service.list_sprints(session, plan_id)
 
 
 @router.get("/{sprint_id}", response_model=SprintRead, summary="One sprint")
 async def get_sprint(
     session: SessionDep, caller: CallerDep, sprint_id: SprintId, response: Response
 ) -> SprintRead:
-    sprint = await repo.get_sprint(session, sprint_id)
-    if sprint is None:
-        raise NotFound("no such sprint")
-    response.headers["ETag"] = service.sprint_etag(sprint)
-    return SprintRead.model_validate(sprint, from_attributes=True)
+    sprint, response.headers["ETag"] = await service.get(session, sprint_id)
+    return sprint
 
 
 @router.post(

@@ -10,17 +10,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions import access
 from services.actions.actions import repository as actions
 from services.actions.actions.rag import DONE
-from services.actions.events import conflict, emit
+from services.actions.events import emit
 from services.actions.plans import repository as plans
 from services.actions.sprints import repository as repo
 from services.actions.sprints.models import Sprint
+from services.actions.sprints.schemas import SprintRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import NotFound
+from shared.problems import NotFound, conflict
 
 
 def sprint_etag(sprint: Sprint) -> str:
     return etag_for("sprint", sprint.sprint_id, sprint.version)
+
+
+async def list_sprints(session: AsyncSession, plan_id: int | None) -> list[SprintRead]:
+    return [
+        SprintRead.model_validate(s, from_attributes=True)
+        for s in await repo.list_sprints(session, plan_id)
+    ]
+
+
+async def get(session: AsyncSession, sprint_id: int) -> tuple[SprintRead, str]:
+    """The sprint and its ETag."""
+    sprint = await repo.get_sprint(session, sprint_id)
+    if sprint is None:
+        raise NotFound("no such sprint")
+    return SprintRead.model_validate(sprint, from_attributes=True), sprint_etag(sprint)
 
 
 async def close_sprint(

@@ -79,6 +79,11 @@ async def create_audit(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    """A draft audit of one case in a programme, on the tool version it is done on (`tool_id`).
+    `case_ref` is a pseudonymous reference, never a name. Keep the answer's ETag to change the
+    audit.
+    """
+
     async def produce() -> tuple[int, object, dict[str, str]]:
         audit = await service.create(session, caller, body, record)
         return 201, await service.read(session, audit), {"ETag": service.etag(audit)}

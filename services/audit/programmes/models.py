@@ -1,10 +1,19 @@
-"""Audit programmes: what is audited, with which tool, by whom, answering which plan actions."""
+"""Audit programmes: what is audited, with which tool, by whom, answering which plan actions,
+and the plan's success criteria whose evidence their grades are."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Integer, String, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    String,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,3 +39,19 @@ class AuditProgramme(Base):
     @property
     def is_multi_agency(self) -> bool:
         return len(set(self.participating_agencies)) > 1
+
+
+class ProgrammeCriterion(Base):
+    """Programme ``programme_id``'s grades show success criterion ``criterion_code`` of the
+    plan (a reference to the actions service's criterion, by code: never looked up there)."""
+
+    __tablename__ = "programme_criterion"
+
+    programme_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("audit.audit_programme.programme_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    criterion_code: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.programmes.models import AuditProgramme
+from services.audit.programmes.models import AuditProgramme, ProgrammeCriterion
 
 
 async def add(session: AsyncSession, values: dict[str, Any]) -> AuditProgramme:
@@ -30,13 +31,27 @@ async def by_title(session: AsyncSession, title: str) -> AuditProgramme | None:
 
 
 async def page(
-    session: AsyncSession, *, agency: str | None, action: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    agency: str | None,
+    action: str | None,
+    limit: int,
+    offset: int,
+    criterion: str | None = None,
 ) -> tuple[list[AuditProgramme], int]:
     query = select(AuditProgramme)
     if agency:
         query = query.where(AuditProgramme.participating_agencies.contains([agency]))
     if action:
         query = query.where(AuditProgramme.linked_actions.contains([action]))
+    if criterion:
+        query = query.where(
+            AuditProgramme.programme_id.in_(
+                select(ProgrammeCriterion.programme_id).where(
+                    ProgrammeCriterion.criterion_code == criterion
+                )
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
         query.order_by(AuditProgramme.programme_id).limit(limit).offset(offset)
@@ -46,3 +61,38 @@ async def page(
 
 async def save(session: AsyncSession) -> None:
     await session.flush()
+
+
+async def criteria(session: AsyncSession, programme_id: int) -> list[ProgrammeCriterion]:
+    rows = await session.scalars(
+        select(ProgrammeCriterion)
+        .where(ProgrammeCriterion.programme_id == programme_id)
+        .order_by(ProgrammeCriterion.criterion_code)
+    )
+    return list(rows)
+
+
+async def add_criterion(
+    session: AsyncSession, programme_id: int, code: str, created_by: str
+) -> bool:
+    """Whether a link was made (``False``: it was there already, left as it is)."""
+    made = await session.scalar(
+        insert(ProgrammeCriterion)
+        .values(programme_id=programme_id, criterion_code=code, created_by=created_by)
+        .on_conflict_do_nothing()
+        .returning(ProgrammeCriterion.criterion_code)
+    )
+    return made is not None
+
+
+async def remove_criterion(session: AsyncSession, programme_id: int, code: str) -> bool:
+    """Whether a link was removed (``False``: there was none)."""
+    gone = await session.scalar(
+        delete(ProgrammeCriterion)
+        .where(
+            ProgrammeCriterion.programme_id == programme_id,
+            ProgrammeCriterion.criterion_code == code,
+        )
+        .returning(ProgrammeCriterion.criterion_code)
+    )
+    return gone is not None

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from services.audit import access
 from services.audit.events import RecorderDep
 from services.audit.params import IdPath, text_query
 from services.audit.programmes import repository as repo
 from services.audit.programmes import service
-from services.audit.programmes.schemas import ProgrammeCreate, ProgrammeRead, ProgrammeUpdate
+from services.audit.programmes.schemas import (
+    CRITERION_CODE,
+    ProgrammeCreate,
+    ProgrammeCriterionRead,
+    ProgrammeRead,
+    ProgrammeUpdate,
+)
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/audit-programmes", tags=["audit programmes"])
+CriterionPath = Annotated[str, Path(min_length=2, max_length=2, pattern=CRITERION_CODE)]
 
 
 @router.get("", summary="Audit programmes")
@@ -27,10 +34,16 @@ async def list_programmes(
     page: PageDep,
     agency: Annotated[str | None, text_query(40)] = None,
     action: Annotated[str | None, text_query(10)] = None,
+    criterion: Annotated[str | None, text_query(2)] = None,
 ) -> Page[ProgrammeRead]:
     access.require_read(caller)
     rows, total = await repo.page(
-        session, agency=agency, action=action, limit=page.limit, offset=page.offset
+        session,
+        agency=agency,
+        action=action,
+        criterion=criterion,
+        limit=page.limit,
+        offset=page.offset,
     )
     return Page(
         items=[service.to_read(p) for p in rows], total=total, limit=page.limit, offset=page.offset
@@ -66,3 +79,38 @@ async def update_programme(
     programme = await service.update(session, caller, programme_id, body, if_match, record)
     response.headers["ETag"] = service.etag(programme)
     return service.to_read(programme)
+
+
+@router.get("/{programme_id}/criteria", summary="The success criteria a programme's grades show")
+async def list_criteria(
+    programme_id: IdPath, caller: CallerDep, session: SessionDep
+) -> list[ProgrammeCriterionRead]:
+    return await service.criteria(session, caller, programme_id)
+
+
+@router.put(
+    "/{programme_id}/criteria/{criterion_code}",
+    summary="Link a success criterion to the programme (idempotent)",
+)
+async def link_criterion(
+    programme_id: IdPath,
+    criterion_code: CriterionPath,
+    caller: CallerDep,
+    session: SessionDep,
+    record: RecorderDep,
+) -> list[ProgrammeCriterionRead]:
+    return await service.link_criterion(session, caller, programme_id, criterion_code, record)
+
+
+@router.delete(
+    "/{programme_id}/criteria/{criterion_code}",
+    summary="Unlink a success criterion from the programme (idempotent)",
+)
+async def unlink_criterion(
+    programme_id: IdPath,
+    criterion_code: CriterionPath,
+    caller: CallerDep,
+    session: SessionDep,
+    record: RecorderDep,
+) -> list[ProgrammeCriterionRead]:
+    return await service.unlink_criterion(session, caller, programme_id, criterion_code, record)

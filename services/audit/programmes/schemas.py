@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from services.audit.params import IdField, Input
 
 Agency = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+#: a success criterion of the plan (1A…5E), as the actions service codes it
+CRITERION_CODE = r"^[1-9][A-Z]$"
+CriterionCode = Annotated[str, StringConstraints(pattern=CRITERION_CODE)]
 ActionRef = Annotated[str, StringConstraints(pattern=r"^[1-9][A-Z][0-9]{1,2}$")]
 
 
@@ -57,4 +60,11 @@ class ProgrammeRead(BaseModel):
     participating_agencies: list[str]
     linked_actions: list[str]
     is_multi_agency: bool
+    created_at: datetime
+
+
+class ProgrammeCriterionRead(BaseModel):
+    programme_id: int
+    criterion_code: str
+    created_by: str
     created_at: datetime

@@ -8,7 +8,12 @@ from services.audit import access
 from services.audit.events import Recorder
 from services.audit.programmes import repository as repo
 from services.audit.programmes.models import AuditProgramme
-from services.audit.programmes.schemas import ProgrammeCreate, ProgrammeRead, ProgrammeUpdate
+from services.audit.programmes.schemas import (
+    ProgrammeCreate,
+    ProgrammeCriterionRead,
+    ProgrammeRead,
+    ProgrammeUpdate,
+)
 from services.audit.tools import repository as tools
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
@@ -86,3 +91,44 @@ async def update(
         {"fields": sorted(changes)},
     )
     return programme
+
+
+async def criteria(
+    session: AsyncSession, caller: Caller, programme_id: int
+) -> list[ProgrammeCriterionRead]:
+    """The plan's success criteria this programme's grades show."""
+    await get(session, caller, programme_id)
+    rows = await repo.criteria(session, programme_id)
+    return [ProgrammeCriterionRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+async def link_criterion(
+    session: AsyncSession, caller: Caller, programme_id: int, code: str, record: Recorder
+) -> list[ProgrammeCriterionRead]:
+    """Idempotent: a link already there is left as it is, and no event is written."""
+    programme = await get(session, caller, programme_id, lock=True)
+    access.require_writer(caller, programme.lead_agency)
+    if await repo.add_criterion(session, programme_id, code, caller.subject):
+        await record(
+            "audit_programme.criterion_linked",
+            "audit_programme",
+            programme_id,
+            {"criterion_code": code},
+        )
+    return await criteria(session, caller, programme_id)
+
+
+async def unlink_criterion(
+    session: AsyncSession, caller: Caller, programme_id: int, code: str, record: Recorder
+) -> list[ProgrammeCriterionRead]:
+    """Idempotent: removing a link not there changes nothing and writes no event."""
+    programme = await get(session, caller, programme_id, lock=True)
+    access.require_writer(caller, programme.lead_agency)
+    if await repo.remove_criterion(session, programme_id, code):
+        await record(
+            "audit_programme.criterion_unlinked",
+            "audit_programme",
+            programme_id,
+            {"criterion_code": code},
+        )
+    return await criteria(session, caller, programme_id)

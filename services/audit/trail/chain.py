@@ -118,22 +118,31 @@ class ChainWalker:
     seen: dict[int, str] = field(default_factory=dict)
 
     def feed(self, row: Mapping[str, Any]) -> bool:
-        if self.broken is not None:
-            return False
         seq = int(row["seq"])
         if seq != self.expected_seq:
+            return self.gap(seq)
+        return self.link(seq, row["hash"], row["event_id"], canonical(row))
+
+    def gap(self, seq: int) -> bool:
+        """The next stored event is ``seq`` where ``expected_seq`` was due: a break."""
+        if self.broken is None:
             self.broken = Break(
                 seq=self.expected_seq,
                 reason=f"event seq {self.expected_seq} is missing (next stored is {seq})",
             )
+        return False
+
+    def link(self, seq: int, stored_hash: str | None, event_id: Any, document: bytes) -> bool:
+        """Event ``seq`` (the expected one) with its canonical ``document`` and stored hash."""
+        if self.broken is not None:
             return False
-        expected = link(self.prev_hash, row)
-        if expected != row["hash"]:
+        expected = hashlib.sha256(bytes.fromhex(self.prev_hash) + document).hexdigest()
+        if expected != stored_hash:
             self.broken = Break(
                 seq=seq,
                 reason="hash does not match the event's content and its predecessor",
-                event_id=str(row["event_id"]),
-                stored_hash=row["hash"],
+                event_id=str(event_id),
+                stored_hash=stored_hash,
                 expected_hash=expected,
             )
             return False

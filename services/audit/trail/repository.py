@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.trail.chain import GENESIS
+from services.audit.trail.copytext import COLUMNS as COPY_COLUMNS
 from services.audit.trail.models import TrailCheckpoint, TrailEvent
 
 __all__ = ["TrailCheckpoint", "TrailEvent"]
@@ -73,6 +74,42 @@ async def walk(
         if len(rows) < chunk:
             return
         last = int(rows[-1]["seq"])
+
+
+#: ``copytext.COLUMNS`` as COPY reads them: times in UTC as ISO text (see ``copy_chain``).
+_COPY_TIME = {
+    True: "{c} AT TIME ZONE 'UTC'",
+    False: "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+}
+
+
+async def copy_chain(
+    session: AsyncSession,
+    output: Callable[[bytes], Awaitable[None]],
+    *,
+    after: int,
+    until: int | None,
+    limit: int,
+) -> None:
+    """Up to ``limit`` events after ``after`` (to ``until``) in ``seq`` order, as COPY text.
+
+    Runs on the session's own connection and transaction (it sees what the session sees).
+    Timestamps come as ``timestamp AT TIME ZONE 'UTC'`` text, which is ISO when DateStyle is
+    (the default); otherwise ``to_char`` spells them the same way, more slowly.
+    """
+    iso = str(await session.scalar(text("SELECT current_setting('DateStyle')"))).startswith("ISO")
+    time = _COPY_TIME[iso]
+    columns = ", ".join(
+        time.format(c=c) if c in ("occurred_at", "recorded_at") else c for c in COPY_COLUMNS
+    )
+    where = f"seq > {int(after)}" + ("" if until is None else f" AND seq <= {int(until)}")
+    # only integers and this module's own names are formatted in: nothing from outside
+    table = f"{TrailEvent.__table__.schema}.{TrailEvent.__tablename__}"
+    query = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY seq LIMIT {int(limit)}"  # noqa: S608
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.copy_from_query(query, output=output)
 
 
 async def hash_at(session: AsyncSession, seq: int) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit.trail import repository as repo
 from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
 from services.audit.trail.chain import ChainWalker, link, timestamp
+from services.audit.trail.copytext import CopyReader, JsonCache
 from services.audit.trail.schemas import (
     BatchStored,
     BrokenLink,
@@ -34,6 +35,7 @@ RELAY_SUFFIX = "-relay"
 SOURCE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 OWN_SOURCE = "audit"
 SAFE_INT = 2**53
+COPY_CHUNK = 100_000  # events per COPY statement of verify
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -283,9 +285,7 @@ async def verify(
             broken = BrokenLink(seq=from_seq - 1, reason=f"event seq {from_seq - 1} is missing")
             return _result(walker, points=0, skipped=skipped, broken=broken, tail=tail)
         walker.prev_hash = before
-    async for row in repo.walk(session, after=from_seq - 1, until=to_seq):
-        if not walker.feed(row):
-            break
+    await _walk(session, walker, after=from_seq - 1, until=to_seq)
     first = _checked_against(walker, points)
     missing = _anchored_but_not_stored(stored, from_anchor, points)
     if missing is not None and (first is None or missing.seq < first.seq):
@@ -298,6 +298,26 @@ async def verify(
         tail=tail,
         anchored=len(from_anchor),
     )
+
+
+async def _walk(
+    session: AsyncSession, walker: ChainWalker, *, after: int, until: int | None
+) -> None:
+    """Feed the events after ``after`` (to ``until``) to ``walker`` until it stops.
+
+    Reads COPY text in chunks of ``COPY_CHUNK`` events (flat memory, each statement short)
+    and builds the canonical documents from the text (``copytext``); an event whose text
+    that path is not sure of is read as a row and fed through ``chain.canonical``."""
+    cache = JsonCache()
+    while walker.broken is None:
+        reader = CopyReader(walker, cache)
+        await repo.copy_chain(session, reader, after=after, until=until, limit=COPY_CHUNK)
+        if reader.unsure is not None:
+            rows = await repo.events_from(session, reader.unsure - 1, 1)
+            walker.feed(rows[0])
+        elif reader.rows < COPY_CHUNK:
+            return
+        after = walker.expected_seq - 1
 
 
 def _checked_against(walker: ChainWalker, points: list[CheckpointRead]) -> BrokenLink | None:

@@ -24,11 +24,15 @@ ASSERTION_ALGORITHMS = {"EC": ["ES256", "ES384"], "RSA": ["RS256", "PS256"], "OK
 #: provisions (``services/gateway/seed.py``); never granted, rotated or changed through the API.
 SERVICE_SCOPE = "trail:append"
 RELAY_SUFFIX = "-relay"
+#: A service's own reader of the others (``board-reader``): provisioned by the seed too.
+READER_SUFFIX = "-reader"
+SERVICE_SUFFIXES = (RELAY_SUFFIX, READER_SUFFIX)
 
 
 def is_service_identity(client: Client) -> bool:
-    """A service's own relay identity: provisioned by the bootstrap, read-only in the API."""
-    return SERVICE_SCOPE in client.scopes or client.client_id.endswith(RELAY_SUFFIX)
+    """A service's own identity (relay or reader): provisioned by the bootstrap, read-only in
+    the API."""
+    return SERVICE_SCOPE in client.scopes or client.client_id.endswith(SERVICE_SUFFIXES)
 
 
 def out(client: Client, secret: str | None = None) -> ClientWithSecret:
@@ -68,8 +72,10 @@ async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> Cl
             "trail:append is held only by the services' own relay identities, "
             "which the bootstrap provisions"
         )
-    if data.client_id is not None and data.client_id.endswith(RELAY_SUFFIX):
-        raise Forbidden("client ids ending in -relay are reserved for the services' relays")
+    if data.client_id is not None and data.client_id.endswith(SERVICE_SUFFIXES):
+        raise Forbidden(
+            "client ids ending in -relay or -reader are reserved for the services' own identities"
+        )
     if not await repository.agency_exists(session, data.agency):
         raise InvalidInput("unknown agency", extensions={"field": "agency"})
     client_id = data.client_id or f"{data.agency}-{std_secrets.token_hex(6)}"

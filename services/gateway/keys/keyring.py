@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.gateway.keys import repository
 from services.gateway.keys.crypto import load_private, new_signing_key
 from services.gateway.keys.models import SigningKey
+from services.gateway.keys.wrapping import KeyWrapper, is_wrapped
 from shared.logs import get_logger
 from shared.problems import ServiceUnavailable
 
@@ -38,7 +39,7 @@ class KeySet:
     loaded_at: float = field(default_factory=time.monotonic)
 
 
-def build_key_set(keys: list[SigningKey], now: datetime) -> KeySet:
+def build_key_set(keys: list[SigningKey], now: datetime, wrapper: KeyWrapper) -> KeySet:
     signer: SigningKey | None = None
     verifiers: dict[str, Any] = {}
     for key in keys:
@@ -48,15 +49,23 @@ def build_key_set(keys: list[SigningKey], now: datetime) -> KeySet:
             signer = key
     return KeySet(
         signer_kid=signer.kid if signer else None,
-        signer=load_private(signer.private_pem) if signer else None,
+        signer=load_private(wrapper.unwrap(signer.kid, signer.private_key_wrapped))
+        if signer
+        else None,
         verifiers=verifiers,
         jwks=[dict(k.public_jwk) for k in keys],
     )
 
 
 class Keyring:
-    def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], cache_s: float):
+    def __init__(
+        self,
+        sessions: Callable[[], async_sessionmaker[AsyncSession]],
+        cache_s: float,
+        wrapper: KeyWrapper,
+    ):
         self._sessions = sessions
+        self.wrapper = wrapper
         self._cache_s = cache_s
         self._set: KeySet | None = None
         self._lock = asyncio.Lock()
@@ -85,7 +94,7 @@ class Keyring:
                 log.warning("keys.refresh_failed", error_type=type(exc).__name__)
                 self._set = dataclasses.replace(self._set, loaded_at=time.monotonic())
                 return self._set
-            self._set = build_key_set(keys, datetime.now(UTC))
+            self._set = build_key_set(keys, datetime.now(UTC), self.wrapper)
             return self._set
 
     async def signer(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
@@ -108,6 +117,7 @@ class Keyring:
 async def rotate(
     session: AsyncSession,
     *,
+    wrapper: KeyWrapper,
     publish_delay_s: int,
     max_token_lifetime_s: int,
     now: datetime | None = None,
@@ -120,15 +130,47 @@ async def rotate(
     expire_at = activate_at + timedelta(seconds=max_token_lifetime_s + 120)
     await repository.retire_signing_keys(session, activate_at, expire_at)
     await repository.drop_expired_keys(session, now - timedelta(days=1))
-    key = SigningKey(kid=jwk["kid"], private_pem=pem, public_jwk=jwk, activate_at=activate_at)
+    key = SigningKey(
+        kid=jwk["kid"],
+        private_key_wrapped=wrapper.wrap(jwk["kid"], pem),
+        public_jwk=jwk,
+        activate_at=activate_at,
+    )
     await repository.add_key(session, key)
     log.info("key.rotated", kid=key.kid, activate_at=activate_at.isoformat())
     return key
 
 
-async def ensure_signing_key(session: AsyncSession) -> bool:
+async def ensure_signing_key(session: AsyncSession, wrapper: KeyWrapper) -> bool:
     """Create the first key when there is none (seed, tests). True when one was made."""
     if await repository.live_keys(session, datetime.now(UTC)):
         return False
-    await rotate(session, publish_delay_s=0, max_token_lifetime_s=600)
+    await rotate(session, wrapper=wrapper, publish_delay_s=0, max_token_lifetime_s=600)
     return True
+
+
+async def rewrap_keys(session: AsyncSession, wrapper: KeyWrapper) -> int:
+    """Wrap every stored key with the current wrapping key: plain PEM rows from before keys
+    were wrapped, and rows wrapped by the previous key during a rotation. Returns how many."""
+    changed = 0
+    for key in await repository.all_keys(session):
+        if not wrapper.needs_rewrap(key.private_key_wrapped):
+            continue
+        stored = key.private_key_wrapped
+        pem = stored if not is_wrapped(stored) else wrapper.unwrap(key.kid, stored)
+        load_private(pem)  # a row that is not a key stops the rewrap, unchanged
+        key.private_key_wrapped = wrapper.wrap(key.kid, pem)
+        changed += 1
+    await session.flush()
+    if changed:
+        log.info("keys.rewrapped", count=changed)
+    return changed
+
+
+async def check_unwrap(session: AsyncSession, wrapper: KeyWrapper) -> int:
+    """Open every live key with ``wrapper`` (start-up): a wrong or missing wrapping key stops
+    the gateway with :class:`WrappingKeyError` naming the key it needs. Returns how many."""
+    keys = await repository.live_keys(session, datetime.now(UTC))
+    for key in keys:
+        load_private(wrapper.unwrap(key.kid, key.private_key_wrapped))
+    return len(keys)

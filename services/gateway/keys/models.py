@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Identity,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,12 +23,14 @@ from services.gateway.db import Base
 
 class SigningKey(Base):
     """A key is published from ``created_at``, signs from ``activate_at`` until ``retire_at``,
-    and stays in the key set until ``expire_at`` (past the longest token lifetime)."""
+    and stays in the key set until ``expire_at`` (past the longest token lifetime). The private
+    key is stored wrapped by ``GATEWAY_KEY_WRAPPING_KEY`` (:mod:`.wrapping`), never plain."""
 
     __tablename__ = "signing_key"
+    __table_args__ = (CheckConstraint("private_key_wrapped LIKE 'wrapped:v1:%'", name="wrapped"),)
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_key_wrapped: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     activate_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,10 @@ async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
     return list(rows)
 
 
+async def all_keys(session: AsyncSession) -> list[SigningKey]:
+    return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
+
+
 async def retire_signing_keys(
     session: AsyncSession, retire_at: datetime, expire_at: datetime
 ) -> None:

@@ -38,6 +38,7 @@ from services.gateway.routing.proxy import (
     STRIPPED_REQUEST,
     STRIPPED_RESPONSE,
     forward,
+    public_header,
 )
 from services.gateway.routing.router import METHODS, admit, proxy_route
 from services.gateway.routing.table import owner_of
@@ -254,7 +255,10 @@ class HotPath:
     ) -> Response | None:
         """Send the upstream's answer; a problem instead when it broke off before its head
         could be sent (a whole answer is read before anything is sent)."""
-        headers = [(k, v) for k, v in answer.headers if k not in _STRIPPED_RESPONSE]
+        base_url = self.upstreams[answer.service]
+        headers = [
+            (k, _public(k, v, base_url)) for k, v in answer.headers if k not in _STRIPPED_RESPONSE
+        ]
         length = answer.content_length
         if length is not None and length <= BUFFER_LIMIT:
             try:
@@ -309,6 +313,13 @@ class HotPath:
             status=status,
             duration_ms=round(seconds * 1000, 2),
         )
+
+
+def _public(name: bytes, value: bytes, base_url: str) -> bytes:
+    """A ``Location`` on the upstream's own address answered at the gateway's (issue 18)."""
+    if name != b"location":
+        return value
+    return public_header("location", value.decode("latin-1"), base_url).encode("latin-1")
 
 
 def _finish_headers(

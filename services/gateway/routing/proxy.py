@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from starlette.background import BackgroundTask
@@ -72,6 +73,17 @@ def forward_headers(request: Request, extra: dict[str, str] | None = None) -> di
 
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
+
+
+def public_header(name: str, value: str, base_url: str) -> str:
+    """A response header as the caller may see it: a ``Location`` on the upstream's own
+    address becomes a reference relative to the gateway's (issue 18 item 3)."""
+    if name.lower() != "location":
+        return value
+    target, upstream = urlsplit(value), urlsplit(base_url)
+    if (target.scheme, target.netloc) != (upstream.scheme, upstream.netloc):
+        return value
+    return urlunsplit(("", "", target.path or "/", target.query, target.fragment))
 
 
 def _unavailable(service: str, retry_after: float = 5) -> Response:
@@ -144,7 +156,11 @@ async def forward(
         return _unavailable(service)
     if breaker is not None:
         breaker.success()
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in STRIPPED_RESPONSE}
+    headers = {
+        k: public_header(k, v, base_url)
+        for k, v in response.headers.items()
+        if k.lower() not in STRIPPED_RESPONSE
+    }
     return StreamingResponse(
         response.aiter_raw(),
         status_code=response.status_code,

@@ -33,6 +33,9 @@ ROUTE_TABLE: dict[str, str] = {
     "findings": "audit",
     "audit-statistics": "audit",
     "trail": "audit",
+    # board: meetings of the partnership's boards
+    "meetings": "board",
+    "meeting-types": "board",
 }
 
 

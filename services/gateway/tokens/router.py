@@ -81,6 +81,10 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     },
 )
 async def token(request: Request, session: SessionDep) -> JSONResponse:
+    """A partner system's credentials (client secret, or a private_key_jwt assertion) for a
+    short-lived access token: form-encoded, RFC 6749 §4.4. A refusal is an OAuth 2.0 error
+    object (`error`, `error_description`) that is also a problem document.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if content_type != "application/x-www-form-urlencoded":

@@ -6,8 +6,13 @@ neglect``, ``E1: Placement order``, plain ``F1``. :func:`code_expr` strips the l
 part is matched on its label (case-folded) through the list's aliases.
 
 A collection year is named by the calendar year it starts in: 2017 = 2017/18 (April 2017 to
-March 2018). Care leavers' activity codes changed in 2021/22: F3/P3 (training or
-employment) became F4/P4 (training) and F5/P5 (employment).
+March 2018). Code lists are kept per collection year, each edition naming the DfE
+specification it comes from (:data:`EDITIONS`, :func:`for_year`). Care leavers' activity
+codes changed in 2021/22: F3/P3 (training or employment) became F4/P4 (training) and F5/P5
+(employment).
+
+A value whose code is not in that year's list (unknown, or retired that year) is a warning:
+the row is kept with the field "not known" (null), see :func:`unknown_reason`.
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ class CodeList:
     name: str
     codes: frozenset[str]
     aliases: dict[str, str] = field(default_factory=dict)
-    #: unknown values are warnings (kept) instead of errors
+    #: the value itself is kept when unknown (free-text-like codes such as accommodation)
     lenient: bool = False
+    #: the DfE specification (and its collection year) the list comes from
+    spec: str = ""
+    #: the name shared by every edition of a list that changes by collection year
+    family: str = ""
 
 
 def _codes(*values: str) -> frozenset[str]:
@@ -88,9 +97,17 @@ ACCOMMODATION = CodeList(
     lenient=True,
 )
 _ACTIVITY_COMMON = ("F1", "P1", "F2", "P2", "G4", "G5", "G6", "0")
-ACTIVITY_BEFORE = CodeList("activity (to 2020/21)", _codes(*_ACTIVITY_COMMON, "F3", "P3"))
+ACTIVITY_BEFORE = CodeList(
+    "activity (to 2020/21)",
+    _codes(*_ACTIVITY_COMMON, "F3", "P3"),
+    spec="DfE SSDA903 specification 2017/18 (OC3 ACTIV), in force 2017/18 to 2020/21",
+    family="activity",
+)
 ACTIVITY_FROM = CodeList(
-    "activity (from 2021/22)", _codes(*_ACTIVITY_COMMON, "F4", "P4", "F5", "P5")
+    "activity (from 2021/22)",
+    _codes(*_ACTIVITY_COMMON, "F4", "P4", "F5", "P5"),
+    spec="DfE SSDA903 specification 2021/22 (OC3 ACTIV), in force from 2021/22",
+    family="activity",
 )
 CP_CATEGORY = CodeList(
     "category of abuse",
@@ -105,8 +122,45 @@ CP_CATEGORY = CodeList(
 )
 
 
+#: family → editions as (first collection year, code list), oldest first
+EDITIONS: dict[str, tuple[tuple[int, CodeList], ...]] = {
+    "activity": ((0, ACTIVITY_BEFORE), (ACTIVITY_SPLIT_YEAR, ACTIVITY_FROM)),
+}
+
+
+def for_year(codes: CodeList, collection_year: int | None) -> CodeList:
+    """The edition of ``codes`` in force in ``collection_year`` (the list itself when it
+    does not change by year, or when the year is not known)."""
+    editions = EDITIONS.get(codes.family)
+    if not editions or collection_year is None:
+        return codes
+    found = codes
+    for first, edition in editions:
+        if collection_year >= first:
+            found = edition
+    return found
+
+
+def year_label(collection_year: int) -> str:
+    return f"{collection_year}/{(collection_year + 1) % 100:02d}"
+
+
+def unknown_reason(code: str | None, codes: CodeList, collection_year: int | None) -> str:
+    """Why a code is not taken, for the report: retired (in another edition of the list)
+    or unknown; either way the row is kept with the field "not known". ``None``: a value
+    that is not shaped like a code (not shown: it may be anything, a name included)."""
+    where = f"{codes.name}; {codes.spec}" if codes.spec else codes.name
+    if code is None:
+        return f"a value that is not a code for {where} (not shown): kept as not known"
+    other = [e for _, e in EDITIONS.get(codes.family, ()) if e is not codes]
+    if collection_year is not None and any(code in e.codes for e in other):
+        year = year_label(collection_year)
+        return f"code {code!r} is not in the {year} list ({where}): kept as not known"
+    return f"unknown code {code!r} for {where}: kept as not known"
+
+
 def activity_codes(collection_year: int) -> CodeList:
-    return ACTIVITY_FROM if collection_year >= ACTIVITY_SPLIT_YEAR else ACTIVITY_BEFORE
+    return for_year(ACTIVITY_BEFORE, collection_year)
 
 
 def eet_codes(collection_year: int) -> tuple[str, ...]:

@@ -51,6 +51,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "CP_SECOND": ("Second or subsequent child protection plans", "percentage"),
     "CIN": ("Children in need", "count"),
     "CIC": ("Children in care at the end of the period", "count"),
+    "CIC_INCL_SHORT_BREAKS": ("Children in care, short breaks (V3/V4) included", "count"),
     "CIC_RATE": ("Children in care per 10,000 children", "rate per 10,000"),
     "CL_IN_TOUCH": ("Care leavers in touch", "percentage"),
     "CL_ACCOMMODATION": ("Care leavers in suitable accommodation", "percentage"),
@@ -141,8 +142,11 @@ def _flow_sql(flow: Flow) -> str:
 #: SSDA903 rows of the computed year's files only (each year on its own); Annex A: all
 _OF_YEAR = "(CAST(:cyear AS integer) IS NULL OR {alias}collection_year = :cyear)"
 
-_SNAPSHOT = {
-    "CIC": f"""
+
+def _in_care_sql(legal_status: str) -> str:
+    """Children with an episode open at the end of each month (a legal status not known
+    is not a short break: the child is counted), of the computed year's files."""
+    return f"""
         WITH m AS (
             SELECT d::date AS month, (d + interval '1 month - 1 day')::date AS day
             FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month') d
@@ -151,9 +155,14 @@ _SNAPSHOT = {
         FROM m JOIN {SCHEMA}.cm_cla_episode e
           ON e.import_id = :import_id AND e.start_date <= m.day
          AND (e.end_date IS NULL OR e.end_date > m.day)
-         AND e.legal_status NOT IN ('V3', 'V4') AND {_OF_YEAR.format(alias="e.")}
+         {legal_status} AND {_OF_YEAR.format(alias="e.")}
         GROUP BY GROUPING SETS ((m.month), (m.month, team), (m.month, worker))
-    """,  # noqa: S608
+    """  # noqa: S608
+
+
+_SNAPSHOT = {
+    "CIC": _in_care_sql("AND coalesce(e.legal_status, '') NOT IN ('V3', 'V4')"),
+    "CIC_INCL_SHORT_BREAKS": _in_care_sql(""),
     "CIN": f"""
         WITH m AS (
             SELECT d::date AS month, (d + interval '1 month - 1 day')::date AS day
@@ -175,6 +184,27 @@ _CARE_LEAVERS = f"""
     FROM {SCHEMA}.cm_care_leaver WHERE import_id = :import_id AND {_OF_YEAR.format(alias="")}
     GROUP BY GROUPING SETS ((), (team), (worker))
     HAVING count(*) > 0
+"""  # noqa: S608
+
+
+_WORKER_TEAMS = " UNION ALL ".join(
+    f"SELECT worker, team FROM {SCHEMA}.{table} WHERE import_id = :import_id "  # noqa: S608
+    "AND worker IS NOT NULL AND team IS NOT NULL"
+    for table in (
+        "cm_contact",
+        "cm_referral",
+        "cm_assessment",
+        "cm_s47",
+        "cm_cin_episode",
+        "cm_cp_plan",
+        "cm_cla_episode",
+        "cm_care_leaver",
+    )
+)
+#: each worker's team: the one most of the worker's rows name (ties: the first by code)
+_WORKER_TEAM_SQL = f"""
+    SELECT worker, mode() WITHIN GROUP (ORDER BY team) AS team
+    FROM ({_WORKER_TEAMS}) AS rows GROUP BY worker
 """  # noqa: S608
 
 
@@ -244,6 +274,13 @@ class _Out:
                 comment=comment,
             )
         )
+
+
+async def worker_teams(session: AsyncSession, import_id: uuid.UUID) -> dict[str, str]:
+    """Each worker's team in this import (worker staff code → team code), so the values
+    domain places the worker under that team."""
+    rows = await session.execute(text(_WORKER_TEAM_SQL), {"import_id": import_id})
+    return {str(r[0]): str(r[1]) for r in rows.all()}
 
 
 async def compute(

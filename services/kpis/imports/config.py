@@ -43,6 +43,18 @@ class ImportSettings(BaseSettings):
         "deleted when the service starts (raw uploads kept by setting stay)",
     )
     max_upload_bytes: int = Field(2_000_000_000, ge=1, description="largest accepted upload")
+    max_unpacked_bytes: int = Field(
+        200_000_000,
+        ge=1,
+        description="largest unpacked size of an uploaded workbook (or zip), all its parts "
+        "together: a larger one is refused before it is parsed",
+    )
+    max_compression_ratio: float = Field(
+        100.0,
+        ge=1,
+        description="largest unpacked/packed size ratio of a workbook part over 1 MiB "
+        "(a decompression bomb is refused before it is parsed)",
+    )
     upload_chunk_bytes: int = Field(1 << 20, ge=4096, description="upload write chunk")
     read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")
     read_chunk_bytes: int = Field(8 << 20, ge=4096, description="CSV bytes parsed per chunk")

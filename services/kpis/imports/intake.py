@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,13 +43,25 @@ async def hand_over(
     values: Sequence[ComputedValue],
     import_id: uuid.UUID,
     actor: Caller,
+    source_kind: str | None = None,
+    worker_teams: Mapping[str, str] | None = None,
 ) -> int | None:
-    """Record ``values`` as draft submissions; ``None`` when the values domain is absent."""
+    """Record ``values`` as draft submissions; ``None`` when the values domain is absent.
+    ``source_kind``: the kind of export (``annex_a``, ``ssda903``) the values come from;
+    ``worker_teams``: worker staff code → the team code the worker belongs to."""
     record = _recorder()
     if record is None:
         log.warning("imports.intake_unavailable", import_id=str(import_id))
         return None
-    result = record(session, values=list(values), import_id=str(import_id), actor=actor)
+    extra: dict[str, Any] = {}
+    params = inspect.signature(record).parameters
+    anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    # a recorder that predates these arguments goes without them
+    if "source_kind" in params or anything:
+        extra["source_kind"] = source_kind
+    if "worker_teams" in params or anything:
+        extra["worker_teams"] = dict(worker_teams or {})
+    result = record(session, values=list(values), import_id=str(import_id), actor=actor, **extra)
     if inspect.isawaitable(result):
         result = await result
     return int(result)

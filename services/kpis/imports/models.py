@@ -114,7 +114,8 @@ cla_episode = _child_table(
     "cm_cla_episode",
     sa.Column("start_date", sa.Date(), nullable=False),
     sa.Column("end_date", sa.Date(), nullable=True),
-    sa.Column("legal_status", sa.String(2), nullable=False),
+    # null: not known (a code not in that year's list, reported as a warning)
+    sa.Column("legal_status", sa.String(2), nullable=True),
     # SSDA903: the collection year of the file the row came from (Annex A: empty)
     sa.Column("collection_year", sa.Integer(), nullable=True),
 )

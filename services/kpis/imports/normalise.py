@@ -229,9 +229,24 @@ class ChunkNormaliser:
 
     def _codes_for(self, fld: Field) -> cl.CodeList:
         assert fld.codes is not None
-        if fld.name == "activity" and self.year is not None:
-            return cl.activity_codes(self.year)
-        return fld.codes
+        return cl.for_year(fld.codes, self.year)
+
+    def _unknown_codes(self, issues: Issues, unknown: pl.DataFrame, fld: Field) -> None:
+        """One warning per row (listed up to the limit, the rest counted), naming the row,
+        the column and the code (a code identifies no one), never the child."""
+        codes = self._codes_for(fld)
+        room = max(ISSUE_LIMIT - len(issues.warnings), 0)
+        listed = unknown.head(room)
+        code = cl.lenient_code_expr(_cleaned(pl.col(f"raw_{fld.name}")))
+        # only what looks like a code is shown: free text (a name typed in the wrong
+        # column) is never echoed
+        shown = listed.select(
+            pl.when(code.str.contains(r"^[A-Z0-9]{1,6}$")).then(code).otherwise(None)
+        ).to_series()
+        reasons = {c: cl.unknown_reason(c, codes, self.year) for c in set(shown.to_list())}
+        for row, code in zip(listed["_row"].to_list(), shown.to_list(), strict=True):
+            issues.add("warning", self.sheet, row, self._header(fld), reasons[code])
+        issues.warning_count += unknown.height - listed.height
 
     def _by_value_rule(self, fld: Field) -> tuple[Callable[[pl.Expr], pl.Expr], pl.DataType] | None:
         """How a kind that repeats a lot is converted once per distinct value (cleaning
@@ -297,7 +312,12 @@ class ChunkNormaliser:
         bad = pl.Series("bad", [False] * frame.height)
         for f in present:
             value, absent = frame[f.name], missing[f.name]
-            if f.required:
+            if f.required and f.blank_kept:
+                if absent.any():
+                    rows = frame.filter(absent)["_row"]
+                    reason = "missing value: kept as not known"
+                    issues.add_rows("warning", self.sheet, rows, self._header(f), reason)
+            elif f.required:
                 bad = bad | self._report(issues, frame, absent, f, "missing value")
             if f.kind == "date":
                 bad = bad | self._report(
@@ -312,26 +332,11 @@ class ChunkNormaliser:
                     issues, frame, ~absent & value.is_null(), f, "not a whole number"
                 )
             elif f.kind == "code":
+                # unknown, or retired in this collection year: a warning; the row is kept
+                # with the field "not known" (null) and still counts where it is counted
                 unknown = ~absent & value.is_null()
                 if unknown.any():
-                    codes = self._codes_for(f)
-                    shown = (
-                        frame.filter(unknown)
-                        .select(
-                            cl.lenient_code_expr(_cleaned(pl.col(f"raw_{f.name}"))).str.slice(0, 12)
-                        )
-                        .to_series()
-                    )
-                    rows = frame.filter(unknown)["_row"]
-                    for row, code in zip(rows.to_list(), shown.to_list(), strict=True):
-                        issues.add(
-                            "error",
-                            self.sheet,
-                            row,
-                            self._header(f),
-                            f"unknown code {code!r} for {codes.name}",
-                        )
-                    bad = bad | unknown
+                    self._unknown_codes(issues, frame.filter(unknown), f)
             elif f.kind == "lenient_code" and f.codes is not None:
                 unknown = value.is_not_null() & ~value.is_in(sorted(f.codes.codes))
                 for row, code in zip(

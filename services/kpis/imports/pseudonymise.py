@@ -22,6 +22,8 @@ from services.kpis.imports.config import ImportSettings
 
 CHILD_PREFIX = "child:"
 STAFF_PREFIX = "staff:"
+#: what :meth:`Pseudonymiser.staff` makes: the org-unit code of a worker (staff level)
+STAFF_CODE_PATTERN = r"^W-[0-9A-Fa-f]{12}$"
 #: distinct staff names whose codes one import keeps (a few hundred in a real export)
 STAFF_CACHE_LIMIT = 50_000
 

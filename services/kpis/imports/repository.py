@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.contract import ComputedValue
 from services.kpis.db import SCHEMA
 from services.kpis.imports.models import ImportJob, ImportValue
+from services.kpis.imports.pseudonymise import STAFF_CODE_PATTERN
 from services.kpis.imports.store import driver_connection
 
 ACTIVE = ("queued", "running", "succeeded")
@@ -48,6 +49,16 @@ async def claim_if_abandoned(
         .with_for_update(skip_locked=True)
     )
     return found.scalar_one_or_none() is not None
+
+
+async def unfinished_jobs(session: AsyncSession) -> Sequence[ImportJob]:
+    """Jobs still marked queued or running (any replica's)."""
+    found = await session.execute(
+        select(ImportJob)
+        .where(ImportJob.status.in_(("queued", "running")))
+        .order_by(ImportJob.created_at)
+    )
+    return found.scalars().all()
 
 
 async def add_job(session: AsyncSession, job: ImportJob) -> ImportJob:
@@ -119,11 +130,15 @@ async def save_values(
     return len(records)
 
 
-async def values_of(session: AsyncSession, import_id: uuid.UUID) -> Sequence[ImportValue]:
+async def values_of(
+    session: AsyncSession, import_id: uuid.UUID, *, workers: bool
+) -> Sequence[ImportValue]:
+    """The import's values; worker-level ones (staff codes) only when ``workers``."""
+    query = select(ImportValue).where(ImportValue.import_id == import_id)
+    if not workers:
+        query = query.where(~ImportValue.org_unit_code.regexp_match(STAFF_CODE_PATTERN))
     rows = await session.execute(
-        select(ImportValue)
-        .where(ImportValue.import_id == import_id)
-        .order_by(
+        query.order_by(
             ImportValue.indicator_code,
             ImportValue.period_type,
             ImportValue.period_start,

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.imports import repository, service
@@ -20,7 +30,7 @@ from shared.db import SessionDep
 from shared.etag import etag_for
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
-from shared.problems import InvalidInput
+from shared.problems import DomainError, InvalidInput
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -109,6 +119,9 @@ async def create_import(
         int | None, Form(ge=1, le=10_000_000, description="children aged 0-17, for rates")
     ] = None,
 ) -> ImportOut:
+    """The files are stored and processed in the background: 202 with the queued import and its
+    `Location`; follow its progress and report at `GET /v1/imports/{import_id}`.
+    """
     service.require_importer(caller)
     if not 1 <= len(files) <= MAX_FILES:
         raise InvalidInput(
@@ -117,6 +130,12 @@ async def create_import(
         )
     settings = import_settings(request)
     uploads, sha256 = await _save(files, settings, kind)
+    try:
+        # inflating a workbook to measure it takes a while: off the event loop
+        await asyncio.to_thread(service.check_uploads, uploads, settings)
+    except DomainError:
+        _discard(uploads)
+        raise
     new = service.NewJob(kind, partial, collection_year, population)
     job, created = await service.open_job(session, caller, new, sha256)
     if not created:
@@ -145,6 +164,9 @@ async def list_imports(session: SessionDep, caller: CallerDep, page: PageDep) ->
 async def get_import(
     import_id: uuid.UUID, response: Response, session: SessionDep, caller: CallerDep
 ) -> ImportOut:
+    """While it runs, `progress` counts rows read and stored; when it ends, `report` lists errors
+    and warnings. The ETag changes when the import finishes.
+    """
     job = await service.job_for(session, caller, import_id)
     out = ImportOut.of(job, rows_read=service.PROGRESS.get(job.id))
     version = int(job.finished_at.timestamp()) if job.finished_at else 0
@@ -158,10 +180,19 @@ async def get_import(
     summary="The indicator values an import computed",
 )
 async def import_values(
-    import_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    import_id: uuid.UUID,
+    session: SessionDep,
+    caller: CallerDep,
+    purpose: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="why worker-level values are read (council managers; recorded)",
+        ),
+    ] = None,
 ) -> list[ValueOut]:
-    job = await service.job_for(session, caller, import_id)
-    return [ValueOut.of(v) for v in await repository.values_of(session, job.id)]
+    values = await service.values_for(session, caller, import_id, purpose)
+    return [ValueOut.of(v) for v in values]
 
 
 @router.post(

@@ -51,6 +51,9 @@ class Report(BaseModel):
     truncated: bool = False
     lists: dict[str, int] = {}
     values_recorded: int | None = None
+    #: rows left out because they could not be placed (no child id, no usable date, a
+    #: repeat of an earlier row); a code not in the year's list never drops a row
+    rows_dropped: int | None = None
     #: the months computed (one collection year; several: ``collection_years``)
     period: dict[str, str] | None = None
     #: collection year ("2017/18") → the months computed for it

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,16 +15,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.kpis import access
 from services.kpis.db import outbox
-from services.kpis.imports import cin_compute, cin_pipeline, intake, pipeline, repository
-from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute
+from services.kpis.imports import archives, cin_compute, cin_pipeline, intake, pipeline, repository
+from services.kpis.imports.archives import ArchiveLimits
+from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.models import ImportJob
+from services.kpis.imports.models import ImportJob, ImportValue
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import Conflict, DomainError, Forbidden, NotFound
+from shared.problems import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 log = get_logger(__name__)
 
@@ -56,6 +59,41 @@ async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> I
     if job is None:
         raise NotFound("no such import")
     return job
+
+
+class ContentTooLarge(DomainError):
+    status, code, title = 413, "content-too-large", "Content too large"
+
+
+def check_uploads(uploads: list[pipeline.Upload], settings: ImportSettings) -> None:
+    """Refuse, before anything parses them, workbooks (or zips) that unpack past the
+    settings' bounds (promise D5): 413 for size or ratio, 422 for sizes that lie."""
+    limits = ArchiveLimits(settings.max_unpacked_bytes, settings.max_compression_ratio)
+    for index, upload in enumerate(uploads):
+        if not archives.is_zip(upload.path):
+            continue
+        try:
+            archives.check_archive(upload.path, limits)
+        except archives.ArchiveRefused as exc:
+            error = {"field": "files", "in": "body", "message": exc.message, "code": exc.code}
+            too_large = exc.code in ("unpacked_size", "compression_ratio")
+            kind = ContentTooLarge if too_large else InvalidInput
+            detail = f"file {index + 1}: {exc.message}"
+            raise kind(detail, extensions={"errors": [error]}) from None
+
+
+async def values_for(
+    session: AsyncSession, caller: Caller, job_id: uuid.UUID, purpose: str | None
+) -> Sequence[ImportValue]:
+    """An import's values as the caller may see them: worker-level (staff) values only by
+    the one rule for staff-level figures (council manager, stated purpose, recorded)."""
+    job = await job_for(session, caller, job_id)
+    workers = False
+    if purpose is not None:
+        workers = await access.worker_access(
+            session, caller, purpose, f"import:{job.id}", {"import_id": str(job.id)}
+        )
+    return await repository.values_of(session, job.id, workers=workers)
 
 
 @dataclass(frozen=True)
@@ -122,6 +160,8 @@ RUNNING_GRACE_S = 5.0
 #: a job still queued after this lost the process that was to run it
 QUEUED_GRACE_S = 120.0
 INTERRUPTED = "the import was interrupted (the service stopped); nothing was stored"
+#: who ends an interrupted job at start-up (as the actions service names its own jobs)
+SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
 async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
@@ -143,6 +183,24 @@ async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
     await session.flush()
     log.warning("import.abandoned", import_id=str(job.id))
     return True
+
+
+async def fail_interrupted(maker: async_sessionmaker[AsyncSession]) -> int:
+    """At start-up: end as failed every queued or running job whose process is gone, so
+    an import killed midway does not show ``running`` for ever. The same test as a retry
+    of the file (:func:`_abandoned`): a live runner, on any replica, holds its job's row
+    lock for the whole run, so only jobs whose row can be locked, and that are past the
+    grace a starting runner needs, are ended; other replicas' imports under way stay."""
+    async with maker() as session:
+        ended = 0
+        for job in await repository.unfinished_jobs(session):
+            if await _abandoned(session, job):
+                await _event(session, job, SYSTEM_ACTOR, "import.failed")
+                ended += 1
+        await session.commit()
+    if ended:
+        log.warning("imports.interrupted_jobs_failed", jobs=ended)
+    return ended
 
 
 def _months(outcome: pipeline.Outcome, kind: str, year: int) -> tuple[date, date, date]:
@@ -293,7 +351,14 @@ async def _execute(
     kept = NOT_CATALOGUED | cin_compute.NOT_CATALOGUED
     handed = [v for v in values if v.indicator_code not in kept]
     try:
-        recorded = await intake.hand_over(session, values=handed, import_id=job_id, actor=caller)
+        recorded = await intake.hand_over(
+            session,
+            values=handed,
+            import_id=job_id,
+            actor=caller,
+            source_kind=kind,
+            worker_teams=await worker_teams(session, job_id),
+        )
     except DomainError as exc:
         _refused(outcome, handed, exc)
         report = {**outcome.issues.as_report(), "lists": outcome.lists}
@@ -305,6 +370,8 @@ async def _execute(
     job.values_count = len(values)
     job.collection_year = outcome.collection_year if len(periods) == 1 else None
     report["values_recorded"] = recorded
+    # rows that could not be placed (no child id, no usable date, a repeat): left out, counted
+    report["rows_dropped"] = outcome.rows_read - outcome.rows_stored
     lap("values_hand_over")
     report["timings_s"] = timings
     report["collection_years"] = periods

@@ -30,6 +30,9 @@ class Field:
     kind: Kind
     required: bool = False
     codes: cl.CodeList | None = None
+    #: the column must be there, but a blank cell is "not known" (a warning, the row kept):
+    #: the row can still be placed (it has its child and its date)
+    blank_kept: bool = False
 
     def keys(self) -> tuple[str, ...]:
         return tuple(header_key(h) for h in self.headers)
@@ -176,6 +179,7 @@ ANNEX_A: tuple[ListSpec, ...] = (
                 "code",
                 required=True,
                 codes=cl.LEGAL_STATUS,
+                blank_kept=True,
             ),
             TEAM,
             WORKER,
@@ -217,7 +221,14 @@ SSDA903: tuple[ListSpec, ...] = (
             CHILD,
             Field("start_date", ("DECOM",), "date", required=True),
             Field("end_date", ("DEC",), "date"),
-            Field("legal_status", ("LS",), "code", required=True, codes=cl.LEGAL_STATUS),
+            Field(
+                "legal_status",
+                ("LS",),
+                "code",
+                required=True,
+                codes=cl.LEGAL_STATUS,
+                blank_kept=True,
+            ),
         ),
     ),
     ListSpec(

@@ -25,6 +25,8 @@ UNITS = ("count", "percentage", "rate_per_10000", "mean", "days")
 POLARITIES = ("higher", "lower")
 FREQUENCIES = ("monthly", "quarterly", "annual")
 KINDS = ("flow", "snapshot")
+#: Where a figure comes from: an Annex A or SSDA903 import, or a partner's submission.
+SOURCES = ("annex_a", "ssda903", "submission")
 
 
 class Indicator(Base):
@@ -56,4 +58,7 @@ class Indicator(Base):
     definition: Mapped[str] = mapped_column(Text)
     numerator_definition: Mapped[str | None] = mapped_column(Text)
     denominator_definition: Mapped[str | None] = mapped_column(Text)
+    #: the source whose figure is the published one (``SOURCES``); ``None``: the latest
+    #: recorded figure, whatever its source. Another source's figure never replaces it.
+    authoritative_source: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

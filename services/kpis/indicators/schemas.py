@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Unit = Literal["count", "percentage", "rate_per_10000", "mean", "days"]
+Source = Literal["annex_a", "ssda903", "submission"]
 
 
 class IndicatorBase(BaseModel):
@@ -20,6 +21,12 @@ class IndicatorBase(BaseModel):
     definition: str = Field(min_length=3, max_length=5000)
     numerator_definition: str | None = Field(None, max_length=2000)
     denominator_definition: str | None = Field(None, max_length=2000)
+    authoritative_source: Source | None = Field(
+        None,
+        description="the source whose figure is published (annex_a, ssda903 or submission); "
+        "another source's figure is kept beside it, never in its place. A new version "
+        "without it keeps the current one's.",
+    )
 
 
 class IndicatorCreate(IndicatorBase):

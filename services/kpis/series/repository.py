@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kpis import access
 from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
 from services.kpis.reference.models import Benchmark, Target
+from services.kpis.series.rollup import Node
 from services.kpis.values.models import IndicatorValue
 from services.kpis.values.repository import visibility
 from shared.identity import Caller
@@ -37,6 +39,75 @@ async def unit_and_children(
     ).all()
     unit = next((u for u in rows if u.code == code), None)
     return unit, [u for u in rows if u.code != code]
+
+
+_SUBTREE_SQL = text(
+    """
+    WITH RECURSIVE t AS (
+        SELECT org_unit_id, parent_id, code, level, name FROM kpis.org_unit
+        WHERE org_unit_id = :root
+        UNION ALL
+        SELECT o.org_unit_id, o.parent_id, o.code, o.level, o.name
+        FROM kpis.org_unit o JOIN t ON o.parent_id = t.org_unit_id
+    )
+    SELECT org_unit_id, parent_id, code, level, name FROM t
+    """
+)
+
+
+async def subtree(session: AsyncSession, root_id: int) -> list[Node]:
+    """A unit and every unit below it, down to the workers."""
+    rows = await session.execute(_SUBTREE_SQL, {"root": root_id})
+    return [Node(*r) for r in rows.all()]
+
+
+def aggregate_visibility(caller: Caller) -> Any:
+    """Rows that may count towards a total the caller reads: published values, or its own
+    agency's (all for council managers). Worker rows count in their team's total (a team
+    figure) but are listed only by :func:`visibility` with worker access."""
+    if access.is_council_manager(caller):
+        return true()
+    return or_(IndicatorValue.state == "approved", IndicatorValue.source_agency == caller.agency)
+
+
+async def subtree_values(
+    session: AsyncSession,
+    caller: Caller,
+    code: str,
+    unit_ids: Sequence[int],
+    period_type: str,
+    period: Period | None = None,
+) -> Sequence[Any]:
+    """Current values of ``code`` (every version) at the given units, by period: what a
+    total may be worked out from (:func:`aggregate_visibility`)."""
+    query = _series_from().add_columns(
+        IndicatorValue.org_unit_id,
+        IndicatorValue.period_start,
+        IndicatorValue.period_end,
+        Indicator.version,
+        IndicatorValue.value,
+        IndicatorValue.numerator,
+        IndicatorValue.denominator,
+        IndicatorValue.state,
+        IndicatorValue.revision,
+    )
+    where = [
+        Indicator.code == code,
+        IndicatorValue.period_type == period_type,
+        IndicatorValue.is_current,
+        IndicatorValue.org_unit_id == any_(bindparam("unit_ids", list(unit_ids), ARRAY(Integer))),
+        aggregate_visibility(caller),
+    ]
+    if period is not None:
+        where.append(
+            and_(
+                IndicatorValue.period_start == period.start,
+                IndicatorValue.period_end == period.end,
+                Indicator.is_current,
+            )
+        )
+    rows = await session.execute(query.where(*where))
+    return rows.all()
 
 
 async def current_indicator(session: AsyncSession, code: str) -> Indicator | None:
@@ -75,91 +146,6 @@ def _series_from() -> Any:
         .join(Indicator, Indicator.indicator_id == IndicatorValue.indicator_id)
         .join(OrgUnit, OrgUnit.org_unit_id == IndicatorValue.org_unit_id)
     )
-
-
-async def series_values(
-    session: AsyncSession,
-    caller: Caller,
-    code: str,
-    org_unit_id: int,
-    period_type: str,
-    *,
-    workers: bool,
-) -> Sequence[Any]:
-    """Current values of every version of ``code`` at one org unit, by period."""
-    query = _series_from().add_columns(
-        IndicatorValue.period_start,
-        IndicatorValue.period_end,
-        Indicator.version,
-        IndicatorValue.value,
-        IndicatorValue.numerator,
-        IndicatorValue.denominator,
-        IndicatorValue.state,
-        IndicatorValue.revision,
-    )
-    rows = await session.execute(
-        query.where(
-            IndicatorValue.org_unit_id == org_unit_id,
-            *_series_filter(caller, code, period_type, workers),
-        ).order_by(IndicatorValue.period_start, Indicator.version)
-    )
-    return rows.all()
-
-
-async def children_sums(
-    session: AsyncSession,
-    caller: Caller,
-    code: str,
-    parent_id: int,
-    period_type: str,
-    *,
-    workers: bool,
-) -> Sequence[Any]:
-    """Per period: sums and counts over the children's values (roll-up is done in SQL)."""
-    query = _series_from().add_columns(
-        IndicatorValue.period_start,
-        IndicatorValue.period_end,
-        Indicator.version,
-        func.count().label("n"),
-        func.count(IndicatorValue.value).label("n_value"),
-        func.count(IndicatorValue.numerator).label("n_num"),
-        func.count(IndicatorValue.denominator).label("n_den"),
-        func.sum(IndicatorValue.value).label("value"),
-        func.sum(IndicatorValue.numerator).label("numerator"),
-        func.sum(IndicatorValue.denominator).label("denominator"),
-    )
-    rows = await session.execute(
-        query.where(
-            OrgUnit.parent_id == parent_id,
-            *_series_filter(caller, code, period_type, workers),
-        ).group_by(IndicatorValue.period_start, IndicatorValue.period_end, Indicator.version)
-    )
-    return rows.all()
-
-
-async def period_values(
-    session: AsyncSession,
-    caller: Caller,
-    indicator_id: int,
-    period: Period,
-    org_unit_ids: Sequence[int],
-    *,
-    workers: bool,
-) -> dict[int, IndicatorValue]:
-    rows = await session.scalars(
-        select(IndicatorValue)
-        .join(OrgUnit, OrgUnit.org_unit_id == IndicatorValue.org_unit_id)
-        .where(
-            IndicatorValue.indicator_id == indicator_id,
-            IndicatorValue.period_type == period.type,
-            IndicatorValue.period_start == period.start,
-            IndicatorValue.period_end == period.end,
-            IndicatorValue.org_unit_id.in_(list(org_unit_ids)),
-            IndicatorValue.is_current,
-            visibility(caller, workers=workers),
-        )
-    )
-    return {v.org_unit_id: v for v in rows.all()}
 
 
 async def targets(session: AsyncSession, codes: Sequence[str]) -> dict[tuple[str, int], Target]:

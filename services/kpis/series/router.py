@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from services.kpis.series import service
+from services.kpis.series import reconcile, service
 from shared.db import SessionDep
 from shared.identity import CallerDep
 
@@ -59,4 +59,28 @@ async def get_drill_down(
 ) -> dict[str, Any]:
     return await service.drill_down(
         session, caller, code=indicator, period_text=period, org_unit=org_unit, purpose=purpose
+    )
+
+
+@router.get(
+    "/v1/values/reconciliation",
+    summary="Where sources disagree: each source's figure for a period, and the difference",
+)
+async def get_reconciliation(
+    session: SessionDep,
+    caller: CallerDep,
+    indicator: Code,
+    org_unit: Unit = "WIRRAL",
+    period: Annotated[str | None, Query(min_length=4, max_length=20)] = None,
+    differing_only: Annotated[bool, Query()] = False,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    return await reconcile.reconciliation(
+        session,
+        caller,
+        code=indicator,
+        org_unit=org_unit,
+        period_text=period,
+        differing_only=differing_only,
+        purpose=purpose,
     )

@@ -1,57 +1,26 @@
 """Series, dashboard snapshot and drill-down.
 
 Worker-level figures are for council managers only and need a stated purpose; each such
-read is recorded in the trail (``sensitive.read`` with the purpose) through the outbox.
+read is recorded in the trail (``sensitive.read`` with the purpose) through the outbox
+(the one rule: :func:`services.kpis.access.worker_access`).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis import access
-from services.kpis.db import outbox
+from services.kpis.access import worker_access
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period, financial_year
 from services.kpis.series import analysis
 from services.kpis.series import repository as repo
-from services.kpis.values.models import IndicatorValue
+from services.kpis.series.rollup import Tree
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
-from shared.problems import DomainError, InvalidInput, NotFound
-
-
-class PurposeRequired(DomainError):
-    status, code, title = 400, "purpose-required", "Purpose required"
-
-
-async def worker_access(
-    session: AsyncSession, caller: Caller, purpose: str | None, what: str, detail: dict[str, Any]
-) -> bool:
-    """Whether worker-level rows are included; records the read when they are."""
-    if not access.is_council_manager(caller):
-        return False
-    if not purpose or not purpose.strip():
-        raise PurposeRequired(
-            "worker-level figures need a stated purpose (?purpose=...)",
-            extensions={"errors": [{"field": "purpose", "in": "query", "message": "required"}]},
-        )
-    await add_event(
-        session,
-        outbox,
-        OutboxEvent(
-            event_type="sensitive.read",
-            entity_type="worker_values",
-            entity_id=what[:120],
-            actor=caller.as_actor(),
-            payload=detail,
-            purpose=purpose.strip()[:500],
-        ),
-    )
-    return True
+from shared.problems import NotFound, invalid
 
 
 async def _unit(session: AsyncSession, code: str) -> OrgUnit:
@@ -59,10 +28,6 @@ async def _unit(session: AsyncSession, code: str) -> OrgUnit:
     if unit is None:
         raise NotFound("no such org unit")
     return unit
-
-
-def _part(v: IndicatorValue) -> analysis.Part:
-    return analysis.Part(v.value, v.numerator, v.denominator)
 
 
 async def series(
@@ -87,16 +52,23 @@ async def series(
         )
         if not workers:
             raise NotFound("no such org unit")
-    rows = await repo.series_values(session, caller, code, unit.org_unit_id, ptype, workers=workers)
-    sums = await repo.children_sums(session, caller, code, unit.org_unit_id, ptype, workers=workers)
-    own: dict[tuple[Any, ...], Any] = {(r.period_start, r.period_end, r.version): r for r in rows}
+    # every level from the numerators and denominators below it, whatever level the
+    # values arrived at (own value first; otherwise rolled up, down to the workers)
+    tree = Tree(await repo.subtree(session, unit.org_unit_id))
+    rows = await repo.subtree_values(session, caller, code, list(tree.nodes), ptype)
+    by_key: dict[tuple[Any, ...], dict[int, Any]] = {}
+    for r in rows:
+        by_key.setdefault((r.period_start, r.period_end, r.version), {})[r.org_unit_id] = r
+    own: dict[tuple[Any, ...], Any] = {}
     rolled_up: dict[tuple[Any, ...], analysis.Part] = {}
-    for r in sums:
-        key = (r.period_start, r.period_end, r.version)
-        if key not in own:
-            total = analysis.roll_up_sums(current.unit, r)
-            if total is not None:
-                rolled_up[key] = total
+    for key, at in by_key.items():
+        if unit.org_unit_id in at:
+            own[key] = at[unit.org_unit_id]
+            continue
+        parts = {i: analysis.Part(v.value, v.numerator, v.denominator) for i, v in at.items()}
+        found = tree.figures(current.unit, parts).get(unit.org_unit_id)
+        if found is not None:
+            rolled_up[key] = found.part
     targets = await repo.targets(session, [code])
     benches = await repo.benchmarks(session, code)
     england = {b.period_label: b.value for b in benches if b.comparator == "england"}
@@ -240,9 +212,8 @@ async def drill_down(
         raise NotFound("no such org unit")
     unit = found
     if unit.level == "worker":
-        raise InvalidInput(
-            "a worker has no children to drill into",
-            extensions={"errors": [{"field": "org_unit", "in": "query", "message": "worker"}]},
+        raise invalid(
+            "org_unit", "worker", "worker", "query", detail="a worker has no children to drill into"
         )
     workers = False
     if any(k.level == "worker" for k in kids):
@@ -259,47 +230,40 @@ async def drill_down(
         )
     if not workers:
         kids = [k for k in kids if k.level != "worker"]
-    values = await repo.period_values(
-        session,
-        caller,
-        indicator.indicator_id,
-        period,
-        [unit.org_unit_id, *(k.org_unit_id for k in kids)],
-        workers=workers,
+    # each child's figure and the total: own value, or rolled up from every level below
+    tree = Tree(await repo.subtree(session, unit.org_unit_id))
+    rows = await repo.subtree_values(
+        session, caller, code, list(tree.nodes), period.type, period=period
+    )
+    found_rows = {r.org_unit_id: r for r in rows}
+    figures = tree.figures(
+        indicator.unit,
+        {i: analysis.Part(r.value, r.numerator, r.denominator) for i, r in found_rows.items()},
     )
     items = []
     for k in kids:
-        v = values.get(k.org_unit_id)
+        figure = figures.get(k.org_unit_id)
+        own_row = found_rows.get(k.org_unit_id)
         items.append(
             {
                 "org_unit": k.code,
                 "level": k.level,
                 "name": k.name,
-                "value": v.value if v else None,
-                "numerator": v.numerator if v else None,
-                "denominator": v.denominator if v else None,
-                "state": v.state if v else None,
-                "revision": v.revision if v else None,
+                "value": figure.part.value if figure else None,
+                "numerator": figure.part.numerator if figure else None,
+                "denominator": figure.part.denominator if figure else None,
+                "rolled_up": figure.rolled_up if figure else False,
+                "state": own_row.state if own_row else None,
+                "revision": own_row.revision if own_row else None,
             }
         )
-    own = values.get(unit.org_unit_id)
-    if own is not None:
-        total: dict[str, Any] = {
-            "value": own.value,
-            "numerator": own.numerator,
-            "denominator": own.denominator,
-            "rolled_up": False,
-        }
-    else:
-        rolled = analysis.roll_up(
-            indicator.unit, [_part(values[k.org_unit_id]) for k in kids if k.org_unit_id in values]
-        )
-        total = {
-            "value": rolled.value if rolled else None,
-            "numerator": rolled.numerator if rolled else None,
-            "denominator": rolled.denominator if rolled else None,
-            "rolled_up": True,
-        }
+    mine = figures.get(unit.org_unit_id)
+    total: dict[str, Any] = {
+        "value": mine.part.value if mine else None,
+        "numerator": mine.part.numerator if mine else None,
+        "denominator": mine.part.denominator if mine else None,
+        "rolled_up": mine.rolled_up if mine else True,
+    }
     return {
         "indicator": code,
         "definition_version": indicator.version,
@@ -310,7 +274,3 @@ async def drill_down(
         "children": items,
         "worker_level": workers,
     }
-
-
-def as_decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

@@ -13,24 +13,65 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from services.kpis.access import is_council_manager
 from services.kpis.db import idempotency
-from services.kpis.submissions import repository, service
-from services.kpis.submissions.schemas import MAX_ROWS, SubmissionCreate, SubmissionReport
+from services.kpis.submissions import service
+from services.kpis.submissions.schemas import (
+    MAX_ROWS,
+    SubmissionCreate,
+    SubmissionEnvelope,
+    SubmissionRejected,
+    SubmissionReport,
+)
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, fingerprint, run_idempotent
 from shared.identity import CallerDep
-from shared.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, InvalidInput, NotFound
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    TYPE_BASE,
+    InvalidInput,
+    field_error,
+    invalid,
+    problem_doc,
+)
 from shared.request_id import current_request_id
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        message, extensions={"errors": [{"field": field, "in": "body", "message": message}]}
-    )
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    """The CSV's records; a field over the csv module's limit (131,072 characters) or a
+    malformed file is a 422 naming the body and the line, not a 500."""
+    reader = csv.DictReader(io.StringIO(text))
+    records: list[dict[str, Any]] = []
+    line = 1  # the line the record being read starts on
+    try:
+        _ = reader.fieldnames  # the header line
+        while len(records) <= MAX_ROWS:
+            line = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
+            records.append(record)
+    except csv.Error as exc:
+        too_long = "field larger than field limit" in str(exc)
+        reason = (
+            f"a field is longer than {csv.field_size_limit():,} characters"
+            if too_long
+            else "the CSV cannot be read"
+        )
+        raise InvalidInput(
+            "the CSV is not valid",
+            extensions={
+                "errors": [
+                    field_error(
+                        "body", reason, "csv_field_too_long" if too_long else "csv_malformed"
+                    )
+                    | {"line": line}
+                ]
+            },
+        ) from None
+    return records
 
 
 def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +92,10 @@ def _rejection_problem(status: int, report: dict[str, Any]) -> dict[str, Any]:
     summary="Submit a batch of values (JSON, or text/csv with the same columns)",
     response_model=SubmissionReport,
     status_code=201,
-    responses={200: {"description": "dry run or unchanged"}, 422: {"description": "rejected"}},
+    responses={
+        200: {"description": "dry run or unchanged"},
+        422: problem_doc(SubmissionRejected, "rows rejected (nothing written), or invalid input"),
+    },
     openapi_extra={
         "requestBody": {
             "content": {
@@ -69,9 +113,13 @@ async def submit(
     mode: Annotated[Literal["all_or_nothing", "partial"] | None, Query()] = None,
     dry_run: Annotated[bool | None, Query()] = None,
 ) -> Response:
+    """Every row is checked and answered in `rows`. `all_or_nothing` (the default) writes nothing
+    when a row is rejected and answers 422 with the row report; `partial` stores the good rows;
+    `dry_run` checks and writes nothing. Send `Idempotency-Key` to retry safely.
+    """
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
-        raise _invalid("body", "the body is larger than 20 MB")
+        raise invalid("body", "the body is larger than 20 MB")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     parsed = None
     problems: dict[int, list[str]] = {}
@@ -79,10 +127,10 @@ async def submit(
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _invalid("body", "the CSV is not UTF-8") from exc
-        records = list(csv.DictReader(io.StringIO(text)))
+            raise invalid("body", "the CSV is not UTF-8") from exc
+        records = _csv_records(text)
         if len(records) > MAX_ROWS:
-            raise _invalid("body", f"at most {MAX_ROWS} rows per submission")
+            raise invalid("body", f"at most {MAX_ROWS} rows per submission")
         service.require_rows(records)
         parsed, problems = service.rows_from_csv(records)
         body = SubmissionCreate.model_construct(
@@ -91,25 +139,26 @@ async def submit(
         options = f"csv mode={body.mode} dry_run={body.dry_run}"
     else:
         try:
-            body = SubmissionCreate.model_validate_json(raw)
+            envelope = SubmissionEnvelope.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidInput(
                 "the submission is not valid",
                 extensions={
                     "errors": [
-                        {
-                            "field": ".".join(str(p) for p in e["loc"]) or "body",
-                            "in": "body",
-                            "message": e["msg"],
-                            "code": e["type"],
-                        }
+                        field_error(
+                            ".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"]
+                        )
                         for e in exc.errors(include_input=False)[:100]
                     ]
                 },
             ) from exc
-        if mode is not None or dry_run is not None:
-            chosen = body.dry_run if dry_run is None else dry_run
-            body = body.model_copy(update={"mode": mode or body.mode, "dry_run": chosen})
+        # each row judged on its own: one bad row is that row's rejection in the report
+        parsed, problems = service.rows_from_json(envelope.rows)
+        body = SubmissionCreate.model_construct(
+            mode=mode or envelope.mode,
+            dry_run=envelope.dry_run if dry_run is None else dry_run,
+            rows=[],
+        )
         options = f"json mode={body.mode} dry_run={body.dry_run}"
 
     async def produce() -> tuple[int, object, dict[str, str]]:
@@ -131,7 +180,7 @@ async def submit(
     return await run_idempotent(
         session,
         idempotency,
-        scope=f"kpis:submissions:{caller.client_id or caller.subject}",
+        scope=caller_scope(caller, "kpis:submissions:"),
         key=idempotency_key,
         request_fingerprint=fingerprint("POST", "/v1/submissions", f"{options} {digest}"),
         produce=produce,
@@ -142,16 +191,4 @@ async def submit(
 async def get_submission(
     session: SessionDep, caller: CallerDep, submission_id: uuid.UUID
 ) -> dict[str, object]:
-    found = await repository.get_submission(session, submission_id)
-    if found is None or not (found.agency == caller.agency or is_council_manager(caller)):
-        raise NotFound("no such submission")
-    return {
-        "submission_id": found.submission_id,
-        "agency": found.agency,
-        "submitted_by": found.submitted_by,
-        "mode": found.mode,
-        "accepted": found.accepted,
-        "unchanged": found.unchanged,
-        "rejected": found.rejected,
-        "created_at": found.created_at,
-    }
+    return await service.get_submission(session, caller, submission_id)

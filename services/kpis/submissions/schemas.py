@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.problems import Problem
 
 MAX_ROWS = 50_000
 CSV_COLUMNS = ("indicator", "period", "org_unit", "value", "numerator", "denominator", "comment")
@@ -35,6 +37,17 @@ class SubmissionCreate(BaseModel):
     rows: list[SubmissionRow] = Field(min_length=1, max_length=MAX_ROWS)
 
 
+class SubmissionEnvelope(BaseModel):
+    """A JSON batch as read before its rows are judged one by one (a bad row is that
+    row's rejection, never the whole batch's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "all_or_nothing"
+    dry_run: bool = False
+    rows: list[Any] = Field(min_length=1, max_length=MAX_ROWS)
+
+
 class RowResult(BaseModel):
     row: int = Field(description="1-based position in the batch")
     status: Literal["accepted", "unchanged", "rejected"]
@@ -51,3 +64,19 @@ class SubmissionReport(BaseModel):
     unchanged: int
     rejected: int
     rows: list[RowResult]
+
+
+class SubmissionRejected(Problem):
+    """A rejected all-or-nothing batch (422): the problem and its row report; nothing written.
+
+    ``status`` is the HTTP status; the report's own status is ``outcome``.
+    """
+
+    submission_id: uuid.UUID | None = Field(None, description="null: nothing was recorded")
+    outcome: Literal["recorded", "checked", "rejected"]
+    mode: Mode
+    dry_run: bool
+    accepted: int
+    unchanged: int
+    rejected: int
+    rows: list[RowResult] = Field(description="one entry per row, rejected rows with reasons")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,11 +27,13 @@ from services.kpis.submissions.schemas import (
 )
 from services.kpis.values import lookup, writer
 from services.kpis.values.rules import CleanValue, check_period, derive_value
+from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.problems import Forbidden, InvalidInput
+from shared.problems import Forbidden, NotFound, invalid
 
 log = get_logger(__name__)
+SUBMISSION_SOURCE = "submission"
 
 
 def rows_from_csv(
@@ -60,6 +61,30 @@ def rows_from_csv(
     return rows, problems
 
 
+def rows_from_json(
+    items: Sequence[object],
+) -> tuple[list[SubmissionRow | None], dict[int, list[str]]]:
+    """JSON rows → rows, each judged on its own: a row that does not parse (a value that is
+    not a number, a missing field) becomes reasons for that row only. Reasons name fields,
+    never the submitted values."""
+    rows: list[SubmissionRow | None] = []
+    problems: dict[int, list[str]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            rows.append(None)
+            problems[index] = ["row: not an object"]
+            continue
+        try:
+            rows.append(SubmissionRow.model_validate(item))
+        except ValidationError as exc:
+            rows.append(None)
+            problems[index] = [
+                f"{'.'.join(str(p) for p in e['loc'])[:60]}: {e['msg']}"
+                for e in exc.errors(include_input=False)
+            ]
+    return rows, problems
+
+
 async def submit(
     session: AsyncSession,
     caller: Caller,
@@ -75,7 +100,7 @@ async def submit(
     present = [r for r in rows if r is not None]
     indicators = await lookup.indicators_by_code(session, (r.indicator for r in present))
     units = await lookup.org_units_by_code(session, (r.org_unit for r in present))
-    today = date.today()
+    today = utc_today()
     clean: dict[int, CleanValue] = {}
     seen: dict[writer.Key, int] = {}
     for index, row in enumerate(rows):
@@ -172,17 +197,17 @@ async def submit(
     by_id = {i.indicator_id: i for i in indicators.values()}
     who = access.actor_name(caller)
     await repository.add_submission(session, submission_id, caller, report)
-    await writer.insert_revisions(
-        session,
-        rows_to_write,
-        current,
-        writer.Provenance(
-            source=caller.agency,
-            source_agency={k: v.source_agency for k, v in by_id.items()},
-            created_by=who,
-            submission_id=submission_id,
-        ),
+    provenance = writer.Provenance(
+        source=caller.agency,
+        source_agency={k: v.source_agency for k, v in by_id.items()},
+        created_by=who,
+        submission_id=submission_id,
+        source_kind=SUBMISSION_SOURCE,
     )
+    await writer.insert_revisions(session, rows_to_write, current, provenance)
+    # every figure the partner gave is kept as the submission's (for the reconciliation)
+    figures = [clean[i] for i in sorted(clean) if i not in rejected]
+    await writer.insert_figures(session, figures, [True] * len(figures), provenance)
     transitions = await writer.touch_periods(
         session, (writer.period_key_of(r) for r in rows_to_write), who
     )
@@ -208,7 +233,23 @@ async def submit(
 
 def require_rows(rows: Sequence[object]) -> None:
     if not rows:
-        raise InvalidInput(
-            "the CSV has no rows",
-            extensions={"errors": [{"field": "body", "in": "body", "message": "no rows"}]},
-        )
+        raise invalid("body", "no rows", "empty", detail="the CSV has no rows")
+
+
+async def get_submission(
+    session: AsyncSession, caller: Caller, submission_id: uuid.UUID
+) -> dict[str, object]:
+    """A recorded submission, to its own agency or a council manager (else: not found)."""
+    found = await repository.get_submission(session, submission_id)
+    if found is None or not (found.agency == caller.agency or access.is_council_manager(caller)):
+        raise NotFound("no such submission")
+    return {
+        "submission_id": found.submission_id,
+        "agency": found.agency,
+        "submitted_by": found.submitted_by,
+        "mode": found.mode,
+        "accepted": found.accepted,
+        "unchanged": found.unchanged,
+        "rejected": found.rejected,
+        "created_at": found.created_at,
+    }

@@ -6,14 +6,19 @@ created under the authority; each value then passes the same rules as a partner'
 submission (indicator known, period whole, complete and allowed by the indicator's
 frequency, counts whole and non-negative, numerator ≤ denominator for percentages, a
 published period is locked) and is recorded set-based as a new draft revision with source
-``IMPORT_SOURCE`` and the import id. Any rule broken: nothing is written, and the
+``IMPORT_SOURCE``, the import id and the kind of export (``source_kind``). Workers are
+placed under their team (``worker_teams``).
+
+One source of truth per figure: when the indicator names an authoritative source and the
+current value is that source's, a figure of another source does not replace it; it is kept
+beside it (``source_figure``, as every source's figure is) for the reconciliation. Any
+rule broken: nothing is written, and the
 ``InvalidInput`` (or ``Conflict`` for locked periods) lists each bad value by index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +27,7 @@ from services.kpis.contract import IMPORT_SOURCE, ComputedValue
 from services.kpis.periods import Period, PeriodError
 from services.kpis.values import lookup, writer
 from services.kpis.values.rules import CleanValue, check_period, derive_value
+from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.problems import Conflict, Forbidden, InvalidInput
@@ -35,9 +41,16 @@ def _problem_errors(errors: list[dict[str, object]]) -> dict[str, object]:
 
 
 async def record_computed_values(
-    session: AsyncSession, *, values: Sequence[ComputedValue], import_id: str, actor: Caller
+    session: AsyncSession,
+    *,
+    values: Sequence[ComputedValue],
+    import_id: str,
+    actor: Caller,
+    source_kind: str | None = None,
+    worker_teams: Mapping[str, str] | None = None,
 ) -> int:
-    """Record ``values`` as draft revisions; returns how many became new revisions."""
+    """Record ``values`` as draft revisions; returns how many became new revisions.
+    ``worker_teams``: worker staff code → team code (the worker is placed under it)."""
     if actor.agency != COUNCIL and not actor.has_scope("kpis:import", "admin"):
         raise Forbidden("case-management imports are the council's")
     if not values:
@@ -45,7 +58,7 @@ async def record_computed_values(
     indicators = await lookup.indicators_by_code(session, (v.indicator_code for v in values))
     units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
     missing_units = {v.org_unit_code for v in values} - units.keys()
-    today = date.today()
+    today = utc_today()
     errors: list[dict[str, object]] = []
     parsed: list[tuple[int, ComputedValue, Period]] = []
     for index, item in enumerate(values):
@@ -67,11 +80,13 @@ async def record_computed_values(
         raise InvalidInput(
             "computed values break the value rules", extensions=_problem_errors(errors)
         )
-    if missing_units:
+    unit_codes = {v.org_unit_code for v in values}
+    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
+    if missing_units or teams_of:
         parent = await lookup.authority_id(session)
         if parent is None:
             raise Conflict("no authority org unit exists to create teams and workers under")
-        units |= await lookup.create_missing_units(session, missing_units, parent)
+        units |= await lookup.create_missing_units(session, missing_units, parent, teams_of)
     clean: list[CleanValue] = []
     seen: dict[writer.Key, int] = {}
     for index, item, period in parsed:
@@ -100,8 +115,19 @@ async def record_computed_values(
         raise InvalidInput(
             "computed values break the value rules", extensions=_problem_errors(errors)
         )
+    by_id = {i.indicator_id: i for i in indicators.values()}
     current = await writer.current_values(session, [writer.key_of(r) for r in clean])
-    changed = [r for r in clean if not writer.is_unchanged(r, current.get(writer.key_of(r)))]
+    beside = [
+        writer.keeps_authoritative(
+            by_id[r.indicator_id].authoritative_source, source_kind, current.get(writer.key_of(r))
+        )
+        for r in clean
+    ]
+    changed = [
+        r
+        for r, kept in zip(clean, beside, strict=True)
+        if not kept and not writer.is_unchanged(r, current.get(writer.key_of(r)))
+    ]
     states = await writer.period_states(session, {writer.period_key_of(r) for r in changed})
     locked = [r for r in changed if states.get(writer.period_key_of(r)) == writer.LOCKED_STATE]
     if locked:
@@ -114,19 +140,16 @@ async def record_computed_values(
                 ]
             },
         )
-    by_id = {i.indicator_id: i for i in indicators.values()}
     who = actor_name(actor)
-    recorded = await writer.insert_revisions(
-        session,
-        changed,
-        current,
-        writer.Provenance(
-            source=IMPORT_SOURCE,
-            source_agency={k: v.source_agency for k, v in by_id.items()},
-            created_by=who,
-            import_id=import_id[:100],
-        ),
+    provenance = writer.Provenance(
+        source=IMPORT_SOURCE,
+        source_agency={k: v.source_agency for k, v in by_id.items()},
+        created_by=who,
+        import_id=import_id[:100],
+        source_kind=source_kind,
     )
+    recorded = await writer.insert_revisions(session, changed, current, provenance)
+    await writer.insert_figures(session, clean, [not kept for kept in beside], provenance)
     transitions = await writer.touch_periods(
         session, (writer.period_key_of(r) for r in changed), who
     )
@@ -136,7 +159,7 @@ async def record_computed_values(
         entity_type="import",
         entity_id=import_id[:120],
         recorded=recorded,
-        unchanged=len(clean) - recorded,
+        unchanged=len(clean) - recorded - sum(beside),
         transitions=transitions,
         codes={k: v.code for k, v in by_id.items()},
     )
@@ -144,6 +167,7 @@ async def record_computed_values(
         "indicator_values.imported",
         import_id=import_id[:100],
         recorded=recorded,
-        unchanged=len(clean) - recorded,
+        unchanged=len(clean) - recorded - sum(beside),
+        kept_beside_authoritative=sum(beside),
     )
     return recorded

@@ -79,6 +79,9 @@ class IndicatorValue(Base):
     source_agency: Mapped[str] = mapped_column(String(40))
     import_id: Mapped[str | None] = mapped_column(String(100))
     submission_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    #: which kind of source gave the figure: ``annex_a``, ``ssda903`` (imports) or
+    #: ``submission`` (null for values recorded before sources were kept)
+    source_kind: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_by: Mapped[str | None] = mapped_column(String(200))
@@ -129,3 +132,38 @@ class ValueTransition(Base):
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class SourceFigure(Base):
+    """Every figure each source gave for (indicator version, org unit, period), kept for
+    good: the published figure is the authoritative source's (``indicator_value``); the
+    others stay here, side by side, for reconciliation."""
+
+    __tablename__ = "source_figure"
+    __table_args__ = (
+        Index(
+            "ix_source_figure_key",
+            "indicator_id",
+            "period_type",
+            "period_start",
+            "period_end",
+            "org_unit_id",
+        ),
+    )
+
+    figure_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.indicator_id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.org_unit_id"))
+    period_type: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    source_kind: Mapped[str] = mapped_column(String(40))
+    import_id: Mapped[str | None] = mapped_column(String(100))
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    numerator: Mapped[int | None] = mapped_column(BigInteger)
+    denominator: Mapped[int | None] = mapped_column(BigInteger)
+    #: whether the figure became the current value (False: kept beside the authoritative)
+    made_current: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

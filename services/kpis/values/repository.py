@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -153,7 +152,3 @@ def values_query(caller: Caller, *, workers: bool = False) -> Any:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
+from services.kpis.access import worker_access
 from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
 from services.kpis.releases.signing import ReleaseSigner
-from services.kpis.series.service import worker_access
 from services.kpis.values import repository as repo
 from services.kpis.values import service
 from services.kpis.values.models import IndicatorValue
@@ -54,7 +54,9 @@ def _read(row: Any) -> ValueRead:
         is_current=v.is_current,
         source=v.source,
         source_agency=v.source_agency,
+        source_kind=v.source_kind,
         import_id=v.import_id,
+        submission_id=v.submission_id,
         recorded_by=v.created_by,
         recorded_at=v.created_at,
         approved_by=v.approved_by,

@@ -26,6 +26,8 @@ class IndicatorInfo:
     unit: str
     frequency: str
     source_agency: str
+    #: the source whose figure is published (``None``: the latest, whatever its source)
+    authoritative_source: str | None = None
 
 
 @dataclass(frozen=True)

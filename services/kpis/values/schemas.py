@@ -30,7 +30,11 @@ class ValueRead(BaseModel):
     is_current: bool
     source: str
     source_agency: str
+    #: which source gave the figure: annex_a / ssda903 (an import: import_id) or
+    #: submission (submission_id)
+    source_kind: str | None = None
     import_id: str | None
+    submission_id: uuid.UUID | None = None
     recorded_by: str
     recorded_at: datetime
     approved_by: str | None

@@ -23,21 +23,18 @@ from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.problems import Conflict, Forbidden, NotFound, invalid
 
 log = get_logger(__name__)
 ALLOWED = {"submit": ("draft", "reopened"), "approve": ("submitted",), "reopen": ("approved",)}
 TARGET = {"submit": "submitted", "approve": "approved", "reopen": "reopened"}
 
 
-def parse_period(text: str, field: str = "period") -> Period:
+def parse_period(text: str, field: str = "period", where: str = "query") -> Period:
     try:
         return Period.parse(text)
     except PeriodError as exc:
-        raise InvalidInput(
-            "invalid period",
-            extensions={"errors": [{"field": field, "in": "query", "message": str(exc)}]},
-        ) from exc
+        raise invalid(field, str(exc), "period", "query", detail="invalid period") from exc
 
 
 def period_etag(row: ValuePeriod) -> str:
@@ -70,7 +67,7 @@ async def transition(
     indicator = await repo.current_indicator(session, body.indicator)
     if indicator is None:
         raise NotFound("no such indicator")
-    period = parse_period(body.period)
+    period = parse_period(body.period, where="body")
     row = await repo.period_row(session, indicator.indicator_id, period, lock=True)
     if row is None or (
         row.state != "approved" and not access.sees_unpublished(caller, indicator.source_agency)
@@ -86,10 +83,7 @@ async def transition(
     if row.state not in ALLOWED[body.action]:
         raise Conflict(f"cannot {body.action} a period that is {row.state}")
     if body.action == "reopen" and not body.reason:
-        raise InvalidInput(
-            "a reopen needs a reason",
-            extensions={"errors": [{"field": "reason", "in": "body", "message": "required"}]},
-        )
+        raise invalid("reason", "required", "missing", detail="a reopen needs a reason")
     if body.action == "submit" and await repo.count_current(session, row.indicator_id, period) == 0:
         raise Conflict("there are no values to submit")
     if body.action == "approve":

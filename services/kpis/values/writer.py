@@ -35,6 +35,7 @@ class Current:
     numerator: int | None
     denominator: int | None
     revision: int
+    source_kind: str | None = None
 
 
 def key_of(row: CleanValue) -> Key:
@@ -73,12 +74,14 @@ async def current_values(session: AsyncSession, keys: Sequence[Key]) -> dict[Key
     rows = await session.execute(
         text(
             "SELECT v.indicator_id, v.org_unit_id, v.period_type, v.period_start, v.period_end, "  # noqa: S608 (constant fragments)
-            f"v.value, v.numerator, v.denominator, v.revision FROM {_KEYS_SQL} "
+            f"v.value, v.numerator, v.denominator, v.revision, v.source_kind FROM {_KEYS_SQL} "
             f"JOIN kpis.indicator_value v ON {_MATCH_SQL}"
         ),
         _columns(keys),
     )
-    return {(r[0], r[1], r[2], r[3], r[4]): Current(r[5], r[6], r[7], r[8]) for r in rows.all()}
+    return {
+        (r[0], r[1], r[2], r[3], r[4]): Current(r[5], r[6], r[7], r[8], r[9]) for r in rows.all()
+    }
 
 
 async def period_states(session: AsyncSession, pairs: Iterable[PeriodKey]) -> dict[PeriodKey, str]:
@@ -120,6 +123,8 @@ class Provenance:
     created_by: str
     import_id: str | None = None
     submission_id: uuid.UUID | None = None
+    #: ``annex_a`` / ``ssda903`` (imports) or ``submission``
+    source_kind: str | None = None
 
 
 async def insert_revisions(
@@ -151,6 +156,7 @@ async def insert_revisions(
         "source": provenance.source,
         "import_id": provenance.import_id,
         "submission_id": provenance.submission_id,
+        "source_kind": provenance.source_kind,
         "created_by": provenance.created_by,
     }
     try:
@@ -168,14 +174,15 @@ async def _insert(session: AsyncSession, params: Mapping[str, object]) -> None:
         text(
             "INSERT INTO kpis.indicator_value (indicator_id, org_unit_id, period_type, "
             "period_start, period_end, revision, is_current, state, value, numerator, "
-            "denominator, comment, source, source_agency, import_id, submission_id, created_by) "
+            "denominator, comment, source, source_agency, import_id, submission_id, source_kind, "
+            "created_by) "
             # after a withdrawal an earlier revision may be current again: a new revision
             # follows the key's highest one, not the current one
             "SELECT ind, org, ptype, pstart, pend, GREATEST(rev, (SELECT coalesce(max("
             "x.revision), 0) + 1 FROM kpis.indicator_value x WHERE x.indicator_id = ind "
             "AND x.org_unit_id = org AND x.period_type = ptype AND x.period_start = pstart "
             "AND x.period_end = pend)), true, 'draft', val, num, den, cmt, "
-            ":source, agency, :import_id, :submission_id, :created_by FROM unnest("
+            ":source, agency, :import_id, :submission_id, :source_kind, :created_by FROM unnest("
             "CAST(:ind AS integer[]), CAST(:org AS integer[]), CAST(:ptype AS varchar[]), "
             "CAST(:pstart AS date[]), CAST(:pend AS date[]), CAST(:rev AS integer[]), "
             "CAST(:val AS numeric[]), CAST(:num AS bigint[]), CAST(:den AS bigint[]), "
@@ -184,6 +191,52 @@ async def _insert(session: AsyncSession, params: Mapping[str, object]) -> None:
         ),
         params,
     )
+
+
+async def insert_figures(
+    session: AsyncSession,
+    rows: Sequence[CleanValue],
+    made_current: Sequence[bool],
+    provenance: Provenance,
+) -> None:
+    """Keep each source's figure (``source_figure``), whether or not it became the current
+    value: nothing a source said is lost, and the reconciliation compares them."""
+    if not rows or provenance.source_kind is None:
+        return
+    keys = [key_of(r) for r in rows]
+    await session.execute(
+        text(
+            "INSERT INTO kpis.source_figure (indicator_id, org_unit_id, period_type, "
+            "period_start, period_end, source_kind, import_id, submission_id, value, numerator, "
+            "denominator, made_current, created_by) SELECT ind, org, ptype, pstart, pend, "
+            ":source_kind, :import_id, :submission_id, val, num, den, cur, :created_by "
+            "FROM unnest(CAST(:ind AS integer[]), CAST(:org AS integer[]), "
+            "CAST(:ptype AS varchar[]), CAST(:pstart AS date[]), CAST(:pend AS date[]), "
+            "CAST(:val AS numeric[]), CAST(:num AS bigint[]), CAST(:den AS bigint[]), "
+            "CAST(:cur AS boolean[])) AS t(ind, org, ptype, pstart, pend, val, num, den, cur)"
+        ),
+        _columns(keys)
+        | {
+            "val": [r.value for r in rows],
+            "num": [r.numerator for r in rows],
+            "den": [r.denominator for r in rows],
+            "cur": list(made_current),
+            "source_kind": provenance.source_kind,
+            "import_id": provenance.import_id,
+            "submission_id": provenance.submission_id,
+            "created_by": provenance.created_by,
+        },
+    )
+
+
+def keeps_authoritative(
+    authoritative: str | None, source_kind: str | None, current: Current | None
+) -> bool:
+    """Whether a figure of ``source_kind`` must stay beside the current value rather than
+    replace it: the current value is the authoritative source's and this one is not."""
+    if authoritative is None or source_kind is None or source_kind == authoritative:
+        return False
+    return current is not None and current.source_kind == authoritative
 
 
 async def touch_periods(

@@ -1,7 +1,7 @@
 """imports: the CIN census (a child's disability on its episodes, assessment factors)
 
 Revision ID: 0006_cin_census
-Revises: 0004_import_years
+Revises: 0005_sources
 Create Date: 2026-12-10
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "0006_cin_census"
-down_revision: str | None = "0004_import_years"
+down_revision: str | None = "0005_sources"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

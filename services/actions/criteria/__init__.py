@@ -1,0 +1,1 @@
+"""Success criteria → the indicators that show them (code, target, direction, by when)."""

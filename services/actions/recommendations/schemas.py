@@ -1,0 +1,27 @@
+"""Recommendation answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+Source = Literal["ofsted", "lscb"]
+
+
+class LinkedAction(BaseModel):
+    action_id: int
+    ref: str
+
+
+class RecommendationRead(BaseModel):
+    recommendation_id: int
+    plan_id: int
+    source: str
+    number: int
+    text: str
+    progress_to_date: str
+    further_work: str
+    source_fix: str | None
+    version: int
+    actions: list[LinkedAction]

@@ -1,0 +1,65 @@
+"""SQL of the risk register (and the look-ups its checks need: plans, action refs, owners)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actions.actions.models import Action
+from services.actions.plans.models import Owner, Plan
+from services.actions.risks.models import Risk
+
+
+async def list_risks(session: AsyncSession, plan_id: int | None, status: str | None) -> list[Risk]:
+    """Highest residual score first, then by id."""
+    stmt = select(Risk).order_by((Risk.likelihood_after * Risk.impact_after).desc(), Risk.risk_id)
+    if plan_id is not None:
+        stmt = stmt.where(Risk.plan_id == plan_id)
+    if status is not None:
+        stmt = stmt.where(Risk.status == status)
+    return list(await session.scalars(stmt))
+
+
+async def get_risk(session: AsyncSession, risk_id: int) -> Risk | None:
+    return await session.get(Risk, risk_id)
+
+
+async def lock_risk(session: AsyncSession, risk_id: int) -> Risk | None:
+    return await session.scalar(select(Risk).where(Risk.risk_id == risk_id).with_for_update())
+
+
+async def plan_exists(session: AsyncSession, plan_id: int) -> bool:
+    return await session.get(Plan, plan_id) is not None
+
+
+async def owner_exists(session: AsyncSession, owner_id: int) -> bool:
+    return await session.get(Owner, owner_id) is not None
+
+
+async def known_action_refs(session: AsyncSession, plan_id: int, refs: Sequence[str]) -> set[str]:
+    """Which of ``refs`` name actions of the plan."""
+    return set(
+        await session.scalars(
+            select(Action.ref).where(Action.plan_id == plan_id, Action.ref.in_(refs))
+        )
+    )
+
+
+async def insert_risk(session: AsyncSession, values: dict[str, Any]) -> Risk:
+    risk_id = await session.scalar(insert(Risk).values(**values).returning(Risk.risk_id))
+    risk = await session.get(Risk, risk_id)
+    assert risk is not None
+    return risk
+
+
+async def update_risk(session: AsyncSession, risk: Risk, values: dict[str, Any]) -> None:
+    """Apply ``values``, bump the version and the change time, and reload ``risk``."""
+    await session.execute(
+        update(Risk)
+        .where(Risk.risk_id == risk.risk_id)
+        .values(**values, version=Risk.version + 1, updated_at=func.now())
+    )
+    await session.refresh(risk)

@@ -1,0 +1,30 @@
+"""Settings of the board service (environment prefix ``BOARD_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.relay import RelaySettings
+
+#: the board's own client for reading the other services through the gateway
+READER_CLIENT_ID = "board-reader"
+#: what that client may read (read scopes only; it never writes to another service)
+READER_SCOPES = ("actions:read", "kpis:read", "audit:read")
+
+
+class BoardSettings(RelaySettings):
+    model_config = SettingsConfigDict(env_prefix="BOARD_", extra="ignore", frozen=True)
+
+    service_name: str = "board"
+    port: int = 8004
+    reader_client_id: str = Field(
+        READER_CLIENT_ID,
+        description="OAuth client the board reads the other services with, through the "
+        "gateway (read scopes only): board-reader",
+    )
+    reader_client_secret: SecretStr = Field(
+        SecretStr("dev-only-board-reader-secret"),
+        description="the reader client's secret (BOARD_READER_CLIENT_SECRET); required "
+        "outside local/test",
+    )

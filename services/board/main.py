@@ -1,0 +1,35 @@
+"""The board service: meetings of the partnership's boards and their packs.
+
+It reads the other services only through the gateway, with its own client (``board-reader``,
+read scopes only) — never their databases, never their code.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.board.config import BoardSettings
+from services.board.db import outbox
+from services.board.meetings.router import router as meetings_router
+from services.board.meetings.router import types_router as meeting_types_router
+from shared.app import build_app
+from shared.relay import relay_hooks
+
+
+def create_app(settings: BoardSettings) -> FastAPI:
+    start_relay, stop_relay = relay_hooks(settings, outbox)
+    return build_app(
+        settings,
+        title="Board service",
+        description="Meetings of the Improvement Board, performance clinic, scrutiny committee, "
+        "corporate parenting board and other types: attendees, agenda, decisions and actions "
+        "arising; the previous meeting of a type is the 'since' of every 'what changed'.",
+        routers=[meeting_types_router, meetings_router],
+        on_startup=[start_relay],
+        on_shutdown=[stop_relay],
+    )
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory``: settings come from the environment."""
+    return create_app(BoardSettings())

@@ -1,0 +1,39 @@
+"""SQL of targets and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.reference.models import Benchmark, Target
+
+MAX_ROWS = 1000
+
+
+async def list_targets(session: AsyncSession, indicator: str | None) -> list[Target]:
+    query = select(Target).order_by(Target.indicator_code, Target.financial_year)
+    if indicator:
+        query = query.where(Target.indicator_code == indicator)
+    return list((await session.scalars(query.limit(MAX_ROWS))).all())
+
+
+async def upsert_target(session: AsyncSession, values: dict[str, Any]) -> None:
+    """One target per indicator and financial year: set, or replace its value and tolerance."""
+    await session.execute(
+        insert(Target)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["indicator_code", "financial_year"],
+            set_={"value": values["value"], "amber_tolerance": values["amber_tolerance"]},
+        )
+    )
+
+
+async def list_benchmarks(session: AsyncSession, indicator: str | None) -> list[Benchmark]:
+    query = select(Benchmark).order_by(Benchmark.indicator_code, Benchmark.comparator)
+    if indicator:
+        query = query.where(Benchmark.indicator_code == indicator)
+    return list((await session.scalars(query.limit(MAX_ROWS))).all())

@@ -1,0 +1,136 @@
+"""Two rules of docs/conventions.md held by reading the code: time is UTC (never the machine's
+local date) and a field-level error is built by shared.problems (one helper, never a local
+dict that may drop a member)."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.layering import ROOT
+
+PARALLEL = "being changed in parallel; next stop"
+
+#: Files allowed to break these rules for now, each with why (docs/conventions.md names them).
+LOCAL_TIME_ALLOWED = {
+    "services/kpis/imports/service.py": PARALLEL,
+    "services/kpis/imports/pipeline.py": PARALLEL,
+}
+FIELD_ERROR_ALLOWED = {
+    "services/audit/audits/answers.py": PARALLEL,
+    "services/audit/audits/service.py": PARALLEL,
+    "services/audit/findings/service.py": PARALLEL,
+    "services/audit/programmes/service.py": PARALLEL,
+    "services/audit/statistics/router.py": PARALLEL,
+    "services/audit/trail/router.py": PARALLEL,
+    "services/audit/trail/service.py": PARALLEL,
+    "services/kpis/imports/router.py": PARALLEL,
+    "services/kpis/imports/service.py": PARALLEL,
+}
+
+
+LOCAL_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "utcnow")}
+
+
+def local_time_calls(source: str) -> list[int]:
+    """Lines calling ``date.today()``, ``datetime.today()``, ``datetime.utcnow()`` or
+    ``datetime.now()`` without a timezone."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+        called = (name, node.func.attr)
+        naive_now = called == ("datetime", "now") and not node.args and not node.keywords
+        if called in LOCAL_CALLS or naive_now:
+            lines.append(node.lineno)
+    return lines
+
+
+def inline_field_errors(source: str) -> list[int]:
+    """Lines building a field error as a dict literal (``{"field": ..., "in"/"message": ...}``)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+            # a row's reason with its index is a report line, turned into a problem later
+            if "field" in keys and keys & {"in", "message"} and "index" not in keys:
+                lines.append(node.lineno)
+    return lines
+
+
+def _sources(*tops: str) -> dict[str, str]:
+    return {
+        p.relative_to(ROOT).as_posix(): p.read_text()
+        for top in tops
+        for p in sorted((ROOT / top).rglob("*.py"))
+    }
+
+
+def test_time_is_utc_not_the_machines_local_date() -> None:
+    found = {
+        name: lines
+        for name, source in _sources("services", "shared").items()
+        if name not in LOCAL_TIME_ALLOWED and (lines := local_time_calls(source))
+    }
+    assert found == {}, "use shared.clock.utc_today()/utc_now()"
+
+
+def test_field_errors_are_built_by_shared_problems() -> None:
+    found = {
+        name: lines
+        for name, source in _sources("services", "shared").items()
+        if name not in FIELD_ERROR_ALLOWED
+        and name != "shared/problems.py"
+        and (lines := inline_field_errors(source))
+    }
+    assert found == {}, "use shared.problems.field_error / invalid / conflict"
+
+
+def test_the_allow_lists_only_name_files_that_still_need_them() -> None:
+    sources = _sources("services", "shared")
+    assert [n for n in LOCAL_TIME_ALLOWED if not local_time_calls(sources.get(n, ""))] == []
+    assert [n for n in FIELD_ERROR_ALLOWED if not inline_field_errors(sources.get(n, ""))] == []
+
+
+def test_the_checkers_catch_what_they_are_for() -> None:
+    assert local_time_calls("from datetime import date\nx = date.today()\n") == [2]
+    assert local_time_calls("x = datetime.datetime.now()\n") == [1]
+    assert local_time_calls("x = datetime.now(UTC)\n") == []
+    bad = 'e = {"errors": [{"field": "parent", "in": "body", "message": "unknown"}]}\n'
+    assert inline_field_errors(bad) == [1]
+    assert inline_field_errors('e = {"errors": [field_error("parent", "unknown")]}\n') == []
+
+
+def test_the_field_error_helpers_name_the_field_and_never_the_value() -> None:
+    from shared.problems import Conflict, InvalidInput, conflict, field_error, invalid
+
+    entry = {"field": "parent", "in": "body", "message": "unknown org unit", "code": "invalid"}
+    assert field_error("parent", "unknown org unit") == entry
+    err = invalid("sort", "allowed: ref", "sort_field", "query", detail="cannot sort by that")
+    assert isinstance(err, InvalidInput)
+    assert err.status == 422
+    assert err.detail == "cannot sort by that"
+    assert err.extensions == {
+        "errors": [
+            {"field": "sort", "in": "query", "message": "allowed: ref", "code": "sort_field"}
+        ]
+    }
+    assert invalid("x", "bad").detail == "bad"
+    clash = conflict("ref", "taken", "ref_taken", current_version=3)
+    assert isinstance(clash, Conflict)
+    assert clash.status == 409
+    assert clash.extensions["current_version"] == 3
+    assert clash.extensions["errors"][0]["code"] == "ref_taken"
+
+
+def test_the_clock_is_utc() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.clock import utc_now, utc_today
+
+    before = datetime.now(UTC)
+    now = utc_now()
+    assert now.utcoffset() == timedelta(0)
+    assert before <= now <= datetime.now(UTC)
+    assert utc_today() in {before.date(), datetime.now(UTC).date()}
