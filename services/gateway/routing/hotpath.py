@@ -31,7 +31,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.gateway.config import GatewaySettings
 from services.gateway.deps import authenticate
 from services.gateway.edges import cors_options
-from services.gateway.routing.client import BUFFER_LIMIT, Answer, UpstreamError, UpstreamTimeout
 from services.gateway.routing.paths import forward_path, refusal
 from services.gateway.routing.proxy import (
     STRIPPED_PREFIXES,
@@ -42,7 +41,14 @@ from services.gateway.routing.proxy import (
 )
 from services.gateway.routing.router import METHODS, admit, proxy_route
 from services.gateway.routing.table import owner_of
-from services.gateway.routing.upstream import call, problem
+from services.gateway.routing.upstream import (
+    BUFFER_LIMIT,
+    Answer,
+    UpstreamError,
+    UpstreamTimeout,
+    call,
+    problem,
+)
 from shared.logs import get_logger
 from shared.metrics import Metrics
 from shared.problems import DomainError, problem_response
@@ -204,10 +210,10 @@ class HotPath:
                 detail="the gateway is not configured to forward requests",
             )
         internal = "Bearer " + minter.token_for(principal.caller, service)
-        pool = getattr(state, "upstream_session", None)
+        session = getattr(state, "upstream_session", None)
         breaker = state.breakers[service]
         retries = self.settings.upstream_retries
-        if pool is None:  # no pool opened (an app driven without its lifespan): httpx
+        if session is None:  # no session opened (an app driven without its lifespan): httpx
             if body is not None:
                 replayed = body
 
@@ -225,24 +231,24 @@ class HotPath:
             )
         if body is None:
             body = await _read_body(receive, None)
+        # as sent, repeated headers kept in order
         headers = [
-            (name, value)
+            (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in scope["headers"]
             if name not in _STRIPPED and not name.startswith(_PREFIXES)
         ]
-        headers.append((b"x-request-id", scope["state"]["request_id"].encode("latin-1")))
-        headers.append((b"x-forwarded-for", state.client_address.of(scope).encode("latin-1")))
-        headers.append((b"authorization", internal.encode("latin-1")))
-        target = forward_path(scope).encode("latin-1")
+        headers.append(("x-request-id", scope["state"]["request_id"]))
+        headers.append(("x-forwarded-for", state.client_address.of(scope)))
+        headers.append(("authorization", internal))
+        target = forward_path(scope)
         query = scope.get("query_string", b"")
         if query:
-            target += b"?" + query
-        method = scope["method"].encode("ascii")
+            target += "?" + query.decode("latin-1")
         return await call(
-            pool,
+            session,
             service,
             self.upstreams[service],
-            method,
+            scope["method"],
             target,
             headers,
             body,
