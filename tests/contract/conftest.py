@@ -14,6 +14,8 @@ from services.actions.config import ActionsSettings
 from services.actions.main import create_app as actions_app
 from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
+from services.board.config import BoardSettings
+from services.board.main import create_app as board_app
 from services.gateway.main import create_app as gateway_app
 from services.gateway.openapi.merge import MergedOpenAPI
 from services.kpis.config import KpisSettings
@@ -28,6 +30,7 @@ async def build_merged_document() -> dict[str, Any]:
         8001: actions_app(ActionsSettings(profile="test")).openapi(),
         8002: kpis_app(KpisSettings(profile="test")).openapi(),
         8003: audit_app(AuditSettings(profile="test")).openapi(),
+        8004: board_app(BoardSettings(profile="test")).openapi(),
     }
 
     def serve(request: httpx.Request) -> httpx.Response:
