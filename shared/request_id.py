@@ -24,6 +24,18 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
+def bind_request_id(request_id: str) -> contextvars.Token[str | None]:
+    """Make ``request_id`` the current one (problem documents, every log line); returns the
+    token ``unbind_request_id`` takes."""
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return _current.set(request_id)
+
+
+def unbind_request_id(token: contextvars.Token[str | None]) -> None:
+    structlog.contextvars.unbind_contextvars("request_id")
+    _current.reset(token)
+
+
 def parse_request_id(value: str | None) -> str | None:
     """The canonical form of ``value`` if it is a UUID, else ``None``."""
     if not value or len(value) > 64:
@@ -45,8 +57,7 @@ class RequestIdMiddleware:
         raw = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = parse_request_id(raw) or str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
-        token = _current.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = bind_request_id(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -72,5 +83,4 @@ class RequestIdMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-            structlog.contextvars.unbind_contextvars("request_id")
-            _current.reset(token)
+            unbind_request_id(token)

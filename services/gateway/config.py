@@ -110,6 +110,11 @@ class GatewaySettings(RelaySettings):
     breaker_threshold: int = Field(5, ge=1, description="failures that open the breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="open breaker wait before a trial")
     openapi_cache_s: float = Field(60.0, ge=0, description="merged OpenAPI document cache")
+    access_log_forwarded: Literal["all", "errors"] = Field(
+        "errors",
+        description="access log lines of forwarded requests: 'all', or only those answered "
+        "4xx/5xx (the owning service logs every request it answers, with the same request id)",
+    )
     metrics_token: SecretStr | None = Field(
         None, description="bearer token Prometheus sends for /metrics; none: /metrics refused"
     )

@@ -25,8 +25,9 @@ from services.gateway.openapi.merge import install_merged_openapi
 from services.gateway.ratelimit.address import ClientAddress
 from services.gateway.ratelimit.limiter import RateLimiter
 from services.gateway.routing.breaker import Breaker
+from services.gateway.routing.hotpath import HotPath
 from services.gateway.routing.internal import InternalTokens
-from services.gateway.routing.router import ForwardingMiddleware, install_proxy, upstream_health
+from services.gateway.routing.router import install_proxy, upstream_health
 from services.gateway.routing.upstream import create_session
 from services.gateway.scrape import MetricsAccess
 from services.gateway.tokens.router import router as tokens_router
@@ -127,9 +128,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # outside them all (but inside the request id): the token endpoint's refusals by any
     # later layer stay RFC 6749 JSON
     app.user_middleware.insert(last_resort, Middleware(OAuthErrorsMiddleware))
-    app.user_middleware.append(Middleware(ForwardingMiddleware))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    # outside every layer: /v1/<resource of a service> is answered by one layer doing what
+    # each of them does (routing/hotpath.py); every other request takes the full stack
+    full_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: HotPath(  # type: ignore[method-assign]
+        full_stack(), settings, app.state.metrics
+    )
     return app
 
 

@@ -61,8 +61,10 @@ class ClientAddress:
     def of(self, scope: Scope) -> str:
         client = scope.get("client")
         peer_text = str(client[0]) if client else UNKNOWN
+        if not self.trusted:  # no trusted proxy: the socket address, whatever the headers say
+            return peer_text
         peer = parse_ip(peer_text)
-        if peer is None or not self.trusted or not self._trusted(peer):
+        if peer is None or not self._trusted(peer):
             return peer_text
         values = [v.decode("latin-1") for k, v in scope["headers"] if k == self.header]
         hops = _forwarded_for(values) if self.header == b"forwarded" else _x_forwarded_for(values)

@@ -42,10 +42,37 @@ def make_storage(settings: GatewaySettings) -> Storage:
     return MemoryStorage()
 
 
+class LocalWindows:
+    """Fixed windows in this process, as ``limits``' memory storage keeps them (a window
+    opens at a key's first hit and lasts the limit's period) without its locks, tasks and
+    key strings: ~1 us a check instead of ~10 on the gateway's hot path."""
+
+    SWEEP_EVERY = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, str], list[float]] = {}  # → [ends_at, count]
+        self._hits = 0
+
+    def hit(self, klass: str, key: str, item: RateLimitItem) -> float | None:
+        """Count one hit; ``None`` when allowed, else when the window ends (epoch s)."""
+        now = time.time()
+        self._hits += 1
+        if self._hits >= self.SWEEP_EVERY:
+            self._hits = 0
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        window = self._windows.get((klass, key))
+        if window is None or window[0] <= now:
+            window = self._windows[(klass, key)] = [now + item.get_expiry(), 0]
+        window[1] += 1
+        return None if window[1] <= item.amount else window[0]
+
+
 class RateLimiter:
     def __init__(self, settings: GatewaySettings, storage: Storage | None = None) -> None:
         self.storage = storage or make_storage(settings)
         self.strategy = FixedWindowRateLimiter(self.storage)
+        # one gateway, limits in its memory: counted here; shared (Redis): through ``limits``
+        self.local = LocalWindows() if isinstance(self.storage, MemoryStorage) else None
         self.limits: dict[str, RateLimitItem] = {
             "default": parse(settings.rate_limit_default),
             "write": parse(settings.rate_limit_write),
@@ -56,6 +83,11 @@ class RateLimiter:
     async def check(self, klass: str, key: str) -> None:
         """Count one request of ``key`` in ``klass``; raise 429 when over the limit."""
         item = self.limits[klass]
+        if self.local is not None:
+            ends = self.local.hit(klass, key, item)
+            if ends is not None:
+                self._refuse(klass, ends)
+            return
         try:
             allowed = await self.strategy.hit(item, klass, key)
             if allowed:
@@ -64,7 +96,11 @@ class RateLimiter:
         except Exception as exc:  # storage down: fail open, loudly
             log.warning("ratelimit.unavailable", error_type=type(exc).__name__)
             return
-        retry = max(1, math.ceil(stats.reset_time - time.time()))
+        self._refuse(klass, stats.reset_time)
+
+    @staticmethod
+    def _refuse(klass: str, reset_time: float) -> None:
+        retry = max(1, math.ceil(reset_time - time.time()))
         log.info("ratelimit.exceeded", route_class=klass)
         raise TooManyRequests(
             "rate limit exceeded; retry later", headers={"Retry-After": str(retry)}

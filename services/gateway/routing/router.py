@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway import policy, trail
 from services.gateway.config import GatewaySettings
@@ -22,7 +21,6 @@ from services.gateway.deps import authenticate
 from services.gateway.ratelimit.limiter import RateLimiter, route_class
 from services.gateway.routing.proxy import forward
 from services.gateway.routing.table import owner_of
-from services.gateway.routing.upstream import forward_aiohttp
 from services.gateway.tokens.access import Principal
 from shared.logs import get_logger
 from shared.problems import DomainError, Forbidden, problem_response
@@ -77,17 +75,9 @@ async def proxy_endpoint(request: Request) -> Response:
             title="Forwarding disabled",
             detail="the gateway is not configured to forward requests",
         )
+    # the hot path (routing/hotpath.py) takes every owned path first; this route answers
+    # the rest (404 to a verified caller), and forwards over httpx if ever reached
     token = request.app.state.internal_tokens.token_for(principal.caller, service)
-    session = getattr(request.app.state, "upstream_session", None)
-    if session is not None:
-        return await forward_aiohttp(
-            request,
-            session,
-            settings.upstreams()[service],
-            {"authorization": "Bearer " + token},
-            breaker=request.app.state.breakers[service],
-            retries=settings.upstream_retries,
-        )
     return await forward(
         request,
         request.app.state.upstream_client,
@@ -100,27 +90,6 @@ async def proxy_endpoint(request: Request) -> Response:
 
 def proxy_route() -> Route:
     return Route("/v1/{path:path}", proxy_endpoint, methods=METHODS, name="forward")
-
-
-class ForwardingMiddleware:
-    """Hands ``/v1/<resource of a service>`` straight to the proxy, skipping the router walk
-    and FastAPI's per-route machinery (the gateway's hot path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.route = proxy_route()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] in METHODS
-            and owner_of(scope["path"]) is not None
-        ):
-            scope["route"] = self.route
-            response = await proxy_endpoint(Request(scope, receive))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 async def _probe(client: httpx.AsyncClient, url: str, limit_s: float) -> dict[str, Any]:

@@ -1,43 +1,49 @@
-"""Forwarding over aiohttp directly (the hot path).
+"""Forwarding over an ``aiohttp.ClientSession``: the hot path's client.
 
-The foundation's ``httpx``-over-aiohttp client still builds httpx request and response models
-(URL parsing, header objects, a cookie jar) for every call; a proxy needs none of that. This
-session keeps a pool of keep-alive connections per upstream, never stores cookies (a shared
-jar would leak one caller's cookies to the next), and does not decompress bodies.
+A well-kept client rather than an own one (the gateway is security-critical: HTTP parsing,
+framing and connection reuse stay aiohttp's). The session keeps a pool of keep-alive
+connections per upstream, never stores cookies (a shared jar would leak one caller's cookies
+to the next), does not decompress bodies and sends no User-Agent of its own. aiohttp itself
+retries once, on a fresh connection, an idempotent request whose reused connection the
+server had closed meanwhile (RFC 9112 §9.3.1); a refused connection is retried here
+(``upstream_retries``) for reads only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
 
 import aiohttp
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from yarl import URL
 
 from services.gateway.routing.breaker import Breaker
-from services.gateway.routing.paths import forward_path
-from services.gateway.routing.proxy import (
-    IDEMPOTENT,
-    STRIPPED_RESPONSE,
-    forward_headers,
-    public_header,
-)
-from services.gateway.routing.table import owner_of
 from shared.logs import get_logger
 from shared.problems import problem_response
 
-BUFFER_LIMIT = 1_000_000  # answers up to this size are read whole; larger ones stream
+#: Answers up to this size are read whole and sent with their length; larger ones stream.
+BUFFER_LIMIT = 1_000_000
+#: Methods a refused connection is retried for (``upstream_retries`` times).
+RETRIED = frozenset({"GET", "HEAD"})
 log = get_logger("gateway.proxy")
+
+
+class UpstreamError(Exception):
+    """The upstream broke off while its answer was read (→ 503)."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """Reading the answer took longer than allowed (→ 504)."""
 
 
 def create_session(
     timeout_s: float, connect_timeout_s: float, limit: int = 200
 ) -> aiohttp.ClientSession:
+    """The session forwarded requests travel over (``app.state.upstream_session``)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, keepalive_timeout=30),
+        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, keepalive_timeout=4),
         timeout=aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout_s,
@@ -51,7 +57,7 @@ def create_session(
     )
 
 
-def _problem(service: str, status: int, retry_after: float = 5) -> Response:
+def problem(service: str, status: int, retry_after: float = 5) -> Response:
     slow = status == 504
     return problem_response(
         status,
@@ -63,28 +69,62 @@ def _problem(service: str, status: int, retry_after: float = 5) -> Response:
     )
 
 
-async def forward_aiohttp(
-    request: Request,
+class Answer:
+    """A response head; the body through ``read`` or ``stream`` (exactly one of them)."""
+
+    def __init__(self, response: aiohttp.ClientResponse, service: str, breaker: Breaker) -> None:
+        self._response = response
+        self.status = response.status
+        # as received, repeated headers kept in order; names lower-cased as ASGI wants
+        self.headers = [(k.lower(), v) for k, v in response.raw_headers]
+        self.content_length = response.content_length
+        self.service = service  # which service answered, for the caller's problem documents
+        self.breaker = breaker  # the caller's circuit breaker for that service
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.read()
+        except TimeoutError as exc:
+            self._response.close()
+            raise UpstreamTimeout("no answer in time") from exc
+        except aiohttp.ClientError as exc:
+            self._response.close()
+            raise UpstreamError(type(exc).__name__) from exc
+        finally:
+            self._response.release()
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (aiohttp pauses reading while too much waits unsent)."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except BaseException:
+            self._response.close()
+            raise
+        finally:
+            self._response.release()
+
+
+async def call(
     session: aiohttp.ClientSession,
+    service: str,
     base_url: str,
-    extra: dict[str, str],
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
     *,
     breaker: Breaker,
     retries: int,
-) -> Response:
-    service = owner_of(request.scope["path"]) or "unknown"
+) -> Answer | Response:
+    """The upstream's answer (head read, body pending), or a 503/504 problem.
+
+    ``target``: the raw path and query the policy judged; ``encoded=True``: yarl neither
+    requotes nor normalises it."""
     wait = breaker.retry_after()
     if wait is not None:
-        return _problem(service, 503, wait)
-    # the raw path the policy judged; ``encoded=True``: yarl neither requotes nor normalises
-    target = base_url.rstrip("/") + forward_path(request.scope)
-    query = request.scope.get("query_string", b"")
-    if query:
-        target += "?" + query.decode("latin-1")
-    url = URL(target, encoded=True)
-    method = request.method
-    body = await request.body()
-    headers = forward_headers(request, extra)
+        return problem(service, 503, wait)
+    url = URL(base_url.rstrip("/") + target, encoded=True)
     attempt = 0
     while True:
         try:
@@ -92,46 +132,22 @@ async def forward_aiohttp(
                 method, url, headers=headers, data=body or None, allow_redirects=False
             )
             break
+        except TimeoutError:
+            breaker.failure()
+            log.warning("upstream.timeout", upstream=service)
+            return problem(service, 504)
         except aiohttp.ClientConnectorError as exc:
-            if attempt < retries and method in IDEMPOTENT:
+            # a refused connection: retried only for reads
+            if attempt < retries and method in RETRIED:
                 attempt += 1
                 await asyncio.sleep(0.05 * attempt)
                 continue
             breaker.failure()
             log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
-            return _problem(service, 503)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            breaker.failure()
-            log.warning("upstream.timeout", upstream=service)
-            return _problem(service, 504)
+            return problem(service, 503)
         except aiohttp.ClientError as exc:
             breaker.failure()
             log.warning("upstream.unavailable", upstream=service, error_type=type(exc).__name__)
-            return _problem(service, 503)
+            return problem(service, 503)
     breaker.success()
-    raw = [
-        (k.lower().encode("latin-1"), public_header(k, v, base_url).encode("latin-1"))
-        for k, v in response.headers.items()
-        if k.lower() not in STRIPPED_RESPONSE
-    ]
-    length = response.content_length
-    if length is not None and length <= BUFFER_LIMIT:
-        try:
-            content = await response.read()
-        except (TimeoutError, aiohttp.ClientError):
-            response.release()
-            breaker.failure()
-            return _problem(service, 504)
-        answer = Response(content, status_code=response.status)
-        answer.raw_headers = [*raw, (b"content-length", str(len(content)).encode())]
-        return answer
-
-    async def chunks():  # type: ignore[no-untyped-def]
-        async for chunk in response.content.iter_any():
-            yield chunk
-
-    streamed = StreamingResponse(
-        chunks(), status_code=response.status, background=BackgroundTask(response.release)
-    )
-    streamed.raw_headers = raw
-    return streamed
+    return Answer(response, service, breaker)
