@@ -28,8 +28,6 @@ TAGS: dict[str, str] = {
     "recommendations": "Ofsted's recommendations and the actions answering them.",
     "risks": "The improvement plan's risk register.",
     "board": "The Improvement Board's summary per theme and agency.",
-    "meetings": "Improvement Board meetings: attendees, agenda, decisions and actions arising.",
-    "meeting types": "The kinds of meeting the board holds (administrators add more).",
     "reminders": "Reminders of actions due or overdue, collected daily.",
     "indicators": "The indicator catalogue: definitions, versions and how each is calculated.",
     "org-units": "The council's organisation units (teams, services, workers) values refer to.",
