@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -84,6 +85,37 @@ async def test_concurrent_producers_keep_one_gapless_valid_chain(engine: AsyncEn
         result = await service.verify(session, app.state.trail_signer)
     assert result.valid, result.first_broken
     assert result.checkpoints_checked >= 4
+
+
+async def test_an_append_locks_and_reads_head_and_duplicates_in_one_statement(
+    engine: AsyncEngine,
+) -> None:
+    """The chain lock is held to the commit, so every statement under it costs throughput:
+    lock + duplicate check + head are one call (migration 0006), then one insert."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    first = [EventIn.model_validate(event()) for _ in range(3)]
+    async with create_sessionmaker(engine)() as session:
+        await service.append(session, "kpis", first)
+        await session.commit()
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            again = [*first[1:], EventIn.model_validate(event())]
+            stored = await service.append(session, "kpis", again)
+            await session.commit()
+    finally:
+        sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert len(statements) == 2, statements
+    assert stored.new == 1  # the two already stored were found by the one call
+    async with engine.connect() as conn:
+        head = (
+            await conn.execute(text("SELECT seq FROM audit.trail_event ORDER BY seq DESC LIMIT 1"))
+        ).scalar_one()
+    assert stored.head_seq == head
 
 
 async def test_the_verify_command_names_the_first_broken_link(

@@ -27,6 +27,24 @@ async def lock_chain(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
 
 
+async def lock_head(
+    session: AsyncSession, event_ids: Sequence[uuid.UUID]
+) -> tuple[int, str, set[uuid.UUID]]:
+    """One round trip: the chain lock, then the head and which ``event_ids`` are stored.
+
+    ``audit.trail_lock_head`` (migration 0006) reads after the lock is granted, so it sees
+    every append committed before; held until the transaction ends, like ``lock_chain``."""
+    row = (
+        await session.execute(
+            text("SELECT head_seq, head_hash, present FROM audit.trail_lock_head(:key, :ids)"),
+            {"key": CHAIN_LOCK, "ids": list(event_ids)},
+        )
+    ).one()
+    if row.head_seq is None:
+        return 0, GENESIS, set(row.present)
+    return int(row.head_seq), str(row.head_hash), set(row.present)
+
+
 async def head(session: AsyncSession) -> tuple[int, str]:
     row = (
         await session.execute(

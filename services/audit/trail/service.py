@@ -112,10 +112,8 @@ async def append(
     for i, event in enumerate(events):
         _check_json(event.actor, f"events[{i}].actor")
         _check_json(event.payload, f"events[{i}].payload")
-    await repo.lock_chain(session)
     ids = [e.event_id for e in events]
-    already = await repo.present(session, ids)
-    seq, prev = await repo.head(session)
+    seq, prev, already = await repo.lock_head(session, ids)
     start = seq
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
