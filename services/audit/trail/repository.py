@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -63,9 +64,28 @@ async def present(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[
     return set(rows)
 
 
+_JSON_COLUMNS = frozenset({"actor", "payload"})
+_INSERT_COLUMNS = [c.name for c in EVENT_COLUMNS]
+
+
 async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(TrailEvent), list(rows))
+    """One binary COPY on the session's connection and transaction: under the chain lock
+    every appender waits for this statement, and COPY costs about half an INSERT's time."""
+    if not rows:
+        return
+    records = [
+        tuple(json.dumps(row[c]) if c in _JSON_COLUMNS else row.get(c) for c in _INSERT_COLUMNS)
+        for row in rows
+    ]
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        TrailEvent.__tablename__,
+        schema_name=TrailEvent.__table__.schema,
+        columns=_INSERT_COLUMNS,
+        records=records,
+    )
 
 
 async def events_from(session: AsyncSession, after_seq: int, limit: int) -> list[dict[str, Any]]:
