@@ -35,6 +35,7 @@ from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.chain import GENESIS, link
 from services.audit.trail.copytext import COLUMNS as COPY_COLUMNS
+from services.audit.trail.ingest import IngestGroups
 from services.audit.trail.models import TrailEvent
 from services.audit.trail.schemas import EventIn
 from services.audit.trail.signing import CheckpointSigner
@@ -66,6 +67,7 @@ def make_event(i: int) -> EventIn:
 
 
 async def chained_appends(engine: AsyncEngine, seconds: float, batch: int) -> int:
+    """Each producer its own transaction through ``service.append`` (no group commit)."""
     maker = create_sessionmaker(engine)
     signer = CheckpointSigner.from_settings(SETTINGS)
     deadline = time.perf_counter() + seconds
@@ -78,6 +80,29 @@ async def chained_appends(engine: AsyncEngine, seconds: float, batch: int) -> in
                 events = [make_event(counts[k] + j) for j in range(batch)]
                 await service.append(session, source, events, signer=signer)
                 await session.commit()
+            counts[k] += batch
+
+    await asyncio.gather(*(producer(k) for k in range(PRODUCERS)))
+    return sum(counts)
+
+
+async def grouped_appends(engine: AsyncEngine, seconds: float, batch: int) -> int:
+    """As the ingest endpoint appends: through ``IngestGroups`` (group commit)."""
+    maker = create_sessionmaker(engine)
+    groups = IngestGroups(
+        signer=CheckpointSigner.from_settings(SETTINGS),
+        checkpoint_every=100,
+        anchor=None,
+        max_events=SETTINGS.trail_ingest_max_batch,
+    )
+    deadline = time.perf_counter() + seconds
+    counts = [0] * PRODUCERS
+
+    async def producer(k: int) -> None:
+        source = ("actions", "kpis", "gateway", "audit")[k]
+        while time.perf_counter() < deadline:
+            events = [make_event(counts[k] + j) for j in range(batch)]
+            await groups.append(maker, source, events)
             counts[k] += batch
 
     await asyncio.gather(*(producer(k) for k in range(PRODUCERS)))
@@ -202,6 +227,7 @@ async def bench(server: str, seconds: float, events: int, runs: int, scan: bool)
     for batch in (1, 50):
         chained_rates: list[float] = []
         plain_rates: list[float] = []
+        direct_rates: list[float] = []
         for run in range(runs):
             # the chain and the baseline each on a database of their own, same server
             chain_db = await asyncio.to_thread(fresh_database, server, "benchc")
@@ -213,26 +239,29 @@ async def bench(server: str, seconds: float, events: int, runs: int, scan: bool)
                 plain_db.service_url("audit"), pool_size=PRODUCERS + 2
             )
             try:
-                chained = await chained_appends(chain_engine, seconds, batch)
+                direct = await chained_appends(chain_engine, seconds, batch)
+                chained = await grouped_appends(chain_engine, seconds, batch)
                 plain = await plain_inserts(plain_engine, seconds, batch, start_seq=0)
                 async with create_sessionmaker(chain_engine)() as s:
                     check = await service.verify(s, CheckpointSigner.from_settings(SETTINGS))
             finally:
                 await chain_engine.dispose()
                 await plain_engine.dispose()
-            if not (check.valid and check.events_checked == chained):
+            if not (check.valid and check.events_checked == chained + direct):
                 raise SystemExit(f"chain invalid after appends: {check}")
             chained_rates.append(chained / seconds)
+            direct_rates.append(direct / seconds)
             plain_rates.append(plain / seconds)
             print(
-                f"  run {run + 1} batch={batch:>3}: chained {chained / seconds:7.0f} ev/s | "
-                f"plain insert {plain / seconds:7.0f} ev/s | ratio {chained / plain:.2f} | "
-                f"load {load()}"
+                f"  run {run + 1} batch={batch:>3}: chained {chained / seconds:7.0f} ev/s "
+                f"(ungrouped {direct / seconds:5.0f}) | plain insert {plain / seconds:7.0f} ev/s"
+                f" | ratio {chained / plain:.2f} | load {load()}"
             )
-        c, p = median(chained_rates), median(plain_rates)
+        c, d, p = median(chained_rates), median(direct_rates), median(plain_rates)
         print(
-            f"appends batch={batch:>3}: chained {c:9.0f} ev/s | plain insert {p:9.0f} ev/s | "
-            f"ratio {c / p:.2f} (medians of {runs}) | chain valid | load {load()}"
+            f"appends batch={batch:>3}: chained {c:9.0f} ev/s (ungrouped {d:.0f}) | "
+            f"plain insert {p:9.0f} ev/s | ratio {c / p:.2f} (medians of {runs}) | "
+            f"chain valid | load {load()}"
         )
     # verification on a database of its own holding exactly the chain
     db = await asyncio.to_thread(fresh_database, server, "benchv")

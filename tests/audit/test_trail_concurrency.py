@@ -12,11 +12,13 @@ import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.audit.config import AuditSettings
 from services.audit.main import create_app
+from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail import verify as verify_command
 from services.audit.trail.schemas import EventIn
@@ -28,6 +30,7 @@ from tests.support.database import ThrowawayDatabase, fresh_database
 from tests.support.tokens import ISSUER, internal_keys
 
 PRODUCERS = ("actions", "kpis", "gateway", "audit")
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +87,102 @@ async def test_concurrent_producers_keep_one_gapless_valid_chain(engine: AsyncEn
         result = await service.verify(session, app.state.trail_signer)
     assert result.valid, result.first_broken
     assert result.checkpoints_checked >= 4
+
+
+async def test_an_append_locks_and_reads_head_and_duplicates_in_one_statement(
+    engine: AsyncEngine,
+) -> None:
+    """The chain lock is held to the commit, so every statement under it costs throughput:
+    lock + duplicate check + head are one call (migration 0006), then the rows are written."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    first = [EventIn.model_validate(event()) for _ in range(3)]
+    async with create_sessionmaker(engine)() as session:
+        await service.append(session, "kpis", first)
+        await session.commit()
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            again = [*first[1:], EventIn.model_validate(event())]
+            stored = await service.append(session, "kpis", again)
+            await session.commit()
+    finally:
+        sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    before_insert = [s for s in statements if not s.lstrip().upper().startswith("INSERT")]
+    assert len(before_insert) == 1, statements  # was three: lock, duplicate check, head
+    assert stored.new == 1  # the two already stored were found by the one call
+    async with engine.connect() as conn:
+        head = (
+            await conn.execute(text("SELECT seq FROM audit.trail_event ORDER BY seq DESC LIMIT 1"))
+        ).scalar_one()
+    assert stored.head_seq == head
+
+
+async def test_requests_waiting_for_the_chain_share_one_append_and_commit(
+    engine: AsyncEngine, own_db: ThrowawayDatabase
+) -> None:
+    """While the chain is locked, arriving requests queue; the next append takes them all.
+
+    A batch of the group the chain cannot canonicalise (NaN) fails alone, adding nothing."""
+    app = create_app(AuditSettings(profile="test", checkpoint_every_events=1000))
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="audit")
+    transport = httpx.ASGITransport(app=app)
+    locks: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "lock" in statement:
+            locks.append(statement)
+
+    batches = [[event(entity_id=f"g-{r}-{i}") for i in range(3)] for r in range(8)]
+    batches[4][1]["payload"] = {"ratio": float("nan")}
+    async with engine.connect() as conn:
+        before = (await conn.execute(text("SELECT count(*) FROM audit.trail_event"))).scalar_one()
+    holder = await asyncpg.connect(own_db.admin_url)
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("SELECT pg_advisory_xact_lock($1)", repo.CHAIN_LOCK)
+        async with httpx.AsyncClient(transport=transport, base_url="http://audit") as client:
+            posts = [
+                asyncio.create_task(
+                    client.post(
+                        "/v1/trail/events",
+                        content=json.dumps({"events": b}),  # allow_nan: NaN as JSON has it
+                        headers={**as_(relay_caller(PRODUCERS[r % 4])), **JSON},
+                    )
+                )
+                for r, b in enumerate(batches)
+            ]
+            for _ in range(400):  # until one append waits on the lock and seven queue
+                groups = getattr(app.state, "trail_ingest", None)
+                if groups is not None and len(groups._queue) == 7 and locks:
+                    break
+                await asyncio.sleep(0.02)
+            await tx.rollback()
+            answers = await asyncio.gather(*posts)
+    finally:
+        sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        await holder.close()
+    assert [a.status_code for a in answers] == [200] * 4 + [422] + [200] * 3
+    assert [a.json().get("new") for a in answers] == [3] * 4 + [None] + [3] * 3
+    assert len(locks) == 2, locks  # the one already waiting, then the seven together
+    async with engine.connect() as conn:
+        after = (await conn.execute(text("SELECT count(*) FROM audit.trail_event"))).scalar_one()
+        stored = set(
+            (await conn.execute(text("SELECT entity_id FROM audit.trail_event"))).scalars()
+        )
+    assert after - before == 21
+    assert {e["entity_id"] for r, b in enumerate(batches) for e in b if r != 4} <= stored
+    assert not {e["entity_id"] for e in batches[4]} & stored
+    async with create_sessionmaker(engine)() as session:
+        result = await service.verify(session, app.state.trail_signer)
+    assert result.valid, result.first_broken
 
 
 async def test_the_verify_command_names_the_first_broken_link(

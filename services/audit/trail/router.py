@@ -12,6 +12,7 @@ from services.audit.params import MAX_ID, text_query
 from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.anchor import Anchor
+from services.audit.trail.ingest import IngestGroups
 from services.audit.trail.schemas import (
     BatchStored,
     CheckpointRead,
@@ -45,15 +46,29 @@ AnchorDep = Annotated[Anchor | None, Depends(_anchor)]
 Short = Annotated[str | None, text_query(120)]
 
 
+def _ingest(request: Request) -> IngestGroups:
+    """The app's group commit of appends, made on first use."""
+    groups: IngestGroups | None = getattr(request.app.state, "trail_ingest", None)
+    if groups is None:
+        settings = request.app.state.settings
+        groups = IngestGroups(
+            signer=_signer(request),
+            checkpoint_every=settings.checkpoint_every_events,
+            anchor=_anchor(request),
+            max_events=settings.trail_ingest_max_batch,
+        )
+        request.app.state.trail_ingest = groups
+    return groups
+
+
 @router.post("/events", summary="Append a relay's batch of outbox events (dedup by event_id)")
 async def append_events(
     batch: EventBatch,
     caller: CallerDep,
-    session: SessionDep,
-    signer: SignerDep,
-    anchor: AnchorDep,
+    groups: Annotated[IngestGroups, Depends(_ingest)],
     request: Request,
 ) -> BatchStored:
+    """Answered after the commit of the group append that took this batch (``ingest``)."""
     source = service.source_of(caller)
     limit = request.app.state.settings.trail_ingest_max_batch
     if len(batch.events) > limit:
@@ -61,10 +76,7 @@ async def append_events(
             f"at most {limit} events per batch",
             extensions={"errors": [{"field": "events", "in": "body", "message": "too many"}]},
         )
-    every = request.app.state.settings.checkpoint_every_events
-    return await service.append(
-        session, source, batch.events, signer=signer, checkpoint_every=every, anchor=anchor
-    )
+    return await groups.append(request.app.state.sessionmaker, source, batch.events)
 
 
 @router.get("", summary="Search the trail (recorded as a read)")

@@ -99,6 +99,13 @@ def _invalid(where: str, message: str) -> InvalidInput:
     )
 
 
+def check_events(events: Sequence[EventIn]) -> None:
+    """Refuse, before anything is queued or locked, what the chain cannot canonicalise."""
+    for i, event in enumerate(events):
+        _check_json(event.actor, f"events[{i}].actor")
+        _check_json(event.payload, f"events[{i}].payload")
+
+
 async def append(
     session: AsyncSession,
     source: str,
@@ -109,20 +116,69 @@ async def append(
     anchor: Anchor | None = None,
 ) -> BatchStored:
     """Store each event once, chained after the current head; returns every id now stored."""
-    for i, event in enumerate(events):
-        _check_json(event.actor, f"events[{i}].actor")
-        _check_json(event.payload, f"events[{i}].payload")
-    await repo.lock_chain(session)
-    ids = [e.event_id for e in events]
-    already = await repo.present(session, ids)
-    seq, prev = await repo.head(session)
+    check_events(events)
+    (answer,) = await append_batches(
+        session, [(source, events)], signer=signer, checkpoint_every=checkpoint_every, anchor=anchor
+    )
+    if isinstance(answer, InvalidInput):
+        raise answer
+    return answer
+
+
+async def append_batches(
+    session: AsyncSession,
+    batches: Sequence[tuple[str, Sequence[EventIn]]],
+    *,
+    signer: CheckpointSigner | None = None,
+    checkpoint_every: int = 100,
+    anchor: Anchor | None = None,
+) -> list[BatchStored | InvalidInput]:
+    """Several callers' batches under one chain lock and one insert, in the order given.
+
+    Each batch is all-or-nothing: one the chain cannot canonicalise gets its problem as its
+    answer and adds nothing (the batches after it chain on as if it had not come); every
+    other batch gets its ``BatchStored`` (valid once the caller's transaction commits)."""
+    ids = [e.event_id for _, events in batches for e in events]
+    seq, prev, already = await repo.lock_head(session, ids)
     start = seq
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
-    for i, event in enumerate(events):
-        if event.event_id in already:
+    answers: list[BatchStored | InvalidInput] = []
+    for source, events in batches:
+        try:
+            mine, seq, prev = _chain(source, events, seq, prev, already, now)
+        except InvalidInput as problem:
+            answers.append(problem)
             continue
-        already.add(event.event_id)
+        already.update(row["event_id"] for row in mine)
+        rows.extend(mine)
+        answers.append(BatchStored(stored=[e.event_id for e in events], new=len(mine), head_seq=0))
+    await repo.insert_events(session, rows)
+    if signer is not None and rows and seq // checkpoint_every > start // checkpoint_every:
+        await make_checkpoint(session, signer, seq, prev, anchor=anchor)
+    if rows:
+        log.info("trail.appended", batches=len(batches), count=len(rows), head_seq=seq)
+    for answer in answers:
+        if isinstance(answer, BatchStored):
+            answer.head_seq = seq
+    return answers
+
+
+def _chain(
+    source: str,
+    events: Sequence[EventIn],
+    seq: int,
+    prev: str,
+    already: set[Any],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], int, str]:
+    """The rows of ``events`` not in ``already`` (nor repeated), chained after ``seq``/``prev``."""
+    rows: list[dict[str, Any]] = []
+    taken: set[Any] = set()
+    for i, event in enumerate(events):
+        if event.event_id in already or event.event_id in taken:
+            continue
+        taken.add(event.event_id)
         seq += 1
         row: dict[str, Any] = {
             "seq": seq,
@@ -144,12 +200,7 @@ async def append(
             raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
         prev = row["hash"]
         rows.append(row)
-    await repo.insert_events(session, rows)
-    if signer is not None and rows and seq // checkpoint_every > start // checkpoint_every:
-        await make_checkpoint(session, signer, seq, prev, anchor=anchor)
-    if rows:
-        log.info("trail.appended", source=source, count=len(rows), head_seq=seq)
-    return BatchStored(stored=ids, new=len(rows), head_seq=seq)
+    return rows, seq, prev
 
 
 async def record(
