@@ -35,10 +35,3 @@ async def emit(
             purpose=PURPOSE,
         ),
     )
-
-
-def idempotency_scope(caller: Caller) -> str:
-    """Idempotency keys are scoped to the caller: a client, or a person and their agency."""
-    if caller.client_id:
-        return f"client:{caller.client_id}"
-    return f"user:{caller.agency}:{caller.subject}"

@@ -210,3 +210,18 @@ async def test_errors_are_problems_naming_the_field_without_the_value(
     assert r.json()["errors"][0]["field"] == "decisions[0].agenda_position"
     unchanged = await client.get(f"/v1/meetings/{made['meeting_id']}", headers=as_(CLERK))
     assert unchanged.json() == get.json()
+
+
+async def test_two_people_sharing_the_web_client_do_not_share_idempotency_keys(
+    client: httpx.AsyncClient, board_connection: AsyncConnection
+) -> None:
+    """Every person's token names the same front-end client: the key space is the person's
+    (promise R6), so a second writer's POST with the same key and body makes its own meeting
+    instead of receiving the first writer's stored answer."""
+    key = {"Idempotency-Key": "board-shared-key"}
+    first = await client.post("/v1/meetings", json=meeting(), headers=as_(CLERK) | key)
+    second = await client.post("/v1/meetings", json=meeting(), headers=as_(MANAGER) | key)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["meeting_id"] != second.json()["meeting_id"]
+    count = await board_connection.scalar(text("SELECT count(*) FROM board.meeting"))
+    assert count == 2

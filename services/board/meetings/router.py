@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.board.db import idempotency_keys
-from services.board.events import idempotency_scope
 from services.board.meetings import service
 from services.board.meetings.schemas import (
     MeetingCreate,
@@ -23,7 +22,7 @@ from services.board.meetings.schemas import (
 from services.board.params import IdPath, TypeCode
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
-from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
+from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
@@ -82,7 +81,7 @@ async def create_meeting(
         idempotency_keys,
         request,
         body,
-        scope=idempotency_scope(caller),
+        scope=caller_scope(caller),
         key=idempotency_key,
         produce=produce,
     )
