@@ -243,7 +243,8 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _internal_error() -> JSONResponse:
+def internal_error() -> JSONResponse:
+    """The one 500 problem: no traceback, no internals, the request id to quote."""
     return problem_response(
         500,
         code="internal-error",
@@ -254,7 +255,7 @@ def _internal_error() -> JSONResponse:
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled.exception", error_type=type(exc).__name__, path=request.url.path)
-    return _internal_error()
+    return internal_error()
 
 
 class LastResortMiddleware:
@@ -287,7 +288,7 @@ class LastResortMiddleware:
             )
             if started:
                 raise
-            await _internal_error()(scope, receive, send)
+            await internal_error()(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

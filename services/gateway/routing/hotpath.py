@@ -51,7 +51,7 @@ from services.gateway.routing.upstream import (
 )
 from shared.logs import get_logger
 from shared.metrics import Metrics
-from shared.problems import DomainError, problem_response
+from shared.problems import DomainError, internal_error, problem_response
 from shared.request_id import bind_request_id, parse_request_id, unbind_request_id
 from shared.web import SECURITY_HEADERS
 
@@ -145,12 +145,7 @@ class HotPath:
             )
             if sent:
                 raise
-            await problem_response(
-                500,
-                code="internal-error",
-                title="Internal server error",
-                detail="An unexpected error occurred; quote the request id when reporting it.",
-            )(scope, receive, send_marked)
+            await internal_error()(scope, receive, send_marked)
         finally:
             self._observe(scope["method"], status, time.perf_counter() - started)
             unbind_request_id(token)
