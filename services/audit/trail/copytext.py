@@ -21,21 +21,7 @@ from typing import Any
 from services.audit.trail.chain import FIELDS, ChainWalker, canonical_json
 
 #: The columns of the COPY, in this order (``repository.copy_chain`` selects them).
-COLUMNS = (
-    "seq",
-    "hash",
-    "event_id",
-    "source",
-    "event_type",
-    "entity_type",
-    "entity_id",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "request_id",
-    "purpose",
-    "payload",
-)
+COLUMNS = ("seq", "hash", *FIELDS[1:])  # the hashed fields, the stored hash after seq
 NULL = "\\N"  # COPY text's NULL: a real backslash is always escaped, so no value reads so
 
 #: The document's keys in RFC 8785 order (ASCII: plain sort) and the fields filling them.
