@@ -22,6 +22,7 @@ from services.kpis import access
 from services.kpis.access import worker_access
 from services.kpis.periods import Period
 from services.kpis.series import repository as repo
+from services.kpis.series.service import unit_code
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
 from shared.problems import Forbidden, NotFound
@@ -62,7 +63,7 @@ async def reconciliation(
     caller: Caller,
     *,
     code: str,
-    org_unit: str,
+    org_unit: str | None,
     period_text: str | None,
     differing_only: bool,
     purpose: str | None,
@@ -70,7 +71,7 @@ async def reconciliation(
     indicator = await repo.current_indicator(session, code)
     if indicator is None:
         raise NotFound("no such indicator")
-    unit = await repo.org_unit(session, org_unit)
+    unit = await repo.org_unit(session, await unit_code(session, org_unit))
     if unit is None:
         raise NotFound("no such org unit")
     if not access.sees_unpublished(caller, indicator.source_agency):

@@ -25,6 +25,17 @@ async def org_unit(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 
 
+async def authority_codes(session: AsyncSession) -> list[str]:
+    """Codes of the organisation tree's roots at authority level (one when a tree is loaded)."""
+    rows = await session.scalars(
+        select(OrgUnit.code)
+        .where(OrgUnit.parent_id.is_(None), OrgUnit.level == "authority")
+        .order_by(OrgUnit.code)
+        .limit(2)
+    )
+    return list(rows.all())
+
+
 async def unit_and_children(
     session: AsyncSession, code: str
 ) -> tuple[OrgUnit | None, list[OrgUnit]]:

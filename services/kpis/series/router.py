@@ -12,7 +12,14 @@ from shared.identity import CallerDep
 
 router = APIRouter(tags=["series"])
 Code = Annotated[str, Query(min_length=1, max_length=40, description="indicator code")]
-Unit = Annotated[str, Query(min_length=1, max_length=60, description="org unit code")]
+Unit = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=60,
+        description="org unit code; default: the authority at the root of the loaded tree",
+    ),
+]
 Purpose = Annotated[
     str | None,
     Query(max_length=500, description="why worker-level figures are read (recorded)"),
@@ -24,7 +31,7 @@ async def get_series(
     session: SessionDep,
     caller: CallerDep,
     indicator: Code,
-    org_unit: Unit = "WIRRAL",
+    org_unit: Unit = None,
     period_type: Annotated[Literal["month", "quarter", "year", "ytd"] | None, Query()] = None,
     purpose: Purpose = None,
 ) -> dict[str, Any]:
@@ -42,7 +49,7 @@ async def get_series(
 async def get_dashboard(
     session: SessionDep,
     caller: CallerDep,
-    org_unit: Unit = "WIRRAL",
+    org_unit: Unit = None,
     theme: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> dict[str, Any]:
     return await service.dashboard(session, caller, org_unit=org_unit, theme=theme)
@@ -54,7 +61,7 @@ async def get_drill_down(
     caller: CallerDep,
     indicator: Code,
     period: Annotated[str, Query(min_length=4, max_length=20)],
-    org_unit: Unit = "WIRRAL",
+    org_unit: Unit = None,
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     return await service.drill_down(
@@ -70,7 +77,7 @@ async def get_reconciliation(
     session: SessionDep,
     caller: CallerDep,
     indicator: Code,
-    org_unit: Unit = "WIRRAL",
+    org_unit: Unit = None,
     period: Annotated[str | None, Query(min_length=4, max_length=20)] = None,
     differing_only: Annotated[bool, Query()] = False,
     purpose: Purpose = None,

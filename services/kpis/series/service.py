@@ -23,8 +23,29 @@ from shared.identity import Caller
 from shared.problems import NotFound, invalid
 
 
-async def _unit(session: AsyncSession, code: str) -> OrgUnit:
-    unit = await repo.org_unit(session, code)
+async def unit_code(session: AsyncSession, code: str | None) -> str:
+    """The org unit asked for, or, when none is named, the authority at the tree's root.
+
+    The default is the loaded tree's own authority (the one ``KPIS_AUTHORITY_CODE`` names and
+    the imports file their figures under), never a code written into the code.
+    """
+    if code is not None:
+        return code
+    roots = await repo.authority_codes(session)
+    if len(roots) != 1:
+        raise invalid(
+            "org_unit",
+            "no single authority is loaded: name the org unit"
+            if roots
+            else "no organisation tree is loaded: name the org unit",
+            "authority_unknown",
+            "query",
+        )
+    return roots[0]
+
+
+async def _unit(session: AsyncSession, code: str | None) -> OrgUnit:
+    unit = await repo.org_unit(session, await unit_code(session, code))
     if unit is None:
         raise NotFound("no such org unit")
     return unit
@@ -35,7 +56,7 @@ async def series(
     caller: Caller,
     *,
     code: str,
-    org_unit: str,
+    org_unit: str | None,
     period_type: str | None,
     purpose: str | None,
 ) -> dict[str, Any]:
@@ -158,7 +179,7 @@ def _annotate(points: list[dict[str, Any]], polarity: str) -> None:
 
 
 async def dashboard(
-    session: AsyncSession, caller: Caller, *, org_unit: str, theme: int | None
+    session: AsyncSession, caller: Caller, *, org_unit: str | None, theme: int | None
 ) -> dict[str, Any]:
     unit = await _unit(session, org_unit)
     if unit.level == "worker":
@@ -200,14 +221,14 @@ async def drill_down(
     *,
     code: str,
     period_text: str,
-    org_unit: str,
+    org_unit: str | None,
     purpose: str | None,
 ) -> dict[str, Any]:
     indicator = await repo.current_indicator(session, code)
     if indicator is None:
         raise NotFound("no such indicator")
     period = parse_period(period_text)
-    found, kids = await repo.unit_and_children(session, org_unit)
+    found, kids = await repo.unit_and_children(session, await unit_code(session, org_unit))
     if found is None:
         raise NotFound("no such org unit")
     unit = found
