@@ -77,6 +77,27 @@ async def test_numbers_outside_i_json_are_refused_naming_the_field_and_nothing_i
     assert (await client.get("/v1/trail", headers=as_(reader()))).json()["total"] == 0
 
 
+@pytest.mark.parametrize(
+    "when",
+    ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00", "0001-01-01T00:00:00+05:00"],
+    ids=["first-instant", "last-instant", "before-the-first"],
+)
+async def test_a_time_the_database_would_keep_as_infinity_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, when: str
+) -> None:
+    """The driver writes the first and last instants as ``-infinity``/``infinity``: stored,
+    such an event no longer hashed to what was sent and verify failed with a ValueError."""
+    answer = await post_events(client, [event(), event(occurred_at=when)])
+    assert answer.status_code == 422, answer.text
+    fields = [e["field"] for e in answer.json()["errors"]]
+    assert fields == ["events.1.occurred_at"], fields
+    assert (await client.get("/v1/trail", headers=as_(reader()))).json()["total"] == 0
+    edge = await post_events(client, [event(occurred_at="0001-01-01T00:00:01+00:00")])
+    assert edge.status_code == 200, edge.text
+    verified = await client.get("/v1/trail/verify", headers=as_(reader()))
+    assert verified.json()["valid"] is True
+
+
 async def test_search_by_entity_actor_request_and_time_shows_who_what_when_why(
     client: httpx.AsyncClient,
 ) -> None:

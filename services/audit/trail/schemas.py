@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from services.audit.params import Input
 
@@ -23,6 +23,19 @@ class EventIn(Input):
     request_id: str | None = Field(None, max_length=64)
     purpose: str | None = Field(None, max_length=500)
     payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _storable(cls, value: datetime) -> datetime:
+        """A time PostgreSQL keeps as itself: the driver writes the first and last instants
+        Python can hold as ``-infinity``/``infinity``, which no longer hash to what was sent."""
+        try:
+            at = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("occurred_at is outside the times the trail can keep") from None
+        if at.replace(tzinfo=None) in (datetime.min, datetime.max):
+            raise ValueError("occurred_at is outside the times the trail can keep")
+        return value
 
 
 class EventBatch(Input):
