@@ -16,13 +16,6 @@ LOCAL_TIME_ALLOWED = {
     "services/kpis/imports/pipeline.py": PARALLEL,
 }
 FIELD_ERROR_ALLOWED = {
-    "services/audit/audits/answers.py": PARALLEL,
-    "services/audit/audits/service.py": PARALLEL,
-    "services/audit/findings/service.py": PARALLEL,
-    "services/audit/programmes/service.py": PARALLEL,
-    "services/audit/statistics/router.py": PARALLEL,
-    "services/audit/trail/router.py": PARALLEL,
-    "services/audit/trail/service.py": PARALLEL,
     "services/kpis/imports/router.py": PARALLEL,
     "services/kpis/imports/service.py": PARALLEL,
 }

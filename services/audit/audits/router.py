@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.audit import access
-from services.audit.audits import repository as repo
 from services.audit.audits import service
 from services.audit.audits.models import CaseAudit
 from services.audit.audits.schemas import (
@@ -48,24 +46,15 @@ async def list_audits(
     status: AuditStatus | None = None,
     team_code: TeamQuery = None,
 ) -> Page[AuditRead]:
-    access.require_read(caller)
-    rows, total = await repo.page(
+    return await service.list_audits(
         session,
-        caller.agency,
+        caller,
+        page,
+        record,
         programme_id=programme_id,
         status=status,
         team_code=team_code,
-        limit=page.limit,
-        offset=page.offset,
     )
-    items = [await service.read(session, a) for a in rows]
-    await record(
-        "audit.listed",
-        "audit",
-        "list",
-        {"audit_ids": [a.audit_id for a in rows], "total": total},
-    )
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post(

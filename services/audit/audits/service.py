@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import access
@@ -21,6 +19,7 @@ from services.audit.audits.models import AuditSection, CaseAudit
 from services.audit.audits.schemas import (
     AuditCreate,
     AuditRead,
+    AuditStatus,
     AuditUpdate,
     Moderation,
     SectionRead,
@@ -29,9 +28,11 @@ from services.audit.audits.schemas import (
 from services.audit.events import Recorder
 from services.audit.programmes import repository as programmes
 from services.audit.tools import repository as tools
+from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.pagination import Page, PageParams
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error, invalid
 
 
 def etag(audit: CaseAudit) -> str:
@@ -61,15 +62,43 @@ async def read(session: AsyncSession, audit: CaseAudit) -> AuditRead:
     return to_read(audit, await repo.sections(session, audit.audit_id))
 
 
+async def list_audits(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    record: Recorder,
+    *,
+    programme_id: int | None,
+    status: AuditStatus | None,
+    team_code: str | None,
+) -> Page[AuditRead]:
+    """Audits the caller's agency takes part in, one page; the read is recorded."""
+    access.require_read(caller)
+    rows, total = await repo.page(
+        session,
+        caller.agency,
+        programme_id=programme_id,
+        status=status,
+        team_code=team_code,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    items = [await read(session, a) for a in rows]
+    await record(
+        "audit.listed",
+        "audit",
+        "list",
+        {"audit_ids": [a.audit_id for a in rows], "total": total},
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
 async def create(
     session: AsyncSession, caller: Caller, body: AuditCreate, record: Recorder
 ) -> CaseAudit:
     programme = await programmes.get(session, body.programme_id)
     if programme is None:
-        raise InvalidInput(
-            "no such programme",
-            extensions={"errors": [{"field": "programme_id", "in": "body", "message": "unknown"}]},
-        )
+        raise invalid("programme_id", "unknown", "unknown", detail="no such programme")
     access.require_writer(caller, programme.lead_agency)
     audit = await repo.add(
         session,
@@ -145,13 +174,11 @@ async def update_section(
             raise InvalidInput(
                 "required questions are unanswered",
                 extensions={
-                    "errors": [
-                        {"field": f"answers.{c}", "in": "body", "message": "required"} for c in gaps
-                    ]
+                    "errors": [field_error(f"answers.{c}", "required", "required") for c in gaps]
                 },
             )
         section.completed_by = caller.subject
-        section.completed_at = datetime.now(UTC)
+        section.completed_at = utc_now()
     else:
         section.completed_by = None
         section.completed_at = None
@@ -203,7 +230,7 @@ async def submit(
     if audit.is_multi_agency and not audit.joint_conclusion:
         raise Conflict("record the joint discussion's conclusion before submitting")
     audit.status = "submitted"
-    audit.submitted_at = datetime.now(UTC)
+    audit.submitted_at = utc_now()
     _bump(audit)
     await repo.save(session)
     await record("audit.submitted", "audit", audit.audit_id, {"grade": audit.grade})
@@ -224,14 +251,11 @@ async def moderate(
     if caller.subject == audit.auditor_subject:
         raise Forbidden("moderation must be done by another person than the auditor")
     if body.grade != audit.grade and not (body.reason and body.reason.strip()):
-        raise InvalidInput(
-            "changing the grade needs a reason",
-            extensions={"errors": [{"field": "reason", "in": "body", "message": "required"}]},
-        )
+        raise invalid("reason", "required", "required", detail="changing the grade needs a reason")
     audit.moderated_grade = body.grade
     audit.moderation_reason = body.reason
     audit.moderator_subject = caller.subject
-    audit.moderated_at = datetime.now(UTC)
+    audit.moderated_at = utc_now()
     audit.status = "moderated"
     _bump(audit)
     await repo.save(session)
@@ -251,7 +275,7 @@ async def close(
     _in(audit, "moderated")
     access.require_moderator(caller, audit.lead_agency)
     audit.status = "closed"
-    audit.closed_at = datetime.now(UTC)
+    audit.closed_at = utc_now()
     _bump(audit)
     await repo.save(session)
     await record("audit.closed", "audit", audit.audit_id, {"final_grade": audit.final_grade})

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.audit import access
 from services.audit.db import idempotency_keys
 from services.audit.events import RecorderDep, idempotency_scope
-from services.audit.findings import repository as repo
 from services.audit.findings import service
 from services.audit.findings.schemas import FindingCreate, FindingRead, FindingStatus, Transition
 from services.audit.params import IdPath, IdQuery, text_query
+from shared.clock import utc_today
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
@@ -35,25 +33,15 @@ async def list_findings(
     overdue: bool = False,
     recheck_overdue: bool = False,
 ) -> Page[FindingRead]:
-    access.require_read(caller)
-    today = datetime.now(UTC).date()
-    rows, total = await repo.page(
+    return await service.list_findings(
         session,
-        caller.agency,
-        today,
+        caller,
+        page,
         audit_id=audit_id,
         status=status,
         owner_agency=agency,
         only_overdue=overdue,
         only_recheck_overdue=recheck_overdue,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[service.to_read(f, today) for f in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
     )
 
 
@@ -70,7 +58,7 @@ async def create_finding(
 ) -> JSONResponse:
     async def produce() -> tuple[int, object, dict[str, str]]:
         finding = await service.create(session, caller, body, record)
-        read = service.to_read(finding, datetime.now(UTC).date())
+        read = service.to_read(finding, utc_today())
         return 201, read, {"ETag": service.etag(finding)}
 
     return await run_idempotent_post(
@@ -90,7 +78,7 @@ async def get_finding(
 ) -> FindingRead:
     finding, _ = await service.get(session, caller, finding_id)
     response.headers["ETag"] = service.etag(finding)
-    return service.to_read(finding, datetime.now(UTC).date())
+    return service.to_read(finding, utc_today())
 
 
 @router.post("/{finding_id}/transitions", summary="Move a finding along the learning loop")
@@ -114,4 +102,4 @@ async def transition_finding(
         recheck_after_days=request.app.state.settings.recheck_after_days,
     )
     response.headers["ETag"] = service.etag(finding)
-    return service.to_read(finding, datetime.now(UTC).date())
+    return service.to_read(finding, utc_today())

@@ -6,10 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from services.audit import access
 from services.audit.events import RecorderDep
 from services.audit.params import IdPath, text_query
-from services.audit.programmes import repository as repo
 from services.audit.programmes import service
 from services.audit.programmes.schemas import (
     CRITERION_CODE,
@@ -36,17 +34,8 @@ async def list_programmes(
     action: Annotated[str | None, text_query(10)] = None,
     criterion: Annotated[str | None, text_query(2)] = None,
 ) -> Page[ProgrammeRead]:
-    access.require_read(caller)
-    rows, total = await repo.page(
-        session,
-        agency=agency,
-        action=action,
-        criterion=criterion,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[service.to_read(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+    return await service.list_programmes(
+        session, caller, page, agency=agency, action=action, criterion=criterion
     )
 
 

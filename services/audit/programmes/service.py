@@ -17,7 +17,8 @@ from services.audit.programmes.schemas import (
 from services.audit.tools import repository as tools
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import InvalidInput, NotFound
+from shared.pagination import Page, PageParams
+from shared.problems import NotFound, invalid
 
 
 def etag(p: AuditProgramme) -> str:
@@ -28,15 +29,34 @@ def to_read(p: AuditProgramme) -> ProgrammeRead:
     return ProgrammeRead.model_validate(p, from_attributes=True)
 
 
+async def list_programmes(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    *,
+    agency: str | None,
+    action: str | None,
+    criterion: str | None,
+) -> Page[ProgrammeRead]:
+    """Audit programmes, one page, filtered by agency, action or criterion."""
+    access.require_read(caller)
+    rows, total = await repo.page(
+        session,
+        agency=agency,
+        action=action,
+        criterion=criterion,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(items=[to_read(p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+
+
 async def create(
     session: AsyncSession, caller: Caller, body: ProgrammeCreate, record: Recorder
 ) -> ProgrammeRead:
     access.require_writer(caller, body.lead_agency)
     if await tools.get(session, body.tool_id) is None:
-        raise InvalidInput(
-            "no such audit tool",
-            extensions={"errors": [{"field": "tool_id", "in": "body", "message": "unknown"}]},
-        )
+        raise invalid("tool_id", "unknown", "unknown", detail="no such audit tool")
     programme = await repo.add(session, body.model_dump())
     await record(
         "audit_programme.created",
@@ -70,10 +90,7 @@ async def update(
     access.require_writer(caller, programme.lead_agency)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("tool_id") is not None and await tools.get(session, changes["tool_id"]) is None:
-        raise InvalidInput(
-            "no such audit tool",
-            extensions={"errors": [{"field": "tool_id", "in": "body", "message": "unknown"}]},
-        )
+        raise invalid("tool_id", "unknown", "unknown", detail="no such audit tool")
     for key, value in changes.items():
         if value is None:
             continue

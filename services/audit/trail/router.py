@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.audit.events import RecorderDep
 from services.audit.params import MAX_ID, text_query
-from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.ingest import IngestGroups
@@ -20,13 +19,11 @@ from services.audit.trail.schemas import (
     PublicKeyRead,
     TrailEventRead,
     Verification,
-    Who,
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
-from shared.problems import InvalidInput
 
 router = APIRouter(prefix="/v1/trail", tags=["trail"])
 
@@ -70,12 +67,7 @@ async def append_events(
 ) -> BatchStored:
     """Answered after the commit of the group append that took this batch (``ingest``)."""
     source = service.source_of(caller)
-    limit = request.app.state.settings.trail_ingest_max_batch
-    if len(batch.events) > limit:
-        raise InvalidInput(
-            f"at most {limit} events per batch",
-            extensions={"errors": [{"field": "events", "in": "body", "message": "too many"}]},
-        )
+    service.check_batch_size(batch, request.app.state.settings.trail_ingest_max_batch)
     return await groups.append(request.app.state.sessionmaker, source, batch.events)
 
 
@@ -97,8 +89,7 @@ async def search_trail(
     occurred_to: datetime | None = None,
     order: Literal["newest", "oldest"] = "newest",
 ) -> Page[TrailEventRead]:
-    service.require_reader(caller)
-    filters = repo.TrailFilter(
+    filters = service.TrailFilter(
         entity_type=entity_type,
         entity_id=entity_id,
         subject=subject,
@@ -109,19 +100,8 @@ async def search_trail(
         event_type=event_type,
         occurred_from=occurred_from,
         occurred_to=occurred_to,
-        visible_agency=service.visible_agency(caller),
     )
-    rows, total = await repo.search(
-        session, filters, limit=page.limit, offset=page.offset, newest_first=order == "newest"
-    )
-    items = [_read(r) for r in rows]
-    asked = {
-        k: (v.isoformat() if isinstance(v, datetime) else v)
-        for k, v in vars(filters).items()
-        if v is not None
-    }
-    await record("trail.searched", "trail", "search", {"filters": asked, "total": total})
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await service.search(session, caller, record, page, filters, order == "newest")
 
 
 @router.get("/verify", summary="Walk the chain and the signed checkpoints; name the first break")
@@ -152,15 +132,7 @@ async def verify_trail(
 async def list_checkpoints(
     caller: CallerDep, session: SessionDep, record: RecorderDep, page: PageDep
 ) -> Page[CheckpointRead]:
-    service.require_reader(caller)
-    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
-    await record("trail.checkpoints_exported", "trail", "checkpoints", {"total": total})
-    return Page(
-        items=[service.checkpoint_read(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await service.list_checkpoints(session, caller, record, page)
 
 
 @router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")
@@ -203,24 +175,3 @@ async def verify_against(
 async def public_key(caller: CallerDep, signer: SignerDep) -> PublicKeyRead:
     service.require_reader(caller)
     return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.pem)
-
-
-def _read(row: repo.TrailEvent) -> TrailEventRead:
-    actor = row.actor or {}
-    return TrailEventRead(
-        seq=row.seq,
-        event_id=row.event_id,
-        source=row.source,
-        event_type=row.event_type,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        who=Who.model_validate(
-            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
-        ),
-        purpose=row.purpose,
-        request_id=row.request_id,
-        payload=row.payload,
-        hash=row.hash,
-    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfc8785 import CanonicalizationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,21 +15,31 @@ from services.audit.trail import repository as repo
 from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
 from services.audit.trail.chain import ChainWalker, link, timestamp
 from services.audit.trail.copytext import CopyReader, JsonCache
+from services.audit.trail.repository import TrailFilter
 from services.audit.trail.schemas import (
     BatchStored,
     BrokenLink,
     CheckpointRead,
+    EventBatch,
     EventIn,
+    TrailEventRead,
     UnprotectedTail,
     Verification,
+    Who,
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared import rights
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
-from shared.problems import Forbidden, InvalidInput
+from shared.pagination import Page, PageParams
+from shared.problems import Forbidden, InvalidInput, invalid
 from shared.request_id import current_request_id
+
+if TYPE_CHECKING:
+    from services.audit.events import Recorder
+
+__all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
 
 log = get_logger(__name__)
 RELAY_SUFFIX = "-relay"
@@ -93,10 +104,13 @@ def _check_json(value: Any, where: str) -> None:
 
 
 def _invalid(where: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"{where}: {message}",
-        extensions={"errors": [{"field": where, "in": "body", "message": message}]},
-    )
+    return invalid(where, message, "not_canonical", detail=f"{where}: {message}")
+
+
+def check_batch_size(batch: EventBatch, limit: int) -> None:
+    """A relay's batch holds at most ``limit`` events (the service's setting)."""
+    if len(batch.events) > limit:
+        raise invalid("events", "too many", "too_many", detail=f"at most {limit} events per batch")
 
 
 def check_events(events: Sequence[EventIn]) -> None:
@@ -489,4 +503,68 @@ def _result(
         anchored_checkpoints=anchored,
         first_broken=broken,
         unprotected_tail=tail,
+    )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+async def search(
+    session: AsyncSession,
+    caller: Caller,
+    record: Recorder,
+    page: PageParams,
+    filters: TrailFilter,
+    newest_first: bool,
+) -> Page[TrailEventRead]:
+    """One page of the trail the caller may see; the search itself is recorded."""
+    require_reader(caller)
+    filters = replace(filters, visible_agency=visible_agency(caller))
+    rows, total = await repo.search(
+        session, filters, limit=page.limit, offset=page.offset, newest_first=newest_first
+    )
+    asked = {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in vars(filters).items()
+        if v is not None
+    }
+    await record("trail.searched", "trail", "search", {"filters": asked, "total": total})
+    return Page(
+        items=[_event_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+async def list_checkpoints(
+    session: AsyncSession, caller: Caller, record: Recorder, page: PageParams
+) -> Page[CheckpointRead]:
+    """Signed checkpoints, newest first; the export is recorded."""
+    require_reader(caller)
+    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
+    await record("trail.checkpoints_exported", "trail", "checkpoints", {"total": total})
+    return Page(
+        items=[checkpoint_read(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+def _event_read(row: repo.TrailEvent) -> TrailEventRead:
+    actor = row.actor or {}
+    return TrailEventRead(
+        seq=row.seq,
+        event_id=row.event_id,
+        source=row.source,
+        event_type=row.event_type,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        who=Who.model_validate(
+            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
+        ),
+        purpose=row.purpose,
+        request_id=row.request_id,
+        payload=row.payload,
+        hash=row.hash,
     )
