@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,13 +52,15 @@ async def deny_entries(session: AsyncSession, now: datetime) -> list[tuple[str, 
     return [(r.kind, r.value) for r in rows]
 
 
-async def list_deny_entries(session: AsyncSession, now: datetime) -> list[DenyEntry]:
+async def list_deny_entries(
+    session: AsyncSession, now: datetime, *, limit: int, offset: int
+) -> tuple[list[DenyEntry], int]:
+    in_force = or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now)
+    total = await session.scalar(select(func.count()).select_from(DenyEntry).where(in_force))
     rows = await session.scalars(
-        select(DenyEntry)
-        .where(or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now))
-        .order_by(DenyEntry.id)
+        select(DenyEntry).where(in_force).order_by(DenyEntry.id).limit(limit).offset(offset)
     )
-    return list(rows)
+    return list(rows), total or 0
 
 
 async def upsert_deny(
