@@ -43,9 +43,16 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def chosen_format(asked: ExportFormat | None, accept: str | None) -> ExportFormat:
     """``?format=`` wins; otherwise an ``Accept`` naming the workbook type; otherwise CSV."""
-    if asked is not None:
-        return asked
-    return "xlsx" if accept and XLSX_TYPE in accept else "csv"
+    return asked or table_format(accept) or "csv"
+
+
+def table_format(accept: str | None) -> ExportFormat | None:
+    """The table an ``Accept`` header asks for (XLSX before CSV), or None (JSON)."""
+    if accept and XLSX_TYPE in accept:
+        return "xlsx"
+    if accept and "text/csv" in accept:
+        return "csv"
+    return None
 
 
 def _cell(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -10,12 +11,19 @@ from services.audit.params import IdQuery
 from services.audit.statistics import service
 from services.audit.statistics.schemas import By, Statistics
 from shared.db import SessionDep
+from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_format
+from shared.exports import export_response as tabular
 from shared.identity import CallerDep
 
 router = APIRouter(prefix="/v1/audit-statistics", tags=["audit statistics"])
 
 
-@router.get("", summary="Grade distribution, % good or better, overdue findings, re-checks")
+@router.get(
+    "",
+    summary="Grade distribution, % good or better, overdue findings, re-checks",
+    response_model=Statistics,
+    responses=EXPORT_RESPONSES,
+)
 async def statistics(
     caller: CallerDep,
     session: SessionDep,
@@ -23,5 +31,14 @@ async def statistics(
     period_from: date | None = None,
     period_to: date | None = None,
     programme_id: IdQuery = None,
-) -> Statistics:
-    return await service.statistics(session, caller, by, period_from, period_to, programme_id)
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> Any:
+    """JSON by default; a table of the same rows as CSV or an XLSX workbook with
+    `?format=csv|xlsx` (or an `Accept` naming either)."""
+    stats = await service.statistics(session, caller, by, period_from, period_to, programme_id)
+    fmt = format or table_format(accept)
+    if fmt is None:
+        return stats
+    rows = service.table_rows(stats)
+    return tabular(fmt, rows, rows, service.TABLE_FIELDS, f"audit-statistics-{by}")

@@ -141,3 +141,27 @@ async def statistics(
     audits = await repo.graded_audits(session, caller.agency, start, end, programme_id)
     findings = await repo.findings(session, caller.agency, programme_id)
     return Statistics(by=by, rows=audit_rows(by, audits) + finding_rows(by, findings, today))
+
+
+#: The columns of the statistics table (CSV / XLSX): the KPI row shape, then the cut.
+TABLE_FIELDS = [
+    "indicator_code",
+    "period_type",
+    "period_start",
+    "period_end",
+    "org_unit_code",
+    "numerator",
+    "denominator",
+    "value",
+    "comment",
+    "breakdown",
+]
+
+
+def table_rows(stats: Statistics) -> list[dict[str, Any]]:
+    """One flat row per statistic; ``breakdown`` as ``key=value`` pairs joined by ``;``."""
+    return [
+        row.model_dump(exclude={"breakdown"})
+        | {"breakdown": ";".join(f"{k}={v}" for k, v in sorted(row.breakdown.items()))}
+        for row in stats.rows
+    ]
