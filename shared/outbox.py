@@ -28,7 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.identity import Caller
 from shared.request_id import current_request_id
+
+#: Who acts when no person or client does (a scheduled job).
+SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -78,3 +82,38 @@ async def add_event(session: AsyncSession, table: Table, event: OutboxEvent) -> 
             payload=event.payload,
         )
     )
+
+
+def new_event(
+    caller: Caller | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: object,
+    payload: dict[str, Any] | None = None,
+    purpose: str | None = None,
+) -> OutboxEvent:
+    """The event every service's ``events.emit`` writes: the caller as actor (the system when
+    a job acts), the entity id as text."""
+    return OutboxEvent(
+        event_type=event_type,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        actor=caller.as_actor() if caller is not None else dict(SYSTEM_ACTOR),
+        payload=payload or {},
+        purpose=purpose,
+    )
+
+
+async def emit_to(
+    session: AsyncSession,
+    table: Table,
+    caller: Caller | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: object,
+    payload: dict[str, Any] | None = None,
+    purpose: str | None = None,
+) -> None:
+    """The common body of a service's ``events.emit``: ``table`` is that service's outbox."""
+    event = new_event(caller, event_type, entity_type, entity_id, payload, purpose)
+    await add_event(session, table, event)

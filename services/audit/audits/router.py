@@ -18,7 +18,7 @@ from services.audit.audits.schemas import (
     SectionUpdate,
 )
 from services.audit.db import idempotency_keys
-from services.audit.events import RecorderDep, idempotency_scope
+from services.audit.events import TrailBound, idempotency_scope
 from services.audit.params import IdPath, IdQuery, text_query
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
@@ -26,7 +26,7 @@ from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/audits", tags=["audits"])
+router = APIRouter(prefix="/v1/audits", tags=["audits"], dependencies=[TrailBound])
 AgencyPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
 TeamQuery = Annotated[str | None, text_query(40)]
 
@@ -40,7 +40,6 @@ async def _answer(session: SessionDep, audit: CaseAudit, response: Response) -> 
 async def list_audits(
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     page: PageDep,
     programme_id: IdQuery = None,
     status: AuditStatus | None = None,
@@ -50,7 +49,6 @@ async def list_audits(
         session,
         caller,
         page,
-        record,
         programme_id=programme_id,
         status=status,
         team_code=team_code,
@@ -64,7 +62,6 @@ async def create_audit(
     body: AuditCreate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
@@ -74,7 +71,7 @@ async def create_audit(
     """
 
     async def produce() -> tuple[int, object, dict[str, str]]:
-        audit = await service.create(session, caller, body, record)
+        audit = await service.create(session, caller, body)
         return 201, await service.read(session, audit), {"ETag": service.etag(audit)}
 
     return await run_idempotent_post(
@@ -93,11 +90,9 @@ async def get_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
 ) -> AuditRead:
-    audit = await service.get(session, caller, audit_id)
-    await record("audit.read", "audit", audit.audit_id, {"status": audit.status})
+    audit = await service.get_recorded(session, caller, audit_id)
     return await _answer(session, audit, response)
 
 
@@ -107,11 +102,10 @@ async def update_audit(
     body: AuditUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.update(session, caller, audit_id, body, if_match, record)
+    audit = await service.update(session, caller, audit_id, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -122,11 +116,10 @@ async def update_section(
     body: SectionUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.update_section(session, caller, audit_id, agency, body, if_match, record)
+    audit = await service.update_section(session, caller, audit_id, agency, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -135,11 +128,10 @@ async def submit_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.submit(session, caller, audit_id, if_match, record)
+    audit = await service.submit(session, caller, audit_id, if_match)
     return await _answer(session, audit, response)
 
 
@@ -149,11 +141,10 @@ async def moderate_audit(
     body: Moderation,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.moderate(session, caller, audit_id, body, if_match, record)
+    audit = await service.moderate(session, caller, audit_id, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -162,9 +153,8 @@ async def close_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.close(session, caller, audit_id, if_match, record)
+    audit = await service.close(session, caller, audit_id, if_match)
     return await _answer(session, audit, response)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
+from services.audit import access, events
 from services.audit.audits import answers as answer_rules
 from services.audit.audits import repository as repo
 from services.audit.audits.models import AuditSection, CaseAudit
@@ -25,7 +25,6 @@ from services.audit.audits.schemas import (
     SectionRead,
     SectionUpdate,
 )
-from services.audit.events import Recorder
 from services.audit.programmes import repository as programmes
 from services.audit.tools import repository as tools
 from shared.clock import utc_now
@@ -66,7 +65,6 @@ async def list_audits(
     session: AsyncSession,
     caller: Caller,
     page: PageParams,
-    record: Recorder,
     *,
     programme_id: int | None,
     status: AuditStatus | None,
@@ -84,7 +82,9 @@ async def list_audits(
         offset=page.offset,
     )
     items = [await read(session, a) for a in rows]
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit.listed",
         "audit",
         "list",
@@ -93,9 +93,7 @@ async def list_audits(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: AuditCreate, record: Recorder
-) -> CaseAudit:
+async def create(session: AsyncSession, caller: Caller, body: AuditCreate) -> CaseAudit:
     programme = await programmes.get(session, body.programme_id)
     if programme is None:
         raise invalid("programme_id", "unknown", "unknown", detail="no such programme")
@@ -111,7 +109,14 @@ async def create(
         },
         list(programme.participating_agencies),
     )
-    await record("audit.created", "audit", audit.audit_id, {"programme_id": programme.programme_id})
+    await events.emit(
+        session,
+        caller,
+        "audit.created",
+        "audit",
+        audit.audit_id,
+        {"programme_id": programme.programme_id},
+    )
     return audit
 
 
@@ -122,6 +127,15 @@ async def get(
     audit = await repo.visible(session, audit_id, caller.agency, lock=lock)
     if audit is None:
         raise NotFound("no such audit")
+    return audit
+
+
+async def get_recorded(session: AsyncSession, caller: Caller, audit_id: int) -> CaseAudit:
+    """One audit for reading; the read is recorded."""
+    audit = await get(session, caller, audit_id)
+    await events.emit(
+        session, caller, "audit.read", "audit", audit.audit_id, {"status": audit.status}
+    )
     return audit
 
 
@@ -154,7 +168,6 @@ async def update_section(
     agency: str,
     body: SectionUpdate,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -184,7 +197,9 @@ async def update_section(
         section.completed_at = None
     _bump(audit)
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit.section_updated",
         "audit",
         audit.audit_id,
@@ -199,7 +214,6 @@ async def update(
     audit_id: int,
     body: AuditUpdate,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -209,12 +223,14 @@ async def update(
         setattr(audit, key, value)
     _bump(audit)
     await repo.save(session)
-    await record("audit.updated", "audit", audit.audit_id, {"fields": sorted(changed)})
+    await events.emit(
+        session, caller, "audit.updated", "audit", audit.audit_id, {"fields": sorted(changed)}
+    )
     return audit
 
 
 async def submit(
-    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None, record: Recorder
+    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -233,7 +249,9 @@ async def submit(
     audit.submitted_at = utc_now()
     _bump(audit)
     await repo.save(session)
-    await record("audit.submitted", "audit", audit.audit_id, {"grade": audit.grade})
+    await events.emit(
+        session, caller, "audit.submitted", "audit", audit.audit_id, {"grade": audit.grade}
+    )
     return audit
 
 
@@ -243,7 +261,6 @@ async def moderate(
     audit_id: int,
     body: Moderation,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "submitted")
@@ -259,7 +276,9 @@ async def moderate(
     audit.status = "moderated"
     _bump(audit)
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit.moderated",
         "audit",
         audit.audit_id,
@@ -269,7 +288,7 @@ async def moderate(
 
 
 async def close(
-    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None, record: Recorder
+    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "moderated")
@@ -278,5 +297,7 @@ async def close(
     audit.closed_at = utc_now()
     _bump(audit)
     await repo.save(session)
-    await record("audit.closed", "audit", audit.audit_id, {"final_grade": audit.final_grade})
+    await events.emit(
+        session, caller, "audit.closed", "audit", audit.audit_id, {"final_grade": audit.final_grade}
+    )
     return audit

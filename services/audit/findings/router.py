@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.audit.db import idempotency_keys
-from services.audit.events import RecorderDep, idempotency_scope
+from services.audit.events import TrailBound, idempotency_scope
 from services.audit.findings import service
 from services.audit.findings.schemas import FindingCreate, FindingRead, FindingStatus, Transition
 from services.audit.params import IdPath, IdQuery, text_query
@@ -19,7 +19,7 @@ from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/findings", tags=["findings"])
+router = APIRouter(prefix="/v1/findings", tags=["findings"], dependencies=[TrailBound])
 
 
 @router.get("", summary="Findings of audits the caller's agency takes part in")
@@ -52,12 +52,11 @@ async def create_finding(
     body: FindingCreate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, object, dict[str, str]]:
-        finding = await service.create(session, caller, body, record)
+        finding = await service.create(session, caller, body)
         read = service.to_read(finding, utc_today())
         return 201, read, {"ETag": service.etag(finding)}
 
@@ -87,7 +86,6 @@ async def transition_finding(
     body: Transition,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     response: Response,
     if_match: IfMatchHeader = None,
@@ -98,7 +96,6 @@ async def transition_finding(
         finding_id,
         body,
         if_match,
-        record,
         recheck_after_days=request.app.state.settings.recheck_after_days,
     )
     response.headers["ETag"] = service.etag(finding)

@@ -17,10 +17,9 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
+from services.audit import access, events
 from services.audit.audits import service as audits
 from services.audit.audits.models import CaseAudit
-from services.audit.events import Recorder
 from services.audit.findings import repository as repo
 from services.audit.findings.models import Finding
 from services.audit.findings.schemas import (
@@ -93,9 +92,7 @@ async def list_findings(
     )
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: FindingCreate, record: Recorder
-) -> Finding:
+async def create(session: AsyncSession, caller: Caller, body: FindingCreate) -> Finding:
     audit = await audits.get(session, caller, body.audit_id, lock=True)
     if audit.status == "closed":
         raise Conflict("the audit is closed and locked")
@@ -105,7 +102,9 @@ async def create(
     if body.agency not in audit.agencies:
         raise _invalid("agency", "must be an agency taking part in the audit")
     finding = await repo.add(session, body.model_dump())
-    await record(
+    await events.emit(
+        session,
+        caller,
         "finding.created",
         "finding",
         finding.finding_id,
@@ -134,7 +133,6 @@ async def transition(
     finding_id: int,
     body: Transition,
     if_match: str | None,
-    record: Recorder,
     *,
     recheck_after_days: int,
 ) -> Finding:
@@ -201,7 +199,9 @@ async def transition(
     finding.status = after
     finding.version += 1
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "finding.status_changed",
         "finding",
         finding.finding_id,

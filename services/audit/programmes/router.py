@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import IdPath, text_query
 from services.audit.programmes import service
 from services.audit.programmes.schemas import (
@@ -21,7 +21,9 @@ from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/audit-programmes", tags=["audit programmes"])
+router = APIRouter(
+    prefix="/v1/audit-programmes", tags=["audit programmes"], dependencies=[TrailBound]
+)
 CriterionPath = Annotated[str, Path(min_length=2, max_length=2, pattern=CRITERION_CODE)]
 
 
@@ -41,9 +43,9 @@ async def list_programmes(
 
 @router.post("", status_code=201, summary="Set up a programme")
 async def create_programme(
-    body: ProgrammeCreate, caller: CallerDep, session: SessionDep, record: RecorderDep
+    body: ProgrammeCreate, caller: CallerDep, session: SessionDep
 ) -> ProgrammeRead:
-    return await service.create(session, caller, body, record)
+    return await service.create(session, caller, body)
 
 
 @router.get("/{programme_id}", summary="One programme")
@@ -61,11 +63,10 @@ async def update_programme(
     body: ProgrammeUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProgrammeRead:
-    programme = await service.update(session, caller, programme_id, body, if_match, record)
+    programme = await service.update(session, caller, programme_id, body, if_match)
     response.headers["ETag"] = service.etag(programme)
     return service.to_read(programme)
 
@@ -86,9 +87,8 @@ async def link_criterion(
     criterion_code: CriterionPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
 ) -> list[ProgrammeCriterionRead]:
-    return await service.link_criterion(session, caller, programme_id, criterion_code, record)
+    return await service.link_criterion(session, caller, programme_id, criterion_code)
 
 
 @router.delete(
@@ -100,6 +100,5 @@ async def unlink_criterion(
     criterion_code: CriterionPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
 ) -> list[ProgrammeCriterionRead]:
-    return await service.unlink_criterion(session, caller, programme_id, criterion_code, record)
+    return await service.unlink_criterion(session, caller, programme_id, criterion_code)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
-from services.audit.events import Recorder
+from services.audit import access, events
 from services.audit.programmes import repository as repo
 from services.audit.programmes.models import AuditProgramme
 from services.audit.programmes.schemas import (
@@ -51,14 +50,14 @@ async def list_programmes(
     return Page(items=[to_read(p) for p in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: ProgrammeCreate, record: Recorder
-) -> ProgrammeRead:
+async def create(session: AsyncSession, caller: Caller, body: ProgrammeCreate) -> ProgrammeRead:
     access.require_writer(caller, body.lead_agency)
     if await tools.get(session, body.tool_id) is None:
         raise invalid("tool_id", "unknown", "unknown", detail="no such audit tool")
     programme = await repo.add(session, body.model_dump())
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit_programme.created",
         "audit_programme",
         programme.programme_id,
@@ -83,7 +82,6 @@ async def update(
     programme_id: int,
     body: ProgrammeUpdate,
     if_match: str | None,
-    record: Recorder,
 ) -> AuditProgramme:
     programme = await get(session, caller, programme_id, lock=True)
     check_if_match(if_match, etag(programme))
@@ -101,7 +99,9 @@ async def update(
         setattr(programme, key, value)
     programme.version += 1
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit_programme.updated",
         "audit_programme",
         programme.programme_id,
@@ -120,13 +120,15 @@ async def criteria(
 
 
 async def link_criterion(
-    session: AsyncSession, caller: Caller, programme_id: int, code: str, record: Recorder
+    session: AsyncSession, caller: Caller, programme_id: int, code: str
 ) -> list[ProgrammeCriterionRead]:
     """Idempotent: a link already there is left as it is, and no event is written."""
     programme = await get(session, caller, programme_id, lock=True)
     access.require_writer(caller, programme.lead_agency)
     if await repo.add_criterion(session, programme_id, code, caller.subject):
-        await record(
+        await events.emit(
+            session,
+            caller,
             "audit_programme.criterion_linked",
             "audit_programme",
             programme_id,
@@ -136,13 +138,15 @@ async def link_criterion(
 
 
 async def unlink_criterion(
-    session: AsyncSession, caller: Caller, programme_id: int, code: str, record: Recorder
+    session: AsyncSession, caller: Caller, programme_id: int, code: str
 ) -> list[ProgrammeCriterionRead]:
     """Idempotent: removing a link not there changes nothing and writes no event."""
     programme = await get(session, caller, programme_id, lock=True)
     access.require_writer(caller, programme.lead_agency)
     if await repo.remove_criterion(session, programme_id, code):
-        await record(
+        await events.emit(
+            session,
+            caller,
             "audit_programme.criterion_unlinked",
             "audit_programme",
             programme_id,

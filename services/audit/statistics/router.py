@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from services.audit.events import TrailBound
 from services.audit.params import IdQuery
 from services.audit.statistics import service
 from services.audit.statistics.schemas import By, Statistics
@@ -15,7 +16,9 @@ from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_fo
 from shared.exports import export_response as tabular
 from shared.identity import CallerDep
 
-router = APIRouter(prefix="/v1/audit-statistics", tags=["audit statistics"])
+router = APIRouter(
+    prefix="/v1/audit-statistics", tags=["audit statistics"], dependencies=[TrailBound]
+)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import IdPath, text_query
 from services.audit.tools import service
 from services.audit.tools.schemas import ToolCreate, ToolRead
@@ -14,7 +14,7 @@ from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"])
+router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"], dependencies=[TrailBound])
 
 
 @router.get("", summary="Audit tools (latest versions unless all_versions)")
@@ -29,10 +29,8 @@ async def list_tools(
 
 
 @router.post("", status_code=201, summary="A new tool, or the next version of its code")
-async def create_tool(
-    body: ToolCreate, caller: CallerDep, session: SessionDep, record: RecorderDep
-) -> ToolRead:
-    return await service.create(session, caller, body, record)
+async def create_tool(body: ToolCreate, caller: CallerDep, session: SessionDep) -> ToolRead:
+    return await service.create(session, caller, body)
 
 
 @router.get("/{tool_id}", summary="One version of a tool")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
-from services.audit.events import Recorder
+from services.audit import access, events
 from services.audit.tools import repository as repo
 from services.audit.tools.models import AuditTool
 from services.audit.tools.schemas import ToolCreate, ToolRead
@@ -38,9 +37,7 @@ async def list_tools(
     return Page(items=[to_read(t) for t in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: ToolCreate, record: Recorder
-) -> ToolRead:
+async def create(session: AsyncSession, caller: Caller, body: ToolCreate) -> ToolRead:
     access.require_writer(caller)
     version = await repo.latest_version(session, body.code) + 1
     tool = await repo.add(
@@ -51,8 +48,13 @@ async def create(
         sections=[s.model_dump() for s in body.sections],
         by=caller.subject,
     )
-    await record(
-        "audit_tool.created", "audit_tool", tool.tool_id, {"code": tool.code, "version": version}
+    await events.emit(
+        session,
+        caller,
+        "audit_tool.created",
+        "audit_tool",
+        tool.tool_id,
+        {"code": tool.code, "version": version},
     )
     return to_read(tool)
 

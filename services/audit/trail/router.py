@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import MAX_ID, text_query
-from services.audit.trail import service
+from services.audit.trail import reading, service
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.ingest import IngestGroups
 from services.audit.trail.schemas import (
@@ -25,7 +25,7 @@ from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/trail", tags=["trail"])
+router = APIRouter(prefix="/v1/trail", tags=["trail"], dependencies=[TrailBound])
 
 
 def _signer(request: Request) -> CheckpointSigner:
@@ -75,7 +75,6 @@ async def append_events(
 async def search_trail(
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     page: PageDep,
     entity_type: Short = None,
     entity_id: Short = None,
@@ -89,7 +88,7 @@ async def search_trail(
     occurred_to: datetime | None = None,
     order: Literal["newest", "oldest"] = "newest",
 ) -> Page[TrailEventRead]:
-    filters = service.TrailFilter(
+    filters = reading.TrailFilter(
         entity_type=entity_type,
         entity_id=entity_id,
         subject=subject,
@@ -101,7 +100,7 @@ async def search_trail(
         occurred_from=occurred_from,
         occurred_to=occurred_to,
     )
-    return await service.search(session, caller, record, page, filters, order == "newest")
+    return await reading.search(session, caller, page, filters, order == "newest")
 
 
 @router.get("/verify", summary="Walk the chain and the signed checkpoints; name the first break")
@@ -110,29 +109,17 @@ async def verify_trail(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
     from_seq: Annotated[int, Query(ge=1, le=MAX_ID, description="start of a range check")] = 1,
     to_seq: Annotated[int | None, Query(ge=1, le=MAX_ID, description="end of a range")] = None,
 ) -> Verification:
-    service.require_reader(caller)
-    anchored = anchor.read() if anchor is not None else None
-    result = await service.verify(
-        session, signer, from_seq=from_seq, to_seq=to_seq, anchored=anchored
-    )
-    await record(
-        "trail.verified",
-        "trail",
-        "verify",
-        {"valid": result.valid, "head_seq": result.head_seq},
-    )
-    return result
+    return await reading.verify(session, caller, signer, anchor, from_seq=from_seq, to_seq=to_seq)
 
 
 @router.get("/checkpoints", summary="Export signed checkpoints, newest first")
 async def list_checkpoints(
-    caller: CallerDep, session: SessionDep, record: RecorderDep, page: PageDep
+    caller: CallerDep, session: SessionDep, page: PageDep
 ) -> Page[CheckpointRead]:
-    return await service.list_checkpoints(session, caller, record, page)
+    return await reading.list_checkpoints(session, caller, page)
 
 
 @router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")
@@ -141,11 +128,8 @@ async def create_checkpoint(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
 ) -> CheckpointRead:
-    service.require_checkpointer(caller)
-    await record("trail.checkpoint_requested", "trail", "checkpoints", {})
-    return await service.make_checkpoint(session, signer, anchor=anchor)
+    return await reading.checkpoint_now(session, caller, signer, anchor)
 
 
 @router.post(
@@ -157,18 +141,8 @@ async def verify_against(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
 ) -> Verification:
-    service.require_reader(caller)
-    anchored = anchor.read() if anchor is not None else None
-    result = await service.verify(session, signer, [checkpoint], anchored=anchored)
-    await record(
-        "trail.verified",
-        "trail",
-        "verify",
-        {"valid": result.valid, "checkpoint_seq": checkpoint.seq},
-    )
-    return result
+    return await reading.verify(session, caller, signer, anchor, against=checkpoint)
 
 
 @router.get("/checkpoints/public-key", summary="The public key checkpoints are signed with")

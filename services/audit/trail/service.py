@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rfc8785 import CanonicalizationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,22 +21,16 @@ from services.audit.trail.schemas import (
     CheckpointRead,
     EventBatch,
     EventIn,
-    TrailEventRead,
     UnprotectedTail,
     Verification,
-    Who,
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared import rights
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
-from shared.pagination import Page, PageParams
 from shared.problems import Forbidden, InvalidInput, invalid
 from shared.request_id import current_request_id
-
-if TYPE_CHECKING:
-    from services.audit.events import Recorder
 
 __all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
 
@@ -503,68 +496,4 @@ def _result(
         anchored_checkpoints=anchored,
         first_broken=broken,
         unprotected_tail=tail,
-    )
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-async def search(
-    session: AsyncSession,
-    caller: Caller,
-    record: Recorder,
-    page: PageParams,
-    filters: TrailFilter,
-    newest_first: bool,
-) -> Page[TrailEventRead]:
-    """One page of the trail the caller may see; the search itself is recorded."""
-    require_reader(caller)
-    filters = replace(filters, visible_agency=visible_agency(caller))
-    rows, total = await repo.search(
-        session, filters, limit=page.limit, offset=page.offset, newest_first=newest_first
-    )
-    asked = {
-        k: (v.isoformat() if isinstance(v, datetime) else v)
-        for k, v in vars(filters).items()
-        if v is not None
-    }
-    await record("trail.searched", "trail", "search", {"filters": asked, "total": total})
-    return Page(
-        items=[_event_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-
-
-async def list_checkpoints(
-    session: AsyncSession, caller: Caller, record: Recorder, page: PageParams
-) -> Page[CheckpointRead]:
-    """Signed checkpoints, newest first; the export is recorded."""
-    require_reader(caller)
-    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
-    await record("trail.checkpoints_exported", "trail", "checkpoints", {"total": total})
-    return Page(
-        items=[checkpoint_read(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-
-
-def _event_read(row: repo.TrailEvent) -> TrailEventRead:
-    actor = row.actor or {}
-    return TrailEventRead(
-        seq=row.seq,
-        event_id=row.event_id,
-        source=row.source,
-        event_type=row.event_type,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        who=Who.model_validate(
-            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
-        ),
-        purpose=row.purpose,
-        request_id=row.request_id,
-        payload=row.payload,
-        hash=row.hash,
     )
