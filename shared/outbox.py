@@ -91,14 +91,19 @@ def new_event(
     entity_id: object,
     payload: dict[str, Any] | None = None,
     purpose: str | None = None,
+    *,
+    actor: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """The event every service's ``events.emit`` writes: the caller as actor (the system when
-    a job acts), the entity id as text."""
+    a job acts, ``actor`` as given before anyone is a caller), the entity id as text within
+    the column's 120 characters."""
+    if actor is None:
+        actor = caller.as_actor() if caller is not None else dict(SYSTEM_ACTOR)
     return OutboxEvent(
         event_type=event_type,
         entity_type=entity_type,
-        entity_id=str(entity_id),
-        actor=caller.as_actor() if caller is not None else dict(SYSTEM_ACTOR),
+        entity_id=str(entity_id)[:120],
+        actor=actor,
         payload=payload or {},
         purpose=purpose,
     )

@@ -1,4 +1,4 @@
-"""Outbox events shared by the service's domains (field-naming problems: shared.problems)."""
+"""The one way this service's domains write an outbox event (shipped to the audit trail)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.db import outbox
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
+from shared.outbox import emit_to
+
+PURPOSE = "improvement plan"
 
 
 async def emit(
@@ -17,19 +19,8 @@ async def emit(
     event_type: str,
     entity_type: str,
     entity_id: object,
-    payload: dict[str, Any],
-    purpose: str = "improvement plan",
+    payload: dict[str, Any] | None = None,
+    purpose: str | None = PURPOSE,
 ) -> None:
-    actor = caller.as_actor() if caller is not None else {"subject": "system", "kind": "job"}
-    await add_event(
-        session,
-        outbox,
-        OutboxEvent(
-            event_type=event_type,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            actor=actor,
-            payload=payload,
-            purpose=purpose,
-        ),
-    )
+    """The event in the caller's transaction (``None``: a scheduled job acts)."""
+    await emit_to(session, outbox, caller, event_type, entity_type, entity_id, payload, purpose)

@@ -8,17 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.db import outbox
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
+from shared.outbox import emit_to
 
 
 async def emit(
     session: AsyncSession,
-    caller: Caller,
+    caller: Caller | None,
     event_type: str,
     entity_type: str,
-    entity_id: str,
-    payload: dict[str, Any],
+    entity_id: object,
+    payload: dict[str, Any] | None = None,
+    purpose: str | None = None,
 ) -> None:
     """An event in the request's transaction: rolled back with the change it records."""
-    event = OutboxEvent(event_type, entity_type, entity_id, caller.as_actor(), payload)
-    await add_event(session, outbox, event)
+    await emit_to(session, outbox, caller, event_type, entity_type, entity_id, payload, purpose)

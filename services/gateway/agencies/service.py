@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import trail
+from services.gateway import events
 from services.gateway.agencies import repository as repo
 from services.gateway.agencies.models import Agency
 from services.gateway.agencies.schemas import AgencyCreate, AgencyOut
@@ -28,11 +28,11 @@ async def create(session: AsyncSession, admin: Caller, data: AgencyCreate) -> Ag
         raise Conflict("an agency with this code exists")
     agency = Agency(**data.model_dump())
     await repo.add(session, agency)
-    await trail.record(
+    await events.emit(
         session,
+        admin,
         "agency.created",
         entity_type="agency",
         entity_id=agency.code,
-        actor=admin.as_actor(),
     )
     return to_out(agency)

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import hashing, trail
+from services.gateway import events, hashing
 from services.gateway.clients import repository
 from services.gateway.clients.models import Client
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
@@ -93,12 +93,12 @@ async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> Cl
         created_at=datetime.now(UTC),
     )
     await repository.add(session, client)
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.created",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
         payload={"agency": client.agency, "scopes": client.scopes},
     )
     return out(client, secret)
@@ -137,12 +137,12 @@ async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) ->
     client.secret_hash = hashing.hash_secret(secret)
     client.rotated_at = datetime.now(UTC)
     await session.flush()
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.rotated",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
     )
     return out(client, secret)
 
@@ -158,11 +158,11 @@ async def disable(
     await keys_repository.upsert_deny(
         session, "client", client_id, "client disabled", now + timedelta(seconds=token_ttl_s + 120)
     )
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.disabled",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
     )
     return out(client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import trail
+from services.gateway import events
 from services.gateway.keys import repository
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.schemas import DenyCreate, DenyKind, DenyRead
@@ -35,12 +35,12 @@ async def entries(session: AsyncSession, page: PageParams) -> Page[DenyRead]:
 async def add(session: AsyncSession, caller: Caller, cache: DenyList, data: DenyCreate) -> None:
     """Refuse a client, user or token from now on (this process at once, others on refresh)."""
     await repository.upsert_deny(session, data.kind, data.value, data.reason, data.expires_at)
-    await trail.record(
+    await events.emit(
         session,
+        caller,
         "deny_list.added",
         entity_type=data.kind,
         entity_id=data.value,
-        actor=caller.as_actor(),
         payload={"reason": data.reason},
     )
     cache.note(data.kind, data.value)
@@ -51,11 +51,11 @@ async def lift(
 ) -> None:
     if not await repository.remove_deny(session, kind, value):
         raise NotFound("no such entry")
-    await trail.record(
+    await events.emit(
         session,
+        caller,
         "deny_list.removed",
         entity_type=kind,
         entity_id=value,
-        actor=caller.as_actor(),
     )
     cache.forget(kind, value)
