@@ -73,9 +73,9 @@ async def update_programme(
 
 @router.get("/{programme_id}/criteria", summary="The success criteria a programme's grades show")
 async def list_criteria(
-    programme_id: IdPath, caller: CallerDep, session: SessionDep
-) -> list[ProgrammeCriterionRead]:
-    return await service.criteria(session, caller, programme_id)
+    programme_id: IdPath, caller: CallerDep, session: SessionDep, page: PageDep
+) -> Page[ProgrammeCriterionRead]:
+    return await service.criteria_page(session, caller, programme_id, page)
 
 
 @router.put(

@@ -16,7 +16,7 @@ from services.audit.programmes.schemas import (
 from services.audit.tools import repository as tools
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, invalid
 
 
@@ -113,10 +113,20 @@ async def update(
 async def criteria(
     session: AsyncSession, caller: Caller, programme_id: int
 ) -> list[ProgrammeCriterionRead]:
-    """The plan's success criteria this programme's grades show."""
+    """The plan's success criteria this programme's grades show (all: a change answers them)."""
     await get(session, caller, programme_id)
     rows = await repo.criteria(session, programme_id)
     return [ProgrammeCriterionRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+async def criteria_page(
+    session: AsyncSession, caller: Caller, programme_id: int, page: PageParams
+) -> Page[ProgrammeCriterionRead]:
+    """One page of the success criteria this programme's grades show, by code."""
+    await get(session, caller, programme_id)
+    rows, total = await repo.criteria_page(session, programme_id, page)
+    items = [ProgrammeCriterionRead.model_validate(r, from_attributes=True) for r in rows]
+    return page_of(items, total, page)
 
 
 async def link_criterion(

@@ -9,6 +9,7 @@ from services.gateway.agencies import repository as repo
 from services.gateway.agencies.models import Agency
 from services.gateway.agencies.schemas import AgencyCreate, AgencyOut
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import Conflict
 
 
@@ -18,8 +19,9 @@ def to_out(agency: Agency) -> AgencyOut:
     )
 
 
-async def list_agencies(session: AsyncSession) -> list[AgencyOut]:
-    return [to_out(a) for a in await repo.all_agencies(session)]
+async def list_agencies(session: AsyncSession, page: PageParams) -> Page[AgencyOut]:
+    rows, total = await repo.page_agencies(session, page)
+    return page_of([to_out(a) for a in rows], total, page)
 
 
 async def create(session: AsyncSession, admin: Caller, data: AgencyCreate) -> AgencyOut:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.keys.models import DenyEntry, SigningKey
+from shared.pagination import PageParams, page_scalars
 
 
 async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
@@ -56,11 +57,8 @@ async def list_deny_entries(
     session: AsyncSession, now: datetime, *, limit: int, offset: int
 ) -> tuple[list[DenyEntry], int]:
     in_force = or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now)
-    total = await session.scalar(select(func.count()).select_from(DenyEntry).where(in_force))
-    rows = await session.scalars(
-        select(DenyEntry).where(in_force).order_by(DenyEntry.id).limit(limit).offset(offset)
-    )
-    return list(rows), total or 0
+    stmt = select(DenyEntry).where(in_force).order_by(DenyEntry.id)
+    return await page_scalars(session, stmt, PageParams(limit, offset))
 
 
 async def upsert_deny(
