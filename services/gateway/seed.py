@@ -40,6 +40,7 @@ from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
 from shared.db import create_sessionmaker
 from shared.logs import get_logger
+from shared.vocabulary import Role
 
 log = get_logger(__name__)
 RELAY_SERVICES = ("actions", "kpis", "audit", "gateway", "board")
@@ -66,7 +67,7 @@ AGENCY_SCOPES = {
     "police": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
     "probation": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
 }
-ROLES = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin")
+ROLES: tuple[Role, ...] = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin")
 
 
 def load_or_create_relay_secrets(path: Path) -> dict[str, str]:

@@ -11,9 +11,9 @@ from services.kpis.events import emit
 from shared import rights
 from shared.identity import Caller
 from shared.problems import DomainError, field_error
+from shared.vocabulary import LEAD_AGENCY, MANAGER_ROLES
 
-COUNCIL = "council"
-MANAGER_ROLES = ("approver", "plan_manager", "admin")
+COUNCIL = LEAD_AGENCY
 
 
 def is_council_manager(caller: Caller) -> bool:

@@ -25,9 +25,10 @@ from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
+from shared.vocabulary import AGENCY_CODE
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"], dependencies=[TrailBound])
-AgencyPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+AgencyPath = Annotated[str, Path(pattern=AGENCY_CODE)]
 TeamQuery = Annotated[str | None, text_query(40)]
 
 

@@ -31,6 +31,7 @@ from shared.logs import get_logger
 from shared.outbox import OutboxEvent
 from shared.problems import Forbidden, InvalidInput, invalid
 from shared.request_id import current_request_id
+from shared.vocabulary import LEAD_AGENCY
 
 __all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
 
@@ -52,7 +53,7 @@ def source_of(caller: Caller) -> str:
     if (
         caller.kind != "client"
         or not caller.has_scope("trail:append")
-        or caller.agency != "council"
+        or caller.agency != LEAD_AGENCY
         or not client.endswith(RELAY_SUFFIX)
         or not SOURCE_RE.match(source)
     ):
@@ -68,7 +69,7 @@ def require_reader(caller: Caller) -> None:
 
 def visible_agency(caller: Caller) -> str | None:
     """Council readers see every agency's events; a partner sees its own agency's only."""
-    return None if caller.agency == "council" else caller.agency
+    return None if caller.agency == LEAD_AGENCY else caller.agency
 
 
 def require_checkpointer(caller: Caller) -> None:
