@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -109,16 +109,35 @@ def new_event(
     )
 
 
-async def emit_to(
-    session: AsyncSession,
-    table: Table,
-    caller: Caller | None,
-    event_type: str,
-    entity_type: str,
-    entity_id: object,
-    payload: dict[str, Any] | None = None,
-    purpose: str | None = None,
-) -> None:
-    """The common body of a service's ``events.emit``: ``table`` is that service's outbox."""
-    event = new_event(caller, event_type, entity_type, entity_id, payload, purpose)
-    await add_event(session, table, event)
+class Emit(Protocol):
+    """The shape of every service's ``events.emit`` (docs/conventions.md, "Events")."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        caller: Caller | None,
+        event_type: str,
+        entity_type: str,
+        entity_id: object,
+        payload: dict[str, Any] | None = None,
+        purpose: str | None = None,
+    ) -> None: ...
+
+
+def emitter(table: Table, default_purpose: str | None = None) -> Emit:
+    """A service's ``events.emit``: each event into ``table`` (that service's outbox) in the
+    session's transaction, ``default_purpose`` unless the call names one."""
+
+    async def emit(
+        session: AsyncSession,
+        caller: Caller | None,
+        event_type: str,
+        entity_type: str,
+        entity_id: object,
+        payload: dict[str, Any] | None = None,
+        purpose: str | None = default_purpose,
+    ) -> None:
+        event = new_event(caller, event_type, entity_type, entity_id, payload, purpose)
+        await add_event(session, table, event)
+
+    return emit

@@ -11,20 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.db import outbox
-from shared.identity import Caller
-from shared.outbox import add_event, emit_to, new_event
+from shared.outbox import add_event, emitter, new_event
 
-
-async def emit(
-    session: AsyncSession,
-    caller: Caller | None,
-    event_type: str,
-    entity_type: str,
-    entity_id: object,
-    payload: dict[str, Any] | None = None,
-    purpose: str | None = None,
-) -> None:
-    await emit_to(session, outbox, caller, event_type, entity_type, entity_id, payload, purpose)
+emit = emitter(outbox)
 
 
 async def emit_as(
