@@ -78,7 +78,7 @@ async def test_add_list_remove_a_link_with_events(
     ]
     gone = await client.delete(f"{url}/CONTACTS", headers=manager())
     assert gone.status_code == 204, gone.text
-    assert (await client.get(url, headers=manager())).json() == []
+    assert (await client.get(url, headers=manager())).json()["items"] == []
     removed = await events(conn, "criterion_indicator.removed", c)
     assert len(removed) == 1
     assert removed[0]["indicator_code"] == "CONTACTS"

@@ -109,7 +109,7 @@ async def test_au5_the_client_list_marks_relays_as_not_for_change(
     one = (await gw.http.get("/v1/clients/kpis-relay", headers=admin)).json()
     assert one["service_identity"] is True
     # a partner system stays manageable
-    demo = next(c for c in listed if c["client_id"] == "demo-police")
+    demo = next(c for c in listed["items"] if c["client_id"] == "demo-police")
     assert demo["service_identity"] is False
     r = await gw.http.post("/v1/clients/demo-police/rotate-secret", headers=admin)
     assert r.status_code == 200
