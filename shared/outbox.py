@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -28,7 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.identity import Caller
 from shared.request_id import current_request_id
+
+#: Who acts when no person or client does (a scheduled job).
+SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -78,3 +82,62 @@ async def add_event(session: AsyncSession, table: Table, event: OutboxEvent) -> 
             payload=event.payload,
         )
     )
+
+
+def new_event(
+    caller: Caller | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: object,
+    payload: dict[str, Any] | None = None,
+    purpose: str | None = None,
+    *,
+    actor: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """The event every service's ``events.emit`` writes: the caller as actor (the system when
+    a job acts, ``actor`` as given before anyone is a caller), the entity id as text within
+    the column's 120 characters."""
+    if actor is None:
+        actor = caller.as_actor() if caller is not None else dict(SYSTEM_ACTOR)
+    return OutboxEvent(
+        event_type=event_type,
+        entity_type=entity_type,
+        entity_id=str(entity_id)[:120],
+        actor=actor,
+        payload=payload or {},
+        purpose=purpose,
+    )
+
+
+class Emit(Protocol):
+    """The shape of every service's ``events.emit`` (docs/conventions.md, "Events")."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        caller: Caller | None,
+        event_type: str,
+        entity_type: str,
+        entity_id: object,
+        payload: dict[str, Any] | None = None,
+        purpose: str | None = None,
+    ) -> None: ...
+
+
+def emitter(table: Table, default_purpose: str | None = None) -> Emit:
+    """A service's ``events.emit``: each event into ``table`` (that service's outbox) in the
+    session's transaction, ``default_purpose`` unless the call names one."""
+
+    async def emit(
+        session: AsyncSession,
+        caller: Caller | None,
+        event_type: str,
+        entity_type: str,
+        entity_id: object,
+        payload: dict[str, Any] | None = None,
+        purpose: str | None = default_purpose,
+    ) -> None:
+        event = new_event(caller, event_type, entity_type, entity_id, payload, purpose)
+        await add_event(session, table, event)
+
+    return emit

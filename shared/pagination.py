@@ -12,6 +12,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.problems import invalid
 
@@ -41,6 +43,32 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+async def _total(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> int:
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int(await session.scalar(counted) or 0)
+
+
+async def page_scalars(
+    session: AsyncSession, stmt: Select[*tuple[Any, ...]], page: PageParams
+) -> tuple[list[Any], int]:
+    """One page of the first column of an ordered ``stmt`` and how many rows it has in all
+    (for repositories: the one way a list is paged)."""
+    rows = await session.scalars(stmt.limit(page.limit).offset(page.offset))
+    return list(rows), await _total(session, stmt)
+
+
+async def page_mappings(
+    session: AsyncSession, stmt: Select[*tuple[Any, ...]], page: PageParams
+) -> tuple[list[dict[str, Any]], int]:
+    """As :func:`page_scalars`, each row as a dict of its labelled columns."""
+    rows = await session.execute(stmt.limit(page.limit).offset(page.offset))
+    return [dict(r) for r in rows.mappings()], await _total(session, stmt)
+
+
+def page_of(items: Sequence[T], total: int, page: PageParams) -> Page[T]:
+    return Page(items=list(items), total=total, limit=page.limit, offset=page.offset)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.identity import Caller
+from shared.vocabulary import LEAD_AGENCY, ROLES, SCOPES
+
+__all__ = ["ROLES", "SCOPES"]  # re-exported: the gateway's policy reads them here
 
 READ = frozenset({"GET", "HEAD"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -57,26 +60,6 @@ ALL = READ | WRITE
 PUBLIC = "public"  # no token needed
 AUTHENTICATED = "authenticated"  # any verified caller
 
-ROLES = frozenset(
-    {"viewer", "contributor", "approver", "auditor", "plan_manager", "admin", "board_admin"}
-)
-SCOPES = frozenset(
-    {
-        "actions:read",
-        "actions:write",
-        "kpis:read",
-        "kpis:submit",
-        "kpis:approve",
-        "kpis:import",
-        "audit:read",
-        "audit:write",
-        "trail:read",
-        "trail:append",
-        "board:read",
-        "board:write",
-        "admin",
-    }
-)
 #: Permissions no scope is named after: held through roles, or granted with a scope.
 FINER = frozenset(
     {
@@ -125,7 +108,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin", "actions:manage"}),
 }
 #: Administration of agencies, clients, users and the deny list is the council's alone.
-ADMIN_AGENCY = "council"
+ADMIN_AGENCY = LEAD_AGENCY
 
 
 def granted(caller: Caller) -> frozenset[str]:

@@ -1,6 +1,7 @@
-"""Two rules of docs/conventions.md held by reading the code: time is UTC (never the machine's
-local date) and a field-level error is built by shared.problems (one helper, never a local
-dict that may drop a member)."""
+"""Rules of docs/conventions.md held by reading the code: time is UTC (never the machine's
+local date), a field-level error is built by shared.problems (one helper, never a local
+dict that may drop a member), and an outbox event is written only through the service's
+``events.py`` (never a direct ``shared.outbox.add_event``)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,13 @@ LOCAL_TIME_ALLOWED = {
     "services/kpis/imports/pipeline.py": PARALLEL,
 }
 FIELD_ERROR_ALLOWED = {
-    "services/audit/audits/answers.py": PARALLEL,
-    "services/audit/audits/service.py": PARALLEL,
-    "services/audit/findings/service.py": PARALLEL,
-    "services/audit/programmes/service.py": PARALLEL,
-    "services/audit/statistics/router.py": PARALLEL,
-    "services/audit/trail/router.py": PARALLEL,
-    "services/audit/trail/service.py": PARALLEL,
     "services/kpis/imports/router.py": PARALLEL,
     "services/kpis/imports/service.py": PARALLEL,
+}
+
+#: Files still writing outbox events with ``shared.outbox.add_event`` directly, each with why.
+ADD_EVENT_ALLOWED = {
+    "services/kpis/imports/service.py": "the import runner is being changed in parallel",
 }
 
 
@@ -59,6 +58,32 @@ def inline_field_errors(source: str) -> list[int]:
     return lines
 
 
+def direct_add_events(source: str) -> list[int]:
+    """Lines importing or calling ``shared.outbox.add_event`` (the outbox's raw insert)."""
+    lines = []
+    outbox_aliases: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "shared.outbox":
+            lines += [node.lineno for a in node.names if a.name == "add_event"]
+        elif isinstance(node, ast.ImportFrom) and node.module == "shared":
+            outbox_aliases |= {a.asname or a.name for a in node.names if a.name == "outbox"}
+        elif isinstance(node, ast.Import):
+            outbox_aliases |= {a.asname or a.name for a in node.names if a.name == "shared.outbox"}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = ast.unparse(node.func.value)
+            if node.func.attr == "add_event" and receiver in outbox_aliases:
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def _events_module(name: str) -> bool:
+    parts = name.split("/")
+    return name.startswith("shared/") or (
+        len(parts) == 3 and parts[0] == "services" and parts[2] == "events.py"
+    )
+
+
 def _sources(*tops: str) -> dict[str, str]:
     return {
         p.relative_to(ROOT).as_posix(): p.read_text()
@@ -87,8 +112,40 @@ def test_field_errors_are_built_by_shared_problems() -> None:
     assert found == {}, "use shared.problems.field_error / invalid / conflict"
 
 
+def test_events_are_written_through_the_services_events_module() -> None:
+    found = {
+        name: lines
+        for name, source in _sources("services", "shared").items()
+        if name not in ADD_EVENT_ALLOWED
+        and not _events_module(name)
+        and (lines := direct_add_events(source))
+    }
+    assert found == {}, "write events with the service's events.emit (docs/conventions.md)"
+
+
+def test_every_service_emits_with_the_same_shape() -> None:
+    import inspect
+    from importlib import import_module
+
+    shapes = {
+        svc: list(inspect.signature(import_module(f"services.{svc}.events").emit).parameters)
+        for svc in ("actions", "audit", "board", "gateway", "kpis")
+    }
+    expected = [
+        "session",
+        "caller",
+        "event_type",
+        "entity_type",
+        "entity_id",
+        "payload",
+        "purpose",
+    ]
+    assert shapes == dict.fromkeys(shapes, expected)
+
+
 def test_the_allow_lists_only_name_files_that_still_need_them() -> None:
     sources = _sources("services", "shared")
+    assert [n for n in ADD_EVENT_ALLOWED if not direct_add_events(sources.get(n, ""))] == []
     assert [n for n in LOCAL_TIME_ALLOWED if not local_time_calls(sources.get(n, ""))] == []
     assert [n for n in FIELD_ERROR_ALLOWED if not inline_field_errors(sources.get(n, ""))] == []
 
@@ -100,6 +157,13 @@ def test_the_checkers_catch_what_they_are_for() -> None:
     bad = 'e = {"errors": [{"field": "parent", "in": "body", "message": "unknown"}]}\n'
     assert inline_field_errors(bad) == [1]
     assert inline_field_errors('e = {"errors": [field_error("parent", "unknown")]}\n') == []
+    assert direct_add_events("from shared.outbox import OutboxEvent, add_event\n") == [1]
+    assert direct_add_events("from shared import outbox\nawait outbox.add_event(s, t, e)\n") == [2]
+    assert direct_add_events("import shared.outbox\nshared.outbox.add_event(s, t, e)\n") == [2]
+    assert direct_add_events("await repo.add_event(session, 1, 'status')\n") == []
+    assert direct_add_events("from services.kpis.events import emit\n") == []
+    assert _events_module("services/kpis/events.py")
+    assert not _events_module("services/kpis/values/events.py")
 
 
 def test_the_field_error_helpers_name_the_field_and_never_the_value() -> None:

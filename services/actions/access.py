@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from shared import rights
 from shared.identity import Caller
 from shared.problems import Forbidden
+from shared.vocabulary import LEAD_AGENCY
 
-PLAN_AGENCY = "council"
+PLAN_AGENCY = LEAD_AGENCY
 
 
 def is_plan_manager(caller: Caller) -> bool:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit import events
 from services.audit.config import AuditSettings
-from services.audit.events import Recorder
 from services.audit.programmes import repository as programmes
 from services.audit.tools import repository as tools
 from services.audit.tools.schemas import ToolCreate
@@ -194,7 +194,7 @@ PROGRAMMES: list[tuple[str, str, str, int, str, str, list[str], list[str]]] = [
 
 
 async def seed(session: AsyncSession, signer: CheckpointSigner) -> int:
-    record = Recorder(session=session, signer=signer, caller=SEED)
+    events.bind(session, events.TrailWriter(signer=signer))
     added = 0
     if await tools.latest_version(session, STANDARD_TOOL.code) == 0:
         tool = await tools.add(
@@ -205,8 +205,13 @@ async def seed(session: AsyncSession, signer: CheckpointSigner) -> int:
             sections=[s.model_dump() for s in STANDARD_TOOL.sections],
             by=SEED.subject,
         )
-        await record(
-            "audit_tool.created", "audit_tool", tool.tool_id, {"code": tool.code, "version": 1}
+        await events.emit(
+            session,
+            SEED,
+            "audit_tool.created",
+            "audit_tool",
+            tool.tool_id,
+            {"code": tool.code, "version": 1},
         )
         added += 1
     tool_id = (
@@ -227,8 +232,13 @@ async def seed(session: AsyncSession, signer: CheckpointSigner) -> int:
             "linked_actions": actions,
         }
         made = await programmes.add(session, values)
-        await record(
-            "audit_programme.created", "audit_programme", made.programme_id, {"title": title}
+        await events.emit(
+            session,
+            SEED,
+            "audit_programme.created",
+            "audit_programme",
+            made.programme_id,
+            {"title": title},
         )
         added += 1
     return added

@@ -12,9 +12,10 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from shared.inputs import MAX_ID, NO_NUL, IdPath, Input, text_query
+from shared.vocabulary import AgencyCode
 
 #: an agency code (as the gateway's agencies)
-Agency = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+Agency = AgencyCode
 #: a meeting type's code
 TypeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
 #: a plan action's reference (theme, criterion letter, number: ``1A1``); format only

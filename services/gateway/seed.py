@@ -24,7 +24,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -40,6 +40,7 @@ from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
 from shared.db import create_sessionmaker
 from shared.logs import get_logger
+from shared.vocabulary import Role, Scope
 
 log = get_logger(__name__)
 RELAY_SERVICES = ("actions", "kpis", "audit", "gateway", "board")
@@ -49,24 +50,13 @@ READER_CLIENTS: dict[str, list[str]] = {
     "board-reader": ["actions:read", "audit:read", "kpis:read"],
 }
 AGENCY_SCOPES = {
-    "council": [
-        "actions:read",
-        "actions:write",
-        "kpis:read",
-        "kpis:submit",
-        "kpis:approve",
-        "kpis:import",
-        "audit:read",
-        "audit:write",
-        "trail:read",
-        "board:read",
-        "board:write",
-    ],
+    # every scope but the relays' own and administration, in the vocabulary's order
+    "council": [s for s in get_args(Scope) if s not in {"trail:append", "admin"}],
     "ccg": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
     "police": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
     "probation": ["actions:read", "actions:write", "kpis:read", "kpis:submit"],
 }
-ROLES = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin")
+ROLES: tuple[Role, ...] = ("viewer", "contributor", "approver", "auditor", "plan_manager", "admin")
 
 
 def load_or_create_relay_secrets(path: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Security events of the gateway, written to its outbox in the request's transaction."""
+"""Security events of the gateway by actor (kept for the sign-in and token code): each goes
+through ``services.gateway.events``, the one way the gateway writes an event."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.db import outbox
+from services.gateway import events
 from shared.logs import get_logger
-from shared.outbox import OutboxEvent, add_event
 
 log = get_logger("gateway.trail")
 
@@ -23,17 +23,7 @@ async def record(
     actor: dict[str, Any] | None = None,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    await add_event(
-        session,
-        outbox,
-        OutboxEvent(
-            event_type=event_type,
-            entity_type=entity_type,
-            entity_id=entity_id[:120],
-            actor=actor or {},
-            payload=payload or {},
-        ),
-    )
+    await events.emit_as(session, actor or {}, event_type, entity_type, entity_id, payload)
 
 
 async def record_alone(

@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kpis.db import outbox
+from services.kpis.events import emit
 from shared import rights
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
 from shared.problems import DomainError, field_error
+from shared.vocabulary import LEAD_AGENCY, MANAGER_ROLES
 
-COUNCIL = "council"
-MANAGER_ROLES = ("approver", "plan_manager", "admin")
+COUNCIL = LEAD_AGENCY
 
 
 def is_council_manager(caller: Caller) -> bool:
@@ -91,16 +90,13 @@ async def worker_access(
             "worker-level figures need a stated purpose (?purpose=...)",
             extensions={"errors": [field_error("purpose", "required", "missing", "query")]},
         )
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type="sensitive.read",
-            entity_type=entity_type,
-            entity_id=what[:120],
-            actor=caller.as_actor(),
-            payload=detail,
-            purpose=purpose.strip()[:500],
-        ),
+        event_type="sensitive.read",
+        entity_type=entity_type,
+        entity_id=what[:120],
+        caller=caller,
+        payload=detail,
+        purpose=purpose.strip()[:500],
     )
     return True

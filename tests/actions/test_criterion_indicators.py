@@ -67,18 +67,18 @@ async def test_add_list_remove_a_link_with_events(
     # a partner reads the link, by criterion and across the plan
     listed = await client.get(url, headers=who("police", "viewer"))
     assert listed.status_code == 200
-    assert [x["indicator_code"] for x in listed.json()] == ["CONTACTS"]
+    assert [x["indicator_code"] for x in listed.json()["items"]] == ["CONTACTS"]
     across = await client.get(
         "/v1/success-criteria/indicators",
         params={"plan_id": plan_id, "indicator_code": "CONTACTS"},
         headers=who("ccg", "viewer"),
     )
-    assert [(x["criterion_code"], x["indicator_code"]) for x in across.json()] == [
+    assert [(x["criterion_code"], x["indicator_code"]) for x in across.json()["items"]] == [
         ("1A", "CONTACTS")
     ]
     gone = await client.delete(f"{url}/CONTACTS", headers=manager())
     assert gone.status_code == 204, gone.text
-    assert (await client.get(url, headers=manager())).json() == []
+    assert (await client.get(url, headers=manager())).json()["items"] == []
     removed = await events(conn, "criterion_indicator.removed", c)
     assert len(removed) == 1
     assert removed[0]["indicator_code"] == "CONTACTS"
@@ -96,7 +96,7 @@ async def test_a_second_link_to_the_same_indicator_is_refused_not_overwritten(
     second = await client.post(url, json=LINK | {"target_value": 1}, headers=manager())
     assert second.status_code == 409
     assert second.json()["errors"][0]["field"] == "indicator_code"
-    kept = (await client.get(url, headers=manager())).json()
+    kept = (await client.get(url, headers=manager())).json()["items"]
     assert [float(x["target_value"]) for x in kept] == [4500.0]
     assert len(await events(conn, "criterion_indicator.added", c)) == 1
 

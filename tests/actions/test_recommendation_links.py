@@ -58,8 +58,8 @@ async def test_without_actions_lists_10_15_19(client: httpx.AsyncClient, plan_id
         headers=who("police", "viewer"),
     )
     assert r.status_code == 200, r.text
-    assert [x["number"] for x in r.json()] == expected
-    assert all(x["actions"] == [] for x in r.json())
+    assert [x["number"] for x in r.json()["items"]] == expected
+    assert all(x["actions"] == [] for x in r.json()["items"])
 
 
 async def test_the_lscb_set_is_its_own(client: httpx.AsyncClient, plan_id: int) -> None:
@@ -68,17 +68,17 @@ async def test_the_lscb_set_is_its_own(client: httpx.AsyncClient, plan_id: int) 
         "/v1/recommendations", params={"plan_id": plan_id, "source": "lscb"}, headers=headers
     )
     assert lscb.status_code == 200
-    assert [x["number"] for x in lscb.json()] == [1, 2, 3, 4, 5, 6, 7]
-    assert {x["source"] for x in lscb.json()} == {"lscb"}
+    assert [x["number"] for x in lscb.json()["items"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert {x["source"] for x in lscb.json()["items"]} == {"lscb"}
     # the seed plan counts them but prints no text: the record says so, it does not invent
-    assert all("not printed in the seed plan" in x["text"] for x in lscb.json())
-    assert all(x["source_fix"] for x in lscb.json())
+    assert all("not printed in the seed plan" in x["text"] for x in lscb.json()["items"])
+    assert all(x["source_fix"] for x in lscb.json()["items"])
     ofsted = await client.get(
         "/v1/recommendations", params={"plan_id": plan_id, "source": "ofsted"}, headers=headers
     )
-    assert [x["number"] for x in ofsted.json()] == list(range(1, 20))
+    assert [x["number"] for x in ofsted.json()["items"]] == list(range(1, 20))
     every = await client.get("/v1/recommendations", params={"plan_id": plan_id}, headers=headers)
-    assert len(every.json()) == 26
+    assert len(every.json()["items"]) == 26
 
 
 async def test_link_and_unlink_are_idempotent_with_one_event_per_change(
@@ -101,7 +101,7 @@ async def test_link_and_unlink_are_idempotent_with_one_event_per_change(
         params={"plan_id": plan_id, "source": "ofsted", "without_actions": True},
         headers=manager(),
     )
-    assert [x["number"] for x in bare.json()] == [15, 19]
+    assert [x["number"] for x in bare.json()["items"]] == [15, 19]
     # the action's detail names it
     detail = await client.get(f"/v1/actions/{action}", headers=manager())
     assert 10 in detail.json()["recommendations"]

@@ -49,7 +49,7 @@ async def test_risk_register(client: httpx.AsyncClient, plan_id: int) -> None:
     listed = await client.get(
         "/v1/risks", params={"plan_id": plan_id}, headers=who("ccg", "viewer")
     )
-    assert [x["status"] for x in listed.json()] == ["mitigated"]
+    assert [x["status"] for x in listed.json()["items"]] == ["mitigated"]
 
 
 async def test_reminders_run_and_read(client: httpx.AsyncClient) -> None:
@@ -62,8 +62,9 @@ async def test_reminders_run_and_read(client: httpx.AsyncClient) -> None:
     again = await client.post("/v1/reminders/run", headers=manager())
     assert again.json()["recorded"] == 0
     listed = await client.get("/v1/reminders", headers=who("probation", "viewer"))
-    assert len(listed.json()) == run.json()["recorded"]
-    assert all(r["action_refs"] for r in listed.json())
+    assert listed.json()["total"] == run.json()["recorded"]
+    assert len(listed.json()["items"]) == min(run.json()["recorded"], 50)
+    assert all(r["action_refs"] for r in listed.json()["items"])
 
 
 SCORES = {"likelihood_before": 3, "impact_before": 4, "likelihood_after": 2, "impact_after": 5}
@@ -84,13 +85,17 @@ async def test_residual_score_may_not_exceed_inherent_on_create(
     client: httpx.AsyncClient, plan_id: int
 ) -> None:
     # inherent 3 x 4 = 12; residual 4 x 4 = 16 is above it, 2 x 5 = 10 and 3 x 4 = 12 are not
-    before = (await client.get("/v1/risks", params={"plan_id": plan_id}, headers=manager())).json()
+    before = (await client.get("/v1/risks", params={"plan_id": plan_id}, headers=manager())).json()[
+        "items"
+    ]
     _names_the_residual(
         await client.post(
             "/v1/risks", json=_risk(plan_id, likelihood_after=4, impact_after=4), headers=manager()
         )
     )
-    after = (await client.get("/v1/risks", params={"plan_id": plan_id}, headers=manager())).json()
+    after = (await client.get("/v1/risks", params={"plan_id": plan_id}, headers=manager())).json()[
+        "items"
+    ]
     assert after == before  # nothing stored
     for ok in ({}, {"likelihood_after": 3, "impact_after": 4}):
         r = await client.post("/v1/risks", json=_risk(plan_id, **ok), headers=manager())

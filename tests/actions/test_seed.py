@@ -94,7 +94,7 @@ async def test_recommendations_and_criteria(client: httpx.AsyncClient, plan_id: 
     headers = who("probation", "viewer")
     recs = (
         await client.get("/v1/recommendations", params={"plan_id": plan_id}, headers=headers)
-    ).json()
+    ).json()["items"]
     # both sets, Ofsted's to the local authority first, then the LSCB's
     assert [(r["source"], r["number"]) for r in recs] == [("ofsted", n) for n in range(1, 20)] + [
         ("lscb", n) for n in range(1, 8)

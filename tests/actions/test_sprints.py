@@ -15,7 +15,7 @@ async def test_sprints_of_the_seed_plan(client: httpx.AsyncClient, plan_id: int)
         await client.get(
             "/v1/sprints", params={"plan_id": plan_id}, headers=who("police", "viewer")
         )
-    ).json()
+    ).json()["items"]
     assert sprints[1]["number"] == 2
     # "Sprint 2" = weeks 13-24 of the plan
     assert (sprints[1]["start_date"], sprints[1]["end_date"]) == ("2017-10-24", "2018-01-15")
@@ -47,7 +47,9 @@ async def test_close_and_carry_over(client: httpx.AsyncClient, conn: AsyncConnec
         ),
         {"p": plan},
     )
-    sprints = (await client.get("/v1/sprints", params={"plan_id": plan}, headers=manager())).json()
+    sprints = (await client.get("/v1/sprints", params={"plan_id": plan}, headers=manager())).json()[
+        "items"
+    ]
     first = sprints[0]
     url = f"/v1/sprints/{first['sprint_id']}"
     etag = (await client.get(url, headers=manager())).headers["ETag"]

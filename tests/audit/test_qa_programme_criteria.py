@@ -39,7 +39,8 @@ async def test_link_list_unlink_idempotent_with_trail_events(
     assert again == first
     await ok(await client.put(f"{url}/4D", headers=h(AUDITOR)))
     listed = await ok(await client.get(url, headers=h(PARTNER_VIEWER)))
-    assert [c["criterion_code"] for c in listed] == ["4D", "5E"]
+    assert [c["criterion_code"] for c in listed["items"]] == ["4D", "5E"]
+    assert listed["total"] == 2
     by_criterion = await ok(
         await client.get("/v1/audit-programmes", params={"criterion": "4D"}, headers=h(VIEWER))
     )
@@ -63,9 +64,8 @@ async def test_rights_viewer_and_other_agencies_refused_writes(
     for who in (VIEWER, PARTNER_VIEWER, POLICE):
         assert (await client.put(url, headers=h(who))).status_code == 403
         assert (await client.delete(url, headers=h(who))).status_code == 403
-    assert (
-        await ok(await client.get(f"/v1/audit-programmes/{pid}/criteria", headers=h(VIEWER))) == []
-    )
+    listed = await ok(await client.get(f"/v1/audit-programmes/{pid}/criteria", headers=h(VIEWER)))
+    assert listed["items"] == []
     assert await trail(audit_connection, pid) == []
 
 

@@ -145,3 +145,53 @@ async def test_by_team_and_programme_and_only_what_the_caller_may_see(
     assert {r["breakdown"]["programme_id"] for r in by_programme["rows"]} == {str(programme_id)}
     police = await ok(await client.get("/v1/audit-statistics", headers=h(POLICE)))
     assert police["rows"] == []  # the police see none of the council's audits
+
+
+async def test_the_statistics_open_as_a_workbook_and_a_csv_with_the_hand_worked_figures(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 18 item 7: the same rows as a table people open (XLSX, CSV)."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from shared.exports import XLSX_TYPE
+
+    await fixture(client)
+    params = {"by": "agency", "format": "xlsx"}
+    r = await client.get("/v1/audit-statistics", params=params, headers=h(AUDITOR))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == XLSX_TYPE
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    book = {
+        (row["indicator_code"], row["period_start"].date().isoformat(), row["org_unit_code"]): (
+            row["numerator"],
+            row["denominator"],
+            Decimal(str(row["value"])),
+        )
+        for row in (dict(zip(header, c, strict=True)) for c in cells)
+    }
+    jan = "2026-01-01"
+    # independent: January, 4 graded; 3 good or better (75.0 %); 1 outstanding (25.0 %)
+    assert book[("QA-AUDITS-GRADED", jan, "council")] == (4, None, Decimal(4))
+    assert book[("QA-GOOD-OR-BETTER", jan, "council")] == (3, 4, Decimal(str(round(300 / 4, 1))))
+    assert book[("QA-GRADE-OUTSTANDING", jan, "council")] == (1, 4, Decimal("25"))
+    as_json = await client.get("/v1/audit-statistics", params={"by": "agency"}, headers=h(AUDITOR))
+    assert len(book) == len(as_json.json()["rows"])
+
+    as_csv = await client.get(
+        "/v1/audit-statistics", params={"by": "agency"}, headers=h(AUDITOR) | {"Accept": "text/csv"}
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    from_csv = {
+        (x["indicator_code"], x["period_start"], x["org_unit_code"]): (
+            int(x["numerator"]) if x["numerator"] else None,
+            int(x["denominator"]) if x["denominator"] else None,
+            Decimal(x["value"]),
+        )
+        for x in csv.DictReader(io.StringIO(as_csv.text))
+    }
+    assert from_csv == table(as_json.json()["rows"])

@@ -112,7 +112,7 @@ async def test_wrong_password_then_lockout_with_back_off(gw: Gateway) -> None:
 async def _locked_for_s(gw: Gateway, username: str) -> float:
     """Seconds until the account's lockout ends, as the administrators' list shows it."""
     listed = (await gw.http.get("/v1/users", headers=await gw.bearer(("admin",)))).json()
-    until = next(u["locked_until"] for u in listed if u["username"] == username)
+    until = next(u["locked_until"] for u in listed["items"] if u["username"] == username)
     assert until is not None
     return (datetime.fromisoformat(until) - datetime.now(UTC)).total_seconds()
 

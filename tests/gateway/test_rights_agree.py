@@ -249,6 +249,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/dashboard/drill-down"): [
             Example("/v1/dashboard/drill-down", params=key | {"org_unit": "WIRRAL"})
         ],
+        ("GET", "/v1/releases"): [Example("/v1/releases", params={"agency": "council"})],
         ("GET", "/v1/releases/keys"): [Example("/v1/releases/keys")],
         ("GET", "/v1/releases/{release_id}"): [Example(f"/v1/releases/{missing}")],
         ("GET", "/v1/imports"): [Example("/v1/imports")],

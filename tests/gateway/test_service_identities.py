@@ -101,14 +101,15 @@ async def test_au5_the_client_list_marks_relays_as_not_for_change(
 ) -> None:
     relays = await _seeded(gw, tmp_path)
     admin = await gw.bearer(("admin",))
-    listed = (await gw.http.get("/v1/clients", headers=admin)).json()
-    marked = {c["client_id"] for c in listed if c["service_identity"]}
+    listed = (await gw.http.get("/v1/clients", headers=admin, params={"limit": 200})).json()
+    assert listed["total"] == len(listed["items"])
+    marked = {c["client_id"] for c in listed["items"] if c["service_identity"]}
     readers = load_or_create_reader_secrets(tmp_path / "reader-clients.json")
     assert marked == set(relays) | set(readers)
     one = (await gw.http.get("/v1/clients/kpis-relay", headers=admin)).json()
     assert one["service_identity"] is True
     # a partner system stays manageable
-    demo = next(c for c in listed if c["client_id"] == "demo-police")
+    demo = next(c for c in listed["items"] if c["client_id"] == "demo-police")
     assert demo["service_identity"] is False
     r = await gw.http.post("/v1/clients/demo-police/rotate-secret", headers=admin)
     assert r.status_code == 200

@@ -6,6 +6,7 @@ from openapi_spec_validator import validate
 
 from services.kpis.config import KpisSettings
 from services.kpis.main import create_app
+from shared.exports import XLSX_TYPE
 
 
 def test_openapi_is_valid_and_complete() -> None:
@@ -41,6 +42,6 @@ def test_csv_export_and_metrics_are_documented_with_the_media_types_they_send() 
     """Found by the API fuzzer: both were documented as application/json."""
     spec = create_app(KpisSettings(profile="test")).openapi()
     export = spec["paths"]["/v1/values/export.csv"]["get"]["responses"]["200"]["content"]
-    assert set(export) == {"text/csv"}
+    assert set(export) == {"text/csv", XLSX_TYPE}
     metrics = spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
     assert set(metrics) == {"text/plain"}

@@ -193,14 +193,14 @@ async def test_catalogue_and_reference(client: httpx.AsyncClient) -> None:
     bench = await client.get(
         "/v1/benchmarks", params={"indicator": "CIC_RATE"}, headers=as_(POLICE_CLIENT)
     )
-    assert {(b["comparator"], b["value"]) for b in bench.json()} >= {
+    assert {(b["comparator"], b["value"]) for b in bench.json()["items"]} >= {
         ("england", "60.0000"),
         ("statistical_neighbours", "85.0000"),
     }
     targets = await client.get(
         "/v1/targets", params={"indicator": "STEP_DOWNS"}, headers=as_(POLICE_CLIENT)
     )
-    assert Decimal(targets.json()[0]["value"]) == 22
+    assert Decimal(targets.json()["items"][0]["value"]) == 22
 
 
 async def test_new_definition_version_breaks_the_series(

@@ -116,3 +116,59 @@ async def test_a_release_lists_no_worker_values_and_says_how_many_it_left_out(
     assert listed == {"WIRRAL", "WIRRAL-CSC"}
     assert got["value_count"] == 2
     assert got["manifest"]["worker_values_not_listed"] == 1
+
+
+async def test_published_releases_list_newest_first_filtered_by_period_and_agency(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 18 item 2: ``GET /v1/releases``, a page, newest first; a reopened and republished
+    period shows both releases, only the later one current."""
+    from tests.kpis.helpers import transition
+
+    q2 = [{**r, "period": "2017/18-Q2"} for r in ROWS]
+    await submit(client, CCG_CONTRIBUTOR, ROWS + q2)
+    first = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+    second = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q2")
+    ).json()["release_id"]
+    reopened = await transition(
+        client, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1", "reopen", reason="late data"
+    )
+    assert reopened.status_code == 200, reopened.text
+    third = (
+        await publish(client, CCG_CONTRIBUTOR, CCG_APPROVER, "HV_6_8_WEEK", "2017/18-Q1")
+    ).json()["release_id"]
+
+    listed = await client.get("/v1/releases", headers=as_(POLICE_CLIENT))
+    assert listed.status_code == 200, listed.text
+    page = listed.json()
+    assert set(page) == {"items", "total", "limit", "offset"}
+    mine = [r for r in page["items"] if r["release_id"] in {first, second, third}]
+    assert [r["release_id"] for r in mine] == [third, second, first]  # newest first
+    by_id = {r["release_id"]: r for r in mine}
+    assert by_id[third]["is_current"]
+    assert by_id[second]["is_current"]
+    assert not by_id[first]["is_current"]  # its period was reopened and published again
+    assert by_id[first]["value_count"] == len(ROWS)
+    assert by_id[first]["source_agency"] == "ccg"
+    assert by_id[first]["period"] == "2017/18-Q1"
+
+    q1 = await client.get(
+        "/v1/releases", params={"period": "2017/18-Q1", "agency": "ccg"}, headers=as_(POLICE_CLIENT)
+    )
+    assert [r["release_id"] for r in q1.json()["items"]] == [third, first]
+    assert q1.json()["total"] == 2
+    none = await client.get("/v1/releases", params={"agency": "police"}, headers=as_(POLICE_CLIENT))
+    assert none.json()["items"] == []
+    assert none.json()["total"] == 0
+    paged = await client.get(
+        "/v1/releases",
+        params={"period": "2017/18-Q1", "limit": 1, "offset": 1},
+        headers=as_(POLICE_CLIENT),
+    )
+    assert [r["release_id"] for r in paged.json()["items"]] == [first]
+    bad = await client.get("/v1/releases", params={"period": "Q5"}, headers=as_(POLICE_CLIENT))
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["period"]

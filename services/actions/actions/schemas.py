@@ -7,11 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.vocabulary import LEAD_AGENCY, AgencyCode
+
 Status = Literal["not_started", "in_progress", "completed", "embedded", "blocked", "deferred"]
 Rag = Literal["red", "amber", "green"]
 Ref = Annotated[str, StringConstraints(pattern=r"^[1-9][A-Z][0-9]{1,2}$")]
 CriterionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][A-Z]$")]
-Agency = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+Agency = AgencyCode
 IndicatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 FindingRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:-]{0,59}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -31,7 +33,7 @@ class ActionCreate(BaseModel):
     ref: Ref
     title: Title
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
-    lead_agency: Agency = "council"
+    lead_agency: Agency = LEAD_AGENCY
     contributing_agencies: list[Agency] = Field(default_factory=list, max_length=10)
     owner_ids: list[int] = Field(default_factory=list, max_length=10)
     due_date: date | None = None

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.criteria.models import CriterionIndicator
 from services.actions.plans.models import Plan, SuccessCriterion
+from shared.pagination import PageParams, page_mappings
 
 
 async def criterion_with_plan(
@@ -46,7 +47,8 @@ async def list_links(
     criterion_id: int | None = None,
     plan_id: int | None = None,
     indicator_code: str | None = None,
-) -> list[dict[str, Any]]:
+    page: PageParams,
+) -> tuple[list[dict[str, Any]], int]:
     stmt = _columns().order_by(SuccessCriterion.code, CriterionIndicator.indicator_code)
     if criterion_id is not None:
         stmt = stmt.where(CriterionIndicator.criterion_id == criterion_id)
@@ -54,7 +56,7 @@ async def list_links(
         stmt = stmt.where(SuccessCriterion.plan_id == plan_id)
     if indicator_code is not None:
         stmt = stmt.where(CriterionIndicator.indicator_code == indicator_code)
-    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+    return await page_mappings(session, stmt.order_by(CriterionIndicator.link_id), page)
 
 
 async def insert_link(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any] | None:

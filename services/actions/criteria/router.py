@@ -14,6 +14,7 @@ from services.actions.criteria.schemas import (
 )
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/success-criteria", tags=["plan"])
 CriterionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -22,27 +23,26 @@ CodePath = Annotated[str, Path(min_length=2, max_length=40, pattern=r"^[A-Z0-9_]
 
 @router.get(
     "/indicators",
-    response_model=list[CriterionIndicatorRead],
     summary="Every criterion → indicator link (by plan or indicator)",
 )
 async def list_all_links(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     plan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     indicator_code: Annotated[IndicatorCode | None, Query()] = None,
-) -> list[CriterionIndicatorRead]:
-    return await service.list_all(session, caller, plan_id, indicator_code)
+) -> Page[CriterionIndicatorRead]:
+    return await service.list_all(session, caller, plan_id, indicator_code, page)
 
 
 @router.get(
     "/{criterion_id}/indicators",
-    response_model=list[CriterionIndicatorRead],
     summary="The indicators that show a success criterion",
 )
 async def list_links(
-    session: SessionDep, caller: CallerDep, criterion_id: CriterionId
-) -> list[CriterionIndicatorRead]:
-    return await service.list_links(session, caller, criterion_id)
+    session: SessionDep, caller: CallerDep, criterion_id: CriterionId, page: PageDep
+) -> Page[CriterionIndicatorRead]:
+    return await service.list_links(session, caller, criterion_id, page)
 
 
 @router.post(

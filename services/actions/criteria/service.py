@@ -12,6 +12,7 @@ from services.actions.criteria import repository as repo
 from services.actions.criteria.schemas import CriterionIndicatorCreate, CriterionIndicatorRead
 from services.actions.events import emit
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, conflict
 
 
@@ -23,20 +24,26 @@ async def _criterion(session: AsyncSession, criterion_id: int) -> Any:
 
 
 async def list_links(
-    session: AsyncSession, caller: Caller, criterion_id: int
-) -> list[CriterionIndicatorRead]:
+    session: AsyncSession, caller: Caller, criterion_id: int, page: PageParams
+) -> Page[CriterionIndicatorRead]:
     access.require_plan_reader(caller)
     await _criterion(session, criterion_id)
-    rows = await repo.list_links(session, criterion_id=criterion_id)
-    return [CriterionIndicatorRead.model_validate(r) for r in rows]
+    rows, total = await repo.list_links(session, criterion_id=criterion_id, page=page)
+    return page_of([CriterionIndicatorRead.model_validate(r) for r in rows], total, page)
 
 
 async def list_all(
-    session: AsyncSession, caller: Caller, plan_id: int | None, indicator_code: str | None
-) -> list[CriterionIndicatorRead]:
+    session: AsyncSession,
+    caller: Caller,
+    plan_id: int | None,
+    indicator_code: str | None,
+    page: PageParams,
+) -> Page[CriterionIndicatorRead]:
     access.require_plan_reader(caller)
-    rows = await repo.list_links(session, plan_id=plan_id, indicator_code=indicator_code)
-    return [CriterionIndicatorRead.model_validate(r) for r in rows]
+    rows, total = await repo.list_links(
+        session, plan_id=plan_id, indicator_code=indicator_code, page=page
+    )
+    return page_of([CriterionIndicatorRead.model_validate(r) for r in rows], total, page)
 
 
 async def add_link(

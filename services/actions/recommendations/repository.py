@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action
 from services.actions.plans.models import Plan
 from services.actions.recommendations.models import Recommendation, RecommendationAction
+from shared.pagination import PageParams, page_scalars
 
 
 async def list_recommendations(
@@ -17,7 +18,8 @@ async def list_recommendations(
     plan_id: int | None,
     source: str | None,
     without_actions: bool,
-) -> list[Recommendation]:
+    page: PageParams,
+) -> tuple[list[Recommendation], int]:
     stmt = select(Recommendation).order_by(
         Recommendation.plan_id, Recommendation.source.desc(), Recommendation.number
     )
@@ -31,7 +33,7 @@ async def list_recommendations(
                 RecommendationAction.recommendation_id == Recommendation.recommendation_id
             )
         )
-    return list(await session.scalars(stmt))
+    return await page_scalars(session, stmt.order_by(Recommendation.recommendation_id), page)
 
 
 async def get(

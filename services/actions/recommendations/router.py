@@ -11,16 +11,18 @@ from services.actions.recommendations.schemas import RecommendationRead, Source
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 RecommendationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.get("", response_model=list[RecommendationRead], summary="Recommendations")
+@router.get("", summary="Recommendations")
 async def list_recommendations(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     plan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     source: Annotated[
         Source | None, Query(description="'ofsted' (to the local authority) or 'lscb'")
@@ -28,9 +30,9 @@ async def list_recommendations(
     without_actions: Annotated[
         bool, Query(description="only the recommendations no action answers")
     ] = False,
-) -> list[RecommendationRead]:
+) -> Page[RecommendationRead]:
     return await service.list_recommendations(
-        session, caller, plan_id=plan_id, source=source, without_actions=without_actions
+        session, caller, plan_id=plan_id, source=source, without_actions=without_actions, page=page
     )
 
 

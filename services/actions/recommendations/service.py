@@ -18,6 +18,7 @@ from services.actions.recommendations.models import Recommendation
 from services.actions.recommendations.schemas import LinkedAction, RecommendationRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, conflict, invalid
 
 
@@ -51,12 +52,13 @@ async def list_recommendations(
     plan_id: int | None,
     source: str | None,
     without_actions: bool,
-) -> list[RecommendationRead]:
+    page: PageParams,
+) -> Page[RecommendationRead]:
     access.require_plan_reader(caller)
-    recs = await repo.list_recommendations(
-        session, plan_id=plan_id, source=source, without_actions=without_actions
+    recs, total = await repo.list_recommendations(
+        session, plan_id=plan_id, source=source, without_actions=without_actions, page=page
     )
-    return await _read(session, recs)
+    return page_of(await _read(session, recs), total, page)
 
 
 async def get(

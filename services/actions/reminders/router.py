@@ -2,72 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
-from sqlalchemy import select
 
-from services.actions import access
-from services.actions.actions.service import today
-from services.actions.plans.models import Owner
-from services.actions.reminders.models import Reminder
-from services.actions.reminders.service import run_reminders
+from services.actions.reminders import service
+from services.actions.reminders.schemas import ReminderRead, ReminderRun
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/reminders", tags=["reminders"])
 
 
-class ReminderRead(BaseModel):
-    owner_id: int
-    owner: str
-    agency: str
-    reminder_date: date
-    action_refs: list[str]
-    created_at: datetime
-
-
-class ReminderRun(BaseModel):
-    reminder_date: date
-    recorded: int
-
-
-@router.get("", response_model=list[ReminderRead], summary="Reminders recorded for a day")
+@router.get("", summary="Reminders recorded for a day")
 async def list_reminders(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     on: Annotated[date | None, Query(description="default today")] = None,
     owner_id: Annotated[int | None, Query(ge=1)] = None,
-) -> list[ReminderRead]:
-    stmt = (
-        select(Reminder, Owner.title, Owner.agency)
-        .join(Owner, Owner.owner_id == Reminder.owner_id)
-        .where(Reminder.reminder_date == (on or today()))
-        .order_by(Owner.title)
-    )
-    if owner_id is not None:
-        stmt = stmt.where(Reminder.owner_id == owner_id)
-    return [
-        ReminderRead(
-            owner_id=r.owner_id,
-            owner=title,
-            agency=agency,
-            reminder_date=r.reminder_date,
-            action_refs=list(r.action_refs),
-            created_at=r.created_at,
-        )
-        for r, title, agency in await session.execute(stmt)
-    ]
+) -> Page[ReminderRead]:
+    """One page of the reminders recorded for a day, by owner."""
+    return await service.recorded(session, page, on, owner_id)
 
 
 @router.post("/run", response_model=ReminderRun, summary="Collect today's reminders now")
 async def run_now(request: Request, session: SessionDep, caller: CallerDep) -> ReminderRun:
-    access.require_plan_manager(caller)
     settings = request.app.state.settings
-    day = today()
-    recorded = await run_reminders(
-        session, day, settings.reminders_due_within_days, settings.reminders_stale_after_days
+    return await service.run_now(
+        session, caller, settings.reminders_due_within_days, settings.reminders_stale_after_days
     )
-    return ReminderRun(reminder_date=day, recorded=recorded)

@@ -3,18 +3,18 @@ M days, recorded once per owner per day as one consolidated outbox event (idempo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
-from sqlalchemy import Date, cast, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.actions.actions.models import Action, ActionOwner
-from services.actions.actions.rag import DONE
+from services.actions import access
 from services.actions.events import emit
-from services.actions.plans.models import Owner, Plan
-from services.actions.reminders.models import Reminder
+from services.actions.reminders import repository as repo
+from services.actions.reminders.schemas import ReminderRead, ReminderRun
+from shared.clock import utc_today
+from shared.identity import Caller
 from shared.logs import get_logger
+from shared.pagination import Page, PageParams
 
 log = get_logger(__name__)
 
@@ -23,24 +23,7 @@ async def collect(
     session: AsyncSession, today: date, due_within_days: int, stale_after_days: int
 ) -> dict[int, list[str]]:
     """Owner id → refs of their actions needing a nudge."""
-    horizon = cast(literal(today + timedelta(days=due_within_days)), Date)
-    stale_before = datetime.combine(today - timedelta(days=stale_after_days), time.min, tzinfo=UTC)
-    rows = await session.execute(
-        select(ActionOwner.owner_id, Action.ref)
-        .join(Action, Action.action_id == ActionOwner.action_id)
-        .join(Plan, Plan.plan_id == Action.plan_id)
-        .where(
-            Plan.status == "active",
-            Action.status.not_in((*DONE, "deferred")),
-            Action.due_on <= horizon,
-            or_(Action.last_update_at.is_(None), Action.last_update_at < stale_before),
-        )
-        .order_by(ActionOwner.owner_id, Action.ref)
-    )
-    found: dict[int, list[str]] = {}
-    for owner_id, ref in rows:
-        found.setdefault(owner_id, []).append(ref)
-    return found
+    return await repo.needing_a_nudge(session, today, due_within_days, stale_after_days)
 
 
 async def run_reminders(
@@ -51,15 +34,9 @@ async def run_reminders(
     found = await collect(session, today, due_within_days, stale_after_days)
     recorded = 0
     for owner_id, refs in found.items():
-        inserted = await session.scalar(
-            insert(Reminder)
-            .values(owner_id=owner_id, reminder_date=today, action_refs=sorted(set(refs)))
-            .on_conflict_do_nothing()
-            .returning(Reminder.owner_id)
-        )
-        if inserted is None:
+        if not await repo.add_once(session, owner_id, today, sorted(set(refs))):
             continue
-        owner = await session.get(Owner, owner_id)
+        owner = await repo.owner(session, owner_id)
         await emit(
             session,
             None,
@@ -80,3 +57,34 @@ async def run_reminders(
         recorded += 1
     log.info("reminders.recorded", count=recorded, owners=len(found))
     return recorded
+
+
+async def run_now(
+    session: AsyncSession, caller: Caller, due_within_days: int, stale_after_days: int
+) -> ReminderRun:
+    """A manager's manual run of today's reminders."""
+    access.require_plan_manager(caller)
+    day = utc_today()
+    recorded = await run_reminders(session, day, due_within_days, stale_after_days)
+    return ReminderRun(reminder_date=day, recorded=recorded)
+
+
+async def recorded(
+    session: AsyncSession, page: PageParams, on: date | None, owner_id: int | None
+) -> Page[ReminderRead]:
+    """The reminders recorded for ``on`` (default today), one page, by owner title."""
+    rows, total = await repo.recorded_on(
+        session, on or utc_today(), owner_id, limit=page.limit, offset=page.offset
+    )
+    items = [
+        ReminderRead(
+            owner_id=r.owner_id,
+            owner=title,
+            agency=agency,
+            reminder_date=r.reminder_date,
+            action_refs=list(r.action_refs),
+            created_at=r.created_at,
+        )
+        for r, title, agency in rows
+    ]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -11,16 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action
 from services.actions.plans.models import Owner, Plan
 from services.actions.risks.models import Risk
+from shared.pagination import PageParams, page_scalars
 
 
-async def list_risks(session: AsyncSession, plan_id: int | None, status: str | None) -> list[Risk]:
+async def list_risks(
+    session: AsyncSession, plan_id: int | None, status: str | None, page: PageParams
+) -> tuple[list[Risk], int]:
     """Highest residual score first, then by id."""
     stmt = select(Risk).order_by((Risk.likelihood_after * Risk.impact_after).desc(), Risk.risk_id)
     if plan_id is not None:
         stmt = stmt.where(Risk.plan_id == plan_id)
     if status is not None:
         stmt = stmt.where(Risk.status == status)
-    return list(await session.scalars(stmt))
+    return await page_scalars(session, stmt, page)
 
 
 async def get_risk(session: AsyncSession, risk_id: int) -> Risk | None:

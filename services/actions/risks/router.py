@@ -14,19 +14,21 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/risks", tags=["risks"])
 RiskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.get("", response_model=list[RiskRead], summary="The risk register")
+@router.get("", summary="The risk register, highest residual score first")
 async def list_risks(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     plan_id: Annotated[int | None, Query(ge=1)] = None,
     status: Annotated[str | None, Query(pattern="^(open|mitigated|closed)$")] = None,
-) -> list[RiskRead]:
-    return await service.list_risks(session, plan_id, status)
+) -> Page[RiskRead]:
+    return await service.list_risks(session, plan_id, status, page)
 
 
 @router.get("/{risk_id}", response_model=RiskRead, summary="One risk")

@@ -12,6 +12,7 @@ from services.actions.risks.rules import check_scores
 from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, invalid
 
 #: Fields a change may leave out but may not set to null.
@@ -67,9 +68,10 @@ async def _validate_refs(
 
 
 async def list_risks(
-    session: AsyncSession, plan_id: int | None, status: str | None
-) -> list[RiskRead]:
-    return [to_read(r) for r in await repo.list_risks(session, plan_id, status)]
+    session: AsyncSession, plan_id: int | None, status: str | None, page: PageParams
+) -> Page[RiskRead]:
+    rows, total = await repo.list_risks(session, plan_id, status, page)
+    return page_of([to_read(r) for r in rows], total, page)
 
 
 async def get(session: AsyncSession, risk_id: int) -> tuple[RiskRead, str]:

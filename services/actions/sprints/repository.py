@@ -9,13 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.actions.models import Action
 from services.actions.sprints.models import Sprint
+from shared.pagination import PageParams, page_scalars
 
 
-async def list_sprints(session: AsyncSession, plan_id: int | None) -> list[Sprint]:
+async def list_sprints(
+    session: AsyncSession, plan_id: int | None, page: PageParams
+) -> tuple[list[Sprint], int]:
     stmt = select(Sprint).order_by(Sprint.plan_id, Sprint.number)
     if plan_id is not None:
         stmt = stmt.where(Sprint.plan_id == plan_id)
-    return list(await session.scalars(stmt))
+    return await page_scalars(session, stmt.order_by(Sprint.sprint_id), page)
 
 
 async def get_sprint(session: AsyncSession, sprint_id: int, *, lock: bool = False) -> Sprint | None:

@@ -11,16 +11,20 @@ from services.actions.sprints.schemas import SprintRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/sprints", tags=["sprints"])
 SprintId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.get("", response_model=list[SprintRead], summary="Sprints (12-week blocks)")
+@router.get("", summary="Sprints (12-week blocks)")
 async def list_sprints(
-    session: SessionDep, caller: CallerDep, plan_id: Annotated[int | None, Query(ge=1)] = None
-) -> list[SprintRead]:
-    return await service.list_sprints(session, plan_id)
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    plan_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Page[SprintRead]:
+    return await service.list_sprints(session, plan_id, page)
 
 
 @router.get("/{sprint_id}", response_model=SprintRead, summary="One sprint")

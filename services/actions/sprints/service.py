@@ -17,6 +17,7 @@ from services.actions.sprints.models import Sprint
 from services.actions.sprints.schemas import SprintRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, conflict
 
 
@@ -24,11 +25,11 @@ def sprint_etag(sprint: Sprint) -> str:
     return etag_for("sprint", sprint.sprint_id, sprint.version)
 
 
-async def list_sprints(session: AsyncSession, plan_id: int | None) -> list[SprintRead]:
-    return [
-        SprintRead.model_validate(s, from_attributes=True)
-        for s in await repo.list_sprints(session, plan_id)
-    ]
+async def list_sprints(
+    session: AsyncSession, plan_id: int | None, page: PageParams
+) -> Page[SprintRead]:
+    rows, total = await repo.list_sprints(session, plan_id, page)
+    return page_of([SprintRead.model_validate(s, from_attributes=True) for s in rows], total, page)
 
 
 async def get(session: AsyncSession, sprint_id: int) -> tuple[SprintRead, str]:

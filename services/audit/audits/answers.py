@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.audit.tools.schemas import GRADE_SCALE
-from shared.problems import InvalidInput
+from shared.problems import InvalidInput, field_error
 
 
 def questions(sections: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -32,17 +32,10 @@ def check(tool_sections: list[dict[str, Any]], answers: dict[str, Any]) -> None:
     for code, value in answers.items():
         question = known.get(code)
         if question is None:
-            errors.append(
-                {"field": f"answers.{code[:20]}", "in": "body", "message": "no such question"}
-            )
+            errors.append(field_error(f"answers.{code[:20]}", "no such question", "unknown"))
         elif value is not None and not _fits(question, value):
-            errors.append(
-                {
-                    "field": f"answers.{code}",
-                    "in": "body",
-                    "message": f"expected a {question['answer_type']} answer",
-                }
-            )
+            message = f"expected a {question['answer_type']} answer"
+            errors.append(field_error(f"answers.{code}", message, "wrong_type"))
     if errors:
         raise InvalidInput("some answers do not fit the audit tool", extensions={"errors": errors})
 

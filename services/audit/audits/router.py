@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.audit import access
-from services.audit.audits import repository as repo
 from services.audit.audits import service
 from services.audit.audits.models import CaseAudit
 from services.audit.audits.schemas import (
@@ -20,16 +18,17 @@ from services.audit.audits.schemas import (
     SectionUpdate,
 )
 from services.audit.db import idempotency_keys
-from services.audit.events import RecorderDep, idempotency_scope
+from services.audit.events import TrailBound, idempotency_scope
 from services.audit.params import IdPath, IdQuery, text_query
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
+from shared.vocabulary import AGENCY_CODE
 
-router = APIRouter(prefix="/v1/audits", tags=["audits"])
-AgencyPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+router = APIRouter(prefix="/v1/audits", tags=["audits"], dependencies=[TrailBound])
+AgencyPath = Annotated[str, Path(pattern=AGENCY_CODE)]
 TeamQuery = Annotated[str | None, text_query(40)]
 
 
@@ -42,30 +41,19 @@ async def _answer(session: SessionDep, audit: CaseAudit, response: Response) -> 
 async def list_audits(
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     page: PageDep,
     programme_id: IdQuery = None,
     status: AuditStatus | None = None,
     team_code: TeamQuery = None,
 ) -> Page[AuditRead]:
-    access.require_read(caller)
-    rows, total = await repo.page(
+    return await service.list_audits(
         session,
-        caller.agency,
+        caller,
+        page,
         programme_id=programme_id,
         status=status,
         team_code=team_code,
-        limit=page.limit,
-        offset=page.offset,
     )
-    items = [await service.read(session, a) for a in rows]
-    await record(
-        "audit.listed",
-        "audit",
-        "list",
-        {"audit_ids": [a.audit_id for a in rows], "total": total},
-    )
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post(
@@ -75,7 +63,6 @@ async def create_audit(
     body: AuditCreate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
@@ -85,7 +72,7 @@ async def create_audit(
     """
 
     async def produce() -> tuple[int, object, dict[str, str]]:
-        audit = await service.create(session, caller, body, record)
+        audit = await service.create(session, caller, body)
         return 201, await service.read(session, audit), {"ETag": service.etag(audit)}
 
     return await run_idempotent_post(
@@ -104,11 +91,9 @@ async def get_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
 ) -> AuditRead:
-    audit = await service.get(session, caller, audit_id)
-    await record("audit.read", "audit", audit.audit_id, {"status": audit.status})
+    audit = await service.get_recorded(session, caller, audit_id)
     return await _answer(session, audit, response)
 
 
@@ -118,11 +103,10 @@ async def update_audit(
     body: AuditUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.update(session, caller, audit_id, body, if_match, record)
+    audit = await service.update(session, caller, audit_id, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -133,11 +117,10 @@ async def update_section(
     body: SectionUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.update_section(session, caller, audit_id, agency, body, if_match, record)
+    audit = await service.update_section(session, caller, audit_id, agency, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -146,11 +129,10 @@ async def submit_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.submit(session, caller, audit_id, if_match, record)
+    audit = await service.submit(session, caller, audit_id, if_match)
     return await _answer(session, audit, response)
 
 
@@ -160,11 +142,10 @@ async def moderate_audit(
     body: Moderation,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.moderate(session, caller, audit_id, body, if_match, record)
+    audit = await service.moderate(session, caller, audit_id, body, if_match)
     return await _answer(session, audit, response)
 
 
@@ -173,9 +154,8 @@ async def close_audit(
     audit_id: IdPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> AuditRead:
-    audit = await service.close(session, caller, audit_id, if_match, record)
+    audit = await service.close(session, caller, audit_id, if_match)
     return await _answer(session, audit, response)

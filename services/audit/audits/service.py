@@ -10,28 +10,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
+from services.audit import access, events
 from services.audit.audits import answers as answer_rules
 from services.audit.audits import repository as repo
 from services.audit.audits.models import AuditSection, CaseAudit
 from services.audit.audits.schemas import (
     AuditCreate,
     AuditRead,
+    AuditStatus,
     AuditUpdate,
     Moderation,
     SectionRead,
     SectionUpdate,
 )
-from services.audit.events import Recorder
 from services.audit.programmes import repository as programmes
 from services.audit.tools import repository as tools
+from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.pagination import Page, PageParams
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error, invalid
 
 
 def etag(audit: CaseAudit) -> str:
@@ -61,15 +61,42 @@ async def read(session: AsyncSession, audit: CaseAudit) -> AuditRead:
     return to_read(audit, await repo.sections(session, audit.audit_id))
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: AuditCreate, record: Recorder
-) -> CaseAudit:
+async def list_audits(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    *,
+    programme_id: int | None,
+    status: AuditStatus | None,
+    team_code: str | None,
+) -> Page[AuditRead]:
+    """Audits the caller's agency takes part in, one page; the read is recorded."""
+    access.require_read(caller)
+    rows, total = await repo.page(
+        session,
+        caller.agency,
+        programme_id=programme_id,
+        status=status,
+        team_code=team_code,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    items = [await read(session, a) for a in rows]
+    await events.emit(
+        session,
+        caller,
+        "audit.listed",
+        "audit",
+        "list",
+        {"audit_ids": [a.audit_id for a in rows], "total": total},
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+async def create(session: AsyncSession, caller: Caller, body: AuditCreate) -> CaseAudit:
     programme = await programmes.get(session, body.programme_id)
     if programme is None:
-        raise InvalidInput(
-            "no such programme",
-            extensions={"errors": [{"field": "programme_id", "in": "body", "message": "unknown"}]},
-        )
+        raise invalid("programme_id", "unknown", "unknown", detail="no such programme")
     access.require_writer(caller, programme.lead_agency)
     audit = await repo.add(
         session,
@@ -82,7 +109,14 @@ async def create(
         },
         list(programme.participating_agencies),
     )
-    await record("audit.created", "audit", audit.audit_id, {"programme_id": programme.programme_id})
+    await events.emit(
+        session,
+        caller,
+        "audit.created",
+        "audit",
+        audit.audit_id,
+        {"programme_id": programme.programme_id},
+    )
     return audit
 
 
@@ -93,6 +127,15 @@ async def get(
     audit = await repo.visible(session, audit_id, caller.agency, lock=lock)
     if audit is None:
         raise NotFound("no such audit")
+    return audit
+
+
+async def get_recorded(session: AsyncSession, caller: Caller, audit_id: int) -> CaseAudit:
+    """One audit for reading; the read is recorded."""
+    audit = await get(session, caller, audit_id)
+    await events.emit(
+        session, caller, "audit.read", "audit", audit.audit_id, {"status": audit.status}
+    )
     return audit
 
 
@@ -125,7 +168,6 @@ async def update_section(
     agency: str,
     body: SectionUpdate,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -145,19 +187,19 @@ async def update_section(
             raise InvalidInput(
                 "required questions are unanswered",
                 extensions={
-                    "errors": [
-                        {"field": f"answers.{c}", "in": "body", "message": "required"} for c in gaps
-                    ]
+                    "errors": [field_error(f"answers.{c}", "required", "required") for c in gaps]
                 },
             )
         section.completed_by = caller.subject
-        section.completed_at = datetime.now(UTC)
+        section.completed_at = utc_now()
     else:
         section.completed_by = None
         section.completed_at = None
     _bump(audit)
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit.section_updated",
         "audit",
         audit.audit_id,
@@ -172,7 +214,6 @@ async def update(
     audit_id: int,
     body: AuditUpdate,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -182,12 +223,14 @@ async def update(
         setattr(audit, key, value)
     _bump(audit)
     await repo.save(session)
-    await record("audit.updated", "audit", audit.audit_id, {"fields": sorted(changed)})
+    await events.emit(
+        session, caller, "audit.updated", "audit", audit.audit_id, {"fields": sorted(changed)}
+    )
     return audit
 
 
 async def submit(
-    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None, record: Recorder
+    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "draft")
@@ -203,10 +246,12 @@ async def submit(
     if audit.is_multi_agency and not audit.joint_conclusion:
         raise Conflict("record the joint discussion's conclusion before submitting")
     audit.status = "submitted"
-    audit.submitted_at = datetime.now(UTC)
+    audit.submitted_at = utc_now()
     _bump(audit)
     await repo.save(session)
-    await record("audit.submitted", "audit", audit.audit_id, {"grade": audit.grade})
+    await events.emit(
+        session, caller, "audit.submitted", "audit", audit.audit_id, {"grade": audit.grade}
+    )
     return audit
 
 
@@ -216,7 +261,6 @@ async def moderate(
     audit_id: int,
     body: Moderation,
     if_match: str | None,
-    record: Recorder,
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "submitted")
@@ -224,18 +268,17 @@ async def moderate(
     if caller.subject == audit.auditor_subject:
         raise Forbidden("moderation must be done by another person than the auditor")
     if body.grade != audit.grade and not (body.reason and body.reason.strip()):
-        raise InvalidInput(
-            "changing the grade needs a reason",
-            extensions={"errors": [{"field": "reason", "in": "body", "message": "required"}]},
-        )
+        raise invalid("reason", "required", "required", detail="changing the grade needs a reason")
     audit.moderated_grade = body.grade
     audit.moderation_reason = body.reason
     audit.moderator_subject = caller.subject
-    audit.moderated_at = datetime.now(UTC)
+    audit.moderated_at = utc_now()
     audit.status = "moderated"
     _bump(audit)
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "audit.moderated",
         "audit",
         audit.audit_id,
@@ -245,14 +288,16 @@ async def moderate(
 
 
 async def close(
-    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None, record: Recorder
+    session: AsyncSession, caller: Caller, audit_id: int, if_match: str | None
 ) -> CaseAudit:
     audit = await _for_change(session, caller, audit_id, if_match)
     _in(audit, "moderated")
     access.require_moderator(caller, audit.lead_agency)
     audit.status = "closed"
-    audit.closed_at = datetime.now(UTC)
+    audit.closed_at = utc_now()
     _bump(audit)
     await repo.save(session)
-    await record("audit.closed", "audit", audit.audit_id, {"final_grade": audit.final_grade})
+    await events.emit(
+        session, caller, "audit.closed", "audit", audit.audit_id, {"final_grade": audit.final_grade}
+    )
     return audit

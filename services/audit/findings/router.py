@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.audit import access
 from services.audit.db import idempotency_keys
-from services.audit.events import RecorderDep, idempotency_scope
-from services.audit.findings import repository as repo
+from services.audit.events import TrailBound, idempotency_scope
 from services.audit.findings import service
 from services.audit.findings.schemas import FindingCreate, FindingRead, FindingStatus, Transition
 from services.audit.params import IdPath, IdQuery, text_query
+from shared.clock import utc_today
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/findings", tags=["findings"])
+router = APIRouter(prefix="/v1/findings", tags=["findings"], dependencies=[TrailBound])
 
 
 @router.get("", summary="Findings of audits the caller's agency takes part in")
@@ -35,25 +33,15 @@ async def list_findings(
     overdue: bool = False,
     recheck_overdue: bool = False,
 ) -> Page[FindingRead]:
-    access.require_read(caller)
-    today = datetime.now(UTC).date()
-    rows, total = await repo.page(
+    return await service.list_findings(
         session,
-        caller.agency,
-        today,
+        caller,
+        page,
         audit_id=audit_id,
         status=status,
         owner_agency=agency,
         only_overdue=overdue,
         only_recheck_overdue=recheck_overdue,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[service.to_read(f, today) for f in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
     )
 
 
@@ -64,13 +52,12 @@ async def create_finding(
     body: FindingCreate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, object, dict[str, str]]:
-        finding = await service.create(session, caller, body, record)
-        read = service.to_read(finding, datetime.now(UTC).date())
+        finding = await service.create(session, caller, body)
+        read = service.to_read(finding, utc_today())
         return 201, read, {"ETag": service.etag(finding)}
 
     return await run_idempotent_post(
@@ -90,7 +77,7 @@ async def get_finding(
 ) -> FindingRead:
     finding, _ = await service.get(session, caller, finding_id)
     response.headers["ETag"] = service.etag(finding)
-    return service.to_read(finding, datetime.now(UTC).date())
+    return service.to_read(finding, utc_today())
 
 
 @router.post("/{finding_id}/transitions", summary="Move a finding along the learning loop")
@@ -99,7 +86,6 @@ async def transition_finding(
     body: Transition,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     request: Request,
     response: Response,
     if_match: IfMatchHeader = None,
@@ -110,8 +96,7 @@ async def transition_finding(
         finding_id,
         body,
         if_match,
-        record,
         recheck_after_days=request.app.state.settings.recheck_after_days,
     )
     response.headers["ETag"] = service.etag(finding)
-    return service.to_read(finding, datetime.now(UTC).date())
+    return service.to_read(finding, utc_today())

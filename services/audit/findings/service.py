@@ -13,20 +13,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
+from services.audit import access, events
 from services.audit.audits import service as audits
 from services.audit.audits.models import CaseAudit
-from services.audit.events import Recorder
 from services.audit.findings import repository as repo
 from services.audit.findings.models import Finding
-from services.audit.findings.schemas import FindingCreate, FindingRead, Transition
+from services.audit.findings.schemas import (
+    FindingCreate,
+    FindingRead,
+    FindingStatus,
+    Transition,
+)
+from shared.clock import utc_now, utc_today
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.pagination import Page, PageParams
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, invalid
 
 NEXT: dict[str, set[str]] = {
     "open": {"action_agreed"},
@@ -55,9 +61,38 @@ def to_read(f: Finding, today: date) -> FindingRead:
     )
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: FindingCreate, record: Recorder
-) -> Finding:
+async def list_findings(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    *,
+    audit_id: int | None,
+    status: FindingStatus | None,
+    owner_agency: str | None,
+    only_overdue: bool,
+    only_recheck_overdue: bool,
+) -> Page[FindingRead]:
+    """Findings of audits the caller's agency takes part in, one page."""
+    access.require_read(caller)
+    today = utc_today()
+    rows, total = await repo.page(
+        session,
+        caller.agency,
+        today,
+        audit_id=audit_id,
+        status=status,
+        owner_agency=owner_agency,
+        only_overdue=only_overdue,
+        only_recheck_overdue=only_recheck_overdue,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[to_read(f, today) for f in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+async def create(session: AsyncSession, caller: Caller, body: FindingCreate) -> Finding:
     audit = await audits.get(session, caller, body.audit_id, lock=True)
     if audit.status == "closed":
         raise Conflict("the audit is closed and locked")
@@ -67,7 +102,9 @@ async def create(
     if body.agency not in audit.agencies:
         raise _invalid("agency", "must be an agency taking part in the audit")
     finding = await repo.add(session, body.model_dump())
-    await record(
+    await events.emit(
+        session,
+        caller,
         "finding.created",
         "finding",
         finding.finding_id,
@@ -87,10 +124,7 @@ async def get(
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"{field}: {message}",
-        extensions={"errors": [{"field": field, "in": "body", "message": message}]},
-    )
+    return invalid(field, message, detail=f"{field}: {message}")
 
 
 async def transition(
@@ -99,7 +133,6 @@ async def transition(
     finding_id: int,
     body: Transition,
     if_match: str | None,
-    record: Recorder,
     *,
     recheck_after_days: int,
 ) -> Finding:
@@ -121,7 +154,7 @@ async def transition(
             raise Forbidden("only the finding's agency or the lead agency acts on it")
     else:
         access.require_writer(caller, audit.lead_agency)
-    today = datetime.now(UTC).date()
+    today = utc_today()
     before = finding.status
     after = body.to
     if body.to == "action_agreed":
@@ -162,11 +195,13 @@ async def transition(
             )
         _reopen(finding)
     elif body.to == "closed":
-        finding.closed_at = datetime.now(UTC)
+        finding.closed_at = utc_now()
     finding.status = after
     finding.version += 1
     await repo.save(session)
-    await record(
+    await events.emit(
+        session,
+        caller,
         "finding.status_changed",
         "finding",
         finding.finding_id,

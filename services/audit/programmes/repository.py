@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.programmes.models import AuditProgramme, ProgrammeCriterion
+from shared.pagination import PageParams, page_scalars
 
 
 async def add(session: AsyncSession, values: dict[str, Any]) -> AuditProgramme:
@@ -63,13 +64,22 @@ async def save(session: AsyncSession) -> None:
     await session.flush()
 
 
-async def criteria(session: AsyncSession, programme_id: int) -> list[ProgrammeCriterion]:
-    rows = await session.scalars(
+def _criteria(programme_id: int) -> Select[Any]:
+    return (
         select(ProgrammeCriterion)
         .where(ProgrammeCriterion.programme_id == programme_id)
         .order_by(ProgrammeCriterion.criterion_code)
     )
-    return list(rows)
+
+
+async def criteria(session: AsyncSession, programme_id: int) -> list[ProgrammeCriterion]:
+    return list(await session.scalars(_criteria(programme_id)))
+
+
+async def criteria_page(
+    session: AsyncSession, programme_id: int, page: PageParams
+) -> tuple[list[ProgrammeCriterion], int]:
+    return await page_scalars(session, _criteria(programme_id), page)
 
 
 async def add_criterion(

@@ -6,10 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from services.audit import access
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import IdPath, text_query
-from services.audit.programmes import repository as repo
 from services.audit.programmes import service
 from services.audit.programmes.schemas import (
     CRITERION_CODE,
@@ -23,7 +21,9 @@ from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/audit-programmes", tags=["audit programmes"])
+router = APIRouter(
+    prefix="/v1/audit-programmes", tags=["audit programmes"], dependencies=[TrailBound]
+)
 CriterionPath = Annotated[str, Path(min_length=2, max_length=2, pattern=CRITERION_CODE)]
 
 
@@ -36,25 +36,16 @@ async def list_programmes(
     action: Annotated[str | None, text_query(10)] = None,
     criterion: Annotated[str | None, text_query(2)] = None,
 ) -> Page[ProgrammeRead]:
-    access.require_read(caller)
-    rows, total = await repo.page(
-        session,
-        agency=agency,
-        action=action,
-        criterion=criterion,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[service.to_read(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+    return await service.list_programmes(
+        session, caller, page, agency=agency, action=action, criterion=criterion
     )
 
 
 @router.post("", status_code=201, summary="Set up a programme")
 async def create_programme(
-    body: ProgrammeCreate, caller: CallerDep, session: SessionDep, record: RecorderDep
+    body: ProgrammeCreate, caller: CallerDep, session: SessionDep
 ) -> ProgrammeRead:
-    return await service.create(session, caller, body, record)
+    return await service.create(session, caller, body)
 
 
 @router.get("/{programme_id}", summary="One programme")
@@ -72,20 +63,19 @@ async def update_programme(
     body: ProgrammeUpdate,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProgrammeRead:
-    programme = await service.update(session, caller, programme_id, body, if_match, record)
+    programme = await service.update(session, caller, programme_id, body, if_match)
     response.headers["ETag"] = service.etag(programme)
     return service.to_read(programme)
 
 
 @router.get("/{programme_id}/criteria", summary="The success criteria a programme's grades show")
 async def list_criteria(
-    programme_id: IdPath, caller: CallerDep, session: SessionDep
-) -> list[ProgrammeCriterionRead]:
-    return await service.criteria(session, caller, programme_id)
+    programme_id: IdPath, caller: CallerDep, session: SessionDep, page: PageDep
+) -> Page[ProgrammeCriterionRead]:
+    return await service.criteria_page(session, caller, programme_id, page)
 
 
 @router.put(
@@ -97,9 +87,8 @@ async def link_criterion(
     criterion_code: CriterionPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
 ) -> list[ProgrammeCriterionRead]:
-    return await service.link_criterion(session, caller, programme_id, criterion_code, record)
+    return await service.link_criterion(session, caller, programme_id, criterion_code)
 
 
 @router.delete(
@@ -111,6 +100,5 @@ async def unlink_criterion(
     criterion_code: CriterionPath,
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
 ) -> list[ProgrammeCriterionRead]:
-    return await service.unlink_criterion(session, caller, programme_id, criterion_code, record)
+    return await service.unlink_criterion(session, caller, programme_id, criterion_code)

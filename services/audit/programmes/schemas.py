@@ -8,8 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from services.audit.params import IdField, Input
+from shared.vocabulary import AgencyCode
 
-Agency = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+Agency = AgencyCode
 #: a success criterion of the plan (1A…5E), as the actions service codes it
 CRITERION_CODE = r"^[1-9][A-Z]$"
 CriterionCode = Annotated[str, StringConstraints(pattern=CRITERION_CODE)]

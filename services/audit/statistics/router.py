@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
+from typing import Any
 
 from fastapi import APIRouter
 
-from services.audit import access
+from services.audit.events import TrailBound
 from services.audit.params import IdQuery
-from services.audit.statistics import repository as repo
 from services.audit.statistics import service
 from services.audit.statistics.schemas import By, Statistics
 from shared.db import SessionDep
+from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_format
+from shared.exports import export_response as tabular
 from shared.identity import CallerDep
-from shared.problems import InvalidInput
 
-router = APIRouter(prefix="/v1/audit-statistics", tags=["audit statistics"])
+router = APIRouter(
+    prefix="/v1/audit-statistics", tags=["audit statistics"], dependencies=[TrailBound]
+)
 
 
-@router.get("", summary="Grade distribution, % good or better, overdue findings, re-checks")
+@router.get(
+    "",
+    summary="Grade distribution, % good or better, overdue findings, re-checks",
+    response_model=Statistics,
+    responses=EXPORT_RESPONSES,
+)
 async def statistics(
     caller: CallerDep,
     session: SessionDep,
@@ -26,17 +34,14 @@ async def statistics(
     period_from: date | None = None,
     period_to: date | None = None,
     programme_id: IdQuery = None,
-) -> Statistics:
-    access.require_read(caller)
-    today = datetime.now(UTC).date()
-    start = period_from or date(2000, 1, 1)
-    end = period_to or today
-    if end < start:
-        raise InvalidInput(
-            "period_to is before period_from",
-            extensions={"errors": [{"field": "period_to", "in": "query", "message": "too early"}]},
-        )
-    audits = await repo.graded_audits(session, caller.agency, start, end, programme_id)
-    findings = await repo.findings(session, caller.agency, programme_id)
-    rows = service.audit_rows(by, audits) + service.finding_rows(by, findings, today)
-    return Statistics(by=by, rows=rows)
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> Any:
+    """JSON by default; a table of the same rows as CSV or an XLSX workbook with
+    `?format=csv|xlsx` (or an `Accept` naming either)."""
+    stats = await service.statistics(session, caller, by, period_from, period_to, programme_id)
+    fmt = format or table_format(accept)
+    if fmt is None:
+        return stats
+    rows = service.table_rows(stats)
+    return tabular(fmt, rows, rows, service.TABLE_FIELDS, f"audit-statistics-{by}")

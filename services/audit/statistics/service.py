@@ -9,7 +9,14 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.audit.statistics.schemas import By, StatisticRow
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import access
+from services.audit.statistics import repository as repo
+from services.audit.statistics.schemas import By, StatisticRow, Statistics
+from shared.clock import utc_today
+from shared.identity import Caller
+from shared.problems import invalid
 
 GRADE_CODES = {
     "outstanding": "QA-GRADE-OUTSTANDING",
@@ -108,3 +115,53 @@ def finding_rows(by: By, findings: Iterable[Any], today: date) -> list[Statistic
     for (month, unit, cut_items), (effective, done) in sorted(rechecks.items()):
         rows.append(_row("QA-RECHECK-EFFECTIVE", month, unit, dict(cut_items), effective, done))
     return rows
+
+
+async def statistics(
+    session: AsyncSession,
+    caller: Caller,
+    by: By,
+    period_from: date | None,
+    period_to: date | None,
+    programme_id: int | None,
+) -> Statistics:
+    """Grade distribution and finding counts of the caller's agency, cut ``by``."""
+    access.require_read(caller)
+    today = utc_today()
+    start = period_from or date(2000, 1, 1)
+    end = period_to or today
+    if end < start:
+        raise invalid(
+            "period_to",
+            "too early",
+            "before_period_from",
+            "query",
+            detail="period_to is before period_from",
+        )
+    audits = await repo.graded_audits(session, caller.agency, start, end, programme_id)
+    findings = await repo.findings(session, caller.agency, programme_id)
+    return Statistics(by=by, rows=audit_rows(by, audits) + finding_rows(by, findings, today))
+
+
+#: The columns of the statistics table (CSV / XLSX): the KPI row shape, then the cut.
+TABLE_FIELDS = [
+    "indicator_code",
+    "period_type",
+    "period_start",
+    "period_end",
+    "org_unit_code",
+    "numerator",
+    "denominator",
+    "value",
+    "comment",
+    "breakdown",
+]
+
+
+def table_rows(stats: Statistics) -> list[dict[str, Any]]:
+    """One flat row per statistic; ``breakdown`` as ``key=value`` pairs joined by ``;``."""
+    return [
+        row.model_dump(exclude={"breakdown"})
+        | {"breakdown": ";".join(f"{k}={v}" for k, v in sorted(row.breakdown.items()))}
+        for row in stats.rows
+    ]

@@ -6,17 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from services.audit import access
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import IdPath, text_query
-from services.audit.tools import repository as repo
 from services.audit.tools import service
 from services.audit.tools.schemas import ToolCreate, ToolRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"])
+router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"], dependencies=[TrailBound])
 
 
 @router.get("", summary="Audit tools (latest versions unless all_versions)")
@@ -27,20 +25,12 @@ async def list_tools(
     code: Annotated[str | None, text_query(40)] = None,
     all_versions: bool = False,
 ) -> Page[ToolRead]:
-    access.require_read(caller)
-    rows, total = await repo.page(
-        session, code=code, latest_only=not all_versions, limit=page.limit, offset=page.offset
-    )
-    return Page(
-        items=[service.to_read(t) for t in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return await service.list_tools(session, caller, page, code=code, latest_only=not all_versions)
 
 
 @router.post("", status_code=201, summary="A new tool, or the next version of its code")
-async def create_tool(
-    body: ToolCreate, caller: CallerDep, session: SessionDep, record: RecorderDep
-) -> ToolRead:
-    return await service.create(session, caller, body, record)
+async def create_tool(body: ToolCreate, caller: CallerDep, session: SessionDep) -> ToolRead:
+    return await service.create(session, caller, body)
 
 
 @router.get("/{tool_id}", summary="One version of a tool")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import access
-from services.audit.events import Recorder
+from services.audit import access, events
 from services.audit.tools import repository as repo
 from services.audit.tools.models import AuditTool
 from services.audit.tools.schemas import ToolCreate, ToolRead
 from shared.identity import Caller
+from shared.pagination import Page, PageParams
 from shared.problems import NotFound
 
 
@@ -26,9 +26,18 @@ def to_read(tool: AuditTool) -> ToolRead:
     )
 
 
-async def create(
-    session: AsyncSession, caller: Caller, body: ToolCreate, record: Recorder
-) -> ToolRead:
+async def list_tools(
+    session: AsyncSession, caller: Caller, page: PageParams, *, code: str | None, latest_only: bool
+) -> Page[ToolRead]:
+    """Audit tools, one page (latest versions unless ``latest_only`` is false)."""
+    access.require_read(caller)
+    rows, total = await repo.page(
+        session, code=code, latest_only=latest_only, limit=page.limit, offset=page.offset
+    )
+    return Page(items=[to_read(t) for t in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+async def create(session: AsyncSession, caller: Caller, body: ToolCreate) -> ToolRead:
     access.require_writer(caller)
     version = await repo.latest_version(session, body.code) + 1
     tool = await repo.add(
@@ -39,8 +48,13 @@ async def create(
         sections=[s.model_dump() for s in body.sections],
         by=caller.subject,
     )
-    await record(
-        "audit_tool.created", "audit_tool", tool.tool_id, {"code": tool.code, "version": version}
+    await events.emit(
+        session,
+        caller,
+        "audit_tool.created",
+        "audit_tool",
+        tool.tool_id,
+        {"code": tool.code, "version": version},
     )
     return to_read(tool)
 

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.audit.events import RecorderDep
+from services.audit.events import TrailBound
 from services.audit.params import MAX_ID, text_query
-from services.audit.trail import repository as repo
-from services.audit.trail import service
+from services.audit.trail import reading, service
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.ingest import IngestGroups
 from services.audit.trail.schemas import (
@@ -20,15 +19,13 @@ from services.audit.trail.schemas import (
     PublicKeyRead,
     TrailEventRead,
     Verification,
-    Who,
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
-from shared.problems import InvalidInput
 
-router = APIRouter(prefix="/v1/trail", tags=["trail"])
+router = APIRouter(prefix="/v1/trail", tags=["trail"], dependencies=[TrailBound])
 
 
 def _signer(request: Request) -> CheckpointSigner:
@@ -70,12 +67,7 @@ async def append_events(
 ) -> BatchStored:
     """Answered after the commit of the group append that took this batch (``ingest``)."""
     source = service.source_of(caller)
-    limit = request.app.state.settings.trail_ingest_max_batch
-    if len(batch.events) > limit:
-        raise InvalidInput(
-            f"at most {limit} events per batch",
-            extensions={"errors": [{"field": "events", "in": "body", "message": "too many"}]},
-        )
+    service.check_batch_size(batch, request.app.state.settings.trail_ingest_max_batch)
     return await groups.append(request.app.state.sessionmaker, source, batch.events)
 
 
@@ -83,7 +75,6 @@ async def append_events(
 async def search_trail(
     caller: CallerDep,
     session: SessionDep,
-    record: RecorderDep,
     page: PageDep,
     entity_type: Short = None,
     entity_id: Short = None,
@@ -97,8 +88,7 @@ async def search_trail(
     occurred_to: datetime | None = None,
     order: Literal["newest", "oldest"] = "newest",
 ) -> Page[TrailEventRead]:
-    service.require_reader(caller)
-    filters = repo.TrailFilter(
+    filters = reading.TrailFilter(
         entity_type=entity_type,
         entity_id=entity_id,
         subject=subject,
@@ -109,19 +99,8 @@ async def search_trail(
         event_type=event_type,
         occurred_from=occurred_from,
         occurred_to=occurred_to,
-        visible_agency=service.visible_agency(caller),
     )
-    rows, total = await repo.search(
-        session, filters, limit=page.limit, offset=page.offset, newest_first=order == "newest"
-    )
-    items = [_read(r) for r in rows]
-    asked = {
-        k: (v.isoformat() if isinstance(v, datetime) else v)
-        for k, v in vars(filters).items()
-        if v is not None
-    }
-    await record("trail.searched", "trail", "search", {"filters": asked, "total": total})
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return await reading.search(session, caller, page, filters, order == "newest")
 
 
 @router.get("/verify", summary="Walk the chain and the signed checkpoints; name the first break")
@@ -130,37 +109,17 @@ async def verify_trail(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
     from_seq: Annotated[int, Query(ge=1, le=MAX_ID, description="start of a range check")] = 1,
     to_seq: Annotated[int | None, Query(ge=1, le=MAX_ID, description="end of a range")] = None,
 ) -> Verification:
-    service.require_reader(caller)
-    anchored = anchor.read() if anchor is not None else None
-    result = await service.verify(
-        session, signer, from_seq=from_seq, to_seq=to_seq, anchored=anchored
-    )
-    await record(
-        "trail.verified",
-        "trail",
-        "verify",
-        {"valid": result.valid, "head_seq": result.head_seq},
-    )
-    return result
+    return await reading.verify(session, caller, signer, anchor, from_seq=from_seq, to_seq=to_seq)
 
 
 @router.get("/checkpoints", summary="Export signed checkpoints, newest first")
 async def list_checkpoints(
-    caller: CallerDep, session: SessionDep, record: RecorderDep, page: PageDep
+    caller: CallerDep, session: SessionDep, page: PageDep
 ) -> Page[CheckpointRead]:
-    service.require_reader(caller)
-    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
-    await record("trail.checkpoints_exported", "trail", "checkpoints", {"total": total})
-    return Page(
-        items=[service.checkpoint_read(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await reading.list_checkpoints(session, caller, page)
 
 
 @router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")
@@ -169,11 +128,8 @@ async def create_checkpoint(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
 ) -> CheckpointRead:
-    service.require_checkpointer(caller)
-    await record("trail.checkpoint_requested", "trail", "checkpoints", {})
-    return await service.make_checkpoint(session, signer, anchor=anchor)
+    return await reading.checkpoint_now(session, caller, signer, anchor)
 
 
 @router.post(
@@ -185,42 +141,11 @@ async def verify_against(
     session: SessionDep,
     signer: SignerDep,
     anchor: AnchorDep,
-    record: RecorderDep,
 ) -> Verification:
-    service.require_reader(caller)
-    anchored = anchor.read() if anchor is not None else None
-    result = await service.verify(session, signer, [checkpoint], anchored=anchored)
-    await record(
-        "trail.verified",
-        "trail",
-        "verify",
-        {"valid": result.valid, "checkpoint_seq": checkpoint.seq},
-    )
-    return result
+    return await reading.verify(session, caller, signer, anchor, against=checkpoint)
 
 
 @router.get("/checkpoints/public-key", summary="The public key checkpoints are signed with")
 async def public_key(caller: CallerDep, signer: SignerDep) -> PublicKeyRead:
     service.require_reader(caller)
     return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.pem)
-
-
-def _read(row: repo.TrailEvent) -> TrailEventRead:
-    actor = row.actor or {}
-    return TrailEventRead(
-        seq=row.seq,
-        event_id=row.event_id,
-        source=row.source,
-        event_type=row.event_type,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        who=Who.model_validate(
-            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
-        ),
-        purpose=row.purpose,
-        request_id=row.request_id,
-        payload=row.payload,
-        hash=row.hash,
-    )

@@ -14,10 +14,12 @@ from services.audit.trail import repository as repo
 from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
 from services.audit.trail.chain import ChainWalker, link, timestamp
 from services.audit.trail.copytext import CopyReader, JsonCache
+from services.audit.trail.repository import TrailFilter
 from services.audit.trail.schemas import (
     BatchStored,
     BrokenLink,
     CheckpointRead,
+    EventBatch,
     EventIn,
     UnprotectedTail,
     Verification,
@@ -27,8 +29,11 @@ from shared import rights
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
-from shared.problems import Forbidden, InvalidInput
+from shared.problems import Forbidden, InvalidInput, invalid
 from shared.request_id import current_request_id
+from shared.vocabulary import LEAD_AGENCY
+
+__all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
 
 log = get_logger(__name__)
 RELAY_SUFFIX = "-relay"
@@ -48,7 +53,7 @@ def source_of(caller: Caller) -> str:
     if (
         caller.kind != "client"
         or not caller.has_scope("trail:append")
-        or caller.agency != "council"
+        or caller.agency != LEAD_AGENCY
         or not client.endswith(RELAY_SUFFIX)
         or not SOURCE_RE.match(source)
     ):
@@ -64,7 +69,7 @@ def require_reader(caller: Caller) -> None:
 
 def visible_agency(caller: Caller) -> str | None:
     """Council readers see every agency's events; a partner sees its own agency's only."""
-    return None if caller.agency == "council" else caller.agency
+    return None if caller.agency == LEAD_AGENCY else caller.agency
 
 
 def require_checkpointer(caller: Caller) -> None:
@@ -93,10 +98,13 @@ def _check_json(value: Any, where: str) -> None:
 
 
 def _invalid(where: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"{where}: {message}",
-        extensions={"errors": [{"field": where, "in": "body", "message": message}]},
-    )
+    return invalid(where, message, "not_canonical", detail=f"{where}: {message}")
+
+
+def check_batch_size(batch: EventBatch, limit: int) -> None:
+    """A relay's batch holds at most ``limit`` events (the service's setting)."""
+    if len(batch.events) > limit:
+        raise invalid("events", "too many", "too_many", detail=f"at most {limit} events per batch")
 
 
 def check_events(events: Sequence[EventIn]) -> None:

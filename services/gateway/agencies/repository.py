@@ -6,10 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.agencies.models import Agency
+from shared.pagination import PageParams, page_scalars
 
 
-async def all_agencies(session: AsyncSession) -> list[Agency]:
-    return list(await session.scalars(select(Agency).order_by(Agency.code)))
+async def page_agencies(session: AsyncSession, page: PageParams) -> tuple[list[Agency], int]:
+    return await page_scalars(session, select(Agency).order_by(Agency.code), page)
 
 
 async def exists(session: AsyncSession, code: str) -> bool:

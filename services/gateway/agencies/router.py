@@ -8,13 +8,16 @@ from services.gateway.agencies import service
 from services.gateway.agencies.schemas import AgencyCreate, AgencyOut
 from services.gateway.deps import AdminDep, PrincipalDep
 from shared.db import SessionDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
 
 @router.get("", summary="The partner agencies")
-async def list_agencies(session: SessionDep, principal: PrincipalDep) -> list[AgencyOut]:
-    return await service.list_agencies(session)
+async def list_agencies(
+    session: SessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[AgencyOut]:
+    return await service.list_agencies(session, page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add an agency")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import trail
+from services.gateway import events
 from services.gateway.agencies import repository as repo
 from services.gateway.agencies.models import Agency
 from services.gateway.agencies.schemas import AgencyCreate, AgencyOut
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import Conflict
 
 
@@ -18,8 +19,9 @@ def to_out(agency: Agency) -> AgencyOut:
     )
 
 
-async def list_agencies(session: AsyncSession) -> list[AgencyOut]:
-    return [to_out(a) for a in await repo.all_agencies(session)]
+async def list_agencies(session: AsyncSession, page: PageParams) -> Page[AgencyOut]:
+    rows, total = await repo.page_agencies(session, page)
+    return page_of([to_out(a) for a in rows], total, page)
 
 
 async def create(session: AsyncSession, admin: Caller, data: AgencyCreate) -> AgencyOut:
@@ -28,11 +30,11 @@ async def create(session: AsyncSession, admin: Caller, data: AgencyCreate) -> Ag
         raise Conflict("an agency with this code exists")
     agency = Agency(**data.model_dump())
     await repo.add(session, agency)
-    await trail.record(
+    await events.emit(
         session,
+        admin,
         "agency.created",
         entity_type="agency",
         entity_id=agency.code,
-        actor=admin.as_actor(),
     )
     return to_out(agency)

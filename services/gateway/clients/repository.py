@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.agencies.models import Agency
 from services.gateway.clients.models import Client, UsedAssertion
+from shared.pagination import PageParams, page_scalars
 
 
 async def by_client_id(session: AsyncSession, client_id: str) -> Client | None:
@@ -19,8 +20,8 @@ async def by_client_id(session: AsyncSession, client_id: str) -> Client | None:
     return result
 
 
-async def all_clients(session: AsyncSession) -> list[Client]:
-    return list(await session.scalars(select(Client).order_by(Client.client_id)))
+async def page_clients(session: AsyncSession, page: PageParams) -> tuple[list[Client], int]:
+    return await page_scalars(session, select(Client).order_by(Client.client_id), page)
 
 
 async def agency_exists(session: AsyncSession, code: str) -> bool:

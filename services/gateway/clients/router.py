@@ -8,6 +8,7 @@ from services.gateway.clients import service
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
 from services.gateway.deps import AdminDep
 from shared.db import SessionDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 CLIENT_ID = r"^[A-Za-z0-9._-]{1,64}$"
@@ -21,8 +22,8 @@ async def create_client(
 
 
 @router.get("", summary="List partner systems")
-async def list_clients(session: SessionDep, admin: AdminDep) -> list[ClientOut]:
-    return list(await service.list_all(session))
+async def list_clients(session: SessionDep, admin: AdminDep, page: PageDep) -> Page[ClientOut]:
+    return await service.list_all(session, page)
 
 
 @router.get("/{client_id}", summary="One partner system")

@@ -10,13 +10,14 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import hashing, trail
+from services.gateway import events, hashing
 from services.gateway.clients import repository
 from services.gateway.clients.models import Client
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
 from services.gateway.keys import repository as keys_repository
 from services.gateway.policy import SCOPES
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
 
 ASSERTION_ALGORITHMS = {"EC": ["ES256", "ES384"], "RSA": ["RS256", "PS256"], "OKP": ["EdDSA"]}
@@ -93,12 +94,12 @@ async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> Cl
         created_at=datetime.now(UTC),
     )
     await repository.add(session, client)
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.created",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
         payload={"agency": client.agency, "scopes": client.scopes},
     )
     return out(client, secret)
@@ -125,8 +126,11 @@ async def get(session: AsyncSession, client_id: str) -> ClientOut:
     return out(await _get(session, client_id))
 
 
-async def list_all(session: AsyncSession) -> list[ClientWithSecret]:
-    return [out(c) for c in await repository.all_clients(session)]
+async def list_all(session: AsyncSession, page: PageParams) -> Page[ClientOut]:
+    """One page of the partner systems, by id (never a secret)."""
+    rows, total = await repository.page_clients(session, page)
+    items = [ClientOut(**out(c).model_dump(exclude={"client_secret"})) for c in rows]
+    return page_of(items, total, page)
 
 
 async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) -> ClientWithSecret:
@@ -137,12 +141,12 @@ async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) ->
     client.secret_hash = hashing.hash_secret(secret)
     client.rotated_at = datetime.now(UTC)
     await session.flush()
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.rotated",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
     )
     return out(client, secret)
 
@@ -158,11 +162,11 @@ async def disable(
     await keys_repository.upsert_deny(
         session, "client", client_id, "client disabled", now + timedelta(seconds=token_ttl_s + 120)
     )
-    await trail.record(
+    await events.emit(
         session,
+        actor,
         "client.disabled",
         entity_type="client",
         entity_id=client_id,
-        actor=actor.as_actor(),
     )
     return out(client)

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.keys.models import DenyEntry, SigningKey
+from shared.pagination import PageParams, page_scalars
 
 
 async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
@@ -52,13 +53,12 @@ async def deny_entries(session: AsyncSession, now: datetime) -> list[tuple[str, 
     return [(r.kind, r.value) for r in rows]
 
 
-async def list_deny_entries(session: AsyncSession, now: datetime) -> list[DenyEntry]:
-    rows = await session.scalars(
-        select(DenyEntry)
-        .where(or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now))
-        .order_by(DenyEntry.id)
-    )
-    return list(rows)
+async def list_deny_entries(
+    session: AsyncSession, now: datetime, *, limit: int, offset: int
+) -> tuple[list[DenyEntry], int]:
+    in_force = or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now)
+    stmt = select(DenyEntry).where(in_force).order_by(DenyEntry.id)
+    return await page_scalars(session, stmt, PageParams(limit, offset))
 
 
 async def upsert_deny(

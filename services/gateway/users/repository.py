@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.users.models import LoginThrottle, RefreshToken, User
+from shared.pagination import PageParams, page_scalars
 
 
 async def by_username(session: AsyncSession, username: str, *, lock: bool = False) -> User | None:
@@ -22,6 +23,10 @@ async def by_username(session: AsyncSession, username: str, *, lock: bool = Fals
 
 async def all_users(session: AsyncSession) -> list[User]:
     return list(await session.scalars(select(User).order_by(User.username)))
+
+
+async def page_users(session: AsyncSession, page: PageParams) -> tuple[list[User], int]:
+    return await page_scalars(session, select(User).order_by(User.username), page)
 
 
 async def add(session: AsyncSession, row: User | RefreshToken) -> None:

@@ -18,6 +18,7 @@ from services.gateway.users.schemas import (
     UserOut,
 )
 from shared.db import SessionDep
+from shared.pagination import Page, PageDep
 from shared.problems import DomainError, problem_response
 
 router = APIRouter(tags=["people"])
@@ -111,8 +112,10 @@ async def create_user(data: UserCreate, session: SessionDep, admin: AdminDep) ->
 
 
 @router.get("/v1/users", summary="List accounts")
-async def list_users(request: Request, session: SessionDep, admin: AdminDep) -> list[UserOut]:
-    return await service.list_all(session, request.app.state.settings)
+async def list_users(
+    request: Request, session: SessionDep, admin: AdminDep, page: PageDep
+) -> Page[UserOut]:
+    return await service.list_all(session, request.app.state.settings, page)
 
 
 @router.post("/v1/users/{username}/disable", summary="Disable an account and end its sessions")

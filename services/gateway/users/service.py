@@ -44,6 +44,7 @@ from services.gateway.users.schemas import (
 )
 from shared.identity import Caller
 from shared.logs import get_logger
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import (
     Conflict,
     DomainError,
@@ -367,12 +368,15 @@ async def _get(session: AsyncSession, username: str) -> User:
     return user
 
 
-async def list_all(session: AsyncSession, settings: GatewaySettings) -> list[UserOut]:
-    users = await repository.all_users(session)
+async def list_all(
+    session: AsyncSession, settings: GatewaySettings, page: PageParams
+) -> Page[UserOut]:
+    """One page of the accounts, by username, each with its lock if locked."""
+    users, total = await repository.page_users(session, page)
     locks = await throttles.locked_until(
         session, settings, [u.username for u in users], datetime.now(UTC)
     )
-    return [out(u, locks[u.username]) for u in users]
+    return page_of([out(u, locks[u.username]) for u in users], total, page)
 
 
 async def disable(

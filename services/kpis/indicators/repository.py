@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.indicators.models import Indicator
+from shared.pagination import PageParams, page_scalars
 
 
 async def page_current(
@@ -33,11 +34,11 @@ async def current(session: AsyncSession, code: str, *, lock: bool = False) -> In
     return await session.scalar(query)
 
 
-async def versions(session: AsyncSession, code: str) -> list[Indicator]:
-    rows = await session.scalars(
-        select(Indicator).where(Indicator.code == code).order_by(Indicator.version)
-    )
-    return list(rows.all())
+async def versions(
+    session: AsyncSession, code: str, page: PageParams
+) -> tuple[list[Indicator], int]:
+    query = select(Indicator).where(Indicator.code == code).order_by(Indicator.version)
+    return await page_scalars(session, query, page)
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:

@@ -36,8 +36,10 @@ async def get_indicator(
 
 
 @router.get("/{code}/versions", summary="Every definition version of an indicator")
-async def list_versions(session: SessionDep, caller: CallerDep, code: str) -> list[IndicatorRead]:
-    return await service.versions(session, code)
+async def list_versions(
+    session: SessionDep, caller: CallerDep, page: PageDep, code: str
+) -> Page[IndicatorRead]:
+    return await service.versions(session, code, page)
 
 
 @router.post("", status_code=201, summary="Define a new indicator (version 1)")

@@ -12,7 +12,7 @@ from services.kpis.indicators.models import Indicator
 from services.kpis.indicators.schemas import IndicatorCreate, IndicatorRead, IndicatorVersionCreate
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import Conflict, Forbidden, NotFound
 
 NOT_DEFINER = "only the source agency's approvers or council performance staff"
@@ -41,11 +41,11 @@ async def get(session: AsyncSession, code: str) -> tuple[IndicatorRead, str]:
     return to_read(row), etag(row)
 
 
-async def versions(session: AsyncSession, code: str) -> list[IndicatorRead]:
-    found = [to_read(r) for r in await repo.versions(session, code)]
-    if not found:
+async def versions(session: AsyncSession, code: str, page: PageParams) -> Page[IndicatorRead]:
+    rows, total = await repo.versions(session, code, page)
+    if not total:
         raise NotFound("no such indicator")
-    return found
+    return page_of([to_read(r) for r in rows], total, page)
 
 
 async def create(

@@ -9,15 +9,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.reference.models import Benchmark, Target
+from shared.pagination import PageParams, page_scalars
 
-MAX_ROWS = 1000
 
-
-async def list_targets(session: AsyncSession, indicator: str | None) -> list[Target]:
+async def list_targets(
+    session: AsyncSession, indicator: str | None, page: PageParams
+) -> tuple[list[Target], int]:
     query = select(Target).order_by(Target.indicator_code, Target.financial_year)
     if indicator:
         query = query.where(Target.indicator_code == indicator)
-    return list((await session.scalars(query.limit(MAX_ROWS))).all())
+    return await page_scalars(session, query, page)
 
 
 async def upsert_target(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -32,8 +33,12 @@ async def upsert_target(session: AsyncSession, values: dict[str, Any]) -> None:
     )
 
 
-async def list_benchmarks(session: AsyncSession, indicator: str | None) -> list[Benchmark]:
-    query = select(Benchmark).order_by(Benchmark.indicator_code, Benchmark.comparator)
+async def list_benchmarks(
+    session: AsyncSession, indicator: str | None, page: PageParams
+) -> tuple[list[Benchmark], int]:
+    query = select(Benchmark).order_by(
+        Benchmark.indicator_code, Benchmark.comparator, Benchmark.benchmark_id
+    )
     if indicator:
         query = query.where(Benchmark.indicator_code == indicator)
-    return list((await session.scalars(query.limit(MAX_ROWS))).all())
+    return await page_scalars(session, query, page)

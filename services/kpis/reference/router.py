@@ -10,6 +10,7 @@ from services.kpis.reference import service
 from services.kpis.reference.schemas import BenchmarkRead, TargetPut, TargetRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["reference"])
 
@@ -18,9 +19,10 @@ router = APIRouter(tags=["reference"])
 async def list_targets(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     indicator: Annotated[str | None, Query(max_length=40)] = None,
-) -> list[TargetRead]:
-    return await service.list_targets(session, indicator)
+) -> Page[TargetRead]:
+    return await service.list_targets(session, indicator, page)
 
 
 @router.put("/v1/targets", summary="Set a target (council performance staff)")
@@ -32,6 +34,7 @@ async def put_target(session: SessionDep, caller: CallerDep, body: TargetPut) ->
 async def list_benchmarks(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     indicator: Annotated[str | None, Query(max_length=40)] = None,
-) -> list[BenchmarkRead]:
-    return await service.list_benchmarks(session, indicator)
+) -> Page[BenchmarkRead]:
+    return await service.list_benchmarks(session, indicator, page)

@@ -9,12 +9,15 @@ from services.kpis.events import emit
 from services.kpis.reference import repository as repo
 from services.kpis.reference.schemas import BenchmarkRead, TargetPut, TargetRead
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import Forbidden
 
 
-async def list_targets(session: AsyncSession, indicator: str | None) -> list[TargetRead]:
-    rows = await repo.list_targets(session, indicator)
-    return [TargetRead.model_validate(r, from_attributes=True) for r in rows]
+async def list_targets(
+    session: AsyncSession, indicator: str | None, page: PageParams
+) -> Page[TargetRead]:
+    rows, total = await repo.list_targets(session, indicator, page)
+    return page_of([TargetRead.model_validate(r, from_attributes=True) for r in rows], total, page)
 
 
 async def put_target(session: AsyncSession, caller: Caller, body: TargetPut) -> TargetRead:
@@ -26,6 +29,9 @@ async def put_target(session: AsyncSession, caller: Caller, body: TargetPut) -> 
     return TargetRead(**body.model_dump())
 
 
-async def list_benchmarks(session: AsyncSession, indicator: str | None) -> list[BenchmarkRead]:
-    rows = await repo.list_benchmarks(session, indicator)
-    return [BenchmarkRead.model_validate(r, from_attributes=True) for r in rows]
+async def list_benchmarks(
+    session: AsyncSession, indicator: str | None, page: PageParams
+) -> Page[BenchmarkRead]:
+    rows, total = await repo.list_benchmarks(session, indicator, page)
+    items = [BenchmarkRead.model_validate(r, from_attributes=True) for r in rows]
+    return page_of(items, total, page)

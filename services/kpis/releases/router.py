@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
+from services.kpis.releases import service
+from services.kpis.releases.schemas import ReleaseRead
 from services.kpis.releases.service import verify_release
 from services.kpis.releases.signing import ReleaseSigner
+from services.kpis.values.service import parse_period
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
+
+
+@router.get("", summary="Published releases, newest first (by period, agency or indicator)")
+async def list_releases(
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    period: Annotated[
+        str | None, Query(max_length=20, description="a period label, e.g. 2017/18-Q1")
+    ] = None,
+    agency: Annotated[
+        str | None, Query(max_length=40, description="the publishing (source) agency")
+    ] = None,
+    indicator: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[ReleaseRead]:
+    """Every release signed when a period was approved, newest first. `is_current` is false
+    once the period was reopened or a later release published it again."""
+    return await service.list_releases(
+        session,
+        caller,
+        page,
+        period=parse_period(period) if period else None,
+        agency=agency,
+        indicator=indicator,
+    )
 
 
 @router.get("/keys", summary="The public key that signs releases")

@@ -16,10 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
+from services.kpis.releases import repository as repo
 from services.kpis.releases.models import Release
+from services.kpis.releases.repository import ReleaseFilter
+from services.kpis.releases.schemas import ReleaseRead
 from services.kpis.releases.signing import ReleaseSigner, digest
 from services.kpis.values import repository as values_repo
 from services.kpis.values.models import IndicatorValue
+from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound
 
 
@@ -94,6 +99,7 @@ async def create_release(
         signature=signer.sign(manifest),
         key_id=signer.key_id,
         created_by=approved_by,
+        created_at=approved_at,  # the approval's clock, not the transaction's start
     )
     session.add(release)
     await session.flush()
@@ -138,3 +144,28 @@ async def verify_release(
         "valid": signature_valid and not mismatches,
         "mismatches": mismatches,
     }
+
+
+async def list_releases(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    *,
+    period: Period | None,
+    agency: str | None,
+    indicator: str | None,
+) -> Page[ReleaseRead]:
+    """Published releases, newest first (every partner reads what was published)."""
+    rows, total = await repo.page_releases(
+        session, ReleaseFilter(period=period, agency=agency, indicator=indicator), page
+    )
+    items = [
+        ReleaseRead(
+            **row,
+            period=Period.from_dates(
+                row["period_type"], row["period_start"], row["period_end"]
+            ).label,
+        )
+        for row in rows
+    ]
+    return page_of(items, total, page)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,6 +86,72 @@ def rows_from_json(
     return rows, problems
 
 
+def _checked_row(
+    caller: Caller,
+    row: SubmissionRow,
+    indicators: dict[str, Any],
+    units: dict[str, Any],
+    today: date,
+    problems: list[str],
+) -> CleanValue | None:
+    """The row as a clean value, or None with its reasons added to ``problems``."""
+    info = indicators.get(row.indicator)
+    unit = units.get(row.org_unit)
+    if info is None:
+        problems.append("indicator: unknown code")
+    if unit is None:
+        problems.append("org_unit: unknown code")
+    try:
+        period: Period | None = Period.parse(row.period)
+    except PeriodError as exc:
+        problems.append(f"period: {exc}")
+        period = None
+    if info is None or unit is None or period is None:
+        return None
+    if not access.may_submit_for(caller, info.source_agency):
+        problems.append(f"indicator: only {info.source_agency} submits {info.code}")
+    try:
+        check_period(info, period, today)
+    except ValueError as exc:
+        problems.append(f"period: {exc}")
+    try:
+        value, num, den = derive_value(info, row.value, row.numerator, row.denominator)
+    except ValueError as exc:
+        problems.append(f"value: {exc}")
+        return None
+    if problems:
+        return None
+    return CleanValue(info.indicator_id, unit[0], period, value, num, den, row.comment)
+
+
+def _row_results(
+    count: int,
+    rejected: set[int],
+    reasons: dict[int, list[str]],
+    unchanged: set[int],
+    clean: dict[int, CleanValue],
+    changed: dict[int, CleanValue],
+    current: dict[Any, Any],
+) -> list[dict[str, object]]:
+    """One report line per row, in order: rejected (with reasons), unchanged or accepted
+    (with the revision it has or will have)."""
+    results: list[dict[str, object]] = []
+    for index in range(count):
+        if index in rejected:
+            status, reasons_of, revision = "rejected", reasons[index], None
+        elif index in unchanged:
+            status, reasons_of = "unchanged", []
+            revision = current[writer.key_of(clean[index])].revision
+        else:
+            cur_or_none = current.get(writer.key_of(changed[index]))
+            status, reasons_of = "accepted", []
+            revision = (cur_or_none.revision if cur_or_none else 0) + 1
+        results.append(
+            {"row": index + 1, "status": status, "reasons": reasons_of, "revision": revision}
+        )
+    return results
+
+
 async def submit(
     session: AsyncSession,
     caller: Caller,
@@ -107,33 +174,9 @@ async def submit(
         if row is None:
             continue
         problems = reasons.setdefault(index, [])
-        info = indicators.get(row.indicator)
-        unit = units.get(row.org_unit)
-        if info is None:
-            problems.append("indicator: unknown code")
-        if unit is None:
-            problems.append("org_unit: unknown code")
-        try:
-            period: Period | None = Period.parse(row.period)
-        except PeriodError as exc:
-            problems.append(f"period: {exc}")
-            period = None
-        if info is None or unit is None or period is None:
+        candidate = _checked_row(caller, row, indicators, units, today, problems)
+        if candidate is None:
             continue
-        if not access.may_submit_for(caller, info.source_agency):
-            problems.append(f"indicator: only {info.source_agency} submits {info.code}")
-        try:
-            check_period(info, period, today)
-        except ValueError as exc:
-            problems.append(f"period: {exc}")
-        try:
-            value, num, den = derive_value(info, row.value, row.numerator, row.denominator)
-        except ValueError as exc:
-            problems.append(f"value: {exc}")
-            continue
-        if problems:
-            continue
-        candidate = CleanValue(info.indicator_id, unit[0], period, value, num, den, row.comment)
         key = writer.key_of(candidate)
         if key in seen:
             problems.append(f"duplicate of row {seen[key] + 1}")
@@ -154,28 +197,7 @@ async def submit(
     rejected = {i for i, r in reasons.items() if r}
     all_or_nothing = body.mode == "all_or_nothing"
     writes = not body.dry_run and not (all_or_nothing and rejected)
-    results: list[dict[str, object]] = []
-    for index in range(len(rows)):
-        if index in rejected:
-            results.append(
-                {
-                    "row": index + 1,
-                    "status": "rejected",
-                    "reasons": reasons[index],
-                    "revision": None,
-                }
-            )
-        elif index in unchanged:
-            cur = current[writer.key_of(clean[index])]
-            results.append(
-                {"row": index + 1, "status": "unchanged", "reasons": [], "revision": cur.revision}
-            )
-        else:
-            cur_or_none = current.get(writer.key_of(changed[index]))
-            revision = (cur_or_none.revision if cur_or_none else 0) + 1
-            results.append(
-                {"row": index + 1, "status": "accepted", "reasons": [], "revision": revision}
-            )
+    results = _row_results(len(rows), rejected, reasons, unchanged, clean, changed, current)
     submission_id = uuid.uuid4() if writes else None
     # built as plain data (SubmissionReport documents it): 10,000 models would cost ~0.5 s
     report: dict[str, Any] = {

@@ -19,6 +19,8 @@ rule broken: nothing is written, and the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,25 +42,10 @@ def _problem_errors(errors: list[dict[str, object]]) -> dict[str, object]:
     return {"errors": errors[:MAX_REPORTED], "error_count": len(errors)}
 
 
-async def record_computed_values(
-    session: AsyncSession,
-    *,
-    values: Sequence[ComputedValue],
-    import_id: str,
-    actor: Caller,
-    source_kind: str | None = None,
-    worker_teams: Mapping[str, str] | None = None,
-) -> int:
-    """Record ``values`` as draft revisions; returns how many became new revisions.
-    ``worker_teams``: worker staff code → team code (the worker is placed under it)."""
-    if actor.agency != COUNCIL and not actor.has_scope("kpis:import", "admin"):
-        raise Forbidden("case-management imports are the council's")
-    if not values:
-        return 0
-    indicators = await lookup.indicators_by_code(session, (v.indicator_code for v in values))
-    units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
-    missing_units = {v.org_unit_code for v in values} - units.keys()
-    today = utc_today()
+def _parsed(
+    values: Sequence[ComputedValue], indicators: Mapping[str, Any], today: date
+) -> list[tuple[int, ComputedValue, Period]]:
+    """Each value with its period; a 422 naming every value that breaks the value rules."""
     errors: list[dict[str, object]] = []
     parsed: list[tuple[int, ComputedValue, Period]] = []
     for index, item in enumerate(values):
@@ -76,17 +63,17 @@ async def record_computed_values(
             errors.append({"index": index, "field": "org_unit_code", "message": "1–60 chars"})
             continue
         parsed.append((index, item, period))
-    if errors:
-        raise InvalidInput(
-            "computed values break the value rules", extensions=_problem_errors(errors)
-        )
-    unit_codes = {v.org_unit_code for v in values}
-    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
-    if missing_units or teams_of:
-        parent = await lookup.authority_id(session)
-        if parent is None:
-            raise Conflict("no authority org unit exists to create teams and workers under")
-        units |= await lookup.create_missing_units(session, missing_units, parent, teams_of)
+    _refuse(errors)
+    return parsed
+
+
+def _cleaned(
+    parsed: list[tuple[int, ComputedValue, Period]],
+    indicators: Mapping[str, Any],
+    units: Mapping[str, Any],
+) -> list[CleanValue]:
+    """The values derived and placed, once each; a 422 naming every one that is not."""
+    errors: list[dict[str, object]] = []
     clean: list[CleanValue] = []
     seen: dict[writer.Key, int] = {}
     for index, item, period in parsed:
@@ -111,10 +98,45 @@ async def record_computed_values(
             continue
         seen[key] = index
         clean.append(row)
+    _refuse(errors)
+    return clean
+
+
+def _refuse(errors: list[dict[str, object]]) -> None:
     if errors:
         raise InvalidInput(
             "computed values break the value rules", extensions=_problem_errors(errors)
         )
+
+
+async def record_computed_values(
+    session: AsyncSession,
+    *,
+    values: Sequence[ComputedValue],
+    import_id: str,
+    actor: Caller,
+    source_kind: str | None = None,
+    worker_teams: Mapping[str, str] | None = None,
+) -> int:
+    """Record ``values`` as draft revisions; returns how many became new revisions.
+    ``worker_teams``: worker staff code → team code (the worker is placed under it)."""
+    if actor.agency != COUNCIL and not actor.has_scope("kpis:import", "admin"):
+        raise Forbidden("case-management imports are the council's")
+    if not values:
+        return 0
+    indicators = await lookup.indicators_by_code(session, (v.indicator_code for v in values))
+    units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
+    missing_units = {v.org_unit_code for v in values} - units.keys()
+    today = utc_today()
+    parsed = _parsed(values, indicators, today)
+    unit_codes = {v.org_unit_code for v in values}
+    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
+    if missing_units or teams_of:
+        parent = await lookup.authority_id(session)
+        if parent is None:
+            raise Conflict("no authority org unit exists to create teams and workers under")
+        units |= await lookup.create_missing_units(session, missing_units, parent, teams_of)
+    clean = _cleaned(parsed, indicators, units)
     by_id = {i.indicator_id: i for i in indicators.values()}
     current = await writer.current_values(session, [writer.key_of(r) for r in clean])
     beside = [

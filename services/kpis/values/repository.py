@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,6 +150,62 @@ def values_query(caller: Caller, *, workers: bool = False) -> Any:
         )
         .where(visibility(caller, workers=workers))
     )
+
+
+@dataclass(frozen=True)
+class ValueFilter:
+    """What a value listing or export asks for (``period`` already parsed)."""
+
+    indicator: str | None = None
+    period: Period | None = None
+    org_unit: str | None = None
+    history: bool = False
+
+
+def _filtered(caller: Caller, workers: bool, f: ValueFilter) -> Any:
+    query = values_query(caller, workers=workers)
+    if f.indicator:
+        query = query.where(Indicator.code == f.indicator)
+    if f.period is not None:
+        query = query.where(
+            IndicatorValue.period_type == f.period.type,
+            IndicatorValue.period_start == f.period.start,
+            IndicatorValue.period_end == f.period.end,
+        )
+    if f.org_unit:
+        query = query.where(OrgUnit.code == f.org_unit)
+    if not f.history:
+        query = query.where(IndicatorValue.is_current)
+    return query
+
+
+async def value_rows(
+    session: AsyncSession,
+    caller: Caller,
+    f: ValueFilter,
+    *,
+    workers: bool,
+    limit: int,
+    offset: int = 0,
+    with_total: bool = True,
+) -> tuple[list[Any], int | None]:
+    """Values the caller may see, by period then id: (value, indicator code, definition
+    version, org unit code, level, release id) rows, and the total when asked."""
+    query = _filtered(caller, workers, f)
+    total = None
+    if with_total:
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = await session.execute(
+        query.order_by(IndicatorValue.period_start, IndicatorValue.value_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all()), total
+
+
+async def indicator_version(session: AsyncSession, indicator_id: int) -> int:
+    found = await session.get(Indicator, indicator_id)
+    return found.version if found else 0
 
 
 def now() -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis import access
-from services.kpis.db import outbox
+from services.kpis.events import emit
 from services.kpis.periods import Period, PeriodError
 from services.kpis.releases.service import create_release
 from services.kpis.releases.signing import ReleaseSigner
@@ -22,7 +22,6 @@ from services.kpis.values.schemas import TransitionCreate
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.outbox import OutboxEvent, add_event
 from shared.problems import Conflict, Forbidden, NotFound, invalid
 
 log = get_logger(__name__)
@@ -111,24 +110,21 @@ async def transition(
         row.reopen_reason = body.reason
         await repo.set_values_state(session, row.indicator_id, period, "reopened")
     await repo.add_transition(session, row, before, row.state, who, body.reason)
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type=f"indicator_period.{TARGET[body.action]}",
-            entity_type="indicator_period",
-            entity_id=f"{indicator.code}:{period.label}",
-            actor=caller.as_actor(),
-            payload={
-                "indicator": indicator.code,
-                "definition_version": indicator.version,
-                "period": period.label,
-                "from": before,
-                "to": row.state,
-                "reason": body.reason,
-                "release_id": str(row.release_id) if body.action == "approve" else None,
-            },
-        ),
+        event_type=f"indicator_period.{TARGET[body.action]}",
+        entity_type="indicator_period",
+        entity_id=f"{indicator.code}:{period.label}",
+        caller=caller,
+        payload={
+            "indicator": indicator.code,
+            "definition_version": indicator.version,
+            "period": period.label,
+            "from": before,
+            "to": row.state,
+            "reason": body.reason,
+            "release_id": str(row.release_id) if body.action == "approve" else None,
+        },
     )
     await session.flush()
     log.info(

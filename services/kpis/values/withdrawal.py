@@ -17,10 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.access import COUNCIL, actor_name
-from services.kpis.db import outbox
+from services.kpis.events import emit
 from services.kpis.values import writer
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
 from shared.problems import Conflict, Forbidden
 
 MAX_REPORTED = 100
@@ -101,20 +100,17 @@ async def withdraw_import_values(
     who = actor_name(actor)
     periods = {(r[0], r[2], r[3], r[4]) for r in retired}
     transitions = await writer.touch_periods(session, periods, who)
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type="indicator_values.withdrawn",
-            entity_type="import",
-            entity_id=import_id[:120],
-            actor=actor.as_actor(),
-            payload={
-                "withdrawn": len(retired),
-                "restored": restored_count,
-                "periods": len(periods),
-                "transitions": len(transitions),
-            },
-        ),
+        event_type="indicator_values.withdrawn",
+        entity_type="import",
+        entity_id=import_id[:120],
+        caller=actor,
+        payload={
+            "withdrawn": len(retired),
+            "restored": restored_count,
+            "periods": len(periods),
+            "transitions": len(transitions),
+        },
     )
     return Withdrawn(len(retired), restored_count)

@@ -18,10 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kpis.db import outbox
+from services.kpis.events import emit
 from services.kpis.values.rules import CleanValue
 from shared.identity import Caller
-from shared.outbox import OutboxEvent, add_event
 from shared.problems import Conflict
 
 Key = tuple[int, int, str, date, date]
@@ -313,28 +312,25 @@ async def record_event(
     transitions: list[tuple[PeriodKey, str | None, str]],
     codes: dict[int, str],
 ) -> None:
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type="indicator_values.recorded",
-            entity_type=entity_type,
-            entity_id=entity_id,
-            actor=caller.as_actor(),
-            payload={
-                "recorded": recorded,
-                "unchanged": unchanged,
-                "transitions": [
-                    {
-                        "indicator": codes.get(k[0], str(k[0])),
-                        "period_type": k[1],
-                        "period_start": k[2].isoformat(),
-                        "period_end": k[3].isoformat(),
-                        "from": fr,
-                        "to": to,
-                    }
-                    for k, fr, to in transitions
-                ],
-            },
-        ),
+        event_type="indicator_values.recorded",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        caller=caller,
+        payload={
+            "recorded": recorded,
+            "unchanged": unchanged,
+            "transitions": [
+                {
+                    "indicator": codes.get(k[0], str(k[0])),
+                    "period_type": k[1],
+                    "period_start": k[2].isoformat(),
+                    "period_end": k[3].isoformat(),
+                    "from": fr,
+                    "to": to,
+                }
+                for k, fr, to in transitions
+            ],
+        },
     )

@@ -1,0 +1,118 @@
+"""Reading the trail: search, checkpoints, verification; each read is itself recorded."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import events
+from services.audit.trail import repository as repo
+from services.audit.trail import service
+from services.audit.trail.anchor import Anchor
+from services.audit.trail.repository import TrailFilter
+from services.audit.trail.schemas import CheckpointRead, TrailEventRead, Verification, Who
+from services.audit.trail.signing import CheckpointSigner
+from shared.identity import Caller
+from shared.pagination import Page, PageParams
+
+__all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
+
+
+async def search(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    filters: TrailFilter,
+    newest_first: bool,
+) -> Page[TrailEventRead]:
+    """One page of the trail the caller may see; the search itself is recorded."""
+    service.require_reader(caller)
+    filters = replace(filters, visible_agency=service.visible_agency(caller))
+    rows, total = await repo.search(
+        session, filters, limit=page.limit, offset=page.offset, newest_first=newest_first
+    )
+    asked = {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in vars(filters).items()
+        if v is not None
+    }
+    await events.emit(
+        session, caller, "trail.searched", "trail", "search", {"filters": asked, "total": total}
+    )
+    return Page(
+        items=[_event_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+async def list_checkpoints(
+    session: AsyncSession, caller: Caller, page: PageParams
+) -> Page[CheckpointRead]:
+    """Signed checkpoints, newest first; the export is recorded."""
+    service.require_reader(caller)
+    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
+    await events.emit(
+        session, caller, "trail.checkpoints_exported", "trail", "checkpoints", {"total": total}
+    )
+    return Page(
+        items=[service.checkpoint_read(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+def _event_read(row: repo.TrailEvent) -> TrailEventRead:
+    actor = row.actor or {}
+    return TrailEventRead(
+        seq=row.seq,
+        event_id=row.event_id,
+        source=row.source,
+        event_type=row.event_type,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        who=Who.model_validate(
+            {k: actor.get(k) for k in Who.model_fields if actor.get(k) is not None}
+        ),
+        purpose=row.purpose,
+        request_id=row.request_id,
+        payload=row.payload,
+        hash=row.hash,
+    )
+
+
+async def verify(
+    session: AsyncSession,
+    caller: Caller,
+    signer: CheckpointSigner,
+    anchor: Anchor | None,
+    *,
+    from_seq: int = 1,
+    to_seq: int | None = None,
+    against: CheckpointRead | None = None,
+) -> Verification:
+    """Walk the chain (a range, or against an exported checkpoint); the check is recorded."""
+    service.require_reader(caller)
+    anchored = anchor.read() if anchor is not None else None
+    if against is not None:
+        result = await service.verify(session, signer, [against], anchored=anchored)
+        detail = {"valid": result.valid, "checkpoint_seq": against.seq}
+    else:
+        result = await service.verify(
+            session, signer, from_seq=from_seq, to_seq=to_seq, anchored=anchored
+        )
+        detail = {"valid": result.valid, "head_seq": result.head_seq}
+    await events.emit(session, caller, "trail.verified", "trail", "verify", detail)
+    return result
+
+
+async def checkpoint_now(
+    session: AsyncSession, caller: Caller, signer: CheckpointSigner, anchor: Anchor | None
+) -> CheckpointRead:
+    """Sign a checkpoint of the current head (the request is recorded first)."""
+    service.require_checkpointer(caller)
+    await events.emit(session, caller, "trail.checkpoint_requested", "trail", "checkpoints", {})
+    return await service.make_checkpoint(session, signer, anchor=anchor)
