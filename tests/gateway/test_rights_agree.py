@@ -232,6 +232,18 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
             )
         ],
         ("GET", "/v1/benchmarks"): [Example("/v1/benchmarks")],
+        ("POST", "/v1/benchmarks"): [
+            Example(
+                "/v1/benchmarks",
+                {
+                    "indicator_code": "CONTACTS",
+                    "comparator": "region",
+                    "period_label": "2020/21",
+                    "value": 5,
+                    "source": "Rights check",
+                },
+            )
+        ],
         ("POST", "/v1/submissions"): [Example("/v1/submissions", {"rows": [row | {"value": 6}]})],
         ("GET", "/v1/submissions/{submission_id}"): [Example(f"/v1/submissions/{submission}")],
         ("GET", "/v1/values"): [Example("/v1/values", params=key)],
