@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from services.actions import access
@@ -24,8 +24,11 @@ class ReminderRead(BaseModel):
     owner_id: int
     owner: str
     agency: str
+    person: str | None = Field(description="the person holding the owner role, when linked")
+    user_subject: str | None
     reminder_date: date
     action_refs: list[str]
+    step_refs: list[str] = Field(description="the owner's steps due: <action ref>#<step>")
     created_at: datetime
 
 
@@ -42,7 +45,7 @@ async def list_reminders(
     owner_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[ReminderRead]:
     stmt = (
-        select(Reminder, Owner.title, Owner.agency)
+        select(Reminder, Owner.title, Owner.agency, Owner.display_name, Owner.user_subject)
         .join(Owner, Owner.owner_id == Reminder.owner_id)
         .where(Reminder.reminder_date == (on or today()))
         .order_by(Owner.title)
@@ -54,11 +57,14 @@ async def list_reminders(
             owner_id=r.owner_id,
             owner=title,
             agency=agency,
+            person=person,
+            user_subject=subject,
             reminder_date=r.reminder_date,
             action_refs=list(r.action_refs),
+            step_refs=list(r.step_refs),
             created_at=r.created_at,
         )
-        for r, title, agency in await session.execute(stmt)
+        for r, title, agency, person, subject in await session.execute(stmt)
     ]
 
 
