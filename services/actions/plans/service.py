@@ -292,7 +292,7 @@ async def refresh(
             "carried": [a.ref for a in carried],
             "left": left,
             "step_dates_cleared": step_refs,
-            **counts,
+            "counts": counts,
         },
     )
     await emit(
