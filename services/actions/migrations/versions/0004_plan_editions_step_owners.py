@@ -84,8 +84,12 @@ def downgrade() -> None:
     op.drop_column("action_step", "owner_id", schema=S)
     op.drop_column("owner", "display_name", schema=S)
     op.drop_constraint(op.f("uq_plan_title_authority_edition"), "plan", schema=S, type_="unique")
-    # later editions cannot keep the old (title, authority) key: they go first
-    op.execute("DELETE FROM actions.plan WHERE edition > 1")
+    # later editions cannot share the old (title, authority) key: their titles say which
+    # edition they are (nothing is deleted)
+    op.execute(
+        "UPDATE actions.plan SET title = left(title, 180) || ' (edition ' || edition || ')' "
+        "WHERE edition > 1"
+    )
     op.create_unique_constraint("uq_plan_title_authority", "plan", ["title", "authority"], schema=S)
     op.drop_constraint(op.f("fk_plan_previous_plan_id_plan"), "plan", schema=S, type_="foreignkey")
     op.drop_column("plan", "previous_plan_id", schema=S)
