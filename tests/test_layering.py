@@ -26,7 +26,6 @@ ALLOWED: dict[str, str] = {
     "services/audit/tools/router.py": PARALLEL,
     "services/audit/trail/router.py": PARALLEL,
     "services/kpis/imports/router.py": PARALLEL,
-    "services/actions/reminders/router.py": NOT_YET + " (a select on reminders and owners)",
     "services/gateway/keys/router.py": NOT_YET + " (reads and writes the deny list's repository)",
     "services/kpis/values/router.py": NOT_YET + " (value listing SQL; repository reads)",
 }

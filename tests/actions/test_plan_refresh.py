@@ -220,6 +220,13 @@ async def test_refresh_carries_open_actions_with_their_history(
     assert refreshed["carried"] == ["1A2", "1B1", "2A2"]
     assert refreshed["left"] == ["1A1", "2A1"]
     assert refreshed["previous_plan_id"] == old
+    carried_events = await count(
+        conn,
+        "SELECT count(*) FROM actions.outbox WHERE event_type = 'action.carried' "
+        "AND (payload->>'to_plan')::int = :p",
+        p=new,
+    )
+    assert carried_events == 3
 
     # a closed edition is refreshed no more
     again = await _refresh(client, old, GOOD, etag=await _plan_etag(client, old))

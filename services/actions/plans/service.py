@@ -247,21 +247,25 @@ async def refresh(
                 **dates,
             },
         )
+        carried_detail = {
+            "from_plan": old.plan_id,
+            "to_plan": new.plan_id,
+            "edition": new.edition,
+            "from_due_on": was_due.isoformat() if was_due else None,
+            "from_due_text": was_text,
+            "to_due_on": dates["due_on"].isoformat() if dates.get("due_on") else None,
+            "status": a.status,
+        }
         await actions.add_event(
+            session, a.action_id, "carried_to_plan", carried_detail, caller.subject, caller.agency
+        )
+        await emit(
             session,
+            caller,
+            "action.carried",
+            "action",
             a.action_id,
-            "carried_to_plan",
-            {
-                "from_plan": old.plan_id,
-                "to_plan": new.plan_id,
-                "edition": new.edition,
-                "from_due_on": was_due.isoformat() if was_due else None,
-                "from_due_text": was_text,
-                "to_due_on": dates["due_on"].isoformat() if dates.get("due_on") else None,
-                "status": a.status,
-            },
-            caller.subject,
-            caller.agency,
+            {"ref": a.ref, **carried_detail},
         )
     ref_of = {a.action_id: a.ref for a in carried}
     cleared = await repo.clear_step_dates_outside(

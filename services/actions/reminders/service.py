@@ -14,11 +14,16 @@ from sqlalchemy import Date, cast, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.actions import access
 from services.actions.actions.models import Action, ActionOwner, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.events import emit
 from services.actions.plans.models import Owner, Plan
+from services.actions.reminders import repository as repo
 from services.actions.reminders.models import Reminder
+from services.actions.reminders.schemas import ReminderRead, ReminderRun
+from shared.clock import utc_today
+from shared.identity import Caller
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -107,3 +112,36 @@ async def run_reminders(
         recorded += 1
     log.info("reminders.recorded", count=recorded, owners=len(found))
     return recorded
+
+
+async def recorded(
+    session: AsyncSession, on: date | None, owner_id: int | None
+) -> list[ReminderRead]:
+    """The reminders recorded for a day (default today), each naming its role and person."""
+    rows = await repo.recorded_on(session, on or utc_today(), owner_id)
+    return [
+        ReminderRead(
+            owner_id=r.owner_id,
+            owner=title,
+            agency=agency,
+            person=person,
+            user_subject=subject,
+            reminder_date=r.reminder_date,
+            action_refs=list(r.action_refs),
+            step_refs=list(r.step_refs),
+            created_at=r.created_at,
+        )
+        for r, title, agency, person, subject in rows
+    ]
+
+
+async def run_now(
+    session: AsyncSession, caller: Caller, due_within_days: int, stale_after_days: int
+) -> ReminderRun:
+    """Collect today's reminders now (plan managers)."""
+    access.require_plan_manager(caller)
+    day = utc_today()
+    return ReminderRun(
+        reminder_date=day,
+        recorded=await run_reminders(session, day, due_within_days, stale_after_days),
+    )
