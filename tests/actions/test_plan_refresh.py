@@ -284,6 +284,10 @@ async def test_dates_outside_the_new_period_are_refused_and_nothing_is_written(
     assert [e["field"] for e in r.json()["errors"]] == ["default_due_date"]
     r = await _refresh(client, plan, GOOD | {"end_date": "2029-06-30"})
     assert [e["field"] for e in r.json()["errors"]] == ["end_date"]
+    r = await _refresh(client, plan, GOOD | {"end_date": "2045-01-01"})  # past ten years
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
+        ("end_date", "period_too_long")
+    ]
     assert await _state(conn) == before
 
     # If-Match is required; only plan managers refresh

@@ -92,7 +92,7 @@ class StepPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     owner_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
     status: Literal["not_started", "in_progress", "completed", "blocked"] | None = None
 
 

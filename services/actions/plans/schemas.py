@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+#: dates a plan may hold (keeps sprint arithmetic and periods finite)
+PlanDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 #: a user account's subject as the gateway issues it (a UUID, a client id, an OIDC ``sub``)
 Subject = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@|-]{0,199}$")]
@@ -82,7 +84,7 @@ class CarriedDates(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     ref: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,8}$")]
-    due_date: date | None = None
+    due_date: PlanDate | None = None
     due_sprint: int | None = Field(default=None, ge=1, le=99)
 
 
@@ -92,11 +94,11 @@ class PlanRefresh(BaseModel):
     ``default_due_date``; done actions stay in the old edition, which closes."""
 
     model_config = ConfigDict(extra="forbid")
-    start_date: date
-    end_date: date
+    start_date: PlanDate
+    end_date: PlanDate
     title: Title | None = None
     carry: list[CarriedDates] = Field(default_factory=list, max_length=500)
-    default_due_date: date | None = None
+    default_due_date: PlanDate | None = None
 
 
 class PlanRefreshed(BaseModel):

@@ -30,6 +30,9 @@ from shared.identity import Caller
 from shared.pagination import Page
 from shared.problems import InvalidInput, NotFound, conflict, field_error, invalid
 
+#: the longest period an edition may run (ten years)
+MAX_PERIOD_DAYS = 3653
+
 
 def plan_etag(plan: Plan) -> str:
     return etag_for("plan", plan.plan_id, plan.version)
@@ -161,6 +164,8 @@ async def refresh(
         )
     if body.end_date <= body.start_date:
         raise invalid("end_date", "the new period ends after it starts", "dates")
+    if (body.end_date - body.start_date).days > MAX_PERIOD_DAYS:
+        raise invalid("end_date", "a plan's period is at most ten years", "period_too_long")
     title = body.title or old.title
     if await repo.edition_taken(session, title, old.authority, old.edition + 1):
         raise conflict("title", "this plan already has a next edition", "edition_exists")
