@@ -15,8 +15,9 @@ Decisions written down here (issue 15):
 - The KPI catalogue. Indicator definitions and their versions need ``kpis:define``:
   approvers (their own agency's measures) and council performance staff (plan managers and
   administrators, any agency's), as the data-sharing agreement lets each agency define its
-  own partner measures. Org units and targets shape the council's performance frame and need
-  ``kpis:organise``: council performance staff only (plan managers, administrators).
+  own partner measures. Org units, targets and benchmarks (each new figure a new version)
+  shape the council's performance frame and need ``kpis:organise``: council performance
+  staff only (plan managers, administrators).
 - The plan. Reporting progress needs ``actions:write`` (contributors and plan managers, not
   approvers, whose part is KPI data; the agency rules are the actions service's). Changing an
   action's status needs ``actions:status``: contributors of the lead agency, plan managers,
@@ -172,6 +173,7 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/indicators/**", WRITE, "kpis:define"),
     Rule("/v1/org-units/**", WRITE, "kpis:organise"),
     Rule("/v1/targets/**", WRITE, "kpis:organise"),
+    Rule("/v1/benchmarks/**", WRITE, "kpis:organise"),  # new versions of benchmark figures
     # audit: moderation and the trail
     Rule("/v1/audits/*/moderate", WRITE, "audit:moderate"),
     Rule("/v1/audits/*/close", WRITE, "audit:moderate"),

@@ -114,6 +114,10 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
     )
     sprint = await _scalar(c, "SELECT min(sprint_id) FROM actions.sprint")
     rec = await _scalar(c, "SELECT min(recommendation_id) FROM actions.recommendation")
+    owner = await _scalar(c, "SELECT min(owner_id) FROM actions.owner")
+    step = await _scalar(
+        c, f"SELECT min(number) FROM actions.action_step WHERE action_id = {action}"
+    )
     crit = await _scalar(
         c,
         "SELECT criterion_id FROM actions.success_criterion "
@@ -135,6 +139,17 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/plans"): [Example("/v1/plans")],
         ("GET", "/v1/plans/{plan_id}"): [Example(p)],
         ("PATCH", "/v1/plans/{plan_id}"): [Example(p, {"title": "Renamed"}, etag_from=p)],
+        ("POST", "/v1/plans/{plan_id}/refresh"): [
+            Example(
+                f"{p}/refresh",
+                {
+                    "start_date": "2019-08-01",
+                    "end_date": "2021-07-31",
+                    "default_due_date": "2021-03-31",
+                },
+                etag_from=p,
+            )
+        ],
         ("GET", "/v1/themes"): [Example("/v1/themes")],
         ("GET", "/v1/success-criteria"): [Example("/v1/success-criteria")],
         ("GET", "/v1/success-criteria/indicators"): [Example("/v1/success-criteria/indicators")],
@@ -147,6 +162,12 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ],
         ("GET", "/v1/owners"): [Example("/v1/owners")],
         ("POST", "/v1/owners"): [Example("/v1/owners", {"title": "Head", "agency": "council"})],
+        ("PUT", "/v1/owners/{owner_id}/person"): [
+            Example(
+                f"/v1/owners/{owner}/person",
+                {"user_subject": "person-1", "display_name": "A Person"},
+            )
+        ],
         ("GET", "/v1/actions"): [Example("/v1/actions")],
         ("POST", "/v1/actions"): [
             Example(
@@ -157,6 +178,9 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/actions/mine"): [Example("/v1/actions/mine")],
         ("GET", "/v1/actions/{action_id}"): [Example(a)],
         ("PATCH", "/v1/actions/{action_id}"): [Example(a, {"title": "T"}, etag_from=a)],
+        ("PATCH", "/v1/actions/{action_id}/steps/{number}"): [
+            Example(f"{a}/steps/{step}", {"status": "in_progress"}, etag_from=a)
+        ],
         ("POST", "/v1/actions/{action_id}/status"): [
             Example(f"{a}/status", {"status": "blocked"}, etag_from=a),
             Example(f"{a}/status", {"status": "embedded"}, etag_from=a),
@@ -232,6 +256,18 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
             )
         ],
         ("GET", "/v1/benchmarks"): [Example("/v1/benchmarks")],
+        ("POST", "/v1/benchmarks"): [
+            Example(
+                "/v1/benchmarks",
+                {
+                    "indicator_code": "CONTACTS",
+                    "comparator": "region",
+                    "period_label": "2020/21",
+                    "value": 5,
+                    "source": "Rights check",
+                },
+            )
+        ],
         ("POST", "/v1/submissions"): [Example("/v1/submissions", {"rows": [row | {"value": 6}]})],
         ("GET", "/v1/submissions/{submission_id}"): [Example(f"/v1/submissions/{submission}")],
         ("GET", "/v1/values"): [Example("/v1/values", params=key)],

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.actions.db import Base
 
+STEP_STATUSES = ("not_started", "in_progress", "completed", "blocked")
 STATUSES = ("not_started", "in_progress", "completed", "embedded", "blocked", "deferred")
 RAGS = ("red", "amber", "green")
 
@@ -102,6 +103,11 @@ class ActionStep(Base):
     number: Mapped[int] = mapped_column(SmallInteger)
     text: Mapped[str] = mapped_column(Text)
     agencies: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default=sql_text("'{}'"))
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owner.owner_id", ondelete="SET NULL"), index=True
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), server_default="not_started")
 
 
 class ActionEvent(Base):

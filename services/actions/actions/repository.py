@@ -130,8 +130,13 @@ def _json(sql: str, label: str) -> Any:
 DETAIL: Select[Any] = BASE.add_columns(
     _json(
         """(SELECT coalesce(json_agg(json_build_object('step_id', s.step_id, 'number', s.number,
-        'text', s.text, 'agencies', s.agencies) ORDER BY s.number), '[]'::json)
-        FROM actions.action_step s WHERE s.action_id = actions.action.action_id)""",
+        'text', s.text, 'agencies', s.agencies, 'due_date', s.due_date, 'status', s.status,
+        'owner', CASE WHEN o.owner_id IS NULL THEN NULL ELSE json_build_object(
+            'owner_id', o.owner_id, 'title', o.title, 'agency', o.agency,
+            'user_subject', o.user_subject, 'display_name', o.display_name) END)
+        ORDER BY s.number), '[]'::json)
+        FROM actions.action_step s LEFT JOIN actions.owner o ON o.owner_id = s.owner_id
+        WHERE s.action_id = actions.action.action_id)""",
         "steps",
     ),
     _json(
@@ -388,3 +393,17 @@ async def bump(session: AsyncSession, action_id: int, values: dict[str, Any]) ->
         .where(Action.action_id == action_id)
         .values(**values, version=Action.version + 1, updated_at=func.now())
     )
+
+
+async def get_step(session: AsyncSession, action_id: int, number: int) -> ActionStep | None:
+    return await session.scalar(
+        select(ActionStep).where(ActionStep.action_id == action_id, ActionStep.number == number)
+    )
+
+
+async def update_step(session: AsyncSession, step_id: int, values: dict[str, Any]) -> None:
+    await session.execute(update(ActionStep).where(ActionStep.step_id == step_id).values(**values))
+
+
+async def get_owner(session: AsyncSession, owner_id: int) -> Owner | None:
+    return await session.get(Owner, owner_id)

@@ -21,6 +21,7 @@ from services.actions.actions.schemas import (
     Ref,
     Status,
     StatusChange,
+    StepPatch,
     UpdateRead,
 )
 from services.actions.db import idempotency
@@ -144,6 +145,28 @@ async def patch_action(
     item = await service.patch(session, caller, action_id, body, if_match)
     _with_etag(response, item)
     return ActionRead.model_validate(item)
+
+
+@router.patch(
+    "/{action_id}/steps/{number}",
+    response_model=ActionDetail,
+    summary="Set a step's owner, due date or status",
+)
+async def patch_step(
+    session: SessionDep,
+    caller: CallerDep,
+    action_id: ActionId,
+    number: Annotated[int, Path(ge=1, le=99)],
+    body: StepPatch,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ActionDetail:
+    """Plan managers, with the action's ``If-Match``. The owner is an owner role linked to
+    a person (``PUT /v1/owners/{owner_id}/person``) of an agency taking part in the action;
+    the due date falls inside the plan. Reminders name the step's owner."""
+    item = await service.patch_step(session, caller, action_id, number, body, if_match)
+    _with_etag(response, item)
+    return ActionDetail.model_validate(item)
 
 
 @router.post("/{action_id}/status", response_model=ActionRead, summary="Move an action's status")

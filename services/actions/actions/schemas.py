@@ -68,11 +68,34 @@ class OwnerRef(BaseModel):
     agency: str
 
 
+class StepOwner(BaseModel):
+    """The role owning a step and the person holding it."""
+
+    owner_id: int
+    title: str
+    agency: str
+    user_subject: str | None
+    display_name: str | None
+
+
 class StepRead(BaseModel):
     step_id: int
     number: int
     text: str
     agencies: list[str]
+    owner: StepOwner | None = None
+    due_date: date | None = None
+    status: str = "not_started"
+
+
+class StepPatch(BaseModel):
+    """A step's owner (an owner role linked to a person; null clears it), due date (inside
+    the plan's period; null clears it) and status. Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+    owner_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    due_date: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    status: Literal["not_started", "in_progress", "completed", "blocked"] | None = None
 
 
 class ActionRead(BaseModel):

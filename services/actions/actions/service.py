@@ -15,6 +15,7 @@ from services.actions.actions.schemas import (
     ActionPatch,
     ActionRead,
     StatusChange,
+    StepPatch,
     UpdateRead,
 )
 from services.actions.actions.status import allowed_moves
@@ -95,14 +96,17 @@ async def detail(session: AsyncSession, action_id: int) -> dict[str, Any]:
     return decorate(item)
 
 
-def _dates(plan: Plan, due_date: date | None, due_sprint: int | None) -> dict[str, Any]:
-    """The due fields for a date or a sprint, refused when outside the plan."""
+def due_fields(
+    plan: Plan, due_date: date | None, due_sprint: int | None, prefix: str = ""
+) -> dict[str, Any]:
+    """The due fields for a date or a sprint, refused when outside the plan (the problem
+    names ``<prefix>due_date`` or ``<prefix>due_sprint``)."""
     if due_date is not None and due_sprint is not None:
-        raise invalid("due_date", "give a due date or a sprint, not both", "due_conflict")
+        raise invalid(f"{prefix}due_date", "give a due date or a sprint, not both", "due_conflict")
     if due_date is not None:
         if not plan.start_date <= due_date <= plan.end_date:
             raise invalid(
-                "due_date",
+                f"{prefix}due_date",
                 f"must fall within the plan ({plan.start_date} to {plan.end_date})",
                 "due_outside_plan",
             )
@@ -116,7 +120,7 @@ def _dates(plan: Plan, due_date: date | None, due_sprint: int | None) -> dict[st
         }
     if due_sprint is not None:
         if due_sprint > sprint_count(plan.start_date, plan.end_date):
-            raise invalid("due_sprint", "the plan has no such sprint", "due_outside_plan")
+            raise invalid(f"{prefix}due_sprint", "the plan has no such sprint", "due_outside_plan")
         start, end = sprint_bounds(plan.start_date, due_sprint)
         return {
             "due_date": None,
@@ -178,7 +182,7 @@ async def create(session: AsyncSession, caller: Caller, body: ActionCreate) -> d
             "indicator_codes": body.indicator_codes,
             "audit_finding_refs": body.audit_finding_refs,
             "status": "not_started",
-            **_dates(plan, body.due_date, body.due_sprint),
+            **due_fields(plan, body.due_date, body.due_sprint),
         },
     )
     await repo.insert_steps(session, action_id, body.steps)
@@ -212,7 +216,7 @@ async def patch(
     if "contributing_agencies" in changes and changes["contributing_agencies"] is not None:
         values["contributing_agencies"] = sorted(set(changes["contributing_agencies"]))
     if "due_date" in changes or "due_sprint" in changes:
-        values |= _dates(plan, changes.get("due_date"), changes.get("due_sprint"))
+        values |= due_fields(plan, changes.get("due_date"), changes.get("due_sprint"))
     if changes.get("owner_ids") is not None:
         await _check_owners(session, changes["owner_ids"])
         await repo.set_owners(session, action_id, changes["owner_ids"])
@@ -281,3 +285,59 @@ async def change_status(
         {"ref": action.ref, "from": action.status, "to": body.status},
     )
     return await read(session, action_id)
+
+
+async def patch_step(
+    session: AsyncSession,
+    caller: Caller,
+    action_id: int,
+    number: int,
+    body: StepPatch,
+    if_match: str | None,
+) -> dict[str, Any]:
+    """Set a step's owner, due date or status (plan managers; the action's If-Match).
+
+    The owner is an owner role linked to a person (so a reminder names someone who can
+    act) of an agency taking part in the action; the due date falls inside the plan."""
+    access.require_plan_manager(caller)
+    action = await _locked(session, action_id, if_match)
+    plan = await _open_plan(session, action.plan_id, field="action")
+    step = await repo.get_step(session, action_id, number)
+    if step is None:
+        raise NotFound("the action has no such step")
+    changes = body.model_dump(exclude_unset=True)
+    if "status" in changes and changes["status"] is None:
+        raise invalid("status", "a step always has a status", "required")
+    owner_id = changes.get("owner_id")
+    if owner_id is not None:
+        owner = await repo.get_owner(session, owner_id)
+        if owner is None:
+            raise invalid("owner_id", "no such owner", "unknown_owner")
+        if owner.user_subject is None:
+            raise invalid(
+                "owner_id",
+                "the owner role is linked to no person (PUT /v1/owners/{id}/person first)",
+                "owner_not_a_person",
+            )
+        taking_part = {action.lead_agency, *action.contributing_agencies, *step.agencies}
+        if owner.agency not in taking_part:
+            raise invalid(
+                "owner_id", "the owner's agency takes no part in this action", "owner_agency"
+            )
+    due = changes.get("due_date")
+    if due is not None and not plan.start_date <= due <= plan.end_date:
+        raise invalid(
+            "due_date",
+            f"must fall within the plan ({plan.start_date} to {plan.end_date})",
+            "due_outside_plan",
+        )
+    await repo.update_step(session, step.step_id, changes)
+    await repo.bump(session, action_id, {})
+    what = {"step": number, "fields": sorted(changes)} | {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()
+    }
+    await repo.add_event(session, action_id, "step_updated", what, caller.subject, caller.agency)
+    await emit(
+        session, caller, "action.step_updated", "action", action_id, {"ref": action.ref, **what}
+    )
+    return await detail(session, action_id)

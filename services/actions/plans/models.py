@@ -27,7 +27,7 @@ PLAN_STATUSES = ("draft", "active", "closed")
 class Plan(Base):
     __tablename__ = "plan"
     __table_args__ = (
-        UniqueConstraint("title", "authority"),
+        UniqueConstraint("title", "authority", "edition"),
         CheckConstraint("end_date > start_date", name="dates"),
     )
 
@@ -39,6 +39,11 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # a refresh makes the next edition (new period), open actions carried into it
+    edition: Mapped[int] = mapped_column(Integer, server_default="1")
+    previous_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.plan_id", ondelete="SET NULL")
+    )
 
 
 class Theme(Base):
@@ -65,7 +70,10 @@ class SuccessCriterion(Base):
 
 
 class Owner(Base):
-    """A role that owns actions (e.g. "Head of Safeguarding Unit"), optionally a user."""
+    """A role that owns actions (e.g. "Head of Safeguarding Unit") in an agency, linked to
+    the person holding it: their user account's subject and display name (given by the
+    plan manager; the gateway's accounts are not this service's to read). Steps are owned
+    only by roles linked to a person, so a reminder names someone who can act."""
 
     __tablename__ = "owner"
     __table_args__ = (UniqueConstraint("title"),)
@@ -75,3 +83,4 @@ class Owner(Base):
     agency: Mapped[str] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(200))
     user_subject: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.actions.actions.models import Action, ActionStep
+from services.actions.actions.rag import DONE
+from services.actions.criteria.models import CriterionIndicator
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
 
 
-async def list_plans(session: AsyncSession) -> list[Plan]:
-    return list(await session.scalars(select(Plan).order_by(Plan.plan_id)))
+async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
+    total = await session.scalar(select(func.count()).select_from(Plan))
+    rows = await session.scalars(select(Plan).order_by(Plan.plan_id).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
 
 
 async def get_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) -> Plan | None:
@@ -108,3 +114,120 @@ async def insert_owner(session: AsyncSession, values: dict[str, Any]) -> Owner |
     owner = await session.get(Owner, owner_id)
     assert owner is not None
     return owner
+
+
+async def get_owner(session: AsyncSession, owner_id: int, *, lock: bool = False) -> Owner | None:
+    stmt = select(Owner).where(Owner.owner_id == owner_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def update_owner(session: AsyncSession, owner_id: int, values: dict[str, Any]) -> None:
+    await session.execute(update(Owner).where(Owner.owner_id == owner_id).values(**values))
+
+
+# -- refreshing a plan into its next edition ----------------------------------------------
+
+
+async def edition_taken(session: AsyncSession, title: str, authority: str, edition: int) -> bool:
+    found = await session.scalar(
+        select(Plan.plan_id).where(
+            Plan.title == title, Plan.authority == authority, Plan.edition == edition
+        )
+    )
+    return found is not None
+
+
+async def insert_plan(session: AsyncSession, values: dict[str, Any]) -> Plan:
+    plan_id = await session.scalar(pg_insert(Plan).values(**values).returning(Plan.plan_id))
+    plan = await session.get(Plan, plan_id)
+    assert plan is not None
+    return plan
+
+
+async def copy_structure(
+    session: AsyncSession, old_plan_id: int, new_plan_id: int
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Copy the themes and success criteria (and each criterion's indicator links) into the
+    new edition: (old theme id → new, old criterion id → new)."""
+    themes: dict[int, int] = {}
+    for t in await session.scalars(select(Theme).where(Theme.plan_id == old_plan_id)):
+        themes[t.theme_id] = int(
+            await session.scalar(
+                pg_insert(Theme)
+                .values(
+                    plan_id=new_plan_id, number=t.number, title=t.title, source_fix=t.source_fix
+                )
+                .returning(Theme.theme_id)
+            )
+            or 0
+        )
+    criteria: dict[int, int] = {}
+    old_criteria = await session.scalars(
+        select(SuccessCriterion).where(SuccessCriterion.plan_id == old_plan_id)
+    )
+    for c in old_criteria:
+        criteria[c.criterion_id] = int(
+            await session.scalar(
+                pg_insert(SuccessCriterion)
+                .values(
+                    plan_id=new_plan_id,
+                    theme_id=themes[c.theme_id],
+                    code=c.code,
+                    text=c.text,
+                    source_fix=c.source_fix,
+                )
+                .returning(SuccessCriterion.criterion_id)
+            )
+            or 0
+        )
+    links = await session.scalars(
+        select(CriterionIndicator).where(CriterionIndicator.criterion_id.in_(list(criteria)))
+    )
+    rows = [
+        {
+            "criterion_id": criteria[link.criterion_id],
+            "indicator_code": link.indicator_code,
+            "target_value": link.target_value,
+            "direction": link.direction,
+            "by_date": link.by_date,
+            "created_by": link.created_by,
+        }
+        for link in links
+    ]
+    if rows:
+        await session.execute(pg_insert(CriterionIndicator), rows)
+    return themes, criteria
+
+
+async def plan_actions(session: AsyncSession, plan_id: int) -> list[Action]:
+    """Every action of the plan, locked until the transaction ends (a refresh moves them)."""
+    rows = await session.scalars(
+        select(Action).where(Action.plan_id == plan_id).order_by(Action.ref).with_for_update()
+    )
+    return list(rows)
+
+
+def is_open(action: Action) -> bool:
+    return action.status not in DONE
+
+
+async def clear_step_dates_outside(
+    session: AsyncSession, action_ids: list[int], start: date, end: date
+) -> list[tuple[int, int]]:
+    """Clear step due dates outside ``start``..``end`` on these actions: (action id, step
+    number) of each step cleared."""
+    if not action_ids:
+        return []
+    rows = await session.execute(
+        update(ActionStep)
+        .where(
+            ActionStep.action_id.in_(action_ids),
+            ActionStep.due_date.is_not(None),
+            or_(ActionStep.due_date < start, ActionStep.due_date > end),
+        )
+        .values(due_date=None)
+        .returning(ActionStep.action_id, ActionStep.number)
+    )
+    return [(int(a), int(n)) for a, n in rows]

@@ -1,4 +1,5 @@
-"""HTTP for the plan's structure: plans, themes, success criteria and owners."""
+"""HTTP for the plan's structure: plans and their editions, themes, success criteria and
+owners."""
 
 from __future__ import annotations
 
@@ -6,42 +7,41 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.actions import access
-from services.actions.events import emit
-from services.actions.plans import repository as repo
+from services.actions.plans import service
 from services.actions.plans.schemas import (
     CriterionRead,
     OwnerCreate,
+    OwnerLink,
     OwnerRead,
     PlanPatch,
     PlanRead,
+    PlanRefresh,
+    PlanRefreshed,
     ThemeRead,
 )
 from shared.db import SessionDep
-from shared.etag import IfMatchHeader, check_if_match, etag_for
+from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.problems import NotFound, conflict
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1", tags=["plan"])
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+OwnerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.get("/plans", response_model=list[PlanRead], summary="Plans")
-async def list_plans(session: SessionDep, caller: CallerDep) -> list[PlanRead]:
-    return [
-        PlanRead.model_validate(p, from_attributes=True) for p in await repo.list_plans(session)
-    ]
+@router.get("/plans", response_model=Page[PlanRead], summary="Plans and their editions")
+async def list_plans(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[PlanRead]:
+    """Every plan, oldest first; a refreshed plan's next edition names the one before it
+    (``previous_plan_id``)."""
+    return await service.page(session, page.limit, page.offset)
 
 
 @router.get("/plans/{plan_id}", response_model=PlanRead, summary="One plan")
 async def get_plan(
     session: SessionDep, caller: CallerDep, plan_id: PlanId, response: Response
 ) -> PlanRead:
-    plan = await repo.get_plan(session, plan_id)
-    if plan is None:
-        raise NotFound("no such plan")
-    response.headers["ETag"] = etag_for("plan", plan.plan_id, plan.version)
-    return PlanRead.model_validate(plan, from_attributes=True)
+    plan, response.headers["ETag"] = await service.get(session, plan_id)
+    return plan
 
 
 @router.patch("/plans/{plan_id}", response_model=PlanRead, summary="Rename or close a plan")
@@ -53,27 +53,38 @@ async def patch_plan(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PlanRead:
-    access.require_plan_manager(caller)
-    plan = await repo.get_plan(session, plan_id, lock=True)
-    if plan is None:
-        raise NotFound("no such plan")
-    check_if_match(if_match, etag_for("plan", plan.plan_id, plan.version))
-    if plan.status == "closed":
-        raise conflict("status", "the plan is closed", "plan_closed")
-    values = body.model_dump(exclude_unset=True, exclude_none=True)
-    await repo.update_plan(session, plan_id, values)
-    await emit(session, caller, "plan.updated", "plan", plan_id, {"fields": sorted(values)})
-    await session.refresh(plan)
-    response.headers["ETag"] = etag_for("plan", plan.plan_id, plan.version)
-    return PlanRead.model_validate(plan, from_attributes=True)
+    plan, response.headers["ETag"] = await service.patch(session, caller, plan_id, body, if_match)
+    return plan
+
+
+@router.post(
+    "/plans/{plan_id}/refresh",
+    status_code=201,
+    response_model=PlanRefreshed,
+    summary="Refresh a plan into its next edition and period, carrying its open actions",
+)
+async def refresh_plan(
+    session: SessionDep,
+    caller: CallerDep,
+    plan_id: PlanId,
+    body: PlanRefresh,
+    if_match: IfMatchHeader = None,
+) -> PlanRefreshed:
+    """Open actions move to the new edition with their history (progress updates, status
+    events, owners, recommendation links) and new dates, each inside the new period (a
+    date or a sprint per action in ``carry``, else ``default_due_date``); done actions stay
+    in the old edition, which closes. Themes, success criteria and their indicator links
+    are copied, sprints made for the new period. A date outside the period, an unknown or
+    done ref, or an open action left without a date refuses the whole refresh (422 naming
+    each field); nothing is written. Needs the plan's ``If-Match``."""
+    return await service.refresh(session, caller, plan_id, body, if_match)
 
 
 @router.get("/themes", response_model=list[ThemeRead], summary="Themes")
 async def list_themes(
     session: SessionDep, caller: CallerDep, plan_id: Annotated[int | None, Query(ge=1)] = None
 ) -> list[ThemeRead]:
-    themes = await repo.list_themes(session, plan_id)
-    return [ThemeRead.model_validate(t, from_attributes=True) for t in themes]
+    return await service.themes(session, plan_id)
 
 
 @router.get("/success-criteria", response_model=list[CriterionRead], summary="Success criteria")
@@ -83,8 +94,7 @@ async def list_criteria(
     plan_id: Annotated[int | None, Query(ge=1)] = None,
     theme: Annotated[int | None, Query(ge=1, le=9)] = None,
 ) -> list[CriterionRead]:
-    rows = await repo.list_criteria(session, plan_id, theme)
-    return [CriterionRead.model_validate(r) for r in rows]
+    return await service.criteria(session, plan_id, theme)
 
 
 @router.get("/owners", response_model=list[OwnerRead], summary="The owners directory (roles)")
@@ -93,19 +103,23 @@ async def list_owners(
     caller: CallerDep,
     agency: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = None,
 ) -> list[OwnerRead]:
-    owners = await repo.list_owners(session, agency)
-    return [OwnerRead.model_validate(o, from_attributes=True) for o in owners]
+    return await service.owners(session, agency)
 
 
 @router.post("/owners", status_code=201, response_model=OwnerRead, summary="Add an owner role")
 async def create_owner(session: SessionDep, caller: CallerDep, body: OwnerCreate) -> OwnerRead:
-    access.require_plan_manager(caller)
-    await repo.lock_owner_title(session, body.title)
-    taken = conflict("title", "an owner with this title exists", "owner_exists")
-    if await repo.owner_title_taken(session, body.title):
-        raise taken
-    owner = await repo.insert_owner(session, body.model_dump())
-    if owner is None:
-        raise taken
-    await emit(session, caller, "owner.created", "owner", owner.owner_id, {"title": owner.title})
-    return OwnerRead.model_validate(owner, from_attributes=True)
+    return await service.create_owner(session, caller, body)
+
+
+@router.put(
+    "/owners/{owner_id}/person",
+    response_model=OwnerRead,
+    summary="Link an owner role to the person holding it (or unlink it)",
+)
+async def link_owner(
+    session: SessionDep, caller: CallerDep, owner_id: OwnerId, body: OwnerLink
+) -> OwnerRead:
+    """The person's user account subject and display name, as the plan manager gives them
+    (this service cannot read the gateway's accounts); both null unlinks. Steps are owned
+    only by roles linked to a person, so a reminder names someone who can act."""
+    return await service.link_owner(session, caller, owner_id, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, func
+from sqlalchemy import Date, DateTime, ForeignKey, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,4 +19,6 @@ class Reminder(Base):
     )
     reminder_date: Mapped[date] = mapped_column(Date, primary_key=True)
     action_refs: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
+    # steps the owner (a person) is reminded of, as "<action ref>#<step number>"
+    step_refs: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Date, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.actions.actions.models import Action, ActionOwner
+from services.actions.actions.models import Action, ActionOwner, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.plans.models import Owner, Plan
 from services.actions.reminders.models import Reminder
@@ -16,34 +17,51 @@ from services.actions.reminders.models import Reminder
 
 async def needing_a_nudge(
     session: AsyncSession, today: date, due_within_days: int, stale_after_days: int
-) -> dict[int, list[str]]:
-    """Owner id → refs of their open actions due within N days (or overdue) and not updated
-    for M days, in active plans."""
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Owner id → (refs of their open actions, ``<ref>#<step>`` of their open steps) due within
+    N days (or overdue) on actions not updated for M days, in active plans."""
     horizon = cast(literal(today + timedelta(days=due_within_days)), Date)
     stale_before = datetime.combine(today - timedelta(days=stale_after_days), time.min, tzinfo=UTC)
+    needs_nudge = (
+        Plan.status == "active",
+        Action.status.not_in((*DONE, "deferred")),
+        or_(Action.last_update_at.is_(None), Action.last_update_at < stale_before),
+    )
     rows = await session.execute(
         select(ActionOwner.owner_id, Action.ref)
         .join(Action, Action.action_id == ActionOwner.action_id)
         .join(Plan, Plan.plan_id == Action.plan_id)
-        .where(
-            Plan.status == "active",
-            Action.status.not_in((*DONE, "deferred")),
-            Action.due_on <= horizon,
-            or_(Action.last_update_at.is_(None), Action.last_update_at < stale_before),
-        )
+        .where(*needs_nudge, Action.due_on <= horizon)
         .order_by(ActionOwner.owner_id, Action.ref)
     )
-    found: dict[int, list[str]] = {}
+    found: dict[int, tuple[list[str], list[str]]] = {}
     for owner_id, ref in rows:
-        found.setdefault(owner_id, []).append(ref)
+        found.setdefault(owner_id, ([], []))[0].append(ref)
+    steps = await session.execute(
+        select(ActionStep.owner_id, Action.ref, ActionStep.number)
+        .join(Action, Action.action_id == ActionStep.action_id)
+        .join(Plan, Plan.plan_id == Action.plan_id)
+        .where(
+            *needs_nudge,
+            ActionStep.owner_id.is_not(None),
+            ActionStep.status != "completed",
+            ActionStep.due_date <= horizon,
+        )
+        .order_by(ActionStep.owner_id, Action.ref, ActionStep.number)
+    )
+    for step_owner, ref, number in steps:
+        if step_owner is not None:  # the query's filter; typed optional
+            found.setdefault(step_owner, ([], []))[1].append(f"{ref}#{number}")
     return found
 
 
-async def add_once(session: AsyncSession, owner_id: int, day: date, refs: list[str]) -> bool:
+async def add_once(
+    session: AsyncSession, owner_id: int, day: date, refs: list[str], step_refs: list[str]
+) -> bool:
     """Record the owner's reminder for ``day``; False when one was already recorded."""
     inserted = await session.scalar(
         insert(Reminder)
-        .values(owner_id=owner_id, reminder_date=day, action_refs=refs)
+        .values(owner_id=owner_id, reminder_date=day, action_refs=refs, step_refs=step_refs)
         .on_conflict_do_nothing()
         .returning(Reminder.owner_id)
     )
@@ -56,10 +74,11 @@ async def owner(session: AsyncSession, owner_id: int) -> Owner | None:
 
 async def recorded_on(
     session: AsyncSession, day: date, owner_id: int | None, *, limit: int, offset: int
-) -> tuple[list[tuple[Reminder, str, str]], int]:
-    """The reminders recorded for ``day`` with their owner's title and agency, by owner title."""
+) -> tuple[list[tuple[Any, ...]], int]:
+    """(reminder, role title, agency, person's name, person's subject) recorded for ``day``,
+    one page by owner title, and the total."""
     stmt = (
-        select(Reminder, Owner.title, Owner.agency)
+        select(Reminder, Owner.title, Owner.agency, Owner.display_name, Owner.user_subject)
         .join(Owner, Owner.owner_id == Reminder.owner_id)
         .where(Reminder.reminder_date == day)
     )
@@ -69,4 +88,4 @@ async def recorded_on(
     rows = await session.execute(
         stmt.order_by(Owner.title, Reminder.owner_id).limit(limit).offset(offset)
     )
-    return [(r, title, agency) for r, title, agency in rows], total or 0
+    return [tuple(r) for r in rows], total or 0

@@ -1,18 +1,21 @@
-"""Reminder shapes: what was recorded for a day, and what a manual run recorded."""
+"""Reminders: answers."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ReminderRead(BaseModel):
     owner_id: int
     owner: str
     agency: str
+    person: str | None = Field(description="the person holding the owner role, when linked")
+    user_subject: str | None
     reminder_date: date
     action_refs: list[str]
+    step_refs: list[str] = Field(description="the owner's steps due: <action ref>#<step>")
     created_at: datetime
 
 

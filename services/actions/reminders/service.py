@@ -1,5 +1,10 @@
 """Reminders: per owner, the open actions due within N days or overdue, and not updated for
-M days, recorded once per owner per day as one consolidated outbox event (idempotent)."""
+M days, recorded once per owner per day as one consolidated outbox event (idempotent).
+
+A step with an owner (an owner role linked to a person) and a due date is that owner's to
+act on: an open step of an open action, due within N days or overdue, on an action not
+updated for M days, is in its owner's reminder (``step_refs``, ``<ref>#<number>``), and
+the reminder names the person (subject and display name) holding the role."""
 
 from __future__ import annotations
 
@@ -21,8 +26,8 @@ log = get_logger(__name__)
 
 async def collect(
     session: AsyncSession, today: date, due_within_days: int, stale_after_days: int
-) -> dict[int, list[str]]:
-    """Owner id → refs of their actions needing a nudge."""
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Owner id → (refs of their actions, ``<ref>#<step>`` of their steps) needing a nudge."""
     return await repo.needing_a_nudge(session, today, due_within_days, stale_after_days)
 
 
@@ -33,8 +38,10 @@ async def run_reminders(
     reminders were recorded by this run."""
     found = await collect(session, today, due_within_days, stale_after_days)
     recorded = 0
-    for owner_id, refs in found.items():
-        if not await repo.add_once(session, owner_id, today, sorted(set(refs))):
+    for owner_id, (refs, step_refs) in found.items():
+        if not await repo.add_once(
+            session, owner_id, today, sorted(set(refs)), sorted(set(step_refs))
+        ):
             continue
         owner = await repo.owner(session, owner_id)
         await emit(
@@ -47,8 +54,10 @@ async def run_reminders(
                 "owner": owner.title if owner else None,
                 "agency": owner.agency if owner else None,
                 "user_subject": owner.user_subject if owner else None,
+                "person": owner.display_name if owner else None,
                 "reminder_date": today.isoformat(),
                 "action_refs": sorted(set(refs)),
+                "step_refs": sorted(set(step_refs)),
                 "due_within_days": due_within_days,
                 "stale_after_days": stale_after_days,
             },
@@ -81,10 +90,13 @@ async def recorded(
             owner_id=r.owner_id,
             owner=title,
             agency=agency,
+            person=person,
+            user_subject=subject,
             reminder_date=r.reminder_date,
             action_refs=list(r.action_refs),
+            step_refs=list(r.step_refs),
             created_at=r.created_at,
         )
-        for r, title, agency in rows
+        for r, title, agency, person, subject in rows
     ]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.actions.models import Action
+from services.actions.sprints.calendar import sprint_bounds, sprint_count
 from services.actions.sprints.models import Sprint
 from shared.pagination import PageParams, page_scalars
 
@@ -32,6 +34,31 @@ async def next_sprint(session: AsyncSession, plan_id: int, number: int) -> Sprin
     return await session.scalar(
         select(Sprint).where(Sprint.plan_id == plan_id, Sprint.number == number + 1)
     )
+
+
+async def earlier_open(session: AsyncSession, plan_id: int, number: int) -> list[int]:
+    """Numbers of the plan's sprints before ``number`` still open."""
+    rows = await session.scalars(
+        select(Sprint.number)
+        .where(Sprint.plan_id == plan_id, Sprint.number < number, Sprint.status != "closed")
+        .order_by(Sprint.number)
+    )
+    return list(rows)
+
+
+async def insert_sprints(session: AsyncSession, plan_id: int, start: date, end: date) -> int:
+    """The plan's 12-week sprints from ``start`` to ``end`` (the last cut at the end)."""
+    rows = [
+        {
+            "plan_id": plan_id,
+            "number": n,
+            "start_date": sprint_bounds(start, n)[0],
+            "end_date": min(sprint_bounds(start, n)[1], end),
+        }
+        for n in range(1, sprint_count(start, end) + 1)
+    ]
+    await session.execute(insert(Sprint), rows)
+    return len(rows)
 
 
 async def actions_in(session: AsyncSession, plan_id: int, number: int) -> list[Action]:

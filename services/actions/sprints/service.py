@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from services.actions.plans import repository as plans
 from services.actions.sprints import repository as repo
 from services.actions.sprints.models import Sprint
 from services.actions.sprints.schemas import SprintRead
+from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page, PageParams, page_of
@@ -53,6 +53,14 @@ async def close_sprint(
     plan = await plans.get_plan(session, sprint.plan_id)
     if plan is None or plan.status == "closed":
         raise conflict("plan_id", "the plan is closed; it takes no more changes", "plan_closed")
+    earlier = await repo.earlier_open(session, sprint.plan_id, sprint.number)
+    if earlier:
+        raise conflict(
+            "sprint_id",
+            f"sprints close in order: sprint {earlier[0]} is still open",
+            "earlier_sprint_open",
+            open_sprints=earlier,
+        )
     in_sprint = await repo.actions_in(session, sprint.plan_id, sprint.number)
     done = [a for a in in_sprint if a.status in DONE]
     outstanding = [a for a in in_sprint if a.status not in DONE]
@@ -82,7 +90,7 @@ async def close_sprint(
     await repo.close(
         session,
         sprint.sprint_id,
-        {"closed_at": datetime.now(UTC), "closed_by": caller.subject, "snapshot": snapshot},
+        {"closed_at": utc_now(), "closed_by": caller.subject, "snapshot": snapshot},
     )
     await emit(
         session,

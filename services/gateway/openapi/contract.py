@@ -22,7 +22,10 @@ TAGS: dict[str, str] = {
     "clients": "Partner systems registered to call the API, their scopes and secrets.",
     "deny list": "Clients, users and tokens refused before their tokens expire.",
     "health": "Liveness and readiness of the gateway and the services behind it.",
-    "plan": "The improvement plan: plans, themes, success criteria and the owners directory.",
+    "plan": (
+        "The improvement plan: plans and their editions (a refresh carries open actions "
+        "into a new period), themes, success criteria and the owners directory."
+    ),
     "actions": "The plan's actions, their status and their append-only progress updates.",
     "sprints": "12-week delivery blocks: what was due, done and carried over.",
     "recommendations": "Ofsted's recommendations and the actions answering them.",

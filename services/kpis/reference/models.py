@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import DateTime, Integer, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.kpis.db import Base
@@ -28,8 +29,12 @@ class Target(Base):
 
 
 class Benchmark(Base):
+    """A comparator's figure for an indicator and period, versioned: performance staff add a
+    new version (a corrected or re-published figure); the old ones stay, reads take the
+    latest and say which version they used."""
+
     __tablename__ = "benchmark"
-    __table_args__ = (UniqueConstraint("indicator_code", "comparator", "period_label"),)
+    __table_args__ = (UniqueConstraint("indicator_code", "comparator", "period_label", "version"),)
 
     benchmark_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     indicator_code: Mapped[str] = mapped_column(String(40))
@@ -37,6 +42,9 @@ class Benchmark(Base):
     period_label: Mapped[str] = mapped_column(String(20))
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     source: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Population(Base):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from services.kpis.indicators.models import Indicator
 from services.kpis.reference.models import Benchmark, Target
 from shared.pagination import PageParams, page_scalars
 
@@ -33,12 +35,65 @@ async def upsert_target(session: AsyncSession, values: dict[str, Any]) -> None:
     )
 
 
+def latest_benchmarks() -> Select[Benchmark]:
+    """Benchmarks with no newer version of the same indicator, comparator and period."""
+    newer = aliased(Benchmark)
+    return select(Benchmark).where(
+        ~select(newer.benchmark_id)
+        .where(
+            and_(
+                newer.indicator_code == Benchmark.indicator_code,
+                newer.comparator == Benchmark.comparator,
+                newer.period_label == Benchmark.period_label,
+                newer.version > Benchmark.version,
+            )
+        )
+        .exists()
+    )
+
+
 async def list_benchmarks(
-    session: AsyncSession, indicator: str | None, page: PageParams
+    session: AsyncSession,
+    indicator: str | None,
+    page: PageParams,
+    comparator: str | None = None,
+    *,
+    all_versions: bool = False,
 ) -> tuple[list[Benchmark], int]:
-    query = select(Benchmark).order_by(
-        Benchmark.indicator_code, Benchmark.comparator, Benchmark.benchmark_id
+    query = select(Benchmark) if all_versions else latest_benchmarks()
+    query = query.order_by(
+        Benchmark.indicator_code, Benchmark.comparator, Benchmark.period_label, Benchmark.version
     )
     if indicator:
         query = query.where(Benchmark.indicator_code == indicator)
+    if comparator:
+        query = query.where(Benchmark.comparator == comparator)
     return await page_scalars(session, query, page)
+
+
+async def indicator_exists(session: AsyncSession, code: str) -> bool:
+    found = await session.scalar(select(Indicator.indicator_id).where(Indicator.code == code))
+    return found is not None
+
+
+async def lock_benchmark_key(session: AsyncSession, key: str) -> None:
+    """Serialise new versions of one figure (indicator, comparator, period) until the
+    transaction ends, so two parallel posts take consecutive versions."""
+    name = literal("kpis.benchmark:") + literal(key)
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+
+
+async def insert_benchmark_version(session: AsyncSession, values: dict[str, Any]) -> Benchmark:
+    """A new version, numbered one past the latest of the same figure (1 for the first)."""
+    latest = await session.scalar(
+        select(func.max(Benchmark.version)).where(
+            Benchmark.indicator_code == values["indicator_code"],
+            Benchmark.comparator == values["comparator"],
+            Benchmark.period_label == values["period_label"],
+        )
+    )
+    row = await session.scalar(
+        insert(Benchmark).values(**values, version=(latest or 0) + 1).returning(Benchmark)
+    )
+    assert row is not None
+    return row

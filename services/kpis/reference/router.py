@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.kpis.reference import service
-from services.kpis.reference.schemas import BenchmarkRead, TargetPut, TargetRead
+from services.kpis.reference.schemas import (
+    BenchmarkCreate,
+    BenchmarkRead,
+    TargetPut,
+    TargetRead,
+)
 from shared.db import SessionDep
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
@@ -36,5 +41,22 @@ async def list_benchmarks(
     caller: CallerDep,
     page: PageDep,
     indicator: Annotated[str | None, Query(max_length=40)] = None,
+    comparator: Annotated[str | None, Query(max_length=30)] = None,
+    all_versions: Annotated[
+        bool, Query(description="every version of each figure, not only the latest")
+    ] = False,
 ) -> Page[BenchmarkRead]:
-    return await service.list_benchmarks(session, indicator, page)
+    return await service.list_benchmarks(
+        session, indicator, page, comparator, all_versions=all_versions
+    )
+
+
+@router.post(
+    "/v1/benchmarks",
+    status_code=201,
+    summary="Add a benchmark figure, or a new version of one (council performance staff)",
+)
+async def add_benchmark(
+    session: SessionDep, caller: CallerDep, body: BenchmarkCreate
+) -> BenchmarkRead:
+    return await service.add_benchmark(session, caller, body)

@@ -13,6 +13,7 @@ from services.kpis.indicators.models import Indicator
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
 from services.kpis.reference.models import Benchmark, Target
+from services.kpis.reference.repository import latest_benchmarks
 from services.kpis.series.rollup import Node
 from services.kpis.values.models import IndicatorValue
 from services.kpis.values.repository import visibility
@@ -164,11 +165,12 @@ async def targets(session: AsyncSession, codes: Sequence[str]) -> dict[tuple[str
     return {(t.indicator_code, t.financial_year): t for t in rows.all()}
 
 
-async def benchmarks(session: AsyncSession, code: str) -> Sequence[Benchmark]:
+async def benchmarks(session: AsyncSession, codes: Sequence[str]) -> Sequence[Benchmark]:
+    """The latest version of each benchmark figure of these indicators."""
     rows = await session.scalars(
-        select(Benchmark)
-        .where(Benchmark.indicator_code == code)
-        .order_by(Benchmark.comparator, Benchmark.period_label)
+        latest_benchmarks()
+        .where(Benchmark.indicator_code.in_(list(codes)))
+        .order_by(Benchmark.indicator_code, Benchmark.comparator, Benchmark.period_label)
     )
     return rows.all()
 
@@ -190,7 +192,6 @@ _DASHBOARD_SQL = text(
           AND v.period_type = CASE i.frequency WHEN 'monthly' THEN 'month'
                                  WHEN 'quarterly' THEN 'quarter' ELSE 'year' END
         ORDER BY v.period_start DESC
-        LIMIT 2
     ) x
     LEFT JOIN kpis.target t ON t.indicator_code = i.code
         AND t.financial_year
@@ -204,7 +205,8 @@ _DASHBOARD_SQL = text(
 async def dashboard_rows(
     session: AsyncSession, org_unit_id: int, theme: int | None
 ) -> Sequence[Any]:
-    """The latest two published values of each current indicator (in its natural period:
-    month, quarter or year) at one org unit; published values are visible to everyone."""
+    """The published values of each current indicator (in its natural period: month,
+    quarter or year) at one org unit, newest first (``rn`` 1 is the latest); published
+    values are visible to everyone. The whole series feeds the SPC signals."""
     result = await session.execute(_DASHBOARD_SQL, {"org": org_unit_id, "theme": theme})
     return result.all()

@@ -91,7 +91,7 @@ async def series(
         if found is not None:
             rolled_up[key] = found.part
     targets = await repo.targets(session, [code])
-    benches = await repo.benchmarks(session, code)
+    benches = await repo.benchmarks(session, [code])
     england = {b.period_label: b.value for b in benches if b.comparator == "england"}
     points: list[dict[str, Any]] = []
     for key in sorted(own.keys() | rolled_up.keys()):
@@ -140,6 +140,7 @@ async def series(
                 "period": b.period_label,
                 "value": b.value,
                 "source": b.source,
+                "version": b.version,
             }
             for b in benches
         ],
@@ -178,6 +179,49 @@ def _annotate(points: list[dict[str, Any]], polarity: str) -> None:
             }
 
 
+def _benchmarks_for(benches: list[Any], period: Period) -> list[dict[str, Any]]:
+    """Each comparator's latest figure for the period itself, else for its financial year
+    (the rule the series uses for its England line), with the version read."""
+    labels = (period.label, Period.fy(period.fiscal_year).label)
+    found: dict[str, Any] = {}
+    for label in reversed(labels):  # the period's own figure wins over its year's
+        for b in benches:
+            if b.period_label == label:
+                found[b.comparator] = b
+    return [
+        {
+            "comparator": c,
+            "period": b.period_label,
+            "value": b.value,
+            "version": b.version,
+            "source": b.source,
+        }
+        for c, b in sorted(found.items())
+    ]
+
+
+def _dashboard_spc(newest_first: list[Any]) -> dict[str, Any]:
+    """SPC over the published series (current definition): the limits, the signals at the
+    latest point, and every period carrying a signal."""
+    ordered = [r for r in reversed(newest_first) if r.value is not None]
+    figures = [float(r.value) for r in ordered]
+    lim = analysis.limits(figures)
+    signals = analysis.spc_signals(figures)
+    latest_is_figure = bool(newest_first) and newest_first[0].value is not None
+    return {
+        "points": len(figures),
+        "mean": lim.mean if lim else None,
+        "upper_limit": lim.upper if lim else None,
+        "lower_limit": lim.lower if lim else None,
+        "latest_signals": signals[-1] if signals and latest_is_figure else [],
+        "signal_periods": [
+            Period.from_dates(r.period_type, r.period_start, r.period_end).label
+            for r, s in zip(ordered, signals, strict=True)
+            if s
+        ],
+    }
+
+
 async def dashboard(
     session: AsyncSession, caller: Caller, *, org_unit: str | None, theme: int | None
 ) -> dict[str, Any]:
@@ -185,10 +229,19 @@ async def dashboard(
     if unit.level == "worker":
         raise NotFound("the dashboard is for teams and above; use the drill-down")
     rows = await repo.dashboard_rows(session, unit.org_unit_id, theme)
-    latest: dict[str, dict[str, Any]] = {}
+    series: dict[str, list[Any]] = {}
     for r in rows:
-        if r.rn == 1:
-            latest[r.code] = {
+        series.setdefault(r.code, []).append(r)
+    benches: dict[str, list[Any]] = {}
+    for b in await repo.benchmarks(session, list(series)):
+        benches.setdefault(b.indicator_code, []).append(b)
+    items: list[dict[str, Any]] = []
+    for code, newest_first in series.items():
+        r = newest_first[0]
+        period = Period.from_dates(r.period_type, r.period_start, r.period_end)
+        previous = newest_first[1] if len(newest_first) > 1 else None
+        items.append(
+            {
                 "indicator": r.code,
                 "name": r.name,
                 "themes": r.themes,
@@ -196,7 +249,7 @@ async def dashboard(
                 "polarity": r.polarity,
                 "source_agency": r.source_agency,
                 "definition_version": r.version,
-                "period": Period.from_dates(r.period_type, r.period_start, r.period_end).label,
+                "period": period.label,
                 "value": r.value,
                 "numerator": r.numerator,
                 "denominator": r.denominator,
@@ -206,13 +259,14 @@ async def dashboard(
                 "approved_at": r.approved_at,
                 "target": r.target,
                 "rag": analysis.rag(r.value, r.target, r.amber_tolerance, r.polarity),
-                "trend": None,
+                "trend": (
+                    analysis.direction(r.value, previous.value, r.polarity) if previous else None
+                ),
+                "spc": _dashboard_spc(newest_first),
+                "benchmarks": _benchmarks_for(benches.get(code, []), period),
             }
-        elif r.code in latest:
-            latest[r.code]["trend"] = analysis.direction(
-                latest[r.code]["value"], r.value, r.polarity
-            )
-    return {"org_unit": unit.code, "theme": theme, "items": list(latest.values())}
+        )
+    return {"org_unit": unit.code, "theme": theme, "items": items}
 
 
 async def drill_down(
