@@ -28,3 +28,13 @@ class BoardSettings(RelaySettings):
         description="the reader client's secret (BOARD_READER_CLIENT_SECRET); required "
         "outside local/test",
     )
+    authority_code: str = Field(
+        "WIRRAL",
+        description="the authority's org unit whose indicator series the statuses read",
+    )
+    evidence_ttl_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="how long evidence read through the gateway is reused for statuses",
+    )

@@ -12,22 +12,32 @@ from services.board.config import BoardSettings
 from services.board.db import outbox
 from services.board.meetings.router import router as meetings_router
 from services.board.meetings.router import types_router as meeting_types_router
+from services.board.reader import GatewayReader
+from services.board.working.router import router as working_router
+from services.board.working.service import EvidenceCache
 from shared.app import build_app
 from shared.relay import relay_hooks
 
 
 def create_app(settings: BoardSettings) -> FastAPI:
     start_relay, stop_relay = relay_hooks(settings, outbox)
-    return build_app(
+    reader = GatewayReader(settings)
+
+    async def close_reader(_: FastAPI) -> None:
+        await reader.close()
+
+    app = build_app(
         settings,
         title="Board service",
         description="Meetings of the Improvement Board, performance clinic, scrutiny committee, "
         "corporate parenting board and other types: attendees, agenda, decisions and actions "
         "arising; the previous meeting of a type is the 'since' of every 'what changed'.",
-        routers=[meeting_types_router, meetings_router],
+        routers=[meeting_types_router, meetings_router, working_router],
         on_startup=[start_relay],
-        on_shutdown=[stop_relay],
+        on_shutdown=[stop_relay, close_reader],
     )
+    app.state.evidence = EvidenceCache(reader, settings.authority_code, settings.evidence_ttl_s)
+    return app
 
 
 def app_factory() -> FastAPI:
