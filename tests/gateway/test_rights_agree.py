@@ -34,6 +34,7 @@ from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
 from services.board.config import BoardSettings
 from services.board.main import create_app as board_app
+from services.board.working.service import EvidenceCache
 from services.gateway import policy
 from services.gateway.routing.table import owner_of
 from services.kpis.config import KpisSettings
@@ -42,6 +43,7 @@ from services.kpis.seed import seed as seed_kpis
 from shared.identity import Caller
 from tests.audit.conftest import event
 from tests.audit.qa import TOOL, graded
+from tests.board.answers import Answers
 from tests.gateway.test_policy import METHODS
 from tests.support.apps import bind_app, client_for, session_on
 from tests.support.tokens import auth_header, caller
@@ -367,6 +369,7 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
     assert first["meeting_id"] != meeting
     m = f"/v1/meetings/{meeting}"
     await svc.remember_etag(m)
+    svc.app.state.evidence = EvidenceCache(Answers(), "WIRRAL", 60)
     return {
         ("GET", "/v1/meeting-types"): [Example("/v1/meeting-types")],
         ("POST", "/v1/meeting-types"): [
@@ -378,6 +381,12 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("PATCH", "/v1/meetings/{meeting_id}"): [Example(m, {"notes": "Minuted"}, etag_from=m)],
         ("DELETE", "/v1/meetings/{meeting_id}"): [Example(m, etag_from=m)],
         ("GET", "/v1/meetings/{meeting_id}/previous"): [Example(f"{m}/previous")],
+        ("GET", "/v1/board/criteria-status"): [Example("/v1/board/criteria-status")],
+        ("GET", "/v1/board/criteria/{criterion_id}/status"): [
+            Example("/v1/board/criteria/1/status")
+        ],
+        ("GET", "/v1/board/recommendations-status"): [Example("/v1/board/recommendations-status")],
+        ("GET", "/v1/board/status-rule"): [Example("/v1/board/status-rule")],
     }
 
 
