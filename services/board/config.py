@@ -38,3 +38,9 @@ class BoardSettings(RelaySettings):
         le=3600,
         description="how long evidence read through the gateway is reused for statuses",
     )
+    pack_signing_key: SecretStr | None = Field(
+        None,
+        description="PEM private key (EC P-256) signing board packs (BOARD_PACK_SIGNING_KEY); "
+        "in profile local/test an ephemeral key is made when unset; elsewhere a pack cannot "
+        "be made without it (503)",
+    )

@@ -83,7 +83,22 @@ ANSWERS: dict[str, Any] = {
             {"period": "2026-12", "value": "10", "state": "submitted", "definition_version": 1},
         ],
     },
-    "/v1/values": {"items": [{"release_id": "2b1c-release"}], "total": 1},
+    "/v1/values": {
+        "items": [
+            {
+                "period": "2026-10",
+                "release_id": "1a0c-release",
+                "approved_at": "2026-11-02T10:00:00Z",
+            },
+            {
+                "period": "2026-11",
+                "release_id": "2b1c-release",
+                "approved_at": "2026-12-02T10:00:00Z",
+            },
+        ],
+        "total": 2,
+    },
+    "/v1/risks": [],
 }
 
 
@@ -98,5 +113,5 @@ class Answers:
         return ANSWERS[path]
 
     async def items(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        found: list[Any] = await self.get(path, params)
-        return found
+        found = await self.get(path, params)
+        return list(found["items"] if isinstance(found, dict) else found)

@@ -44,6 +44,12 @@ class Snapshot:
     findings: list[FindingFact]
     series: dict[str, dict[str, Any]]
     releases: dict[str, str | None] = field(default_factory=dict)
+    #: per indicator, its published values at the authority: period, release id, approved at
+    published: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: team-free facts of every audit and finding the reader sees (for "what changed")
+    audit_docs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    finding_docs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    risks: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
 
@@ -74,6 +80,7 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         programmes,
         audits,
         findings,
+        risks,
     ) = await asyncio.gather(
         reader.get("/v1/success-criteria"),
         reader.get("/v1/success-criteria/indicators"),
@@ -82,6 +89,7 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         reader.items("/v1/audit-programmes"),
         reader.items("/v1/audits"),
         reader.items("/v1/findings"),
+        reader.get("/v1/risks"),
     )
     programme_criteria: dict[int, set[str]] = {}
     for programme in programmes:
@@ -91,19 +99,20 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
     gate = asyncio.Semaphore(CONCURRENCY)
     skipped: dict[str, int] = {}
 
-    async def one(code: str) -> tuple[str, dict[str, Any], str | None]:
+    async def one(code: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
         async with gate:
             series = await reader.get("/v1/series", {"indicator": code, "org_unit": authority})
-            points = published_points(series)
-            release = None
-            if points:
-                values = await reader.get(
-                    "/v1/values",
-                    {"indicator": code, "org_unit": authority, "period": points[-1]["period"]},
-                )
-                found = [v["release_id"] for v in values["items"] if v.get("release_id")]
-                release = found[0] if found else None
-            return code, series, release
+            values = await reader.items("/v1/values", {"indicator": code, "org_unit": authority})
+            published = [
+                {
+                    "period": v["period"],
+                    "release_id": str(v["release_id"]),
+                    "approved_at": v.get("approved_at"),
+                }
+                for v in values
+                if v.get("release_id")
+            ]
+            return code, series, published
 
     read = await asyncio.gather(*(one(c) for c in codes))
     graded = [a for a in audits if a.get("final_grade")]
@@ -136,9 +145,49 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
             for f in findings
         ],
         series={code: series for code, series, _ in read},
-        releases={code: release for code, _, release in read},
+        releases={code: _latest_release(series, vals) for code, series, vals in read},
+        published={code: vals for code, _, vals in read},
+        audit_docs={int(a["audit_id"]): _audit_doc(a) for a in audits},
+        finding_docs={int(f["finding_id"]): _finding_doc(f) for f in findings},
+        risks=risks,
         skipped=skipped,
     )
+
+
+def _latest_release(series: dict[str, Any], published: list[dict[str, Any]]) -> str | None:
+    points = published_points(series)
+    if not points:
+        return None
+    found = [v["release_id"] for v in published if v["period"] == points[-1]["period"]]
+    return found[-1] if found else None
+
+
+def _audit_doc(a: dict[str, Any]) -> dict[str, Any]:
+    """An audit without its case reference, team or worker."""
+    return {
+        "audit_id": int(a["audit_id"]),
+        "programme_id": int(a["programme_id"]),
+        "audit_date": a["audit_date"],
+        "status": a["status"],
+        "final_grade": a.get("final_grade"),
+        "closed_at": a.get("closed_at"),
+        "lead_agency": a.get("lead_agency"),
+    }
+
+
+def _finding_doc(f: dict[str, Any]) -> dict[str, Any]:
+    """A finding without its owner's name or description (free text may name people)."""
+    return {
+        "finding_id": int(f["finding_id"]),
+        "audit_id": int(f["audit_id"]),
+        "severity": f.get("severity"),
+        "agency": f.get("agency"),
+        "status": f.get("status"),
+        "due_date": f.get("due_date"),
+        "closed_at": f.get("closed_at"),
+        "is_overdue": bool(f.get("is_overdue")),
+        "recheck_outcome": f.get("recheck_outcome"),
+    }
 
 
 def _indicator(link: dict[str, Any], series: dict[str, Any], release: str | None) -> IndicatorFact:
