@@ -105,12 +105,13 @@ ANSWERS: dict[str, Any] = {
 class Answers:
     """A reader answering from :data:`ANSWERS`, recording what it was asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra: dict[str, Any] | None = None) -> None:
         self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.answers = ANSWERS | (extra or {})
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         self.asked.append((path, params or {}))
-        return ANSWERS[path]
+        return self.answers[path]
 
     async def items(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         found = await self.get(path, params)

@@ -370,6 +370,8 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
     m = f"/v1/meetings/{meeting}"
     await svc.remember_etag(m)
     svc.app.state.evidence = EvidenceCache(Answers(), "WIRRAL", 60)
+    pack = (await svc.made("POST", f"{m}/packs", None))["pack_id"]
+    p = f"{m}/packs/{pack}"
     return {
         ("GET", "/v1/meeting-types"): [Example("/v1/meeting-types")],
         ("POST", "/v1/meeting-types"): [
@@ -387,6 +389,11 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ],
         ("GET", "/v1/board/recommendations-status"): [Example("/v1/board/recommendations-status")],
         ("GET", "/v1/board/status-rule"): [Example("/v1/board/status-rule")],
+        ("POST", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
+        ("GET", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}"): [Example(p)],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}/html"): [Example(f"{p}/html")],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}/pdf"): [Example(f"{p}/pdf")],
     }
 
 

@@ -81,7 +81,9 @@ async def get_pack_html(
     "/{pack_id}/pdf",
     summary="The pack as PDF (typeset from its pinned document)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    },
 )
 async def get_pack_pdf(
     caller: CallerDep, session: SessionDep, meeting_id: IdPath, pack_id: uuid.UUID
