@@ -36,12 +36,14 @@ EXTRA: dict[str, Any] = {
         {
             "update_id": 1,
             "update_date": "2026-02-01",
+            "created_at": "2026-02-01T09:00:00Z",
             "declared_rag": "red",
             "percent_complete": 10,
         },
         {
             "update_id": 2,
             "update_date": "2026-03-20",
+            "created_at": "2026-03-20T09:00:00Z",
             "declared_rag": "amber",
             "percent_complete": 40,
         },
@@ -145,7 +147,8 @@ async def test_the_pack_names_what_changed_since_the_previous_meeting(
     pack = await _pack(client, current)
     doc = pack["document"]
     assert doc["previous_meeting"]["meeting_id"] == previous
-    assert doc["since"] == "2026-03-10"
+    assert doc["since"] == "2026-03-10T23:59:59.999999+00:00"  # no pack of the previous one
+    assert doc["since_from"] == "the end of the previous meeting's day"
     changes = doc["changes"]
     # 1A1: last update on or before 10 March was red, 10%; now amber, 40% (the 20 March one)
     assert [(a["ref"], a["moved"], a["rag_before"], a["rag_now"]) for a in changes["actions"]] == [

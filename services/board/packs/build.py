@@ -2,7 +2,8 @@
 
 The document is plain JSON (figures as strings, dates ISO), ordered deterministically, so
 the same pins render the same bytes. It names what changed since the previous meeting of
-the same type (``since``: that meeting's date; a change counts when it happened after it):
+the same type (``since``: when that meeting's latest pack read its evidence, else the end of
+that meeting's day; a change counts when it was recorded after it):
 
 - actions whose declared RAG, percent complete or status moved (from their progress
   updates: the last update on or before ``since`` against now; completed since);
@@ -21,7 +22,7 @@ progress narratives are left out (they are free text).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from services.board.reader import Reader
@@ -33,19 +34,27 @@ from services.board.working.service import criterion_statuses, recommendation_st
 FORMAT = "board-pack/1"
 
 
-def _day(text: str | None) -> date | None:
+def _at(text: str | None) -> datetime | None:
     if not text:
         return None
-    return (
-        datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
-        if "T" in str(text)
-        else date.fromisoformat(str(text))
-    )
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
-def _after(text: str | None, since: date | None) -> bool:
-    day = _day(text)
-    return day is not None and (since is None or day > since)
+def _after(text: str | None, since: datetime | None) -> bool:
+    at = _at(text)
+    return at is not None and (since is None or at > since)
+
+
+def since_of(
+    previous: dict[str, Any] | None, previous_pack_read_at: datetime | None
+) -> datetime | None:
+    """The instant changes are counted from: when the previous meeting's latest pack read
+    its evidence, else the end of the previous meeting's day (UTC); none for a first meeting."""
+    if previous is None:
+        return None
+    if previous_pack_read_at is not None:
+        return previous_pack_read_at
+    return datetime.combine(date.fromisoformat(previous["meeting_date"]), time.max, tzinfo=UTC)
 
 
 def _s(value: Any) -> str | None:
@@ -81,7 +90,7 @@ def _tally(groups: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 
 async def changed_actions(
-    reader: Reader, snap: Snapshot, since: date | None
+    reader: Reader, snap: Snapshot, since: datetime | None
 ) -> list[dict[str, Any]]:
     found = []
     for action_id in sorted(snap.action_docs):
@@ -90,12 +99,8 @@ async def changed_actions(
         if not (_after(doc.get("last_update_at"), since) or completed):
             continue
         updates = await reader.items(f"/v1/actions/{action_id}/updates")
-        before = [
-            u
-            for u in updates
-            if since is not None and date.fromisoformat(u["update_date"]) <= since
-        ]
-        last = max(before, key=lambda u: (u["update_date"], u["update_id"])) if before else None
+        before = [u for u in updates if since is not None and not _after(u["created_at"], since)]
+        last = max(before, key=lambda u: (u["created_at"], u["update_id"])) if before else None
         rag_before = last["declared_rag"] if last else None
         pct_before = last["percent_complete"] if last else 0
         moved = []
@@ -118,11 +123,7 @@ async def changed_actions(
                 "percent_before": pct_before,
                 "percent_now": doc.get("percent_complete"),
                 "status_now": doc["status"],
-                "updates_since": sum(
-                    1
-                    for u in updates
-                    if since is None or date.fromisoformat(u["update_date"]) > since
-                ),
+                "updates_since": sum(1 for u in updates if _after(u["created_at"], since)),
             }
         )
     return found
@@ -158,10 +159,10 @@ async def build(
     *,
     meeting: dict[str, Any],
     previous: dict[str, Any] | None,
+    since: datetime | None,
     evidence_read_at: datetime,
     made_at: datetime,
 ) -> dict[str, Any]:
-    since = date.fromisoformat(previous["meeting_date"]) if previous else None
     criteria = criterion_statuses(snap)
     recommendations = recommendation_statuses(snap)
     themes: dict[str, list[str]] = {}
@@ -233,6 +234,13 @@ async def build(
             }
         ),
         "since": since.isoformat() if since else None,
+        "since_from": (
+            None
+            if previous is None
+            else "the previous meeting's pack"
+            if since is not None and since.time() != time.max
+            else "the end of the previous meeting's day"
+        ),
         "pins": {
             "evidence_read_at": evidence_read_at.isoformat(),
             "releases": {code: snap.releases.get(code) for code in sorted(snap.releases)},

@@ -15,6 +15,7 @@ recorded in the trail, and rendered again byte for byte from what they pinned.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,13 +89,25 @@ async def create(
         previous = await meetings.to_read(
             session, await meetings.get(session, caller, read.previous_meeting_id)
         )
+    earlier = (
+        await repo.for_meeting(session, read.previous_meeting_id)
+        if read.previous_meeting_id is not None
+        else []
+    )
+    previous_read_at = (
+        datetime.fromisoformat(earlier[-1].document["pins"]["evidence_read_at"])
+        if earlier
+        else None
+    )
+    previous_doc = previous.model_dump(mode="json") if previous else None
     cached = await cache.get(fresh=True)
     made_at = clock.utc_now()
     document = await build.build(
         cache.reader,
         cached.snapshot,
         meeting=read.model_dump(mode="json"),
-        previous=previous.model_dump(mode="json") if previous else None,
+        previous=previous_doc,
+        since=build.since_of(previous_doc, previous_read_at),
         evidence_read_at=cached.read_at,
         made_at=made_at,
     )
