@@ -5,7 +5,7 @@ its actions and their criteria), read through the gateway; output is a status wi
 reasons that made it, each reason naming its evidence (action id, release id, audit id,
 finding id). The rule is pure: same evidence, same answer.
 
-Rule ``RULE_VERSION`` (documented in ``docs/conventions.md``, section "Is it working?"):
+Rule ``RULE_VERSION`` (served at ``GET /v1/board/status-rule``; README, "The board"):
 
 1. **Streams.** Outcome evidence comes from two streams: indicators (criterion → indicator
    links with a latest *published* value) and audits (graded audits of programmes linked
