@@ -99,6 +99,9 @@ ANSWERS: dict[str, Any] = {
         "total": 2,
     },
     "/v1/risks": [],
+    "/v1/actions/11/updates": [],
+    "/v1/actions/12/updates": [],
+    "/v1/releases/2b1c-release": {"release_id": "2b1c-release", "valid": True},
 }
 
 

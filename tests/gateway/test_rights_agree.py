@@ -389,6 +389,7 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ],
         ("GET", "/v1/board/recommendations-status"): [Example("/v1/board/recommendations-status")],
         ("GET", "/v1/board/status-rule"): [Example("/v1/board/status-rule")],
+        ("POST", "/v1/board/inspection-packs"): [Example("/v1/board/inspection-packs")],
         ("POST", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
         ("GET", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
         ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}"): [Example(p)],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from services.board.inspection import service as inspection
 from services.board.working import service
 from services.board.working.schemas import RuleRead, StatusList, StatusRead
+from shared.db import SessionDep
 from shared.identity import CallerDep
 
 router = APIRouter(prefix="/v1/board", tags=["board status"])
@@ -70,3 +72,26 @@ async def list_recommendations_status(
 async def get_status_rule(caller: CallerDep) -> RuleRead:
     """The rule, as written in the one module that computes it, with its version."""
     return service.rule_text(caller)
+
+
+@router.post(
+    "/inspection-packs",
+    summary="The re-inspection evidence pack: a signed archive of every recommendation's chain",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+async def create_inspection_pack(
+    caller: CallerDep, session: SessionDep, cache: CacheDep, request: Request
+) -> Response:
+    """Per recommendation: its status and reasons, its actions with their updates and
+    evidence references, the signed releases and graded audits behind it; a manifest of
+    SHA-256 hashes, its ES256 signature and the public key. Verify offline with
+    ``python -m services.board.inspection.verify ARCHIVE``."""
+    body = await inspection.make(session, caller, cache, request.app.state.pack_signer)
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="inspection-pack.zip"'},
+    )
