@@ -28,3 +28,19 @@ class BoardSettings(RelaySettings):
         description="the reader client's secret (BOARD_READER_CLIENT_SECRET); required "
         "outside local/test",
     )
+    authority_code: str = Field(
+        "WIRRAL",
+        description="the authority's org unit whose indicator series the statuses read",
+    )
+    evidence_ttl_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="how long evidence read through the gateway is reused for statuses",
+    )
+    pack_signing_key: SecretStr | None = Field(
+        None,
+        description="PEM private key (EC P-256) signing board packs (BOARD_PACK_SIGNING_KEY); "
+        "in profile local/test an ephemeral key is made when unset; elsewhere a pack cannot "
+        "be made without it (503)",
+    )

@@ -11,6 +11,7 @@ from services.board.meetings.models import (
     Meeting,
     MeetingType,
 )
+from services.board.packs.models import Pack
 
 metadata = Base.metadata
 
@@ -21,6 +22,7 @@ __all__ = [
     "Decision",
     "Meeting",
     "MeetingType",
+    "Pack",
     "idempotency_keys",
     "metadata",
     "outbox",

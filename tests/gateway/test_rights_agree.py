@@ -34,6 +34,7 @@ from services.audit.config import AuditSettings
 from services.audit.main import create_app as audit_app
 from services.board.config import BoardSettings
 from services.board.main import create_app as board_app
+from services.board.working.service import EvidenceCache
 from services.gateway import policy
 from services.gateway.routing.table import owner_of
 from services.kpis.config import KpisSettings
@@ -42,6 +43,7 @@ from services.kpis.seed import seed as seed_kpis
 from shared.identity import Caller
 from tests.audit.conftest import event
 from tests.audit.qa import TOOL, graded
+from tests.board.answers import Answers
 from tests.gateway.test_policy import METHODS
 from tests.support.apps import bind_app, client_for, session_on
 from tests.support.tokens import auth_header, caller
@@ -404,6 +406,9 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
     assert first["meeting_id"] != meeting
     m = f"/v1/meetings/{meeting}"
     await svc.remember_etag(m)
+    svc.app.state.evidence = EvidenceCache(Answers(), "WIRRAL", 60)
+    pack = (await svc.made("POST", f"{m}/packs", None))["pack_id"]
+    p = f"{m}/packs/{pack}"
     return {
         ("GET", "/v1/meeting-types"): [Example("/v1/meeting-types")],
         ("POST", "/v1/meeting-types"): [
@@ -415,6 +420,18 @@ async def _board(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("PATCH", "/v1/meetings/{meeting_id}"): [Example(m, {"notes": "Minuted"}, etag_from=m)],
         ("DELETE", "/v1/meetings/{meeting_id}"): [Example(m, etag_from=m)],
         ("GET", "/v1/meetings/{meeting_id}/previous"): [Example(f"{m}/previous")],
+        ("GET", "/v1/board/criteria-status"): [Example("/v1/board/criteria-status")],
+        ("GET", "/v1/board/criteria/{criterion_id}/status"): [
+            Example("/v1/board/criteria/1/status")
+        ],
+        ("GET", "/v1/board/recommendations-status"): [Example("/v1/board/recommendations-status")],
+        ("GET", "/v1/board/status-rule"): [Example("/v1/board/status-rule")],
+        ("POST", "/v1/board/inspection-packs"): [Example("/v1/board/inspection-packs")],
+        ("POST", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
+        ("GET", "/v1/meetings/{meeting_id}/packs"): [Example(f"{m}/packs")],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}"): [Example(p)],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}/html"): [Example(f"{p}/html")],
+        ("GET", "/v1/meetings/{meeting_id}/packs/{pack_id}/pdf"): [Example(f"{p}/pdf")],
     }
 
 

@@ -19,6 +19,12 @@ TAGS: dict[str, str] = {
     "meetings: who attended, the agenda, decisions and actions arising; the previous meeting "
     "of the same type is the 'since' of what changed.",
     "meeting types": "The kinds of governance meeting (four standard; administrators add more).",
+    "board status": "Is it working? Computed status per success criterion and per "
+    "recommendation, its reasons linked to the evidence (actions, releases, audits), the "
+    "declared RAG beside it; the rule and its version.",
+    "board packs": "Signed board packs for a meeting: what changed since the previous "
+    "meeting by name, the chain status per criterion, theme and agency, SPC charts and RAG "
+    "tables, as HTML and PDF rendered again byte for byte from the pack's pins.",
     "clients": "Partner systems registered to call the API, their scopes and secrets.",
     "deny list": "Clients, users and tokens refused before their tokens expire.",
     "health": "Liveness and readiness of the gateway and the services behind it.",

@@ -36,6 +36,7 @@ ROUTE_TABLE: dict[str, str] = {
     # board: meetings of the partnership's boards
     "meetings": "board",
     "meeting-types": "board",
+    "board": "board",  # statuses: is it working?
 }
 
 
