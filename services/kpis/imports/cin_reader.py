@@ -168,18 +168,22 @@ def _parse_date(text: str) -> date | None:
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
-#: the dates of a file repeat (a year has 366 days): text → parsed, bounded
-_DATES: dict[str, date | None] = {}
-_DATES_KEPT = 20_000
+#: what a date's text says, by the text as read (a year has 366 days, so a file's dates
+#: repeat): a date, :data:`_BLANK` (only spaces) or :data:`_BAD`; bounded
+_DAYS: dict[str, object] = {}
+_DAYS_KEPT = 20_000
+_BLANK, _BAD = object(), object()
 
 
-def _date(text: str) -> date | None:
-    found = _DATES.get(text, _date)
-    if found is _date:
-        if len(_DATES) >= _DATES_KEPT:
-            _DATES.clear()
-        found = _DATES[text] = _parse_date(text)
-    return found  # type: ignore[return-value]
+def _day(raw: str) -> object:
+    found = _DAYS.get(raw)
+    if found is None:
+        text = raw.strip()
+        found = (_parse_date(text) or _BAD) if text else _BLANK
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.clear()
+        _DAYS[raw] = found
+    return found
 
 
 def twelve_months_before(day: date) -> date:
@@ -205,33 +209,43 @@ class _Child:
         self.problems.append((self.pos, path, reason))
 
     def day(self, texts: Texts, where: str, name: str, required: bool = False) -> date | None:
-        raw = _clean(texts.get(name))
-        if raw is None:
-            if required:
-                self.problem(where + name, "missing value")
-            return None
-        parsed = _date(raw)
-        if parsed is None:
+        raw = texts.get(name)
+        found = _BLANK if raw is None else _day(raw)
+        if found.__class__ is date:
+            return found
+        if found is _BAD:
             self.problem(where + name, _NOT_A_DATE)
-        return parsed
+        elif required:
+            self.problem(where + name, "missing value")
+        return None
 
     def code(
         self, texts: Texts, where: str, name: str, known: frozenset[str], label: str
     ) -> str | None:
-        raw = _clean(texts.get(name))
+        raw = texts.get(name)
         if raw is None:
             return None
-        value = raw.upper()
+        if raw in known:  # as written: already trimmed, upper case
+            return raw
+        value = raw.strip().upper()
+        if not value:
+            return None
         if value not in known:
             self.problem(where + name, f"unknown code for {label} ({self.codes.label})")
             return None
         return value
 
     def flag(self, texts: Texts, where: str, name: str) -> bool | None:
-        raw = _clean(texts.get(name))
+        raw = texts.get(name)
         if raw is None:
             return None
-        value = TRUE.get(raw.lower())
+        value = TRUE.get(raw)  # as written: "true", "false", "1", "0"
+        if value is not None:
+            return value
+        text = raw.strip()
+        if not text:
+            return None
+        value = TRUE.get(text.lower())
         if value is None:
             self.problem(where + name, "not true or false")
         return value
