@@ -71,6 +71,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "cp_plan": ("start_date", "end_date", "category", "previous_plans"),
 }
 
+#: the lists a child's rows are added to as it is read (the referrals wait for its end)
+_STAGED = ("cin_episode", "assessment", "assessment_factor", "s47", "cp_plan")
+
 #: an issue of one child: (position, element path, reason)
 Problem = tuple[int, str, str]
 
@@ -204,6 +207,7 @@ class _Child:
     def __init__(self, element: Any, position: int, codes: cs.YearCodes) -> None:
         self.element, self.pos, self.codes = element, position, codes
         self.problems: list[Problem] = []
+        self.child: str | None = None
 
     def problem(self, path: str, reason: str) -> None:
         self.problems.append((self.pos, path, reason))
@@ -258,6 +262,7 @@ class _Child:
         child = _clean(_scan(identifiers[0])[0].get("LAchildID")) if identifiers else None
         if child is None:
             self.problem("ChildIdentifiers/LAchildID", "missing value")
+        self.child = child
         disabled = False
         for traits in element.get("ChildCharacteristics", ()):
             for holder in _scan(traits)[1].get("Disabilities", ()):
@@ -270,7 +275,9 @@ class _Child:
                     elif raw != cs.NO_DISABILITY:
                         disabled = True
         referrals: list[tuple[date, str | None, bool | None]] = []
-        found = ChildRows()
+        # the child's rows go straight into the block's lists, cut off again on a problem
+        found = rows
+        marks = [len(getattr(rows, name)) for name in _STAGED]
         for d, details in enumerate(element.get("CINdetails", ()), start=1):
             texts, groups = _scan(details)
             path = f"CINdetails[{d}]/"
@@ -293,6 +300,8 @@ class _Child:
             if "ChildProtectionPlans" in groups:
                 self._plans(groups["ChildProtectionPlans"], path, found)
         if self.problems or child is None:
+            for name, mark in zip(_STAGED, marks, strict=True):
+                del getattr(rows, name)[mark:]
             return False
         for start, source, nfa in referrals:
             flag = None if nfa is None else ("Y" if nfa else "N")
@@ -301,10 +310,6 @@ class _Child:
                 earlier = twelve_months_before(start)
                 again = any(earlier <= other < start for other, _, _ in referrals)
             rows.referral.append((pos, child, start, source, flag, again))
-        for name in COLUMNS:
-            listed = getattr(found, name)
-            if listed:
-                getattr(rows, name).extend((p, child, *rest) for p, _, *rest in listed)
         rows.children.append((pos, child))
         return True
 
@@ -336,9 +341,11 @@ class _Child:
                         factors.add(raw)
             if start is None:
                 continue
-            found.assessment.append((self.pos, None, start, done))
+            found.assessment.append((self.pos, self.child, start, done))
             if done is not None and factors:
-                found.assessment_factor.extend((self.pos, None, done, f) for f in sorted(factors))
+                found.assessment_factor.extend(
+                    (self.pos, self.child, done, f) for f in sorted(factors)
+                )
 
     def _section47(self, items: list[Any], path: str, found: ChildRows) -> None:
         for s, item in enumerate(items, start=1):
@@ -352,7 +359,7 @@ class _Child:
                 self.problem(where + "DateOfInitialCPC", "before S47ActualStartDate")
             if start is not None:
                 flag = None if unnecessary is None else ("Y" if unnecessary else "N")
-                found.s47.append((self.pos, None, start, icpc, flag))
+                found.s47.append((self.pos, self.child, start, icpc, flag))
 
     def _plans(self, items: list[Any], path: str, found: ChildRows) -> None:
         categories = self.codes.categories
@@ -375,7 +382,7 @@ class _Child:
             if end is not None and start is not None and end < start:
                 self.problem(where + "CPPendDate", "before CPPstartDate")
             if start is not None:
-                found.cp_plan.append((self.pos, None, start, end, category, previous))
+                found.cp_plan.append((self.pos, self.child, start, end, category, previous))
 
 
 def _header(element: Any, given: int | None) -> Header:
