@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.kpis_imports.conftest import SSDA903, ImportsApi
+from tests.kpis_imports.helpers import csv_bytes
 
 FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
 REF, FIRST = date(2018, 3, 31), date(2017, 4, 1)
@@ -234,3 +235,62 @@ async def test_ssda903_measures_match_an_independent_count(
             share = (Decimal(numerator) * 100 / Decimal(denominator or 1)).quantize(Decimal("0.1"))
             assert numerator < (denominator or 0), code
             assert Decimal(str(got["value"])) == share, code
+
+
+EPISODE_COLUMNS = [
+    "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+]  # fmt: skip
+HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+
+
+def _episode(child: str, start: str, reason: str, place: str, end: str = "") -> dict[str, str]:
+    return {
+        "CHILD": child, "DECOM": start, "RNE": reason, "LS": "C2", "CIN": "N1",
+        "PLACE": place, "PLACE_PROVIDER": "PR1", "DEC": end, "REC": "E11" if end else "",
+    }  # fmt: skip
+
+
+async def test_long_term_stability_leaves_out_and_counts_what_it_cannot_place(
+    api: ImportsApi,
+) -> None:
+    """On 31 March 2018 the cohort needs care since 30 September 2015 or before (2½ years)
+    and stability a placement since 31 March 2016 or before (2 years). Worked by hand:
+
+    - U1: shown from 1 June 2016 with an episode that starts no period of care (``RNE`` L):
+      looked after since some unseen earlier day, perhaps before 30 September 2015: left out,
+      counted;
+    - S1: the same, but ``RNE`` S: the period of care starts there, too late: not in the
+      cohort, nothing left out;
+    - P1: shown from 1 January 2015 (``RNE`` P: whatever came before, in care since then at
+      least): in the cohort, same placement since then: stable;
+    - M1: in care from 1 January 2015 (S), a new placement (P) on 1 June 2017: in the
+      cohort, not stable.
+
+    So 1 stable of 2, 1 left out."""
+    episodes = [
+        _episode("U1", "01/06/2016", "L", "U1"),
+        _episode("S1", "01/06/2016", "S", "U1"),
+        _episode("P1", "01/01/2015", "P", "U1"),
+        _episode("M1", "01/01/2015", "S", "U1", "01/06/2017"),
+        _episode("M1", "01/06/2017", "P", "U2"),
+    ]
+    header = [
+        {"CHILD": c, "SEX": "1", "DOB": "01/01/2010", "ETHNIC": "WBRI"}
+        for c in ("U1", "S1", "P1", "M1")
+    ]
+    files = [
+        ("episodes.csv", csv_bytes(episodes, EPISODE_COLUMNS)),
+        ("header.csv", csv_bytes(header, HEADER_COLUMNS)),
+    ]
+    response = await api.upload("ssda903", files, collection_year=2017)
+    assert response.status_code == 202, response.text
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]["errors"][:5]
+    assert job["report"]["placement_stability_lt_unplaced"] == {"2017/18": 1}
+    found = [
+        v
+        for v in await api.values(response.json()["id"])
+        if v["indicator_code"] == "PLACEMENT_STABILITY_LT" and v["period_type"] == "year"
+    ]
+    assert [(v["numerator"], v["denominator"]) for v in found] == [(1, 2)]
