@@ -330,3 +330,18 @@ async def test_no_working_file_is_left(api: ImportsApi) -> None:
         assert job["status"] in ("rejected", "succeeded")
         left = [p for p in api.settings.upload_dir.rglob("*") if p.is_file()]
         assert left == []
+
+
+async def test_a_non_decimal_digit_is_an_issue_not_a_crash(api: ImportsApi) -> None:
+    """``NumberOfPreviousCPP`` of "²" (a digit to ``str.isdigit``, not to ``int``) used to
+    fail the whole job with a ValueError; it is the child's issue now."""
+    kid = Child(SENTINEL, [Details(date(2023, 6, 1), plans=[Plan(date(2023, 6, 5), previous=7)])])
+    body = census_bytes(YEAR, [*children(3, YEAR), kid])
+    assert body.count(b"<NumberOfPreviousCPP>7</NumberOfPreviousCPP>") == 1
+    body = body.replace(b">7</NumberOfPreviousCPP>", b">&#178;</NumberOfPreviousCPP>")
+    job = await _import(api, body)
+    assert job["status"] == "rejected"
+    assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
+        (4, "CINdetails[1]/ChildProtectionPlans[1]/NumberOfPreviousCPP", "not a whole number")
+    ]
+    assert await _stored(api, job["id"]) == 0

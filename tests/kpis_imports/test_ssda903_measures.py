@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.kpis_imports.conftest import SSDA903, ImportsApi
+from tests.kpis_imports.helpers import csv_bytes
 
 FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
 REF, FIRST = date(2018, 3, 31), date(2017, 4, 1)
@@ -54,7 +55,8 @@ class Child:
         self.period_start: list[date] = []
         self.placement_start: list[date] = []
         self.placement_id: list[int] = []
-        placement = -1
+        self.period_id: list[int] = []
+        placement, period = -1, -1
         for i, e in enumerate(self.episodes):
             start = _day(e["DECOM"])
             assert start is not None
@@ -66,9 +68,16 @@ class Child:
             new_place = new_period or (e["PLACE"] not in TEMPORARY and e["RNE"] in NEW_PLACEMENT)
             if new_place:
                 placement += 1
+            if new_period:
+                period += 1
             self.period_start.append(start if new_period else self.period_start[-1])
             self.placement_start.append(start if new_place else self.placement_start[-1])
             self.placement_id.append(placement)
+            self.period_id.append(period)
+        # the files hold the year's episodes only: does the earliest one start the child's
+        # period of care? (if not, it may have begun before the files)
+        first = self.episodes[0]
+        self.period_begins = first["RNE"] == "S"
 
     def open_at(self, day: date) -> int | None:
         """The index of the episode open at the end of ``day`` (short breaks: none)."""
@@ -107,12 +116,12 @@ def children() -> dict[str, Child]:
     return {child: Child(eps) for child, eps in by_child.items()}
 
 
-def expected() -> dict[str, tuple[Any, int, int | None]]:
+def expected() -> tuple[dict[str, tuple[Any, int, int | None]], int]:
     kids = children()
     dob = {r["CHILD"]: _day(r["DOB"]) for r in _rows("header.csv")}
     in_care = {c: k.open_at(REF) for c, k in kids.items() if k.open_at(REF) is not None}
     three = sum(1 for c in in_care if kids[c].placements_in_year() >= 3)
-    cohort_lt, stable = 0, 0
+    cohort_lt, stable, unplaced = 0, 0, 0
     two_years = _years_before(REF, 2)
     for c, i in in_care.items():
         k, born = kids[c], dob.get(c)
@@ -120,6 +129,8 @@ def expected() -> dict[str, tuple[Any, int, int | None]]:
         if born is None or not _years_before(REF, 16) < born:  # under 16 on 31 March
             continue
         if k.period_start[i] > _years_before(REF, 2, 6):
+            # not in the cohort as shown; unknown when the period may have begun earlier
+            unplaced += k.period_id[i] == 0 and not k.period_begins
             continue
         cohort_lt += 1
         if k.placement_start[i] <= two_years:
@@ -170,10 +181,12 @@ def expected() -> dict[str, tuple[Any, int, int | None]]:
             sum(scores),
             len(scores),
         ),
-    }
+    }, unplaced
 
 
-async def test_ssda903_measures_match_an_independent_count(api: ImportsApi) -> None:
+async def test_ssda903_measures_match_an_independent_count(
+    api: ImportsApi, recorded: list[dict[str, Any]]
+) -> None:
     files = [(name, (SSDA903 / name).read_bytes()) for name in FILES]
     response = await api.upload("ssda903", files, collection_year=2017)
     assert response.status_code == 202, response.text
@@ -197,7 +210,20 @@ async def test_ssda903_measures_match_an_independent_count(api: ImportsApi) -> N
         for v in await api.values(response.json()["id"])
         if v["period_type"] == "year" and v["org_unit_code"] == "LA"
     }
-    for code, (value, numerator, denominator) in expected().items():
+    figures, unplaced = expected()
+    # children whose long-term stability turns on history before the files: left out, counted
+    assert unplaced > 0  # the sample has such children
+    assert job["report"]["placement_stability_lt_unplaced"] == {"2017/18": unplaced}
+    handed = [
+        v
+        for call in recorded
+        for v in call["values"]
+        if v.indicator_code == "PLACEMENT_STABILITY_LT" and v.period_type == "year"
+    ]
+    assert len(handed) == 1
+    assert handed[0].comment is not None
+    assert handed[0].comment.startswith(f"{unplaced} children in care left out")
+    for code, (value, numerator, denominator) in figures.items():
         got = values[code]
         assert (got["period_start"], got["period_end"]) == ("2017-04-01", "2018-03-31")
         assert got["numerator"] == numerator, code
@@ -209,3 +235,62 @@ async def test_ssda903_measures_match_an_independent_count(api: ImportsApi) -> N
             share = (Decimal(numerator) * 100 / Decimal(denominator or 1)).quantize(Decimal("0.1"))
             assert numerator < (denominator or 0), code
             assert Decimal(str(got["value"])) == share, code
+
+
+EPISODE_COLUMNS = [
+    "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+]  # fmt: skip
+HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+
+
+def _episode(child: str, start: str, reason: str, place: str, end: str = "") -> dict[str, str]:
+    return {
+        "CHILD": child, "DECOM": start, "RNE": reason, "LS": "C2", "CIN": "N1",
+        "PLACE": place, "PLACE_PROVIDER": "PR1", "DEC": end, "REC": "E11" if end else "",
+    }  # fmt: skip
+
+
+async def test_long_term_stability_leaves_out_and_counts_what_it_cannot_place(
+    api: ImportsApi,
+) -> None:
+    """On 31 March 2018 the cohort needs care since 30 September 2015 or before (2½ years)
+    and stability a placement since 31 March 2016 or before (2 years). Worked by hand:
+
+    - U1: shown from 1 June 2016 with an episode that starts no period of care (``RNE`` L):
+      looked after since some unseen earlier day, perhaps before 30 September 2015: left out,
+      counted;
+    - S1: the same, but ``RNE`` S: the period of care starts there, too late: not in the
+      cohort, nothing left out;
+    - P1: shown from 1 January 2015 (``RNE`` P: whatever came before, in care since then at
+      least): in the cohort, same placement since then: stable;
+    - M1: in care from 1 January 2015 (S), a new placement (P) on 1 June 2017: in the
+      cohort, not stable.
+
+    So 1 stable of 2, 1 left out."""
+    episodes = [
+        _episode("U1", "01/06/2016", "L", "U1"),
+        _episode("S1", "01/06/2016", "S", "U1"),
+        _episode("P1", "01/01/2015", "P", "U1"),
+        _episode("M1", "01/01/2015", "S", "U1", "01/06/2017"),
+        _episode("M1", "01/06/2017", "P", "U2"),
+    ]
+    header = [
+        {"CHILD": c, "SEX": "1", "DOB": "01/01/2010", "ETHNIC": "WBRI"}
+        for c in ("U1", "S1", "P1", "M1")
+    ]
+    files = [
+        ("episodes.csv", csv_bytes(episodes, EPISODE_COLUMNS)),
+        ("header.csv", csv_bytes(header, HEADER_COLUMNS)),
+    ]
+    response = await api.upload("ssda903", files, collection_year=2017)
+    assert response.status_code == 202, response.text
+    job = await api.job(response.json()["id"])
+    assert job["status"] == "succeeded", job["report"]["errors"][:5]
+    assert job["report"]["placement_stability_lt_unplaced"] == {"2017/18": 1}
+    found = [
+        v
+        for v in await api.values(response.json()["id"])
+        if v["indicator_code"] == "PLACEMENT_STABILITY_LT" and v["period_type"] == "year"
+    ]
+    assert [(v["numerator"], v["denominator"]) for v in found] == [(1, 2)]

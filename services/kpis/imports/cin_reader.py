@@ -71,6 +71,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "cp_plan": ("start_date", "end_date", "category", "previous_plans"),
 }
 
+#: the lists a child's rows are added to as it is read (the referrals wait for its end)
+_STAGED = ("cin_episode", "assessment", "assessment_factor", "s47", "cp_plan")
+
 #: an issue of one child: (position, element path, reason)
 Problem = tuple[int, str, str]
 
@@ -108,8 +111,56 @@ def _all(parent: Index, name: str) -> list[Index]:
     return [_index(item) for item in parent.get(name, ())]
 
 
-def _texts(parent: Index, name: str) -> list[str]:
-    return [(item.text or "").strip().upper() for item in parent.get(name, ())]
+#: elements that hold others (kept as lists of elements by :func:`_scan`) and leaves that
+#: repeat (kept as lists of their texts); any other child is a leaf whose first text counts
+_GROUPS = frozenset(
+    {
+        "ChildIdentifiers",
+        "ChildCharacteristics",
+        "Disabilities",
+        "CINdetails",
+        "Assessments",
+        "FactorsIdentifiedAtAssessment",
+        "Section47",
+        "ChildProtectionPlans",
+    }
+)
+_REPEATED = frozenset({"Disability", "AssessmentFactors"})
+#: tag (as lxml gives it, ``{namespace}name`` or ``name``) → local name
+_LOCAL: dict[str, str] = {}
+
+#: a leaf's first text (``None``: no such leaf, or no text)
+Texts = dict[str, str | None]
+Groups = dict[str, list[Any]]
+
+
+def _scan(element: Any) -> tuple[Texts, Groups]:
+    """One pass over ``element``'s children: the first text of each leaf, the texts of the
+    repeated leaves and the groups' elements, by local name. Each child's proxy and tag are
+    made once; nothing else is built (the cost of reading a child is mostly here)."""
+    texts: Texts = {}
+    groups: Groups = {}
+    for item in element:
+        tag = item.tag
+        if tag.__class__ is not str:  # a comment or processing instruction
+            continue
+        name = _LOCAL.get(tag)
+        if name is None:
+            name = _LOCAL.setdefault(tag, tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag)
+        if name in _GROUPS or name in _REPEATED:
+            found = groups.get(name)
+            if found is None:
+                groups[name] = found = []
+            found.append(item.text if name in _REPEATED else item)
+        elif name not in texts:
+            texts[name] = item.text
+    return texts, groups
+
+
+def _clean(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.strip() or None
 
 
 def _parse_date(text: str) -> date | None:
@@ -120,161 +171,218 @@ def _parse_date(text: str) -> date | None:
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
+#: what a date's text says, by the text as read (a year has 366 days, so a file's dates
+#: repeat): a date, :data:`_BLANK` (only spaces) or :data:`_BAD`; bounded
+_DAYS: dict[str, object] = {}
+_DAYS_KEPT = 20_000
+_BLANK, _BAD = object(), object()
+
+
+def _day(raw: str) -> object:
+    found = _DAYS.get(raw)
+    if found is None:
+        text = raw.strip()
+        found = (_parse_date(text) or _BAD) if text else _BLANK
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.clear()
+        _DAYS[raw] = found
+    return found
+
+
 def twelve_months_before(day: date) -> date:
     year = day.year - 1
     return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
+_NOT_A_DATE = "not a date (expected yyyy-mm-dd)"
+
+
 class _Child:
-    """Checks one ``Child`` element, collecting its problems and its rows."""
+    """Checks one ``Child`` element, collecting its problems and its rows.
+
+    The checks, in this order for each element (the order of the problems): required dates
+    present, dates well-formed, codes in the year's lists, flags true or false, dates in
+    order. A problem's path (``CINdetails[2]/Assessments[1]/…``) is built only then."""
 
     def __init__(self, element: Any, position: int, codes: cs.YearCodes) -> None:
-        self.element, self.pos, self.codes = _index(element), position, codes
+        self.element, self.pos, self.codes = element, position, codes
         self.problems: list[Problem] = []
+        self.child: str | None = None
 
     def problem(self, path: str, reason: str) -> None:
         self.problems.append((self.pos, path, reason))
 
-    def day(self, parent: Index, path: str, name: str, required: bool = False) -> date | None:
-        raw = _text(parent, name)
-        where = f"{path}{name}"
-        if raw is None:
-            if required:
-                self.problem(where, "missing value")
-            return None
-        parsed = _parse_date(raw)
-        if parsed is None:
-            self.problem(where, "not a date (expected yyyy-mm-dd)")
-        return parsed
+    def day(self, texts: Texts, where: str, name: str, required: bool = False) -> date | None:
+        raw = texts.get(name)
+        found = _BLANK if raw is None else _day(raw)
+        if found.__class__ is date:
+            return found
+        if found is _BAD:
+            self.problem(where + name, _NOT_A_DATE)
+        elif required:
+            self.problem(where + name, "missing value")
+        return None
 
     def code(
-        self, parent: Index, path: str, name: str, known: frozenset[str], label: str
+        self, texts: Texts, where: str, name: str, known: frozenset[str], label: str
     ) -> str | None:
-        raw = _text(parent, name)
+        raw = texts.get(name)
         if raw is None:
             return None
-        value = raw.upper()
+        if raw in known:  # as written: already trimmed, upper case
+            return raw
+        value = raw.strip().upper()
+        if not value:
+            return None
         if value not in known:
-            self.problem(f"{path}{name}", f"unknown code for {label} ({self.codes.label})")
+            self.problem(where + name, f"unknown code for {label} ({self.codes.label})")
             return None
         return value
 
-    def flag(self, parent: Index, path: str, name: str) -> bool | None:
-        raw = _text(parent, name)
+    def flag(self, texts: Texts, where: str, name: str) -> bool | None:
+        raw = texts.get(name)
         if raw is None:
             return None
-        value = TRUE.get(raw.lower())
+        value = TRUE.get(raw)  # as written: "true", "false", "1", "0"
+        if value is not None:
+            return value
+        text = raw.strip()
+        if not text:
+            return None
+        value = TRUE.get(text.lower())
         if value is None:
-            self.problem(f"{path}{name}", "not true or false")
+            self.problem(where + name, "not true or false")
         return value
-
-    def order(self, path: str, later: date | None, earlier: date | None, names: str) -> None:
-        if later is not None and earlier is not None and later < earlier:
-            self.problem(path, names)
 
     def read(self, rows: ChildRows) -> bool:
         """The child's rows added to ``rows`` when it has no problem; ``False`` otherwise."""
-        element, codes, pos = self.element, self.codes, self.pos
-        identifiers = _all(element, "ChildIdentifiers")
-        child = _text(identifiers[0], "LAchildID") if identifiers else None
+        codes, pos = self.codes, self.pos
+        _, element = _scan(self.element)
+        identifiers = element.get("ChildIdentifiers")
+        child = _clean(_scan(identifiers[0])[0].get("LAchildID")) if identifiers else None
         if child is None:
             self.problem("ChildIdentifiers/LAchildID", "missing value")
+        self.child = child
         disabled = False
-        for traits in _all(element, "ChildCharacteristics"):
-            for holder in _all(traits, "Disabilities"):
-                for number, raw in enumerate(_texts(holder, "Disability"), start=1):
+        for traits in element.get("ChildCharacteristics", ()):
+            for holder in _scan(traits)[1].get("Disabilities", ()):
+                found_codes = _scan(holder)[1].get("Disability", ())
+                for number, text in enumerate(found_codes, start=1):
+                    raw = (text or "").strip().upper()
                     if raw not in codes.disabilities:
                         where = f"ChildCharacteristics/Disabilities/Disability[{number}]"
                         self.problem(where, f"unknown code for disability ({codes.label})")
                     elif raw != cs.NO_DISABILITY:
                         disabled = True
         referrals: list[tuple[date, str | None, bool | None]] = []
-        found = ChildRows()
-        for d, details in enumerate(_all(element, "CINdetails"), start=1):
+        # the child's rows go straight into the block's lists, cut off again on a problem
+        found = rows
+        marks = [len(getattr(rows, name)) for name in _STAGED]
+        for d, details in enumerate(element.get("CINdetails", ()), start=1):
+            texts, groups = _scan(details)
             path = f"CINdetails[{d}]/"
-            start = self.day(details, path, "CINreferralDate", required=True)
-            source = self.code(details, path, "ReferralSource", codes.sources, "referral source")
-            self.code(details, path, "PrimaryNeedCode", codes.primary_need, "primary need")
-            end = self.day(details, path, "CINclosureDate")
-            self.code(details, path, "ReasonForClosure", codes.closure_reasons, "closure reason")
-            nfa = self.flag(details, path, "ReferralNFA")
-            self.order(path + "CINclosureDate", end, start, "before CINreferralDate")
+            start = self.day(texts, path, "CINreferralDate", required=True)
+            source = self.code(texts, path, "ReferralSource", codes.sources, "referral source")
+            self.code(texts, path, "PrimaryNeedCode", codes.primary_need, "primary need")
+            end = self.day(texts, path, "CINclosureDate")
+            self.code(texts, path, "ReasonForClosure", codes.closure_reasons, "closure reason")
+            nfa = self.flag(texts, path, "ReferralNFA")
+            if end is not None and start is not None and end < start:
+                self.problem(path + "CINclosureDate", "before CINreferralDate")
             if start is not None:
                 referrals.append((start, source, nfa))
                 if not nfa:
                     found.cin_episode.append((pos, child, start, end, disabled))
-            self._assessments(details, path, found)
-            self._section47(details, path, found)
-            self._plans(details, path, found)
+            if "Assessments" in groups:
+                self._assessments(groups["Assessments"], path, found)
+            if "Section47" in groups:
+                self._section47(groups["Section47"], path, found)
+            if "ChildProtectionPlans" in groups:
+                self._plans(groups["ChildProtectionPlans"], path, found)
         if self.problems or child is None:
+            for name, mark in zip(_STAGED, marks, strict=True):
+                del getattr(rows, name)[mark:]
             return False
         for start, source, nfa in referrals:
-            earlier = twelve_months_before(start)
-            again = any(earlier <= other < start for other, _, _ in referrals)
             flag = None if nfa is None else ("Y" if nfa else "N")
+            again = False
+            if len(referrals) > 1:
+                earlier = twelve_months_before(start)
+                again = any(earlier <= other < start for other, _, _ in referrals)
             rows.referral.append((pos, child, start, source, flag, again))
-        for name in COLUMNS:
-            getattr(rows, name).extend((p, child, *rest) for p, _, *rest in getattr(found, name))
         rows.children.append((pos, child))
         return True
 
-    def _assessments(self, details: Index, path: str, found: ChildRows) -> None:
-        for a, item in enumerate(_all(details, "Assessments"), start=1):
+    def _assessments(self, items: list[Any], path: str, found: ChildRows) -> None:
+        known = self.codes.factors
+        for a, item in enumerate(items, start=1):
+            texts, groups = _scan(item)
             where = f"{path}Assessments[{a}]/"
-            start = self.day(item, where, "AssessmentActualStartDate", required=True)
-            done = self.day(item, where, "AssessmentAuthorisationDate")
-            self.order(
-                where + "AssessmentAuthorisationDate",
-                done,
-                start,
-                "before AssessmentActualStartDate",
-            )
+            start = self.day(texts, where, "AssessmentActualStartDate", required=True)
+            done = self.day(texts, where, "AssessmentAuthorisationDate")
+            if done is not None and start is not None and done < start:
+                self.problem(
+                    where + "AssessmentAuthorisationDate", "before AssessmentActualStartDate"
+                )
             factors: set[str] = set()
-            for holder in _all(item, "FactorsIdentifiedAtAssessment") or [item]:
-                for number, raw in enumerate(_texts(holder, "AssessmentFactors"), start=1):
-                    if raw not in self.codes.factors:
+            holders = groups.get("FactorsIdentifiedAtAssessment")
+            lists = (
+                [_scan(holder)[1].get("AssessmentFactors", ()) for holder in holders]
+                if holders
+                else [groups.get("AssessmentFactors", ())]
+            )
+            for texts_of_holder in lists:
+                for number, text in enumerate(texts_of_holder, start=1):
+                    raw = (text or "").strip().upper()
+                    if raw not in known:
                         label = f"unknown code for assessment factor ({self.codes.label})"
                         self.problem(f"{where}AssessmentFactors[{number}]", label)
                     else:
                         factors.add(raw)
             if start is None:
                 continue
-            found.assessment.append((self.pos, None, start, done))
-            if done is not None:
-                found.assessment_factor.extend((self.pos, None, done, f) for f in sorted(factors))
+            found.assessment.append((self.pos, self.child, start, done))
+            if done is not None and factors:
+                found.assessment_factor.extend(
+                    (self.pos, self.child, done, f) for f in sorted(factors)
+                )
 
-    def _section47(self, details: Index, path: str, found: ChildRows) -> None:
-        for s, item in enumerate(_all(details, "Section47"), start=1):
+    def _section47(self, items: list[Any], path: str, found: ChildRows) -> None:
+        for s, item in enumerate(items, start=1):
+            texts = _scan(item)[0]
             where = f"{path}Section47[{s}]/"
-            start = self.day(item, where, "S47ActualStartDate", required=True)
-            self.day(item, where, "InitialCPCtarget")
-            icpc = self.day(item, where, "DateOfInitialCPC")
-            unnecessary = self.flag(item, where, "ICPCnotRequired")
-            self.order(where + "DateOfInitialCPC", icpc, start, "before S47ActualStartDate")
+            start = self.day(texts, where, "S47ActualStartDate", required=True)
+            self.day(texts, where, "InitialCPCtarget")
+            icpc = self.day(texts, where, "DateOfInitialCPC")
+            unnecessary = self.flag(texts, where, "ICPCnotRequired")
+            if icpc is not None and start is not None and icpc < start:
+                self.problem(where + "DateOfInitialCPC", "before S47ActualStartDate")
             if start is not None:
                 flag = None if unnecessary is None else ("Y" if unnecessary else "N")
-                found.s47.append((self.pos, None, start, icpc, flag))
+                found.s47.append((self.pos, self.child, start, icpc, flag))
 
-    def _plans(self, details: Index, path: str, found: ChildRows) -> None:
-        for p, item in enumerate(_all(details, "ChildProtectionPlans"), start=1):
+    def _plans(self, items: list[Any], path: str, found: ChildRows) -> None:
+        categories = self.codes.categories
+        for p, item in enumerate(items, start=1):
+            texts = _scan(item)[0]
             where = f"{path}ChildProtectionPlans[{p}]/"
-            start = self.day(item, where, "CPPstartDate", required=True)
-            end = self.day(item, where, "CPPendDate")
+            start = self.day(texts, where, "CPPstartDate", required=True)
+            end = self.day(texts, where, "CPPendDate")
             category = self.code(
-                item, where, "InitialCategoryOfAbuse", self.codes.categories, "category of abuse"
+                texts, where, "InitialCategoryOfAbuse", categories, "category of abuse"
             )
-            self.code(
-                item, where, "LatestCategoryOfAbuse", self.codes.categories, "category of abuse"
-            )
+            self.code(texts, where, "LatestCategoryOfAbuse", categories, "category of abuse")
             previous: int | None = None
-            raw = _text(item, "NumberOfPreviousCPP")
+            raw = _clean(texts.get("NumberOfPreviousCPP"))
             if raw is not None:
-                previous = int(raw) if raw.isdigit() else None
+                # decimal digits only (``isdigit`` also takes "²", which ``int`` refuses)
+                previous = int(raw) if raw.isdecimal() else None
                 if previous is None:
                     self.problem(where + "NumberOfPreviousCPP", "not a whole number")
-            self.order(where + "CPPendDate", end, start, "before CPPstartDate")
+            if end is not None and start is not None and end < start:
+                self.problem(where + "CPPendDate", "before CPPstartDate")
             if start is not None:
-                found.cp_plan.append((self.pos, None, start, end, category, previous))
+                found.cp_plan.append((self.pos, self.child, start, end, category, previous))
 
 
 def _header(element: Any, given: int | None) -> Header:

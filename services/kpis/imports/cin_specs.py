@@ -13,6 +13,26 @@ are code lists only:
   assessment, from 2013/14).
 
 Codes are compared after trimming and upper-casing (``neg`` is ``NEG``).
+
+**Not verified against the DfE specification.** These lists were written from memory and
+checked on 4 December 2026 with the project's search tools (queries for the CIN census
+specification's code tables: factors identified at assessment, reasons for closure, primary
+need, referral source). No copy of the specification's tables was found: the only hits
+were the contents page of the "Children in need census 2021 to 2022: guide for local
+authorities" (DfE, October 2020; readkong.com mirror) and the gov.uk page of the 2014 to
+2015 guide, neither showing the codes. So nothing here was changed, and the lists stand
+unverified. Known doubts, to settle against the specification of each year:
+
+- ``22A``/``23A``/``24A``: the years and meanings above are uncertain; they may instead be
+  female genital mutilation (``22A``) and abuse linked to faith or belief (``23A``), both
+  from 2015/16, and child criminal exploitation (``24A``) from a later year. A file
+  using a factor before the year this module admits it is refused with an issue naming
+  the element (never silently dropped), so an error here shows as a rejected child;
+- ``RC9`` (case closed after assessment, referred to early help): its first year;
+- the split of ``18A``/``19A`` into ``B``/``C``: its first year (2018/19 here).
+
+Referral sources (``1A``-``10``), primary need (``N0``-``N9``), categories of abuse and the
+disability codes are the long-standing DfE lists, also unverified here.
 """
 
 from __future__ import annotations

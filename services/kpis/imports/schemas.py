@@ -62,6 +62,9 @@ class Report(BaseModel):
     outside_year: list[OutsideYear] | None = None
     #: SSDA903: episodes listed by the files of several years (each year counts its own)
     episodes_in_several_years: int | None = None
+    #: SSDA903: collection year → children in care left out of long-term placement
+    #: stability, their period of care or placement having begun before the year's files
+    placement_stability_lt_unplaced: dict[str, int] | None = None
     #: when the import was withdrawn, by whom, why, and what happened to the values
     withdrawal: Withdrawal | None = None
     #: seconds spent in each phase of a successful import

@@ -348,7 +348,9 @@ async def _execute(
             flows = annex_a_flows.FLOWS if kind == "annex_a" else ()
             values += await compute(session, scope, flows)
         if kind == "ssda903":
-            values += await ssda903_measures.extras(session, scope)
+            # children the long-term stability measure cannot place: counted in the report
+            unplaced = report.setdefault("placement_stability_lt_unplaced", {})
+            values += await ssda903_measures.extras(session, scope, unplaced)
         values += await caseloads.extras(session, scope)  # none without allocated workers
         periods[_year_label(computed)] = {
             "first_month": first.isoformat(),

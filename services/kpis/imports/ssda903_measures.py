@@ -20,7 +20,15 @@ year's files is taken to begin with that episode (so durations are at least thos
   under 16 then (the age on 31 March from the header file's date of birth, which is not
   kept) and looked after continuously for at least 2½ years, the share in the same
   placement for at least 2 years — or placed for adoption (A3–A6) with that placement and
-  the one before together lasting 2 years;
+  the one before together lasting 2 years. The files list only the episodes open in their
+  year, so a child's history may begin before them: when the child's earliest episode of the
+  files is not the start of a period of care (``RNE`` S), the period may have begun earlier.
+  A child in care whose period is shown to begin less than 2½ years before 31 March, with
+  such an episode, may or may not belong to the cohort: it is **left out and counted** (the
+  value's ``comment`` and the report's ``placement_stability_lt_unplaced``, by year, say how
+  many). A period shown to reach 2½ years does whatever came before; and then the
+  placement's start needs no earlier history either (a placement that began with the
+  earliest episode is shown to reach 2 years, since the period is);
 - ``MISSING_CHILDREN`` / ``AWAY_CHILDREN`` (DfE, children missing from care): of the children
   looked after on any day of the year (short breaks only excluded), the share with a
   missing period (M) / an away-without-authorisation period (A) starting in the year;
@@ -75,7 +83,8 @@ _EPISODES = f"""
     ep AS (
         SELECT child, start_date, end_date, legal_status, reason_new, placement,
                lag(end_date) OVER w AS prev_end, lag(start_date) OVER w AS prev_start,
-               lag(placement) OVER w AS prev_placement
+               lag(placement) OVER w AS prev_placement,
+               first_value(reason_new) OVER w AS first_reason
         FROM {SCHEMA}.cm_cla_episode WHERE {_OF_YEAR}
         WINDOW w AS (PARTITION BY child ORDER BY start_date, end_date NULLS LAST)
     ),
@@ -130,18 +139,24 @@ _STABILITY = f"""
                c.placement_start <= (CAST(:reference AS date) - interval '2 years')
                OR (c.placement IN ({_list(cl.ADOPTION_PLACEMENTS)})
                    AND p.placement_start <= (CAST(:reference AS date) - interval '2 years'))
-                 AS stable
+                 AS stable,
+               -- shown to start less than 2½ years ago, but with the child's earliest
+               -- episode of the files, which is not the start of a period of care
+               c.period_start > (CAST(:reference AS date) - interval '2 years 6 months')
+                 AS unplaced
         FROM in_care c JOIN age a ON a.child = c.child
         LEFT JOIN previous p ON p.child = c.child AND p.period_no = c.period_no
                             AND p.placement_no = c.placement_no - 1
         WHERE a.age < 16
-          AND c.period_start <= (CAST(:reference AS date) - interval '2 years 6 months')
+          AND (c.period_start <= (CAST(:reference AS date) - interval '2 years 6 months')
+               OR (c.period_no = 1 AND c.first_reason IS DISTINCT FROM 'S'))
     )
     SELECT (SELECT count(*) FROM in_care) AS in_care,
            (SELECT count(*) FROM in_care c JOIN placements p USING (child)
              WHERE p.n >= 3) AS three_plus,
-           (SELECT count(*) FROM long_term) AS long_term,
-           (SELECT count(*) FROM long_term WHERE stable) AS stable,
+           (SELECT count(*) FROM long_term WHERE NOT unplaced) AS long_term,
+           (SELECT count(*) FROM long_term WHERE stable AND NOT unplaced) AS stable,
+           (SELECT count(*) FROM long_term WHERE unplaced) AS unplaced,
            (SELECT count(*) FROM {SCHEMA}.cm_cla_episode
              WHERE {_OF_YEAR} AND reason_new IS NOT NULL) AS with_reason
 """  # noqa: S608
@@ -193,8 +208,12 @@ _HEALTH = f"""
 """  # noqa: S608
 
 
-async def extras(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
-    """The SSDA903 measures of ``scope``'s collection year (see the module's docstring)."""
+async def extras(
+    session: AsyncSession, scope: Scope, unplaced: dict[str, int] | None = None
+) -> list[ComputedValue]:
+    """The SSDA903 measures of ``scope``'s collection year (see the module's docstring).
+    ``unplaced``, when given, gets the children of the year left out of
+    ``PLACEMENT_STABILITY_LT`` (by the year's label, ``2017/18``)."""
     reference = scope.reference_date
     first = fy_start(reference)
     params: dict[str, Any] = {
@@ -204,6 +223,7 @@ async def extras(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
         "first": first,
     }
     found: list[tuple[str, Decimal | None, int, int | None]] = []
+    comments: dict[str, str] = {}
 
     def share(code: str, part: int, whole: int) -> None:
         if whole:  # a percentage of no child is no value
@@ -213,6 +233,14 @@ async def extras(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
     if row["with_reason"]:
         share("PLACEMENT_STABILITY", int(row["three_plus"]), int(row["in_care"]))
         share("PLACEMENT_STABILITY_LT", int(row["stable"]), int(row["long_term"]))
+        left_out = int(row["unplaced"])
+        if unplaced is not None:
+            unplaced[f"{first.year}/{(first.year + 1) % 100:02d}"] = left_out
+        if left_out:
+            comments["PLACEMENT_STABILITY_LT"] = (
+                f"{left_out} children in care left out: their period of care or placement "
+                "began before the year's files, which cannot tell whether they count"
+            )
     row = (await session.execute(text(_MISSING), params)).mappings().one()
     if row["n_rows"]:
         share("MISSING_CHILDREN", int(row["missing"]), int(row["looked_after"]))
@@ -239,6 +267,7 @@ async def extras(session: AsyncSession, scope: Scope) -> list[ComputedValue]:
             value=value,
             numerator=numerator,
             denominator=denominator,
+            comment=comments.get(code),
         )
         for code, value, numerator, denominator in found
     ]
