@@ -166,6 +166,7 @@ async def sign_in(request: Request, session: SessionDep) -> HTMLResponse | Redir
 
 @router.get(
     "/oauth/federated/callback",
+    status_code=303,
     summary="Return from an agency's identity provider",
     responses={303: {"description": "on to the client's redirect URI (code, or an error)"}},
     response_class=RedirectResponse,

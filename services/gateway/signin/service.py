@@ -362,7 +362,8 @@ async def _issue(
 def _client(settings: GatewaySettings, client_id: str | None) -> BrowserClient:
     client = browser_client(settings, client_id)
     if client is None:
-        raise OAuthError("invalid_client", "not a registered browser client", 401)
+        # partner systems use client credentials; codes and cookie refreshes are browsers'
+        raise OAuthError("unauthorized_client", "this grant is for registered browser clients")
     return client
 
 
