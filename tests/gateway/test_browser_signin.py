@@ -163,6 +163,9 @@ async def test_code_flow_with_pkce_and_a_refresh_through_the_cookie(gw: Gateway)
     assert attrs["httponly"] is True
     assert attrs["path"] == "/oauth/token"
     assert (await _me(gw, r.json()["access_token"])).status_code == 200
+    # the cookie's refresh token is not a JSON-body refresh token
+    r = await gw.http.post("/v1/auth/refresh", json={"refresh_token": rotated})
+    assert r.status_code == 401
     # the old cookie again: someone holds a copy — the whole family ends
     r = await _refresh(gw, cookie)
     assert r.status_code == 400
@@ -171,9 +174,6 @@ async def test_code_flow_with_pkce_and_a_refresh_through_the_cookie(gw: Gateway)
     assert cleared["max-age"] == "0"
     assert (await _refresh(gw, rotated)).status_code == 400
     assert (await _me(gw, body["access_token"])).status_code == 401
-    # the cookie's refresh token is not a JSON-body refresh token
-    r = await gw.http.post("/v1/auth/refresh", json={"refresh_token": rotated})
-    assert r.status_code == 401
 
 
 async def test_a_wrong_verifier_is_refused(gw: Gateway) -> None:
