@@ -162,6 +162,7 @@ OPERATION_RULES: tuple[Rule, ...] = (
     # return from an agency's provider
     Rule("/oauth/authorize", frozenset({"GET", "POST"}), PUBLIC),
     Rule("/oauth/federated/callback", frozenset({"GET"}), PUBLIC),
+    Rule("/oauth/token/revoke", frozenset({"POST"}), PUBLIC),  # browser sign-out (cookie)
     Rule("/v1/auth/login", frozenset({"POST"}), PUBLIC),
     Rule("/v1/auth/refresh", frozenset({"POST"}), PUBLIC),
     Rule("/v1/auth/logout", frozenset({"POST"}), PUBLIC),

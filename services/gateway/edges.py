@@ -27,6 +27,9 @@ CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
 
 
 TOKEN_PATH = "/oauth/token"
+#: Where the refresh cookie goes (its path is the token path): the token endpoint and the
+#: browser sign-out under it.
+COOKIE_PATHS = frozenset({TOKEN_PATH, TOKEN_PATH + "/revoke"})
 
 
 def oauth_error_code(status: int) -> str:
@@ -46,7 +49,7 @@ class OAuthErrorsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
+        if scope["type"] != "http" or scope["path"] not in COOKIE_PATHS:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
@@ -186,16 +189,16 @@ def cors_options(origins: tuple[str, ...], *, credentials: bool = False) -> dict
 
 
 class CORSByPath:
-    """CORS for the full stack: credentials allowed on the token endpoint only (the refresh
-    cookie's path); every other route answers without ``Access-Control-Allow-Credentials``
-    (bearer tokens need none)."""
+    """CORS for the full stack: credentials allowed on the token endpoint and the sign-out
+    under it only (the refresh cookie's path); every other route answers without
+    ``Access-Control-Allow-Credentials`` (bearer tokens need none)."""
 
     def __init__(self, app: ASGIApp, origins: tuple[str, ...]) -> None:
         self.plain = CORSMiddleware(app, **cors_options(origins))
         self.cookie = CORSMiddleware(app, **cors_options(origins, credentials=True))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == TOKEN_PATH:
+        if scope["type"] == "http" and scope["path"] in COOKIE_PATHS:
             await self.cookie(scope, receive, send)
         else:
             await self.plain(scope, receive, send)

@@ -117,6 +117,7 @@ def test_public_operations_need_no_token_and_say_so(merged: dict[str, Any]) -> N
         ("get", "/oauth/authorize"),
         ("post", "/oauth/authorize"),
         ("get", "/oauth/federated/callback"),
+        ("post", "/oauth/token/revoke"),
         ("post", "/v1/auth/login"),
         ("post", "/v1/auth/refresh"),
         ("post", "/v1/auth/logout"),

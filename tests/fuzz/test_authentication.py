@@ -25,6 +25,7 @@ PUBLIC_OPERATIONS = {
     "GET /oauth/authorize",
     "POST /oauth/authorize",
     "GET /oauth/federated/callback",
+    "POST /oauth/token/revoke",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh",
     "POST /v1/auth/logout",

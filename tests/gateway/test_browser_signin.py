@@ -458,3 +458,30 @@ def test_redirect_uris_must_be_https_except_on_localhost() -> None:
     with pytest.raises(ValueError, match="fragment"):
         BrowserClient(client_id="web", redirect_uris=("https://app.example/cb#x",))
     assert urlencode({"a": "b"}) == "a=b"
+
+
+async def test_sign_out_ends_the_browser_session_at_once(gw: Gateway) -> None:
+    await _person(gw, "olive.out")
+    verifier, challenge = _pkce()
+    code, _ = await _code(gw, "olive.out", challenge)
+    r = await _redeem(gw, code, verifier)
+    access, (cookie, _) = r.json()["access_token"], _cookie(r)
+    form = {"client_id": "web"}
+    cookie_header = {"Cookie": f"{REFRESH_COOKIE}={cookie}"}
+    # the same CSRF proof as a refresh: without it, nothing ends
+    r = await gw.http.post("/oauth/token/revoke", data=form, headers=cookie_header)
+    assert r.status_code == 403
+    assert (await _me(gw, access)).status_code == 200
+    proof = {"Origin": APP, "X-Platform-CSRF": "1"}
+    r = await gw.http.post("/oauth/token/revoke", data=form, headers=cookie_header | proof)
+    assert r.status_code == 200, r.text
+    _, cleared = _cookie(r)
+    assert cleared["max-age"] == "0"
+    assert cleared["path"] == "/oauth/token"
+    assert (await _me(gw, access)).status_code == 401
+    assert (await _refresh(gw, cookie)).status_code == 400
+    # a dead or missing cookie is no error (RFC 7009 §2.2)
+    r = await gw.http.post("/oauth/token/revoke", data=form, headers=cookie_header | proof)
+    assert r.status_code == 200
+    meta = (await gw.http.get("/.well-known/oauth-authorization-server")).json()
+    assert meta["revocation_endpoint"].endswith("/oauth/token/revoke")

@@ -69,6 +69,7 @@ def test_a1_only_the_listed_routes_are_public() -> None:
         "/oauth/token",
         "/oauth/authorize",
         "/oauth/federated/callback",
+        "/oauth/token/revoke",
         "/v1/auth/login",
         "/v1/auth/refresh",
         "/v1/auth/logout",

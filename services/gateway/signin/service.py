@@ -504,3 +504,33 @@ async def refresh_by_cookie(
         user_id=row.user_id,
         family_id=row.family_id,
     )
+
+
+async def sign_out(
+    session: AsyncSession,
+    settings: GatewaySettings,
+    denylist: DenyList,
+    param: Param,
+    *,
+    cookie: str | None,
+    origin: str | None,
+    csrf: str | None,
+) -> None:
+    """End a browser session (RFC 7009 in spirit: the token is the cookie's): its refresh
+    tokens revoked, its access tokens deny-listed at once. An unknown or dead cookie is no
+    error (nothing to end); the origin and CSRF header are checked as for a refresh."""
+    client = _client(settings, param("client_id"))
+    check_csrf(client, origin, csrf)
+    if not cookie or len(cookie) > 200:
+        return
+    row = await users.refresh_by_hash(session, hashing.digest(cookie))
+    if row is None or row.client_id != client.client_id:
+        return
+    await _end_family(session, denylist, row.family_id, "logout")
+    await trail.record(
+        session,
+        "logout",
+        entity_type="user",
+        entity_id=row.subject or "local",
+        payload={"family": str(row.family_id), "client_id": client.client_id},
+    )

@@ -64,6 +64,21 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
+REVOKE_PATH = TOKEN_PATH + "/revoke"
+REVOKE_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["client_id"],
+                    "properties": {"client_id": {"type": "string", "maxLength": 64}},
+                }
+            }
+        },
+    }
+}
 #: The browser session's refresh token: script cannot read it, it goes to the token endpoint
 #: only, over TLS, and never with a request another site started.
 REFRESH_COOKIE = "__Secure-platform-refresh"
@@ -189,6 +204,47 @@ async def _refused(request: Request, session: AsyncSession) -> None:
     )
 
 
+@router.post(
+    REVOKE_PATH,
+    summary="Sign a browser session out (its refresh cookie)",
+    openapi_extra=REVOKE_FORM,
+    dependencies=[AuthRateLimit],
+    responses={
+        200: {"description": "the session is over (or there was none); the cookie is cleared"}
+    },
+)
+async def revoke_session(request: Request, session: SessionDep) -> JSONResponse:
+    """A browser client signs the person out: `client_id` in the form, the refresh token in
+    the `__Secure-platform-refresh` cookie (sent here too: the cookie's path is
+    `/oauth/token`), the client's `Origin` and `X-Platform-CSRF: 1`. The session's refresh
+    tokens are revoked and its access tokens refused at once; the cookie is cleared. An
+    unknown or expired cookie is no error (RFC 7009 §2.2)."""
+    state = request.app.state
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError(
+                "invalid_request", "the body must be application/x-www-form-urlencoded"
+            )
+        form = await request.form(max_files=0, max_fields=20, max_part_size=16_384)
+
+        def param(name: str) -> str | None:
+            return field(form, name)
+
+        await signin.sign_out(
+            session,
+            state.settings,
+            state.denylist,
+            param,
+            cookie=request.cookies.get(REFRESH_COOKIE),
+            origin=request.headers.get("origin"),
+            csrf=request.headers.get(CSRF_HEADER),
+        )
+    except OAuthError as exc:
+        return oauth_error(exc)
+    return _without_cookie(JSONResponse({}, headers={"Pragma": "no-cache"}))
+
+
 @router.get("/.well-known/jwks.json", summary="Public keys verifying our access tokens")
 async def jwks(request: Request) -> dict[str, Any]:
     keys = await request.app.state.keyring.current()
@@ -205,6 +261,7 @@ async def metadata(request: Request) -> dict[str, Any]:
         "issuer": settings.issuer,
         "authorization_endpoint": base + "/oauth/authorize",
         "token_endpoint": base + "/oauth/token",
+        "revocation_endpoint": base + REVOKE_PATH,
         "jwks_uri": base + "/.well-known/jwks.json",
         "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
         "response_types_supported": ["code"],
