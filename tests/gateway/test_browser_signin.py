@@ -485,3 +485,17 @@ async def test_sign_out_ends_the_browser_session_at_once(gw: Gateway) -> None:
     assert r.status_code == 200
     meta = (await gw.http.get("/.well-known/oauth-authorization-server")).json()
     assert meta["revocation_endpoint"].endswith("/oauth/token/revoke")
+
+
+async def test_a_person_signed_in_through_the_browser_changes_their_password(gw: Gateway) -> None:
+    await _person(gw, "cole.change")
+    verifier, challenge = _pkce()
+    code, _ = await _code(gw, "cole.change", challenge)
+    access = (await _redeem(gw, code, verifier)).json()["access_token"]
+    r = await gw.http.post(
+        "/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "another long passphrase 77"},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert r.status_code == 204, r.text
+    assert (await _me(gw, access)).status_code == 401  # every session ends (A8)

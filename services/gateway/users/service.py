@@ -302,7 +302,9 @@ async def change_password(
 ) -> DomainError | None:
     """A person changes their own password; every session of theirs ends at once: refresh
     tokens revoked, access tokens deny-listed (the one used here too)."""
-    if caller.kind != "user" or caller.client_id != WEB_CLIENT_ID:
+    # people signed in here: by /v1/auth/login, or through a browser client's code flow
+    local = {WEB_CLIENT_ID} | {c.client_id for c in settings.effective_browser_clients()}
+    if caller.kind != "user" or caller.client_id not in local:
         raise Forbidden("only people with a local account change a password here")
     now = datetime.now(UTC)
     # the same lock order as login (the name's counter, then the account)
