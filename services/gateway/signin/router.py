@@ -135,7 +135,13 @@ async def show_sign_in(
     response_class=HTMLResponse,
     response_model=None,
     openapi_extra=SIGN_IN_FORM,
-    responses=HTML_PAGE | {401: {"description": "the page again: sign-in failed"}},
+    responses=HTML_PAGE
+    | {
+        401: {
+            "description": "the page again: sign-in failed",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    },
     dependencies=[AuthRateLimit],
 )
 async def sign_in(request: Request, session: SessionDep) -> HTMLResponse | RedirectResponse:
