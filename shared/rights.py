@@ -142,6 +142,11 @@ class Rule:
 OPERATION_RULES: tuple[Rule, ...] = (
     # the gateway's own routes
     Rule("/oauth/token", frozenset({"POST"}), PUBLIC),
+    # browser sign-in (authorization code with PKCE): the sign-in page, its form, the
+    # return from an agency's provider
+    Rule("/oauth/authorize", frozenset({"GET", "POST"}), PUBLIC),
+    Rule("/oauth/federated/callback", frozenset({"GET"}), PUBLIC),
+    Rule("/oauth/token/revoke", frozenset({"POST"}), PUBLIC),  # browser sign-out (cookie)
     Rule("/v1/auth/login", frozenset({"POST"}), PUBLIC),
     Rule("/v1/auth/refresh", frozenset({"POST"}), PUBLIC),
     Rule("/v1/auth/logout", frozenset({"POST"}), PUBLIC),

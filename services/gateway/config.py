@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -28,6 +29,70 @@ class TrustedIssuer(BaseModel):
         default_factory=dict, description="issuer role → platform role (unmapped roles dropped)"
     )
     algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+
+class BrowserClient(BaseModel):
+    """A front end signing people in through the authorization code flow with PKCE (a public
+    client: no secret). Its redirect URIs are matched exactly, byte for byte."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(pattern=r"^[a-z][a-z0-9-]{2,63}$", description="the client's id")
+    redirect_uris: tuple[str, ...] = Field(
+        min_length=1, description="the only URIs a code is sent to (exact match)"
+    )
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _absolute(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for uri in value:
+            parts = urlsplit(uri)
+            local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+            if parts.scheme != "https" and not (parts.scheme == "http" and local):
+                raise ValueError("a redirect URI is https (http only on localhost)")
+            if parts.fragment or not parts.netloc:
+                raise ValueError("a redirect URI is absolute and has no fragment")
+        return value
+
+    def origins(self) -> frozenset[str]:
+        """The front end's origins: those of its redirect URIs."""
+        return frozenset(
+            f"{p.scheme}://{p.netloc}" for p in (urlsplit(u) for u in self.redirect_uris)
+        )
+
+
+class FederatedProvider(BaseModel):
+    """An agency's own OpenID Connect provider people sign in with (authorization code with
+    PKCE; the gateway is its confidential client and mints its own tokens after checking
+    the ID token)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,39}$", description="`idp` value choosing it")
+    title: str = Field("", max_length=100, description="shown on the sign-in page")
+    issuer: str = Field(description="exact `iss` of its ID tokens")
+    authorization_endpoint: str = Field(description="where people are sent to sign in")
+    token_endpoint: str = Field(description="where the gateway redeems the provider's code")
+    jwks_url: str = Field(description="where its signing keys are published")
+    client_id: str = Field(description="the gateway's client id at the provider")
+    client_secret: SecretStr | None = Field(None, description="the gateway's secret there")
+    scope: str = Field("openid", description="scopes asked of the provider")
+    agency: str | None = Field(None, description="fixed agency for everyone it signs in")
+    agency_claim: str = Field("agency", description="claim naming the agency (if not fixed)")
+    roles_claim: str = Field("roles", description="claim listing the person's roles")
+    role_map: dict[str, str] = Field(
+        default_factory=dict, description="provider role → platform role (unmapped dropped)"
+    )
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+
+#: Front-end development servers allowed by CORS in the ``local`` profile by default.
+LOCAL_DEV_ORIGINS = (
+    "http://localhost:5173",
+    "http://localhost:3000",
+    "http://127.0.0.1:5173",
+    "http://127.0.0.1:3000",
+)
 
 
 class GatewaySettings(RelaySettings):
@@ -75,6 +140,20 @@ class GatewaySettings(RelaySettings):
     trusted_issuers: tuple[TrustedIssuer, ...] = Field(
         (), description="JSON list of trusted OIDC issuers"
     )
+    # -- browser sign-in (authorization code with PKCE) ----------------------------------------
+    browser_clients: tuple[BrowserClient, ...] = Field(
+        (),
+        description="JSON list of front ends signing people in (client_id, redirect_uris); "
+        "none in the local profile: `local-web` with http://localhost:5173/callback",
+    )
+    federated_providers: tuple[FederatedProvider, ...] = Field(
+        (),
+        description="JSON list of agencies' OpenID Connect providers people sign in with "
+        "(name, issuer, authorization/token endpoints, JWKS URL, client id and secret, claims)",
+    )
+    authorization_code_ttl_s: int = Field(
+        60, ge=10, le=600, description="an authorization code is redeemable this long, once"
+    )
     # -- people ------------------------------------------------------------------------------
     lockout_threshold: int = Field(5, ge=1, description="failed logins before a lockout")
     lockout_base_s: int = Field(30, ge=1, description="first lockout; doubles each time")
@@ -105,7 +184,12 @@ class GatewaySettings(RelaySettings):
     import_body_limit_bytes: int = Field(
         50_000_000, ge=1024, description="largest body on /v1/imports"
     )
-    cors_origins: tuple[str, ...] = Field((), description="JSON list of front-end origins")
+    cors_origins: tuple[str, ...] = Field(
+        (),
+        description="JSON list of front-end origins allowed by CORS; empty in the local "
+        "profile: the usual development servers (localhost and 127.0.0.1, ports 5173 and "
+        "3000); empty elsewhere: no CORS",
+    )
     upstream_retries: int = Field(1, ge=0, le=3, description="retries of idempotent calls")
     breaker_threshold: int = Field(5, ge=1, description="failures that open the breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="open breaker wait before a trial")
@@ -119,7 +203,14 @@ class GatewaySettings(RelaySettings):
         None, description="bearer token Prometheus sends for /metrics; none: /metrics refused"
     )
 
-    @field_validator("trusted_issuers", "cors_origins", "trusted_proxies", mode="before")
+    @field_validator(
+        "trusted_issuers",
+        "cors_origins",
+        "trusted_proxies",
+        "browser_clients",
+        "federated_providers",
+        mode="before",
+    )
     @classmethod
     def _json_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -154,6 +245,21 @@ class GatewaySettings(RelaySettings):
                 f"profile {self.profile!r}: KEY_WRAPPING_KEY must be at least 32 characters"
             )
         return self
+
+    def effective_cors_origins(self) -> tuple[str, ...]:
+        """CORS origins: those configured; in the local profile, the development servers."""
+        if self.cors_origins:
+            return self.cors_origins
+        return LOCAL_DEV_ORIGINS if self.profile == "local" else ()
+
+    def effective_browser_clients(self) -> tuple[BrowserClient, ...]:
+        """Browser clients: those configured; in the local profile, one for a development
+        server on localhost:5173."""
+        if self.browser_clients or self.profile != "local":
+            return self.browser_clients
+        return (
+            BrowserClient(client_id="local-web", redirect_uris=("http://localhost:5173/callback",)),
+        )
 
     def key_wrapper(self) -> KeyWrapper:
         previous = self.key_wrapping_key_previous

@@ -13,11 +13,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.gateway.routing.paths import refusal
 from shared.problems import problem_response
 
-CORS_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
+#: The header a cookie-authenticated refresh must carry (CSRF: services/gateway/signin).
+CSRF_HEADER = "x-platform-csrf"
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "if-match",
+    "idempotency-key",
+    "x-request-id",
+    CSRF_HEADER,
+]
 CORS_EXPOSE = ["etag", "location", "retry-after", "x-request-id"]
 
 
 TOKEN_PATH = "/oauth/token"
+#: Where the refresh cookie goes (its path is the token path): the token endpoint and the
+#: browser sign-out under it.
+COOKIE_PATHS = frozenset({TOKEN_PATH, TOKEN_PATH + "/revoke"})
 
 
 def oauth_error_code(status: int) -> str:
@@ -37,7 +49,7 @@ class OAuthErrorsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
+        if scope["type"] != "http" or scope["path"] not in COOKIE_PATHS:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
@@ -161,19 +173,40 @@ class BodyLimitMiddleware:
         )
 
 
-def cors_options(origins: tuple[str, ...]) -> dict[str, Any]:
+def cors_options(origins: tuple[str, ...], *, credentials: bool = False) -> dict[str, Any]:
+    """Exact origins only (never ``*``). Credentials (cookies) only where asked: the token
+    endpoint, so that a front end on an allowed origin can have the refresh cookie set and
+    sent (``fetch(..., {credentials: "include"})``); the endpoint checks the origin and the
+    CSRF header itself (``services/gateway/signin``)."""
     return {
         "allow_origins": list(origins),
         "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
         "allow_headers": CORS_HEADERS,
         "expose_headers": CORS_EXPOSE,
-        "allow_credentials": False,
+        "allow_credentials": credentials,
         "max_age": 600,
     }
 
 
+class CORSByPath:
+    """CORS for the full stack: credentials allowed on the token endpoint and the sign-out
+    under it only (the refresh cookie's path); every other route answers without
+    ``Access-Control-Allow-Credentials`` (bearer tokens need none)."""
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...]) -> None:
+        self.plain = CORSMiddleware(app, **cors_options(origins))
+        self.cookie = CORSMiddleware(app, **cors_options(origins, credentials=True))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in COOKIE_PATHS:
+            await self.cookie(scope, receive, send)
+        else:
+            await self.plain(scope, receive, send)
+
+
 __all__ = [
     "BodyLimitMiddleware",
+    "CORSByPath",
     "CORSMiddleware",
     "OAuthErrorsMiddleware",
     "PathGuardMiddleware",

@@ -13,10 +13,9 @@ from services.gateway.config import GatewaySettings
 from services.gateway.db import outbox
 from services.gateway.edges import (
     BodyLimitMiddleware,
-    CORSMiddleware,
+    CORSByPath,
     OAuthErrorsMiddleware,
     PathGuardMiddleware,
-    cors_options,
 )
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring, check_unwrap, ensure_signing_key
@@ -30,6 +29,7 @@ from services.gateway.routing.internal import InternalTokens
 from services.gateway.routing.router import install_proxy, upstream_health
 from services.gateway.routing.upstream import create_session
 from services.gateway.scrape import MetricsAccess
+from services.gateway.signin.router import router as signin_router
 from services.gateway.tokens.router import router as tokens_router
 from services.gateway.tokens.verify import TokenVerifier
 from services.gateway.users.router import router as users_router
@@ -56,6 +56,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def close_client(app: FastAPI) -> None:
         await app.state.upstream_session.close()
         await app.state.upstream_client.aclose()
+        idp_client = getattr(app.state, "idp_client", None)
+        if idp_client is not None:
+            await idp_client.aclose()
 
     async def first_key(app: FastAPI) -> None:
         # a wrapping key that cannot open the stored keys stops start-up (WrappingKeyError)
@@ -77,7 +80,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         title="Improvement platform gateway",
         description="The single front door: partner-agency authentication, routing to the "
         "actions, kpis and audit services, rate limits, request ids.",
-        routers=[tokens_router, agencies_router, clients_router, users_router, keys_router],
+        routers=[
+            tokens_router,
+            signin_router,
+            agencies_router,
+            clients_router,
+            users_router,
+            keys_router,
+        ],
         on_startup=[open_client, first_key, relay_start],
         on_shutdown=[relay_stop, close_client],
         health_details=upstream_health,
@@ -128,8 +138,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # outside them all (but inside the request id): the token endpoint's refusals by any
     # later layer stay RFC 6749 JSON
     app.user_middleware.insert(last_resort, Middleware(OAuthErrorsMiddleware))
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    cors_origins = settings.effective_cors_origins()
+    if cors_origins:
+        app.add_middleware(CORSByPath, origins=cors_origins)
     # outside every layer: /v1/<resource of a service> is answered by one layer doing what
     # each of them does (routing/hotpath.py); every other request takes the full stack
     full_stack = app.build_middleware_stack

@@ -6,14 +6,17 @@ from services.gateway.agencies.models import Agency
 from services.gateway.clients.models import Client, UsedAssertion
 from services.gateway.db import Base, outbox
 from services.gateway.keys.models import DenyEntry, SigningKey
+from services.gateway.signin.models import AuthorizationCode, FederatedRequest
 from services.gateway.users.models import RefreshToken, User
 
 metadata = Base.metadata
 
 __all__ = [
     "Agency",
+    "AuthorizationCode",
     "Client",
     "DenyEntry",
+    "FederatedRequest",
     "RefreshToken",
     "SigningKey",
     "UsedAssertion",

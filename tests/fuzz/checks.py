@@ -13,6 +13,10 @@ from schemathesis.specs.openapi.checks import (
 
 PROBLEM_MEMBERS = {"type", "title", "status", "request_id"}
 OAUTH_TOKEN_PATH = "/oauth/token"
+#: RFC 6749 errors: the token endpoint and the browser sign-out under it
+OAUTH_ERROR_PATHS = {OAUTH_TOKEN_PATH, OAUTH_TOKEN_PATH + "/revoke"}
+#: the browser sign-in page answers a failed sign-in with the page again (HTML, 401)
+SIGN_IN_PAGE = "/oauth/authorize"
 
 
 def problem_json_errors(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -23,7 +27,10 @@ def problem_json_errors(ctx: Any, response: Any, case: Any) -> bool | None:
     if isinstance(content_type, list):
         content_type = content_type[0] if content_type else ""
     media_type = content_type.split(";")[0].strip()
-    if case.operation.path == OAUTH_TOKEN_PATH:
+    if case.operation.path == SIGN_IN_PAGE and response.status_code == 401:
+        assert media_type == "text/html", f"sign-in page answered with {media_type!r}"
+        return None
+    if case.operation.path in OAUTH_ERROR_PATHS:
         # RFC 6749 section 5.2: token errors are application/json with an ``error`` member;
         # the gateway adds the problem members to the same object
         assert media_type == "application/json", f"token error answered with {media_type!r}"

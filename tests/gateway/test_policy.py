@@ -67,6 +67,9 @@ def test_a1_only_the_listed_routes_are_public() -> None:
                 assert not path.startswith("/v1/") or path.startswith("/v1/auth/"), (service, path)
     assert public <= policy.PUBLIC_PATHS | {
         "/oauth/token",
+        "/oauth/authorize",
+        "/oauth/federated/callback",
+        "/oauth/token/revoke",
         "/v1/auth/login",
         "/v1/auth/refresh",
         "/v1/auth/logout",

@@ -69,7 +69,7 @@ async def test_wrong_secret_unknown_client_and_password_grant_are_refused(gw: Ga
         "/oauth/token", data=base | {"client_id": "nobody", "client_secret": secret}
     )
     assert r.json()["error"] == "invalid_client"
-    for grant in ("password", "implicit", "authorization_code"):
+    for grant in ("password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"):
         r = await gw.http.post(
             "/oauth/token",
             data={
@@ -82,6 +82,14 @@ async def test_wrong_secret_unknown_client_and_password_grant_are_refused(gw: Ga
         )
         assert r.status_code == 400
         assert r.json()["error"] == "unsupported_grant_type"
+    # the code and refresh grants are browsers' (tests/gateway/test_browser_signin.py)
+    for grant in ("authorization_code", "refresh_token"):
+        r = await gw.http.post(
+            "/oauth/token",
+            data={"grant_type": grant, "client_id": client_id, "client_secret": secret},
+        )
+        assert r.status_code == 400
+        assert r.json()["error"] == "unauthorized_client"
     r = await gw.http.post("/oauth/token", json=base | {"client_secret": secret})
     assert r.json()["error"] == "invalid_request"
 
@@ -212,7 +220,12 @@ async def test_disabled_client_gets_no_token_and_its_tokens_stop(gw: Gateway) ->
 
 async def test_metadata_document(gw: Gateway) -> None:
     body = (await gw.http.get("/.well-known/oauth-authorization-server")).json()
-    assert body["grant_types_supported"] == ["client_credentials"]
+    assert body["grant_types_supported"] == [
+        "client_credentials",
+        "authorization_code",
+        "refresh_token",
+    ]
+    assert body["code_challenge_methods_supported"] == ["S256"]
     assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
     assert body["token_endpoint"].endswith("/oauth/token")
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from services.gateway import policy
 
 TAGS: dict[str, str] = {
-    "oauth": "Tokens for partner systems (OAuth 2.0 client credentials) and the keys and "
-    "metadata that verify them.",
+    "oauth": "Tokens (OAuth 2.0 client credentials for partner systems; a browser's code and "
+    "its cookie refresh) and the keys and metadata that verify them.",
+    "sign-in": "Browser sign-in (OAuth 2.1 authorization code with PKCE): the sign-in page "
+    "for local accounts, an agency's own identity provider, and the way back to the front "
+    "end with a code; the code is redeemed and the session refreshed at /oauth/token.",
     "people": "People's accounts at the gateway: log in, refresh, log out, change password; "
     "account administration (council administrators).",
     "agencies": "The partner agencies (council, health, police, probation...) sharing the plan.",
@@ -57,6 +60,7 @@ TAGS: dict[str, str] = {
 #: Operation ids the endpoint function names too vaguely for a client (``submit``, ``keys``).
 NAMES: dict[str, str] = {
     "token": "createToken",
+    "showSignIn": "startSignIn",
     "jwks": "getJwks",
     "metadata": "getAuthorizationServerMetadata",
     "me": "getMe",

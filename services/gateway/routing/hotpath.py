@@ -81,8 +81,10 @@ class HotPath:
         self._observers: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.log_all = settings.access_log_forwarded == "all"
         self.forwarded: ASGIApp = self._forward
-        if settings.cors_origins:
-            self.forwarded = CORSMiddleware(self._forward, **cors_options(settings.cors_origins))
+        if settings.effective_cors_origins():
+            self.forwarded = CORSMiddleware(
+                self._forward, **cors_options(settings.effective_cors_origins())
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

@@ -53,7 +53,7 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
-def _field(form: FormData, name: str) -> str | None:
+def field(form: FormData, name: str) -> str | None:
     values = form.getlist(name)
     if len(values) > 1:
         raise OAuthError("invalid_request", f"{name} given more than once")
@@ -122,15 +122,15 @@ async def client_credentials(
     settings: GatewaySettings,
     keyring: Keyring,
 ) -> dict[str, Any]:
-    grant_type = _field(form, "grant_type")
+    grant_type = field(form, "grant_type")
     if grant_type is None:
         raise OAuthError("invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
-    client_id = _field(form, "client_id")
-    secret = _field(form, "client_secret")
-    assertion_type = _field(form, "client_assertion_type")
-    assertion = _field(form, "client_assertion")
+    client_id = field(form, "client_id")
+    secret = field(form, "client_secret")
+    assertion_type = field(form, "client_assertion_type")
+    assertion = field(form, "client_assertion")
     basic = _basic(authorization)
     methods = sum(x is not None for x in (secret, assertion, basic))
     if methods != 1:
@@ -148,7 +148,7 @@ async def client_credentials(
         client = await _by_assertion(session, str(assertion), client_id, audiences)
     if client.disabled_at is not None:
         raise OAuthError("invalid_client", "client authentication failed", 401)
-    requested = (_field(form, "scope") or "").split()
+    requested = (field(form, "scope") or "").split()
     if not requested:
         scopes = list(client.scopes)
     elif set(requested) - set(client.scopes):

@@ -30,7 +30,8 @@ class RefreshToken(Base):
     __tablename__ = "refresh_token"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("app_user.id"))
+    #: the local account; none for a person signed in through an agency's own provider
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("app_user.id"))
     family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -40,6 +41,12 @@ class RefreshToken(Base):
     #: the access token minted with this refresh token: deny-listed when the session ends
     access_jti: Mapped[str | None] = mapped_column(String(64))
     access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: a browser session (authorization code flow): its client, and who it is for when the
+    #: person signed in through an agency's provider (no local account)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    agency: Mapped[str | None] = mapped_column(String(20))
+    roles: Mapped[list[str] | None] = mapped_column(JSONB)
 
     __table_args__ = (Index("ix_refresh_token_family_id", "family_id"),)
 

@@ -149,7 +149,7 @@ async def _issue(
     )
 
 
-async def _end_access(
+async def end_access(
     session: AsyncSession,
     denylist: DenyList,
     tokens: list[tuple[str, datetime]],
@@ -199,14 +199,25 @@ async def _failed(
 async def login(
     session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
 ) -> TokenPair | DomainError:
+    user = await authenticate(session, data, settings)
+    if isinstance(user, DomainError):
+        return user
+    return await _issue(session, user, settings, keyring)
+
+
+async def authenticate(
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings
+) -> User | DomainError:
+    """The person whose name, password (and code) these are, or the one refusal (A9);
+    shared by ``/v1/auth/login`` and the browser sign-in page (``services/gateway/signin``)."""
     # a password-check slot first (503 over the cap, for any name, before any counting)
     async with hashing.check_slot():
-        return await _login(session, data, settings, keyring)
+        return await _authenticate(session, data, settings)
 
 
-async def _login(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
-) -> TokenPair | DomainError:
+async def _authenticate(
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings
+) -> User | DomainError:
     username = data.username.lower()
     now = datetime.now(UTC)
     # the name's counter is locked first: it serialises logins of one name, known or not
@@ -234,7 +245,7 @@ async def _login(
         user.totp_last_step = step
     await repository.clear_throttle(session, throttle.name_key)
     await session.flush()
-    return await _issue(session, user, settings, keyring)
+    return user
 
 
 async def refresh(
@@ -249,12 +260,14 @@ async def refresh(
     now = datetime.now(UTC)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return invalid
+    if row.client_id is not None or row.user_id is None:
+        return invalid  # a browser session refreshes through its cookie (/oauth/token)
     user = await repository.user_by_id(session, row.user_id)
     if row.used_at is not None:
         # an old token came back: someone holds a copy. End the whole family.
         await repository.revoke_family(session, row.family_id, now)
         live = await repository.live_access_tokens(session, now, family_id=row.family_id)
-        await _end_access(session, denylist, live, "refresh token reused")
+        await end_access(session, denylist, live, "refresh token reused")
         await trail.record(
             session,
             "refresh.reused",
@@ -278,7 +291,7 @@ async def logout(session: AsyncSession, token: str, denylist: DenyList) -> None:
         now = datetime.now(UTC)
         await repository.revoke_family(session, row.family_id, now)
         live = await repository.live_access_tokens(session, now, family_id=row.family_id)
-        await _end_access(session, denylist, live, "logout")
+        await end_access(session, denylist, live, "logout")
 
 
 async def change_password(
@@ -290,7 +303,9 @@ async def change_password(
 ) -> DomainError | None:
     """A person changes their own password; every session of theirs ends at once: refresh
     tokens revoked, access tokens deny-listed (the one used here too)."""
-    if caller.kind != "user" or caller.client_id != WEB_CLIENT_ID:
+    # people signed in here: by /v1/auth/login, or through a browser client's code flow
+    local = {WEB_CLIENT_ID} | {c.client_id for c in settings.effective_browser_clients()}
+    if caller.kind != "user" or caller.client_id not in local:
         raise Forbidden("only people with a local account change a password here")
     now = datetime.now(UTC)
     # the same lock order as login (the name's counter, then the account)
@@ -310,7 +325,7 @@ async def change_password(
     user.password_hash = hashing.hash_secret(data.new_password)
     await repository.revoke_user(session, user.id, now)
     live = await repository.live_access_tokens(session, now, user_id=user.id)
-    await _end_access(session, denylist, live, "password changed")
+    await end_access(session, denylist, live, "password changed")
     await trail.record(
         session,
         "user.password_changed",
