@@ -16,6 +16,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 DEV_ONLY_CODE = [
     ROOT / "shared" / "devtools",
     ROOT / "services" / "kpis" / "imports" / "generator.py",
+    ROOT / "services" / "kpis" / "imports" / "cin_generator.py",
 ]
 
 #: Used by the running code without an import statement naming them.
