@@ -63,7 +63,8 @@ def test_kubernetes_gateways_share_redis_and_trust_only_the_ingress() -> None:
     env = env_of(gateway)
     redis_ref = env["GATEWAY_RATE_LIMIT_REDIS_URL"]["valueFrom"]["configMapKeyRef"]
     assert public_config()[redis_ref["key"]] == "redis://redis:6379/0"
-    assert "redis" in of_kind("Service") and "redis" in of_kind("Deployment")
+    assert "redis" in of_kind("Service")
+    assert "redis" in of_kind("Deployment")
     proxies_ref = env["GATEWAY_TRUSTED_PROXIES"]["valueFrom"]["configMapKeyRef"]
     assert not proxies_ref.get("optional")  # never started without them
     proxies = public_config()[proxies_ref["key"]]
@@ -86,7 +87,8 @@ def test_the_ingress_terminates_tls_for_every_host_it_routes_to_the_gateway() ->
     tls_hosts = {h for t in spec["tls"] for h in t["hosts"]}
     assert all(t["secretName"] for t in spec["tls"])
     rule_hosts = {r["host"] for r in spec["rules"]}
-    assert rule_hosts and rule_hosts <= tls_hosts
+    assert rule_hosts
+    assert rule_hosts <= tls_hosts
     for rule in spec["rules"]:
         for path in rule["http"]["paths"]:
             assert path["backend"]["service"]["name"] == "gateway"
@@ -220,7 +222,9 @@ def test_the_cloudnative_pg_cluster() -> None:
     # the bootstrap's needs: an owner with CREATEROLE and CREATEDB, no superuser
     sql = " ".join(initdb["postInitApplicationSQL"]).upper()
     assert f"ALTER ROLE {initdb['owner'].upper()}" in sql
-    assert "CREATEROLE" in sql and "CREATEDB" in sql and "SUPERUSER" not in sql
+    assert "CREATEROLE" in sql
+    assert "CREATEDB" in sql
+    assert "SUPERUSER" not in sql
     assert re.fullmatch(r"\d+(Mi|Gi)", spec["storage"]["size"])
 
 
