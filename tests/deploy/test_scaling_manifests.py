@@ -240,3 +240,14 @@ def test_what_kubernetes_validate_knows_of_the_postgres_files(tmp_path: Path) ->
         [str(tool), "--strict", "--quiet", str(out)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_service_can_be_given_a_trace_collector_and_none_is_set() -> None:
+    services = compose()["services"]
+    for service in SERVICES:
+        variable = f"{service.upper()}_OTLP_ENDPOINT"
+        assert services[service]["environment"][variable] == "${OTLP_ENDPOINT:-}", service
+        container = of_kind("Deployment")[service]["spec"]["template"]["spec"]["containers"][0]
+        ref = env_of(container)[variable]["valueFrom"]["configMapKeyRef"]
+        assert ref["name"] == "platform-public", service
+        assert public_config()[ref["key"]] == ""  # off until the operator names a collector
