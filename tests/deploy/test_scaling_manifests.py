@@ -3,6 +3,7 @@ the limits every gateway shares, the trusted proxies set, TLS at the ingress, di
 budgets, startup probes, ServiceAccounts without tokens, Prometheus let in, resources from the
 benchmarks, and a CloudNativePG cluster as the suggested PostgreSQL.
 
+docker-compose.yml is validated against the Compose Specification's schema (check-jsonschema).
 kubernetes-validate knows no CloudNativePG schema (a CRD): its ``Cluster`` is checked here
 field by field against what the operator's documentation names, the Secret beside it with
 kubernetes-validate --strict."""
@@ -251,3 +252,27 @@ def test_every_service_can_be_given_a_trace_collector_and_none_is_set() -> None:
         ref = env_of(container)[variable]["valueFrom"]["configMapKeyRef"]
         assert ref["name"] == "platform-public", service
         assert public_config()[ref["key"]] == ""  # off until the operator names a collector
+
+
+def test_compose_file_is_valid_against_the_compose_specification(tmp_path: Path) -> None:
+    """The Compose Specification's JSON schema, as check-jsonschema vendors it (dev group):
+    no Docker engine is needed. A broken copy is refused, so the check does check."""
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    assert tool.exists(), "check-jsonschema is in the dev group: make lint installs it"
+
+    def check(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(tool), "--builtin-schema", "vendor.compose-spec", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    result = check(ROOT / "docker-compose.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = compose()
+    broken["services"]["redis"]["healthcheck"]["retries"] = "many"
+    broken["services"]["gateway"]["restart_policy"] = "always"
+    path = tmp_path / "broken.yml"
+    path.write_text(yaml.safe_dump(broken))
+    assert check(path).returncode != 0
