@@ -51,10 +51,11 @@ from tests.e2e.conftest import (
     _make_sure_postgres_stopped,
     wait_for,
 )
-from tests.e2e.test_journeys import ANNEX_A
+from tests.support.database import SAMPLE_DATA
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+ANNEX_A = SAMPLE_DATA / "annex-a" / "Annex_A_sample.xlsx"
 AUTH_LIMIT = 6  # token and login attempts per client address per minute, over both gateways
 
 
