@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bootstrap clean bench
+.PHONY: run test lint format bootstrap clean bench image
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,3 +40,8 @@ bootstrap: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+
+## image: the runtime image, tagged with the project's version (pyproject.toml)
+VERSION = $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['project']['version'])")
+image:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t improvement-platform:$(VERSION) .

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from shared import tracing
 from shared.config import ServiceSettings
 from shared.db import create_engine, create_sessionmaker, database_ready, install_database_handlers
 from shared.identity import InternalTokenVerifier
@@ -60,14 +61,19 @@ def build_app(
     use_database: bool = True,
     health_details: HealthDetails | None = None,
     metrics_dependencies: Sequence[Any] = (),
+    trace_requests: bool = True,
 ) -> FastAPI:
+    """``trace_requests=False``: the caller installs the tracing middleware itself, after it
+    changed the middleware stack (the gateway's hot path; ``shared.tracing.install``)."""
     configure_logging(settings.log_level, json=settings.json_logs, service=settings.service_name)
+    tracer_provider = tracing.provider_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if use_database:
             app.state.engine = create_engine(settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
+            tracing.trace_engine(app.state.engine, app.state.tracer_provider)
         for hook in on_startup:
             await hook(app)
         if settings.heap_frozen_after_start:
@@ -80,6 +86,7 @@ def build_app(
                 await hook(app)
             if use_database:
                 await app.state.engine.dispose()
+            tracing.shutdown(app.state.tracer_provider)
             log.info("service.stopped")
 
     app = FastAPI(
@@ -115,6 +122,9 @@ def build_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
+    app.state.tracer_provider = tracer_provider
+    if trace_requests:
+        tracing.install(app, tracer_provider)
     return app
 
 

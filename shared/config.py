@@ -60,6 +60,14 @@ class ServiceSettings(BaseSettings):
     internal_jwt_issuer: str = Field(
         "improvement-platform-gateway", description="issuer of gateway-minted internal tokens"
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry traces over OTLP/HTTP to this collector address (e.g. "
+        "http://otel-collector:4318); none: tracing off, at no cost",
+    )
+    trace_sample_ratio: float = Field(
+        1.0, ge=0, le=1, description="share of traces kept (the gateway decides, services follow)"
+    )
     freeze_heap: bool | None = Field(
         None,
         description="after start-up, exempt the objects then alive from full garbage "

@@ -37,13 +37,19 @@ def _drop_sensitive(
     return event_dict
 
 
+#: The one timestamp format of every log line, whatever wrote it (our events, uvicorn's,
+#: the libraries' through the standard library): ISO 8601 in UTC with microseconds and
+#: ``Z``, under the key ``timestamp`` (e.g. ``2026-12-04T08:33:03.439350Z``).
+TIMESTAMPER = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True, service: str = "") -> None:
     """Route stdlib and structlog through one renderer. Safe to call more than once."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        TIMESTAMPER,
         _drop_sensitive,
     ]
     if service:
@@ -92,3 +98,26 @@ def _add_service(service: str) -> Any:
 
 def get_logger(name: str | None = None) -> Any:
     return structlog.stdlib.get_logger(name)
+
+
+def _command_default() -> None:
+    """Before (or without) ``configure_logging`` — the one-shot commands: bootstrap, provision,
+    keys — structlog would stamp local time in its own format: use ours, as JSON on stderr
+    (their standard output is for what they print for the operator)."""
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            TIMESTAMPER,
+            _drop_sensitive,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+_command_default()

@@ -33,6 +33,7 @@ from services.gateway.signin.router import router as signin_router
 from services.gateway.tokens.router import router as tokens_router
 from services.gateway.tokens.verify import TokenVerifier
 from services.gateway.users.router import router as users_router
+from shared import tracing
 from shared.app import build_app
 from shared.http import create_http_client
 from shared.identity import InternalTokenMinter
@@ -50,7 +51,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             connect_timeout_s=settings.upstream_connect_timeout_s,
         )
         app.state.upstream_session = create_session(
-            settings.upstream_timeout_s, settings.upstream_connect_timeout_s
+            settings.upstream_timeout_s,
+            settings.upstream_connect_timeout_s,
+            trace_configs=tracing.client_trace_configs(app.state.tracer_provider),
         )
 
     async def close_client(app: FastAPI) -> None:
@@ -92,6 +95,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         on_shutdown=[relay_stop, close_client],
         health_details=upstream_health,
         metrics_dependencies=[MetricsAccess],
+        trace_requests=False,
     )
     state = app.state
     state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s, wrapper)
@@ -147,6 +151,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.build_middleware_stack = lambda: HotPath(  # type: ignore[method-assign]
         full_stack(), settings, app.state.metrics
     )
+    # outside even the hot path, and every trace starts here (shared/tracing.py)
+    tracing.install(app, app.state.tracer_provider, start_traces_here=True)
     return app
 
 

