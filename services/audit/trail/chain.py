@@ -116,6 +116,8 @@ class ChainWalker:
     broken: Break | None = None
     watch: set[int] = field(default_factory=set)
     seen: dict[int, str] = field(default_factory=dict)
+    #: False: every link goes through ``link`` (a subclass watching each document)
+    inline: bool = True
 
     def feed(self, row: Mapping[str, Any]) -> bool:
         seq = int(row["seq"])

@@ -1,0 +1,171 @@
+"""Verify's COPY text checked in blocks by worker processes, stitched at the block edges.
+
+A link holds when ``SHA-256(stored hash of the event before ‖ document) == stored hash``;
+the chain is valid exactly when every link holds in ``seq`` order with no gap, and the first
+break is the first link that does not hold (until then each stored hash equals the computed
+one, so the serial walker's predecessor and the stored one are the same bytes). So a block of
+COPY lines can be checked on its own from the seq and *stored* hash of the line before it,
+in another process, and the blocks' answers taken in order: the first block that breaks (or
+meets a line the text path is not sure of) decides, exactly as the serial walk would; the
+blocks after it are ignored. The reading process only cuts COPY output at line ends and
+hands the blocks out, so the canonical JSON and SHA-256 work runs on every core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import multiprocessing
+import os
+import re
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from services.audit.trail.chain import Break, ChainWalker
+from services.audit.trail.copytext import NULL, JsonCache, feed_lines, unescape
+
+#: bytes of COPY text per block (~5,000 events): big enough that handing it over is cheap
+BLOCK_BYTES = 2 << 20
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_cache: JsonCache | None = None  # one per worker process
+
+
+@dataclass
+class BlockResult:
+    """What one block's walk ended with (a walker's state after its lines)."""
+
+    checked: int
+    expected_seq: int
+    prev_hash: str
+    broken: Break | None = None
+    unsure: int | None = None
+    seen: dict[int, str] = field(default_factory=dict)
+
+
+def check_block(data: bytes, expected_seq: int, prev_hash: str, watch: list[int]) -> BlockResult:
+    """Walk one block of COPY lines after the event ``expected_seq - 1`` with ``prev_hash``.
+
+    A ``prev_hash`` that is no SHA-256 hex (a tampered stored hash on the line before) means
+    the block before breaks at that line, so this block's answer is never used."""
+    global _cache  # one per worker process, bounded
+    if _cache is None:
+        _cache = JsonCache()
+    if not _HEX64.fullmatch(prev_hash):
+        return BlockResult(0, expected_seq, prev_hash, unsure=-1)
+    walker = ChainWalker(expected_seq=expected_seq, prev_hash=prev_hash, watch=set(watch))
+    lines = data.decode("utf-8").split("\n")
+    lines.pop()
+    unsure = feed_lines(walker, lines, _cache)
+    return BlockResult(
+        walker.checked, walker.expected_seq, walker.prev_hash, walker.broken, unsure, walker.seen
+    )
+
+
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    """Fresh interpreters (spawn): safe beside the event loop's threads in any process."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _ignore(future: asyncio.Future[BlockResult]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: a block after the decisive one may fail unseen
+
+
+class BlockReader:
+    """The ``output`` of one or more COPY statements: cuts blocks, hands them out, and folds
+    their answers into ``walker`` in order, ``depth`` blocks in flight at most (flat memory).
+
+    ``done`` once a block breaks or meets an unsure line (``unsure`` is then its seq and the
+    walker stands just before it); everything read after that is dropped."""
+
+    def __init__(
+        self, walker: ChainWalker, executor: Executor, depth: int, block_bytes: int = 0
+    ) -> None:
+        self.walker = walker
+        self.executor = executor
+        self.depth = depth
+        self.block_bytes = block_bytes or BLOCK_BYTES
+        self.rows = 0
+        self.unsure: int | None = None
+        self.done = walker.broken is not None
+        self.next_seq = walker.expected_seq
+        self.next_prev = walker.prev_hash
+        self._watch = sorted(walker.watch)
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._pending: deque[asyncio.Future[BlockResult]] = deque()
+
+    async def __call__(self, data: bytes) -> None:
+        if self.done:
+            return
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size < self.block_bytes:
+            return
+        joined = b"".join(self._parts)
+        start = 0
+        while len(joined) - start >= self.block_bytes and not self.done:
+            cut = joined.find(b"\n", start + self.block_bytes - 1) + 1
+            if cut == 0:
+                break
+            await self._submit(joined[start:cut])
+            start = cut
+        self._parts = [joined[start:]] if start < len(joined) else []
+        self._size = len(joined) - start
+
+    async def end_of_statement(self) -> None:
+        """A COPY statement ended: its output ends with a whole line; hand out the rest."""
+        if self._parts and not self.done:
+            joined = b"".join(self._parts)
+            self._parts, self._size = [], 0
+            await self._submit(joined)
+
+    async def finish(self) -> None:
+        """Wait for every block handed out (or drop them once the answer is known)."""
+        await self.end_of_statement()
+        while self._pending:
+            future = self._pending.popleft()
+            if self.done:
+                future.add_done_callback(_ignore)
+                future.cancel()
+            else:
+                self._fold(await future)
+
+    async def _submit(self, block: bytes) -> None:
+        last = block[block.rfind(b"\n", 0, len(block) - 1) + 1 : -1].split(b"\t", 2)
+        lines = block.count(b"\n")
+        self.rows += lines
+        first = self.next_seq
+        top = int(last[0])
+        low, high = bisect.bisect_left(self._watch, first), bisect.bisect_right(self._watch, top)
+        loop = asyncio.get_running_loop()
+        self._pending.append(
+            loop.run_in_executor(
+                self.executor, check_block, block, first, self.next_prev, self._watch[low:high]
+            )
+        )
+        stored = last[1].decode("utf-8")
+        self.next_seq = top + 1
+        self.next_prev = unescape(stored) if stored != NULL else ""
+        while len(self._pending) > self.depth and not self.done:
+            self._fold(await self._pending.popleft())
+
+    def _fold(self, result: BlockResult) -> None:
+        walker = self.walker
+        if result.unsure == -1:  # only after a block that broke, which stops the fold first
+            raise RuntimeError("a block started from a hash the block before did not check")
+        walker.checked += result.checked
+        walker.expected_seq = result.expected_seq
+        walker.prev_hash = result.prev_hash
+        walker.seen.update(result.seen)
+        if result.broken is not None:
+            walker.broken = result.broken
+            self.done = True
+        elif result.unsure is not None:
+            self.unsure = result.unsure
+            self.done = True
