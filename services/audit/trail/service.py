@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit.trail import blocks
 from services.audit.trail import repository as repo
 from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
-from services.audit.trail.chain import ChainWalker, link, timestamp
+from services.audit.trail.chain import ChainWalker, Early, early, late_link, timestamp
 from services.audit.trail.copytext import CopyReader, JsonCache
 from services.audit.trail.schemas import (
     BatchStored,
@@ -128,6 +130,42 @@ async def append(
     return answer
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What of an event's link and row needs no lock: its canonical document but for
+    ``seq`` and ``recorded_at`` (``chain.Early``), and the JSON texts stored."""
+
+    early: Early
+    actor: str
+    payload: str
+
+
+def prepare(source: str, events: Sequence[EventIn]) -> list[Prepared]:
+    """The costly, lock-free part of appending ``events`` (RFC 8785 of actor and payload):
+    the ingest group commit runs it before queueing, so it overlaps another group's append.
+    Raises the batch's ``InvalidInput`` for a payload the chain cannot canonicalise."""
+    made: list[Prepared] = []
+    for i, event in enumerate(events):
+        fields = {
+            "event_id": event.event_id,
+            "source": source,
+            "event_type": event.event_type,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "occurred_at": event.occurred_at,
+            "actor": event.actor,
+            "request_id": event.request_id,
+            "purpose": event.purpose,
+            "payload": event.payload,
+        }
+        try:
+            parts = early(fields)
+        except CanonicalizationError as exc:
+            raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
+        made.append(Prepared(parts, json.dumps(event.actor), json.dumps(event.payload)))
+    return made
+
+
 async def append_batches(
     session: AsyncSession,
     batches: Sequence[tuple[str, Sequence[EventIn]]],
@@ -135,24 +173,29 @@ async def append_batches(
     signer: CheckpointSigner | None = None,
     checkpoint_every: int = 100,
     anchor: Anchor | None = None,
+    prepared: Sequence[list[Prepared] | None] | None = None,
 ) -> list[BatchStored | InvalidInput]:
     """Several callers' batches under one chain lock and one insert, in the order given.
 
     Each batch is all-or-nothing: one the chain cannot canonicalise gets its problem as its
     answer and adds nothing (the batches after it chain on as if it had not come); every
-    other batch gets its ``BatchStored`` (valid once the caller's transaction commits)."""
+    other batch gets its ``BatchStored`` (valid once the caller's transaction commits).
+    ``prepared``: each batch's ``prepare`` made before (None: made here, under the lock)."""
     ids = [e.event_id for _, events in batches for e in events]
     seq, prev, already = await repo.lock_head(session, ids)
     start = seq
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     answers: list[BatchStored | InvalidInput] = []
-    for source, events in batches:
+    for k, (source, events) in enumerate(batches):
         try:
-            mine, seq, prev = _chain(source, events, seq, prev, already, now)
+            early_parts = prepared[k] if prepared is not None else None
+            if early_parts is None:
+                early_parts = prepare(source, events)
         except InvalidInput as problem:
             answers.append(problem)
             continue
+        mine, seq, prev = _chain(source, events, early_parts, seq, prev, already, now)
         already.update(row["event_id"] for row in mine)
         rows.extend(mine)
         answers.append(BatchStored(stored=[e.event_id for e in events], new=len(mine), head_seq=0))
@@ -170,40 +213,43 @@ async def append_batches(
 def _chain(
     source: str,
     events: Sequence[EventIn],
+    early_parts: Sequence[Prepared],
     seq: int,
-    prev: str,
+    prev_hash: str,
     already: set[Any],
     now: datetime,
 ) -> tuple[list[dict[str, Any]], int, str]:
-    """The rows of ``events`` not in ``already`` (nor repeated), chained after ``seq``/``prev``."""
+    """The rows of ``events`` not in ``already`` (nor repeated), chained after ``seq``/``prev``.
+
+    Their ``actor`` and ``payload`` are JSON texts (``repo.insert_events`` stores them)."""
     rows: list[dict[str, Any]] = []
     taken: set[Any] = set()
-    for i, event in enumerate(events):
+    recorded = json.dumps(timestamp(now)).encode()
+    prev = bytes.fromhex(prev_hash)
+    for event, made in zip(events, early_parts, strict=True):
         if event.event_id in already or event.event_id in taken:
             continue
         taken.add(event.event_id)
         seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "event_id": event.event_id,
-            "source": source,
-            "event_type": event.event_type,
-            "entity_type": event.entity_type,
-            "entity_id": event.entity_id,
-            "occurred_at": event.occurred_at,
-            "recorded_at": now,
-            "actor": event.actor,
-            "request_id": event.request_id,
-            "purpose": event.purpose,
-            "payload": event.payload,
-        }
-        try:
-            row["hash"] = link(prev, row)
-        except CanonicalizationError as exc:
-            raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
-        prev = row["hash"]
-        rows.append(row)
-    return rows, seq, prev
+        prev = late_link(prev, made.early, recorded, seq)
+        rows.append(
+            {
+                "seq": seq,
+                "event_id": event.event_id,
+                "source": source,
+                "event_type": event.event_type,
+                "entity_type": event.entity_type,
+                "entity_id": event.entity_id,
+                "occurred_at": event.occurred_at,
+                "recorded_at": now,
+                "actor": made.actor,
+                "request_id": event.request_id,
+                "purpose": event.purpose,
+                "payload": made.payload,
+                "hash": prev.hex(),
+            }
+        )
+    return rows, seq, prev.hex()
 
 
 async def record(
