@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import multiprocessing
+import dataclasses
+import json
 import os
 import re
+import sys
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services.audit.trail.chain import Break, ChainWalker
 from services.audit.trail.copytext import NULL, JsonCache, feed_lines, unescape
@@ -29,6 +31,7 @@ from services.audit.trail.copytext import NULL, JsonCache, feed_lines, unescape
 BLOCK_BYTES = 2 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _cache: JsonCache | None = None  # one per worker process
+_ROOT = str(Path(__file__).resolve().parents[3])  # the folder holding ``services``
 
 
 @dataclass
@@ -41,6 +44,7 @@ class BlockResult:
     broken: Break | None = None
     unsure: int | None = None
     seen: dict[int, str] = field(default_factory=dict)
+    error: str | None = None
 
 
 def check_block(data: bytes, expected_seq: int, prev_hash: str, watch: list[int]) -> BlockResult:
@@ -66,14 +70,109 @@ def default_workers() -> int:
     return min(os.cpu_count() or 1, 4)
 
 
-def pool(workers: int) -> ProcessPoolExecutor:
-    """Fresh interpreters (spawn): safe beside the event loop's threads in any process."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+def _answer(result: BlockResult) -> bytes:
+    broken = None if result.broken is None else dataclasses.asdict(result.broken)
+    data = dataclasses.asdict(result) | {"broken": broken}
+    return json.dumps(data).encode() + b"\n"
+
+
+def _from_answer(line: bytes) -> BlockResult:
+    data = json.loads(line)
+    broken = data.pop("broken")
+    seen = {int(k): v for k, v in data.pop("seen").items()}
+    return BlockResult(**data, seen=seen, broken=None if broken is None else Break(**broken))
+
+
+def serve() -> None:
+    """A worker: ``python -m services.audit.trail.blocks``. Reads blocks from stdin (a JSON
+    line ``{"seq", "prev", "watch", "size"}`` then ``size`` bytes of COPY text), answers
+    each with a JSON line of its ``BlockResult`` on stdout, in order, until stdin closes."""
+    read, write = sys.stdin.buffer, sys.stdout.buffer
+    while header := read.readline():
+        ask = json.loads(header)
+        data = read.read(ask["size"])
+        try:
+            result = check_block(data, ask["seq"], ask["prev"], ask["watch"])
+        except Exception as exc:  # the reading process raises it if this block decides
+            result = BlockResult(0, ask["seq"], ask["prev"], error=f"{type(exc).__name__}: {exc}")
+        write.write(_answer(result))
+        write.flush()
 
 
 def _ignore(future: asyncio.Future[BlockResult]) -> None:
     if not future.cancelled():
         future.exception()  # retrieved: a block after the decisive one may fail unseen
+
+
+class Workers:
+    """``count`` worker processes (this interpreter, this module only: no ``__main__`` of
+    the caller re-imported), blocks handed out round robin and answered in order."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._procs: list[asyncio.subprocess.Process] = []
+        self._last: list[asyncio.Future[BlockResult] | None] = []
+        self._turn = 0
+
+    async def start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
+        for _ in range(self.count):
+            self._procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    __name__,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    env=env,
+                    limit=1 << 20,
+                )
+            )
+            self._last.append(None)
+
+    async def submit(
+        self, data: bytes, expected_seq: int, prev_hash: str, watch: list[int]
+    ) -> asyncio.Future[BlockResult]:
+        """Hand ``data`` to the next worker; the future answers when its turn comes."""
+        turn = self._turn % self.count
+        proc = self._procs[turn]
+        self._turn += 1
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        header = {"seq": expected_seq, "prev": prev_hash, "watch": watch, "size": len(data)}
+        proc.stdin.write(json.dumps(header).encode() + b"\n")
+        proc.stdin.write(data)
+        await proc.stdin.drain()
+        stdout = proc.stdout
+        before = self._last[turn]
+
+        async def answer() -> BlockResult:
+            if before is not None:  # this worker's answers come in the order asked
+                await asyncio.wait([before])
+            line = await stdout.readline()
+            if not line:
+                raise RuntimeError("a verify worker ended without answering")
+            return _from_answer(line)
+
+        future = asyncio.ensure_future(answer())
+        self._last[turn] = future
+        return future
+
+    async def close(self) -> None:
+        for last in self._last:
+            if last is not None and not last.done():
+                last.add_done_callback(_ignore)
+                last.cancel()
+        for proc in self._procs:
+            if proc.stdin is not None and not proc.stdin.is_closing():
+                proc.stdin.close()
+        for proc in self._procs:
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 class BlockReader:
@@ -84,10 +183,10 @@ class BlockReader:
     walker stands just before it); everything read after that is dropped."""
 
     def __init__(
-        self, walker: ChainWalker, executor: Executor, depth: int, block_bytes: int = 0
+        self, walker: ChainWalker, workers: Workers, depth: int, block_bytes: int = 0
     ) -> None:
         self.walker = walker
-        self.executor = executor
+        self.workers = workers
         self.depth = depth
         self.block_bytes = block_bytes or BLOCK_BYTES
         self.rows = 0
@@ -143,11 +242,8 @@ class BlockReader:
         first = self.next_seq
         top = int(last[0])
         low, high = bisect.bisect_left(self._watch, first), bisect.bisect_right(self._watch, top)
-        loop = asyncio.get_running_loop()
         self._pending.append(
-            loop.run_in_executor(
-                self.executor, check_block, block, first, self.next_prev, self._watch[low:high]
-            )
+            await self.workers.submit(block, first, self.next_prev, self._watch[low:high])
         )
         stored = last[1].decode("utf-8")
         self.next_seq = top + 1
@@ -159,6 +255,8 @@ class BlockReader:
         walker = self.walker
         if result.unsure == -1:  # only after a block that broke, which stops the fold first
             raise RuntimeError("a block started from a hash the block before did not check")
+        if result.error is not None:  # what the walk in this process would have raised
+            raise ValueError(result.error)
         walker.checked += result.checked
         walker.expected_seq = result.expected_seq
         walker.prev_hash = result.prev_hash
@@ -169,3 +267,7 @@ class BlockReader:
         elif result.unsure is not None:
             self.unsure = result.unsure
             self.done = True
+
+
+if __name__ == "__main__":
+    serve()

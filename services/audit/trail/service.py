@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -426,10 +425,11 @@ async def _walk(
     if workers <= 1:
         await _walk_here(session, walker, after=after, until=until)
         return
-    executor = blocks.pool(workers)
+    pool = blocks.Workers(workers)
     try:
+        await pool.start()
         while walker.broken is None:
-            reader = blocks.BlockReader(walker, executor, depth=2 * workers)
+            reader = blocks.BlockReader(walker, pool, depth=2 * workers)
             while not reader.done:
                 before = reader.rows
                 await repo.copy_chain(
@@ -444,7 +444,7 @@ async def _walk(
             rows = await repo.events_from(session, reader.unsure - 1, 1)
             walker.feed(rows[0])
     finally:
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        await pool.close()
 
 
 async def _walk_here(
