@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import re
@@ -27,8 +29,11 @@ from pathlib import Path
 from services.audit.trail.chain import Break, ChainWalker
 from services.audit.trail.copytext import NULL, JsonCache, feed_lines, unescape
 
-#: bytes of COPY text per block (~5,000 events): big enough that handing it over is cheap
-BLOCK_BYTES = 2 << 20
+#: bytes of COPY text per block (~2,000 events): one block fits the worker's pipe whole, so
+#: handing it over is one write and one read, not a wake-up of both sides per 64 KB (under a
+#: loaded scheduler each wake-up can wait milliseconds: that stalled the first version)
+BLOCK_BYTES = 768 << 10
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for unprivileged processes
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _cache: JsonCache | None = None  # one per worker process
 _ROOT = str(Path(__file__).resolve().parents[3])  # the folder holding ``services``
@@ -130,6 +135,9 @@ class Workers:
                 )
             )
             self._last.append(None)
+            pipe = self._procs[-1].stdin.transport.get_extra_info("pipe")  # type: ignore[union-attr]
+            with contextlib.suppress(OSError, AttributeError):  # not Linux: 64 KB pipes
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     async def submit(
         self, data: bytes, expected_seq: int, prev_hash: str, watch: list[int]
@@ -143,7 +151,10 @@ class Workers:
         header = {"seq": expected_seq, "prev": prev_hash, "watch": watch, "size": len(data)}
         proc.stdin.write(json.dumps(header).encode() + b"\n")
         proc.stdin.write(data)
-        await proc.stdin.drain()
+        # no wait while the worker is still busy with its last block: the reader stays
+        # ``depth`` blocks ahead at most, so what waits here is bounded by that
+        if proc.stdin.transport.get_write_buffer_size() > 4 * len(data):
+            await proc.stdin.drain()
         stdout = proc.stdout
         before = self._last[turn]
 

@@ -429,7 +429,7 @@ async def _walk(
     try:
         await pool.start()
         while walker.broken is None:
-            reader = blocks.BlockReader(walker, pool, depth=2 * workers)
+            reader = blocks.BlockReader(walker, pool, depth=3 * workers)
             while not reader.done:
                 before = reader.rows
                 await repo.copy_chain(
