@@ -353,8 +353,8 @@ async def verify(
     unreadable line are breaks. ``from_seq``/``to_seq`` check a range only (trusting the
     stored hash just before it), for incremental checks of a long chain; the command checks
     everything. The answer also tells the unprotected tail: events after the latest
-    (anchored) checkpoint. ``workers``: processes checking a long range (default: one per
-    core, at most 4; 1 checks in this process).
+    (anchored) checkpoint. ``workers``: processes checking a long range in blocks (default
+    ``blocks.default_workers()``: 1, this process).
     """
     tail = await _tail(session, keys, anchored)
     file_break = _anchor_file_break(anchored)
