@@ -175,11 +175,11 @@ async def load_chain(admin_url: str, n: int, chunk: int = 50_000) -> float:
     return time.perf_counter() - began
 
 
-async def timed_verify(engine: AsyncEngine) -> tuple[float, int, bool]:
+async def timed_verify(engine: AsyncEngine, workers: int | None) -> tuple[float, int, bool]:
     signer = CheckpointSigner.from_settings(SETTINGS)
     began = time.perf_counter()
     async with create_sessionmaker(engine)() as session:
-        result = await service.verify(session, signer)
+        result = await service.verify(session, signer, workers=workers)
     return time.perf_counter() - began, result.events_checked, result.valid
 
 
@@ -213,6 +213,12 @@ async def timed_copy(engine: AsyncEngine) -> tuple[float, int]:
     return time.perf_counter() - began, size[0]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished worker processes (verify's pool)."""
+    me = os.times()
+    return me.user + me.system + me.children_user + me.children_system
+
+
 def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -221,10 +227,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-async def bench(server: str, seconds: float, events: int, runs: int, scan: bool) -> None:
+async def bench(
+    server: str, seconds: float, events: int, runs: int, scan: bool, parts: str, workers: int
+) -> None:
     print(f"producers={PRODUCERS} seconds={seconds} verify_events={events} runs={runs}")
-    print(f"columns read by verify: {', '.join(COPY_COLUMNS)}")
-    for batch in (1, 50):
+    print(f"columns read by verify: {', '.join(COPY_COLUMNS)}; verify workers={workers}")
+    for batch in (1, 50) if "appends" in parts else ():
         chained_rates: list[float] = []
         plain_rates: list[float] = []
         direct_rates: list[float] = []
@@ -263,35 +271,48 @@ async def bench(server: str, seconds: float, events: int, runs: int, scan: bool)
             f"plain insert {p:9.0f} ev/s | ratio {c / p:.2f} (medians of {runs}) | "
             f"chain valid | load {load()}"
         )
-    # verification on a database of its own holding exactly the chain
+    if "verify" in parts:
+        await bench_verify(server, events, runs, scan, workers)
+
+
+async def bench_verify(server: str, events: int, runs: int, scan: bool, workers: int) -> None:
+    """Verify in worker processes, in this process alone, and the bare COPY: same chain."""
     db = await asyncio.to_thread(fresh_database, server, "benchv")
     load_s = await load_chain(db.admin_url, events)
     print(f"loaded {events} chained events in {load_s:.1f} s ({events / load_s:.0f} ev/s, COPY)")
     engine = create_async_engine(db.service_url("audit"))
     verify_times: list[float] = []
+    serial_times: list[float] = []
     copy_times: list[float] = []
     try:
         for run in range(runs):
             copy_s, copied = await timed_copy(engine)
-            cpu = time.process_time()
-            verify_s, checked, valid = await timed_verify(engine)
-            cpu = time.process_time() - cpu
-            if not (valid and checked == events == copied):
+            cpu = _cpu()
+            verify_s, checked, valid = await timed_verify(engine, workers)
+            cpu = _cpu() - cpu
+            one = _cpu()
+            serial_s, checked_1, valid_1 = await timed_verify(engine, 1)
+            one = _cpu() - one
+            if not (valid and valid_1 and checked == checked_1 == events == copied):
                 raise SystemExit(f"verification failed: {valid=} {checked=} {copied=}")
             verify_times.append(verify_s)
+            serial_times.append(serial_s)
             copy_times.append(copy_s)
             print(
-                f"  run {run + 1}: verify {verify_s:.1f} s (client CPU {cpu:.1f} s) | "
-                f"bare COPY {copy_s:.1f} s | ratio {verify_s / copy_s:.2f} | load {load()}"
+                f"  run {run + 1}: verify {verify_s:.1f} s ({workers} workers; client CPU "
+                f"{cpu:.1f} s) | in one process {serial_s:.1f} s (CPU {one:.1f} s) | "
+                f"bare COPY {copy_s:.1f} s | ratio to COPY {verify_s / copy_s:.2f} | "
+                f"load {load()}"
             )
         if scan:
             scan_s, scanned = await timed_scan(engine)
             print(f"  old keyset scan through SQLAlchemy rows: {scan_s:.1f} s ({scanned} rows)")
     finally:
         await engine.dispose()
-    v, c = median(verify_times), median(copy_times)
+    v, c, one_s = median(verify_times), median(copy_times), median(serial_times)
     print(
-        f"verify {events} events: {v:.1f} s ({events / v:.0f} ev/s) | "
+        f"verify {events} events: {v:.1f} s ({events / v:.0f} ev/s; {workers} workers) | "
+        f"in one process {one_s:.1f} s | "
         f"bare COPY {c:.1f} s ({events / c:.0f} ev/s) | ratio {v / c:.2f} "
         f"(medians of {runs}) | load {load()}"
     )
@@ -303,10 +324,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scan", action="store_true", help="also time the old keyset scan")
+    parser.add_argument("--only", choices=["appends", "verify"], help="one part of the bench")
+    parser.add_argument("--workers", type=int, default=2, help="verify's worker processes")
     args = parser.parse_args()
+    parts = args.only or "appends verify"
     configure_logging("WARNING", json=True, service="bench")
     with server_url() as server:
-        asyncio.run(bench(server, args.seconds, args.events, args.runs, args.scan))
+        asyncio.run(
+            bench(server, args.seconds, args.events, args.runs, args.scan, parts, args.workers)
+        )
 
 
 if __name__ == "__main__":

@@ -73,3 +73,18 @@ def audit_app(settings: AuditSettings, audit_connection: AsyncConnection) -> Fas
 async def client(audit_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(audit_app) as c:
         yield c
+
+
+@pytest.fixture(params=["in-process", "in-blocks"])
+def walk_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Verify both ways: in this process, and in blocks of one or two events checked by two
+    worker processes (``trail.blocks``; what a chain of ``PARALLEL_FROM`` events takes)."""
+    from services.audit.trail import blocks, service
+
+    if request.param == "in-blocks":
+        monkeypatch.setattr(service, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(blocks, "BLOCK_BYTES", 700)
+        monkeypatch.setattr(blocks, "default_workers", lambda: 2)
+    else:
+        monkeypatch.setattr(blocks, "default_workers", lambda: 1)
+    return str(request.param)

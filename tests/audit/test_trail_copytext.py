@@ -121,7 +121,7 @@ class Recorder(ChainWalker):
     """A walker that keeps every document it is given."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(inline=False)
         self.documents: dict[int, bytes] = {}
 
     def link(self, seq: int, stored_hash: str | None, event_id: Any, document: bytes) -> bool:
@@ -191,7 +191,9 @@ async def _reference_verify(session: AsyncSession) -> tuple[int, Any]:
     ],
     ids=["float", "null-text", "escapes", "hash", "gap"],
 )
-async def test_tampering_gets_the_reference_answer(session: AsyncSession, tamper: str) -> None:
+async def test_tampering_gets_the_reference_answer(
+    session: AsyncSession, tamper: str, walk_mode: str
+) -> None:
     stored = await service.append(session, "actions", _events(20))
     at = stored.head_seq - 7
     await session.execute(text("SET LOCAL session_replication_role = replica"))
@@ -209,7 +211,7 @@ async def test_tampering_gets_the_reference_answer(session: AsyncSession, tamper
 
 @pytest.mark.parametrize("when", ["infinity", "-infinity"])
 async def test_an_infinite_time_is_left_to_the_reference_path(
-    session: AsyncSession, when: str
+    session: AsyncSession, when: str, walk_mode: str
 ) -> None:
     """asyncpg reads ±infinity as a naive datetime.max/min; the reference path spells the first
     (a broken hash) and raises on the second; the COPY path hands such rows to it: same answer."""
@@ -237,7 +239,7 @@ async def test_an_infinite_time_is_left_to_the_reference_path(
 
 
 async def test_a_null_in_a_not_null_column_gets_the_reference_answer(
-    session: AsyncSession,
+    session: AsyncSession, walk_mode: str
 ) -> None:
     """A superuser may even drop a NOT NULL and rehash: both paths must agree it is valid."""
     await service.append(session, "actions", _events(5))

@@ -58,7 +58,9 @@ async def test_the_audit_role_may_not_change_the_trail(
 
 
 @pytest.fixture
-async def chained(admin_connection: AsyncConnection) -> AsyncIterator[tuple[AsyncSession, int]]:
+async def chained(
+    admin_connection: AsyncConnection, walk_mode: str
+) -> AsyncIterator[tuple[AsyncSession, int]]:
     """Six events appended as usual, then the superuser's session; yields (session, first seq)."""
     session = session_on(admin_connection)
     stored = await service.append(

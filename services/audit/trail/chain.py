@@ -95,6 +95,54 @@ def link(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical(row)).hexdigest()
 
 
+#: The document's last keys in RFC 8785 order: what is known only under the chain lock
+#: (``recorded_at``, ``seq``) and what sorts after it. Every other key sorts before them.
+LATE = ("recorded_at", "request_id", "seq", "source")
+assert sorted(FIELDS)[-len(LATE) :] == list(LATE)
+
+
+@dataclass(frozen=True)
+class Early:
+    """An event's canonical document cut around the fields known only under the lock.
+
+    RFC 8785 writes an object as its members in key order, so the document is ``head`` (the
+    canonical JSON of the fields before ``recorded_at``, its ``}`` replaced by the next key)
+    + recorded_at + ``middle`` (request_id, then the ``seq`` key) + seq + ``tail`` (source).
+    ``head`` holds the costly part (actor and payload); it is built before the lock."""
+
+    head: bytes
+    middle: bytes
+    tail: bytes
+
+
+def early(row: Mapping[str, Any]) -> Early:
+    """``row`` without ``seq`` and ``recorded_at`` (they are filled in by ``late_link``)."""
+    first = canonical_json({name: _value(row[name]) for name in FIELDS if name not in LATE})
+    middle = canonical_json(_value(row["request_id"]))
+    tail = canonical_json(_value(row["source"]))
+    return Early(
+        head=first[:-1] + b',"recorded_at":',
+        middle=b',"request_id":' + middle + b',"seq":',
+        tail=b',"source":' + tail + b"}",
+    )
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def late_link(prev: bytes, parts: Early, recorded_at: bytes, seq: int) -> bytes:
+    """The SHA-256 digest of the link: ``prev`` digest ‖ the document completed by the lock's
+    ``recorded_at`` (canonical JSON, e.g. ``"2026-…Z"``) and ``seq``."""
+    return hashlib.sha256(
+        b"".join((prev, parts.head, recorded_at, parts.middle, str(seq).encode(), parts.tail))
+    ).digest()
+
+
 @dataclass(frozen=True)
 class Break:
     """The first broken link: where and why."""
@@ -116,6 +164,8 @@ class ChainWalker:
     broken: Break | None = None
     watch: set[int] = field(default_factory=set)
     seen: dict[int, str] = field(default_factory=dict)
+    #: False: every link goes through ``link`` (a subclass watching each document)
+    inline: bool = True
 
     def feed(self, row: Mapping[str, Any]) -> bool:
         seq = int(row["seq"])

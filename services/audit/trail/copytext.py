@@ -12,6 +12,7 @@ values); a row whose text this module is not sure of (a time outside ``0001``–
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
@@ -160,16 +161,27 @@ def feed_lines(walker: ChainWalker, lines: list[str], cache: JsonCache) -> int |
 
     Returns the seq of a line the text path is not sure of (the caller feeds that event
     through the reference path and reads on after it); None otherwise. The common line (no
-    escapes, NULL only where the schema allows it, ordinary times) is built inline.
+    escapes, NULL only where the schema allows it, ordinary times) is built and hashed
+    inline; anything else, and every mismatch, goes through ``walker.link``.
     """
     esc = encode_basestring
     ends = _TIME_END
     known = cache.known
     template = TEMPLATE
+    sha256 = hashlib.sha256
+    watch = walker.watch
+    inline = walker.inline
+    expected_seq = walker.expected_seq
+    prev_hex = walker.prev_hash
+    prev = bytes.fromhex(prev_hex)
+    checked = 0
+    unsure: int | None = None
     for line in lines:
         f = line.split("\t")
         seq = int(f[0])
-        if seq != walker.expected_seq:
+        if seq != expected_seq:
+            walker.expected_seq, walker.prev_hash = expected_seq, prev_hex
+            walker.checked += checked
             walker.gap(seq)
             return None
         nulls = f.count(NULL)
@@ -201,17 +213,34 @@ def feed_lines(walker: ChainWalker, lines: list[str], cache: JsonCache) -> int |
                 f[0],
                 esc(f[3]),
             )
+            digest = sha256(prev + doc.encode("utf-8"))
+            hexed = digest.hexdigest()
+            if hexed == f[1] and inline:  # the common case: the link holds
+                prev, prev_hex = digest.digest(), hexed
+                if seq in watch:
+                    walker.seen[seq] = hexed
+                expected_seq += 1
+                checked += 1
+                continue
             stored: str | None = f[1]
             event_id: str | None = f[2]
         else:  # NULLs anywhere, escapes or odd times: field by field
             g = [None if v == NULL else unescape(v) for v in f]
             built = document(g, cache)
             if built is None:
-                return seq
+                unsure = seq
+                break
             doc, stored, event_id = built, g[1], g[2]
+        walker.expected_seq, walker.prev_hash = expected_seq, prev_hex
+        walker.checked += checked
+        checked = 0
         if not walker.link(seq, stored, event_id, doc.encode("utf-8")):
             return None
-    return None
+        expected_seq, prev_hex = walker.expected_seq, walker.prev_hash
+        prev = bytes.fromhex(prev_hex)
+    walker.expected_seq, walker.prev_hash = expected_seq, prev_hex
+    walker.checked += checked
+    return unsure
 
 
 class CopyReader:

@@ -30,6 +30,7 @@ log = get_logger(__name__)
 class _Waiting:
     source: str
     events: Sequence[EventIn]
+    prepared: list[service.Prepared]
     answer: asyncio.Future[BatchStored] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -62,7 +63,9 @@ class IngestGroups:
     ) -> BatchStored:
         """``events`` appended (with whatever else is waiting) and committed."""
         service.check_events(events)
-        waiting = _Waiting(source, events)
+        # the canonical JSON outside the lock: it runs while another group's append waits
+        # on the database
+        waiting = _Waiting(source, events, service.prepare(source, events))
         self._queue.append(waiting)
         if self._runner is None or self._runner.done():
             # a task of its own: a request that goes away does not stop the others' append
@@ -107,6 +110,7 @@ class IngestGroups:
                     signer=self.signer,
                     checkpoint_every=self.checkpoint_every,
                     anchor=self.anchor,
+                    prepared=[w.prepared for w in group],
                 )
                 await session.commit()
             except BaseException:

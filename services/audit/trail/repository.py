@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -64,19 +63,16 @@ async def present(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[
     return set(rows)
 
 
-_JSON_COLUMNS = frozenset({"actor", "payload"})
 _INSERT_COLUMNS = [c.name for c in EVENT_COLUMNS]
 
 
 async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """One binary COPY on the session's connection and transaction: under the chain lock
-    every appender waits for this statement, and COPY costs about half an INSERT's time."""
+    every appender waits for this statement, and COPY costs about half an INSERT's time.
+    ``actor`` and ``payload`` come as JSON texts (``service.prepare`` wrote them)."""
     if not rows:
         return
-    records = [
-        tuple(json.dumps(row[c]) if c in _JSON_COLUMNS else row.get(c) for c in _INSERT_COLUMNS)
-        for row in rows
-    ]
+    records = [tuple(row.get(c) for c in _INSERT_COLUMNS) for row in rows]
     conn = await session.connection()
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from rfc8785 import CanonicalizationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit.trail import blocks
 from services.audit.trail import repository as repo
 from services.audit.trail.anchor import Anchor, AnchorRead, anchor_after_commit
-from services.audit.trail.chain import ChainWalker, link, timestamp
+from services.audit.trail.chain import ChainWalker, Early, early, late_link, timestamp
 from services.audit.trail.copytext import CopyReader, JsonCache
 from services.audit.trail.repository import TrailFilter
 from services.audit.trail.schemas import (
@@ -41,6 +44,7 @@ SOURCE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 OWN_SOURCE = "audit"
 SAFE_INT = 2**53
 COPY_CHUNK = 100_000  # events per COPY statement of verify
+PARALLEL_FROM = 50_000  # events from which verify checks blocks in worker processes
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -133,6 +137,42 @@ async def append(
     return answer
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What of an event's link and row needs no lock: its canonical document but for
+    ``seq`` and ``recorded_at`` (``chain.Early``), and the JSON texts stored."""
+
+    early: Early
+    actor: str
+    payload: str
+
+
+def prepare(source: str, events: Sequence[EventIn]) -> list[Prepared]:
+    """The costly, lock-free part of appending ``events`` (RFC 8785 of actor and payload):
+    the ingest group commit runs it before queueing, so it overlaps another group's append.
+    Raises the batch's ``InvalidInput`` for a payload the chain cannot canonicalise."""
+    made: list[Prepared] = []
+    for i, event in enumerate(events):
+        fields = {
+            "event_id": event.event_id,
+            "source": source,
+            "event_type": event.event_type,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "occurred_at": event.occurred_at,
+            "actor": event.actor,
+            "request_id": event.request_id,
+            "purpose": event.purpose,
+            "payload": event.payload,
+        }
+        try:
+            parts = early(fields)
+        except CanonicalizationError as exc:
+            raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
+        made.append(Prepared(parts, json.dumps(event.actor), json.dumps(event.payload)))
+    return made
+
+
 async def append_batches(
     session: AsyncSession,
     batches: Sequence[tuple[str, Sequence[EventIn]]],
@@ -140,24 +180,29 @@ async def append_batches(
     signer: CheckpointSigner | None = None,
     checkpoint_every: int = 100,
     anchor: Anchor | None = None,
+    prepared: Sequence[list[Prepared] | None] | None = None,
 ) -> list[BatchStored | InvalidInput]:
     """Several callers' batches under one chain lock and one insert, in the order given.
 
     Each batch is all-or-nothing: one the chain cannot canonicalise gets its problem as its
     answer and adds nothing (the batches after it chain on as if it had not come); every
-    other batch gets its ``BatchStored`` (valid once the caller's transaction commits)."""
+    other batch gets its ``BatchStored`` (valid once the caller's transaction commits).
+    ``prepared``: each batch's ``prepare`` made before (None: made here, under the lock)."""
     ids = [e.event_id for _, events in batches for e in events]
     seq, prev, already = await repo.lock_head(session, ids)
     start = seq
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     answers: list[BatchStored | InvalidInput] = []
-    for source, events in batches:
+    for k, (source, events) in enumerate(batches):
         try:
-            mine, seq, prev = _chain(source, events, seq, prev, already, now)
+            early_parts = prepared[k] if prepared is not None else None
+            if early_parts is None:
+                early_parts = prepare(source, events)
         except InvalidInput as problem:
             answers.append(problem)
             continue
+        mine, seq, prev = _chain(source, events, early_parts, seq, prev, already, now)
         already.update(row["event_id"] for row in mine)
         rows.extend(mine)
         answers.append(BatchStored(stored=[e.event_id for e in events], new=len(mine), head_seq=0))
@@ -175,40 +220,43 @@ async def append_batches(
 def _chain(
     source: str,
     events: Sequence[EventIn],
+    early_parts: Sequence[Prepared],
     seq: int,
-    prev: str,
+    prev_hash: str,
     already: set[Any],
     now: datetime,
 ) -> tuple[list[dict[str, Any]], int, str]:
-    """The rows of ``events`` not in ``already`` (nor repeated), chained after ``seq``/``prev``."""
+    """The rows of ``events`` not in ``already`` (nor repeated), chained after ``seq``/``prev``.
+
+    Their ``actor`` and ``payload`` are JSON texts (``repo.insert_events`` stores them)."""
     rows: list[dict[str, Any]] = []
     taken: set[Any] = set()
-    for i, event in enumerate(events):
+    recorded = json.dumps(timestamp(now)).encode()
+    prev = bytes.fromhex(prev_hash)
+    for event, made in zip(events, early_parts, strict=True):
         if event.event_id in already or event.event_id in taken:
             continue
         taken.add(event.event_id)
         seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "event_id": event.event_id,
-            "source": source,
-            "event_type": event.event_type,
-            "entity_type": event.entity_type,
-            "entity_id": event.entity_id,
-            "occurred_at": event.occurred_at,
-            "recorded_at": now,
-            "actor": event.actor,
-            "request_id": event.request_id,
-            "purpose": event.purpose,
-            "payload": event.payload,
-        }
-        try:
-            row["hash"] = link(prev, row)
-        except CanonicalizationError as exc:
-            raise _invalid(f"events[{i}].payload", "not representable as I-JSON") from exc
-        prev = row["hash"]
-        rows.append(row)
-    return rows, seq, prev
+        prev = late_link(prev, made.early, recorded, seq)
+        rows.append(
+            {
+                "seq": seq,
+                "event_id": event.event_id,
+                "source": source,
+                "event_type": event.event_type,
+                "entity_type": event.entity_type,
+                "entity_id": event.entity_id,
+                "occurred_at": event.occurred_at,
+                "recorded_at": now,
+                "actor": made.actor,
+                "request_id": event.request_id,
+                "purpose": event.purpose,
+                "payload": made.payload,
+                "hash": prev.hex(),
+            }
+        )
+    return rows, seq, prev.hex()
 
 
 async def record(
@@ -301,6 +349,7 @@ async def verify(
     from_seq: int = 1,
     to_seq: int | None = None,
     anchored: AnchorRead | None = None,
+    workers: int | None = None,
 ) -> Verification:
     """Walk the whole chain; check every stored, given and anchored checkpoint against it.
 
@@ -312,7 +361,8 @@ async def verify(
     unreadable line are breaks. ``from_seq``/``to_seq`` check a range only (trusting the
     stored hash just before it), for incremental checks of a long chain; the command checks
     everything. The answer also tells the unprotected tail: events after the latest
-    (anchored) checkpoint.
+    (anchored) checkpoint. ``workers``: processes checking a long range in blocks (default
+    ``blocks.default_workers()``: 1, this process).
     """
     tail = await _tail(session, keys, anchored)
     file_break = _anchor_file_break(anchored)
@@ -344,7 +394,7 @@ async def verify(
             broken = BrokenLink(seq=from_seq - 1, reason=f"event seq {from_seq - 1} is missing")
             return _result(walker, points=0, skipped=skipped, broken=broken, tail=tail)
         walker.prev_hash = before
-    await _walk(session, walker, after=from_seq - 1, until=to_seq)
+    await _walk(session, walker, after=from_seq - 1, until=to_seq, workers=workers)
     first = _checked_against(walker, points)
     missing = _anchored_but_not_stored(stored, from_anchor, points)
     if missing is not None and (first is None or missing.seq < first.seq):
@@ -360,13 +410,54 @@ async def verify(
 
 
 async def _walk(
-    session: AsyncSession, walker: ChainWalker, *, after: int, until: int | None
+    session: AsyncSession,
+    walker: ChainWalker,
+    *,
+    after: int,
+    until: int | None,
+    workers: int | None = None,
 ) -> None:
     """Feed the events after ``after`` (to ``until``) to ``walker`` until it stops.
 
     Reads COPY text in chunks of ``COPY_CHUNK`` events (flat memory, each statement short)
     and builds the canonical documents from the text (``copytext``); an event whose text
-    that path is not sure of is read as a row and fed through ``chain.canonical``."""
+    that path is not sure of is read as a row and fed through ``chain.canonical``. A range
+    of ``PARALLEL_FROM`` events or more is checked in blocks by ``workers`` processes
+    (``blocks``: same answer, every core); a smaller one in this process."""
+    if workers is None:
+        workers = blocks.default_workers()
+    if workers > 1:
+        head_seq, _ = await repo.head(session)
+        if min(head_seq, until if until is not None else head_seq) - after < PARALLEL_FROM:
+            workers = 1
+    if workers <= 1:
+        await _walk_here(session, walker, after=after, until=until)
+        return
+    pool = blocks.Workers(workers)
+    try:
+        await pool.start()
+        while walker.broken is None:
+            reader = blocks.BlockReader(walker, pool, depth=3 * workers)
+            while not reader.done:
+                before = reader.rows
+                await repo.copy_chain(
+                    session, reader, after=reader.next_seq - 1, until=until, limit=COPY_CHUNK
+                )
+                await reader.end_of_statement()
+                if reader.rows - before < COPY_CHUNK:
+                    break
+            await reader.finish()
+            if reader.unsure is None:
+                return
+            rows = await repo.events_from(session, reader.unsure - 1, 1)
+            walker.feed(rows[0])
+    finally:
+        await pool.close()
+
+
+async def _walk_here(
+    session: AsyncSession, walker: ChainWalker, *, after: int, until: int | None
+) -> None:
     cache = JsonCache()
     while walker.broken is None:
         reader = CopyReader(walker, cache)
