@@ -3,15 +3,17 @@
 Rules: the indicator and org unit codes are known; the period is whole, complete (ended before
 today) and allowed by the indicator's frequency; only the indicator's source agency (or
 council performance staff) submits it; counts are whole and non-negative; a percentage has
-numerator ≤ denominator; a published (approved) period is locked; a key appears once per
-batch. All-or-nothing (default): any rejected row and nothing is written. Partial: the good
-rows are written. Dry run: nothing is written either way.
+numerator ≤ denominator; a published (approved) period is locked; a figure whose current
+value came from the indicator's authoritative export (an import) is not replaced by a
+submission — it is corrected by a new import; a key appears once per batch. All-or-nothing
+(default): any rejected row and nothing is written. Partial: the good rows are written. Dry
+run: nothing is written either way.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,7 +29,7 @@ from services.kpis.submissions.schemas import (
     SubmissionRow,
 )
 from services.kpis.values import lookup, writer
-from services.kpis.values.rules import CleanValue, check_period, derive_value
+from services.kpis.values.rules import CleanValue, IndicatorInfo, check_period, derive_value
 from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
@@ -152,6 +154,25 @@ def _row_results(
     return results
 
 
+def _refuse_over_authoritative(
+    changed: dict[int, CleanValue],
+    current: dict[writer.Key, writer.Current],
+    indicators: Iterable[IndicatorInfo],
+    reasons: dict[int, list[str]],
+) -> None:
+    """A row whose current figure is the indicator's authoritative export's is refused (and
+    dropped from ``changed``): a partner's figure never silently replaces it."""
+    authoritative = {i.indicator_id: i.authoritative_source for i in indicators}
+    for i, c in list(changed.items()):
+        source = authoritative.get(c.indicator_id)
+        if writer.keeps_authoritative(source, SUBMISSION_SOURCE, current.get(writer.key_of(c))):
+            reasons[i].append(
+                f"value: the current figure comes from the {source} import, this indicator's "
+                "authoritative source; it is corrected by a new import, not a submission"
+            )
+            del changed[i]
+
+
 async def submit(
     session: AsyncSession,
     caller: Caller,
@@ -194,6 +215,7 @@ async def submit(
         if states.get(writer.period_key_of(c)) == writer.LOCKED_STATE:
             reasons[i].append("period: published and locked; reopen it to correct a value")
             del changed[i]
+    _refuse_over_authoritative(changed, current, indicators.values(), reasons)
     rejected = {i for i, r in reasons.items() if r}
     all_or_nothing = body.mode == "all_or_nothing"
     writes = not body.dry_run and not (all_or_nothing and rejected)
