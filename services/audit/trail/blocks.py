@@ -120,6 +120,7 @@ class Workers:
         self.count = count
         self._procs: list[asyncio.subprocess.Process] = []
         self._last: list[asyncio.Future[BlockResult] | None] = []
+        self._open: set[asyncio.Future[BlockResult]] = set()
         self._turn = 0
 
     async def start(self) -> None:
@@ -171,13 +172,14 @@ class Workers:
 
         future = asyncio.ensure_future(answer())
         self._last[turn] = future
+        self._open.add(future)
+        future.add_done_callback(self._open.discard)
         return future
 
     async def close(self) -> None:
-        for last in self._last:
-            if last is not None and not last.done():
-                last.add_done_callback(_ignore)
-                last.cancel()
+        for future in list(self._open):  # answers no one waits for any more
+            future.add_done_callback(_ignore)
+            future.cancel()
         for proc in self._procs:
             if proc.stdin is not None and not proc.stdin.is_closing():
                 proc.stdin.close()
