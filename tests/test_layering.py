@@ -25,7 +25,6 @@ ALLOWED: dict[str, str] = {
     "services/audit/statistics/router.py": PARALLEL,
     "services/audit/tools/router.py": PARALLEL,
     "services/audit/trail/router.py": PARALLEL,
-    "services/kpis/imports/router.py": PARALLEL,
     "services/actions/plans/router.py": NOT_YET + " (reads the repository; closed-plan rule)",
     "services/actions/reminders/router.py": NOT_YET + " (a select on reminders and owners)",
     "services/gateway/keys/router.py": NOT_YET + " (reads and writes the deny list's repository)",

@@ -261,6 +261,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ],
         ("GET", "/v1/imports/{import_id}"): [Example(f"/v1/imports/{missing}")],
         ("GET", "/v1/imports/{import_id}/values"): [Example(f"/v1/imports/{missing}/values")],
+        ("GET", "/v1/imports/{import_id}/events"): [Example(f"/v1/imports/{missing}/events")],
         ("POST", "/v1/imports/{import_id}/withdraw"): [
             Example(f"/v1/imports/{missing}/withdraw", json={"reason": "the wrong year's files"})
         ],
