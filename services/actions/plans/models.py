@@ -75,3 +75,5 @@ class Owner(Base):
     agency: Mapped[str] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(200))
     user_subject: Mapped[str | None] = mapped_column(String(200))
+    #: where reminders go (a work address; never shown in listings)
+    email: Mapped[str | None] = mapped_column(String(254))

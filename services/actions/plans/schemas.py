@@ -58,3 +58,7 @@ class OwnerCreate(BaseModel):
     agency: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
     organisation: Annotated[str, StringConstraints(max_length=200)] | None = None
     user_subject: Annotated[str, StringConstraints(max_length=200)] | None = None
+    #: where the owner's consolidated reminders are e-mailed (never shown in listings)
+    email: (
+        Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$")] | None
+    ) = None
