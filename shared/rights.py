@@ -175,6 +175,8 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/values/**", WRITE, "kpis:submit"),
     Rule("/v1/releases/**", WRITE, "kpis:approve"),
     Rule("/v1/imports/**", WRITE, "kpis:import"),  # reading: kpis:read, own agency only
+    # a webhook subscription is a notice of events the caller may read: kpis:read
+    Rule("/v1/webhooks/**", WRITE, "kpis:read"),
     Rule("/v1/indicators/**", WRITE, "kpis:define"),
     Rule("/v1/org-units/**", WRITE, "kpis:organise"),
     Rule("/v1/targets/**", WRITE, "kpis:organise"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.notify import NotificationSettings
 from shared.relay import RelaySettings
 
 
-class ActionsSettings(RelaySettings):
+class ActionsSettings(RelaySettings, NotificationSettings):
     model_config = SettingsConfigDict(env_prefix="ACTIONS_", extra="ignore", frozen=True)
 
     service_name: str = "actions"

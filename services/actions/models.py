@@ -8,7 +8,7 @@ from services.actions.db import Base, idempotency, outbox
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
 from services.actions.progress.models import ProgressUpdate
 from services.actions.recommendations.models import Recommendation, RecommendationAction
-from services.actions.reminders.models import Reminder
+from services.actions.reminders.models import NotificationDelivery, Reminder
 from services.actions.risks.models import Risk
 from services.actions.sprints.models import Sprint
 
@@ -20,6 +20,7 @@ __all__ = [
     "ActionOwner",
     "ActionStep",
     "CriterionIndicator",
+    "NotificationDelivery",
     "Owner",
     "Plan",
     "ProgressUpdate",

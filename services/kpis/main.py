@@ -22,6 +22,8 @@ from services.kpis.releases.signing import signer_for
 from services.kpis.series.router import router as series_router
 from services.kpis.submissions.router import router as submissions_router
 from services.kpis.values.router import router as values_router
+from services.kpis.webhooks import task as webhook_task
+from services.kpis.webhooks.router import router as webhooks_router
 from shared.app import build_app
 from shared.logs import get_logger
 from shared.relay import relay_hooks
@@ -47,6 +49,7 @@ async def _restore_temp_dir(app: FastAPI) -> None:
 
 def create_app(settings: KpisSettings, imports: ImportSettings | None = None) -> FastAPI:
     start_relay, stop_relay = relay_hooks(settings, outbox)
+    start_webhooks, stop_webhooks = webhook_task.hooks(settings)
     app = build_app(
         settings,
         title="KPI service",
@@ -63,9 +66,10 @@ def create_app(settings: KpisSettings, imports: ImportSettings | None = None) ->
             releases_router,
             reconciliation_router,  # before /v1/imports/{import_id}
             imports_router,
+            webhooks_router,
         ],
-        on_startup=[start_relay, _sweep_abandoned_imports, _use_own_temp_dir],
-        on_shutdown=[_restore_temp_dir, stop_relay],
+        on_startup=[start_relay, _sweep_abandoned_imports, _use_own_temp_dir, start_webhooks],
+        on_shutdown=[stop_webhooks, _restore_temp_dir, stop_relay],
     )
     app.state.release_signer = signer_for(settings)
     # read (and checked) at start-up, so a placeholder pseudonymisation key fails early

@@ -10,6 +10,7 @@ from services.kpis.reference.models import Benchmark, Population, Target
 from services.kpis.releases.models import Release
 from services.kpis.submissions.models import Submission
 from services.kpis.values.models import IndicatorValue, ValuePeriod, ValueTransition
+from services.kpis.webhooks.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
@@ -24,6 +25,9 @@ __all__ = [
     "Target",
     "ValuePeriod",
     "ValueTransition",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "idempotency",
     "import_models",
     "metadata",

@@ -291,6 +291,14 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/releases/keys"): [Example("/v1/releases/keys")],
         ("GET", "/v1/releases/{release_id}"): [Example(f"/v1/releases/{missing}")],
         ("GET", "/v1/imports"): [Example("/v1/imports")],
+        ("GET", "/v1/webhooks"): [Example("/v1/webhooks")],
+        ("POST", "/v1/webhooks"): [
+            Example("/v1/webhooks", {"url": "http://127.0.0.1:9/h", "events": ["import.failed"]})
+        ],
+        ("DELETE", "/v1/webhooks/{subscription_id}"): [Example(f"/v1/webhooks/{missing}")],
+        ("GET", "/v1/webhooks/{subscription_id}/deliveries"): [
+            Example(f"/v1/webhooks/{missing}/deliveries")
+        ],
         ("POST", "/v1/imports"): [Example("/v1/imports", data={"kind": "annex_a"}, files=csv)],
         ("GET", "/v1/imports/reconciliation"): [
             Example(
@@ -300,6 +308,7 @@ async def _kpis(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ],
         ("GET", "/v1/imports/{import_id}"): [Example(f"/v1/imports/{missing}")],
         ("GET", "/v1/imports/{import_id}/values"): [Example(f"/v1/imports/{missing}/values")],
+        ("GET", "/v1/imports/{import_id}/events"): [Example(f"/v1/imports/{missing}/events")],
         ("POST", "/v1/imports/{import_id}/withdraw"): [
             Example(f"/v1/imports/{missing}/withdraw", json={"reason": "the wrong year's files"})
         ],

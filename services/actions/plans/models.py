@@ -84,3 +84,5 @@ class Owner(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     user_subject: Mapped[str | None] = mapped_column(String(200))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    #: where reminders go (a work address; never shown in listings)
+    email: Mapped[str | None] = mapped_column(String(254))

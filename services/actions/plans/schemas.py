@@ -68,6 +68,10 @@ class OwnerCreate(BaseModel):
     organisation: Annotated[str, StringConstraints(max_length=200)] | None = None
     user_subject: Subject | None = None
     display_name: Title | None = None
+    #: where the owner's consolidated reminders are e-mailed (never shown in listings)
+    email: (
+        Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$")] | None
+    ) = None
 
 
 class OwnerLink(BaseModel):

@@ -20,8 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.actions.config import ActionsSettings
+from services.actions.reminders.delivery import deliver_reminders
 from services.actions.reminders.service import run_reminders
 from shared.logs import get_logger
+from shared.notify import channel_for
 
 log = get_logger(__name__)
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -48,6 +50,7 @@ class ReminderRunner:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.today = today
+        self.channel = channel_for(settings)
         self.rounds_run = 0
         self.rounds_skipped = 0
         self._lock_conn: AsyncConnection | None = None
@@ -96,13 +99,16 @@ class ReminderRunner:
         if not await self._lead():
             self.rounds_skipped += 1
             return None
+        today = self.today()
         async with self.sessionmaker() as session, session.begin():
             recorded = await run_reminders(
                 session,
-                self.today(),
+                today,
                 self.settings.reminders_due_within_days,
                 self.settings.reminders_stale_after_days,
             )
+        # after the commit: no e-mail for a reminder that was rolled back
+        await deliver_reminders(self.sessionmaker, self.channel, self.settings, today)
         self.rounds_run += 1
         return recorded
 

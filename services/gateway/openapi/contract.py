@@ -49,6 +49,8 @@ TAGS: dict[str, str] = {
     "series": "Series, dashboard and drill-down: RAG, benchmarks, travel and SPC.",
     "releases": "Signed releases of published figures and the key verifying them.",
     "imports": "Case-management exports (Annex A, SSDA903) turned into indicator values.",
+    "webhooks": "Partner subscriptions to events (an import finished, a period published), "
+    "delivered as signed POSTs with retries and a delivery log.",
     "audit tools": "Versioned case-audit tools: the questions and grades an audit uses.",
     "audit programmes": "Programmes of case audits: which tool, which cases, which agencies.",
     "audits": "Multi-agency case audits from draft to moderated and closed.",

@@ -26,6 +26,7 @@ ROUTE_TABLE: dict[str, str] = {
     "benchmarks": "kpis",
     "populations": "kpis",
     "imports": "kpis",
+    "webhooks": "kpis",  # partner subscriptions to kpis events
     # audit: case audits and the trail
     "audit-tools": "audit",
     "audit-programmes": "audit",

@@ -59,6 +59,22 @@ class ImportSettings(BaseSettings):
     read_chunk_rows: int = Field(50_000, ge=100, description="workbook rows parsed per chunk")
     read_chunk_bytes: int = Field(8 << 20, ge=4096, description="CSV bytes parsed per chunk")
     authority_code: str = Field("LA", max_length=60, description="org unit code of the LA")
+    progress_interval_s: float = Field(
+        1.0, gt=0, le=60, description="a running import writes its rows read this often"
+    )
+    events_poll_s: float = Field(
+        0.5, gt=0, le=30, description="an event stream looks at its import this often"
+    )
+    events_heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="a quiet event stream sends a comment this often (keep it below the "
+        "gateway's GATEWAY_UPSTREAM_TIMEOUT_S and any proxy's idle timeout)",
+    )
+    events_max_s: float = Field(
+        3600.0, gt=0, description="an event stream closes after this long (clients reconnect)"
+    )
 
     @property
     def own_temp_dir(self) -> Path:

@@ -52,6 +52,15 @@ class ImportJob(Base):
     warning_count: Mapped[int] = mapped_column(sa.Integer, server_default=sa.text("0"))
     values_count: Mapped[int] = mapped_column(sa.Integer, server_default=sa.text("0"))
     report: Mapped[dict[str, object]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+    #: progress, written by the runner as it goes (services/kpis/imports/progress.py):
+    #: queued, reading, computing, recording, finished
+    stage: Mapped[str] = mapped_column(sa.String(20), server_default="queued")
+    #: rows the files hold, counted before reading (an estimate: lines, sheet dimensions)
+    rows_expected: Mapped[int | None] = mapped_column(sa.BigInteger)
+    percent: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
 
 def _child_table(name: str, *columns: sa.Column[object]) -> sa.Table:

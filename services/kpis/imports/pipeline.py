@@ -45,6 +45,7 @@ from services.kpis.imports.store import (
     savepoint,
     to_copy,
 )
+from shared.clock import utc_today
 
 KINDS = ("annex_a", "ssda903", "cin_census")  # cin_census: cin_pipeline.py
 
@@ -490,7 +491,7 @@ async def _run(
 def _settle_collection_year(outcome: Outcome) -> None:
     """The collection year, when none was given: the one of the latest event read."""
     if outcome.collection_year is None:
-        last = outcome.last_event or outcome.latest_start or date.today()
+        last = outcome.last_event or outcome.latest_start or utc_today()
         outcome.collection_year = cl.collection_year_of(last.year, last.month)
 
 

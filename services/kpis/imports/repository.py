@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.contract import ComputedValue
@@ -90,6 +90,30 @@ async def list_jobs(
         .offset(offset)
     )
     return rows.scalars().all(), int(total or 0)
+
+
+async def write_progress(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    *,
+    stage: str,
+    rows_read: int,
+    rows_expected: int | None,
+    percent: int | None,
+) -> None:
+    """A running job's progress (its own short transaction; the runner holds the row
+    ``FOR KEY SHARE``, which lets this through)."""
+    await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.finished_at.is_(None))
+        .values(
+            stage=stage,
+            rows_read=rows_read,
+            rows_expected=rows_expected,
+            percent=percent,
+            updated_at=func.now(),
+        )
+    )
 
 
 async def save_values(

@@ -1,13 +1,10 @@
-"""HTTP for imports: ``POST /v1/imports`` (multipart), job status, the values it computed."""
+"""HTTP for imports: ``POST /v1/imports`` (multipart), job status and events, its values."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import uuid
 from functools import cache
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
@@ -19,25 +16,21 @@ from fastapi import (
     Response,
     UploadFile,
 )
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.kpis.imports import repository, service
+from services.kpis.imports import service
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.pipeline import Upload
 from services.kpis.imports.schemas import ImportKind, ImportOut, ValueOut, WithdrawIn
 from services.kpis.imports.workdays import bank_holidays
 from shared.db import SessionDep
 from shared.etag import etag_for
 from shared.identity import CallerDep
 from shared.pagination import Page, PageDep
-from shared.problems import DomainError, InvalidInput
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 bank_holidays()  # load the holiday calendars once, when the service starts
-
-#: files in one upload (several SSDA903 years: eight or so files a year; or send a zip)
-MAX_FILES = 60
 
 
 @cache
@@ -51,49 +44,30 @@ def import_settings(request: Request) -> ImportSettings:
     return found if isinstance(found, ImportSettings) else _env_settings()
 
 
-def _display_name(upload: UploadFile, index: int) -> str:
-    name = Path(upload.filename or "").name.strip()
-    return name[:100] if name else f"file {index + 1}"
+def _maker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
 
 
-async def _save(
-    files: list[UploadFile], settings: ImportSettings, kind: str
-) -> tuple[list[Upload], str]:
-    """Stream each file to disk in chunks; the combined SHA-256 of kind and file digests."""
-    folder = service.upload_folder(settings, uuid.uuid4().hex)
-    saved: list[Upload] = []
-    digests: list[str] = []
-    total = 0
-    for index, upload in enumerate(files):
-        target = folder / f"{index:02d}.upload"
-        digest = hashlib.sha256()
-        with target.open("wb") as out:
-            while chunk := await upload.read(settings.upload_chunk_bytes):
-                total += len(chunk)
-                if total > settings.max_upload_bytes:
-                    out.close()
-                    for item in [*saved, Upload(target, "")]:
-                        item.path.unlink(missing_ok=True)
-                    folder.rmdir()
-                    raise InvalidInput(
-                        "the upload is larger than allowed",
-                        extensions={"errors": [{"field": "files", "message": "too large"}]},
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        saved.append(Upload(target, _display_name(upload, index)))
-        digests.append(digest.hexdigest())
-    combined = hashlib.sha256((kind + ":" + ",".join(sorted(digests))).encode()).hexdigest()
-    return saved, combined
-
-
-def _discard(uploads: list[Upload]) -> None:
-    for upload in uploads:
-        upload.path.unlink(missing_ok=True)
-    folders = {u.path.parent for u in uploads}
-    for folder in folders:
-        if folder.exists() and not any(folder.iterdir()):
-            folder.rmdir()
+EVENTS_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "`text/event-stream`: `progress` events, then one `end` event",
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "example": (
+                    "retry: 1500\n\n"
+                    'id: 1\nevent: progress\ndata: {"id": "0b6f…", "status": "running", '
+                    '"stage": "reading", "rows_read": 50000, "rows_stored": 0, '
+                    '"rows_expected": 120000, "percent": 37, '
+                    '"updated_at": "2026-12-04T09:00:00Z"}\n\n'
+                    'id: 2\nevent: end\ndata: {"status": "succeeded", "stage": "finished", '
+                    '"percent": 100, …}\n\n'
+                ),
+            }
+        },
+    }
+}
 
 
 @router.post(
@@ -120,30 +94,18 @@ async def create_import(
     ] = None,
 ) -> ImportOut:
     """The files are stored and processed in the background: 202 with the queued import and its
-    `Location`; follow its progress and report at `GET /v1/imports/{import_id}`.
+    `Location`; follow its progress at `GET /v1/imports/{import_id}` or, without polling, its
+    events at `GET /v1/imports/{import_id}/events`. Each file may be plain, a zip archive or
+    gzip-compressed (one file); the upload is at most `KPIS_MAX_UPLOAD_BYTES` as sent (and the
+    gateway's `GATEWAY_IMPORT_BODY_LIMIT_BYTES`): larger is a 413 stating the limit.
     """
-    service.require_importer(caller)
-    if not 1 <= len(files) <= MAX_FILES:
-        raise InvalidInput(
-            f"send between 1 and {MAX_FILES} files",
-            extensions={"errors": [{"field": "files", "message": "wrong number of files"}]},
-        )
-    settings = import_settings(request)
-    uploads, sha256 = await _save(files, settings, kind)
-    try:
-        # inflating a workbook to measure it takes a while: off the event loop
-        await asyncio.to_thread(service.check_uploads, uploads, settings)
-    except DomainError:
-        _discard(uploads)
-        raise
     new = service.NewJob(kind, partial, collection_year, population)
-    job, created = await service.open_job(session, caller, new, sha256)
+    settings = import_settings(request)
+    job, created, ready = await service.receive_upload(session, caller, files, new, settings)
     if not created:
-        _discard(uploads)
         response.status_code = 200
         return ImportOut.of(job, duplicate=True)
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    background.add_task(service.execute, maker, job.id, uploads, settings, caller)
+    background.add_task(service.execute, _maker(request), job.id, ready, settings, caller)
     response.headers["Location"] = f"/v1/imports/{job.id}"
     await session.refresh(job)
     return ImportOut.of(job)
@@ -151,9 +113,9 @@ async def create_import(
 
 @router.get("", response_model=Page[ImportOut], summary="Imports of the caller's agency")
 async def list_imports(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[ImportOut]:
-    jobs, total = await repository.list_jobs(session, caller.agency, page.limit, page.offset)
+    jobs, total = await service.list_jobs(session, caller, page.limit, page.offset)
     return Page[ImportOut](
-        items=[ImportOut.of(j, rows_read=service.PROGRESS.get(j.id)) for j in jobs],
+        items=[ImportOut.of(j) for j in jobs],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -164,14 +126,40 @@ async def list_imports(session: SessionDep, caller: CallerDep, page: PageDep) ->
 async def get_import(
     import_id: uuid.UUID, response: Response, session: SessionDep, caller: CallerDep
 ) -> ImportOut:
-    """While it runs, `progress` counts rows read and stored; when it ends, `report` lists errors
-    and warnings. The ETag changes when the import finishes.
+    """While it runs, `progress` gives its stage, rows read of rows expected and percentage (the
+    same from every replica); when it ends, `report` lists errors and warnings. The ETag
+    changes when the import finishes.
     """
     job = await service.job_for(session, caller, import_id)
-    out = ImportOut.of(job, rows_read=service.PROGRESS.get(job.id))
+    out = ImportOut.of(job)
     version = int(job.finished_at.timestamp()) if job.finished_at else 0
     response.headers["ETag"] = etag_for("import", job.id, version)
     return out
+
+
+@router.get(
+    "/{import_id}/events",
+    response_class=StreamingResponse,
+    responses=EVENTS_RESPONSE,
+    summary="Follow an import without polling: server-sent events of its progress",
+)
+async def follow_import(
+    import_id: uuid.UUID, request: Request, caller: CallerDep
+) -> StreamingResponse:
+    """`text/event-stream`: an event now with the import's progress (as
+    `ImportProgressEvent`: status, stage, rows read, rows expected, percent), one at each
+    change, and a final `end` event when it has ended, after which the stream closes. A
+    comment line every few seconds keeps the connection alive; a stream open for an hour
+    closes (an `EventSource` reconnects and gets the state again). Polling
+    `GET /v1/imports/{import_id}` stays allowed.
+    """
+    settings = import_settings(request)
+    stream = await service.follow(_maker(request), caller, import_id, settings)
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get(

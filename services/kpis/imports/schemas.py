@@ -71,9 +71,46 @@ class Report(BaseModel):
     timings_s: dict[str, float] | None = None
 
 
+ImportStage = Literal["queued", "reading", "computing", "recording", "finished"]
+
+
 class Progress(BaseModel):
+    """Where a job is: written on the job row as it runs, the same on every replica."""
+
+    stage: ImportStage = Field(description="queued, reading, computing, recording, finished")
     rows_read: int
     rows_stored: int
+    rows_expected: int | None = Field(
+        None, description="rows the files hold, counted before reading (an estimate)"
+    )
+    percent: int | None = Field(
+        None,
+        description="reading 0-89 by rows read over rows expected, computing 90, "
+        "recording 95, finished 100; empty while reading when rows expected is unknown",
+    )
+    updated_at: datetime | None = Field(None, description="when the progress last moved")
+
+    @classmethod
+    def of(cls, job: ImportJob) -> Progress:
+        return cls(
+            stage=job.stage or "queued",
+            rows_read=job.rows_read or 0,
+            rows_stored=job.rows_stored or 0,
+            rows_expected=job.rows_expected,
+            percent=job.percent,
+            updated_at=job.updated_at,
+        )
+
+
+class ImportProgressEvent(Progress):
+    """The ``data`` of each server-sent event of ``GET /v1/imports/{import_id}/events``."""
+
+    id: uuid.UUID
+    status: ImportStatus
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportProgressEvent:
+        return cls(id=job.id, status=job.status, **Progress.of(job).model_dump())
 
 
 class ImportOut(BaseModel):
@@ -92,9 +129,7 @@ class ImportOut(BaseModel):
     duplicate: bool = False
 
     @classmethod
-    def of(
-        cls, job: ImportJob, *, rows_read: int | None = None, duplicate: bool = False
-    ) -> ImportOut:
+    def of(cls, job: ImportJob, *, duplicate: bool = False) -> ImportOut:
         raw: dict[str, Any] = dict(job.report or {})
         return cls(
             id=job.id,
@@ -105,10 +140,7 @@ class ImportOut(BaseModel):
             population=job.population,
             created_at=job.created_at,
             finished_at=job.finished_at,
-            progress=Progress(
-                rows_read=rows_read if rows_read is not None else job.rows_read or 0,
-                rows_stored=job.rows_stored or 0,
-            ),
+            progress=Progress.of(job),
             values_count=job.values_count or 0,
             report=Report.model_validate(raw),
             duplicate=duplicate,

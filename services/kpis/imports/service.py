@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +20,26 @@ from services.kpis import access
 from services.kpis.db import outbox
 from services.kpis.imports import (
     annex_a_flows,
-    archives,
     caseloads,
     cin_compute,
     cin_pipeline,
     intake,
     pipeline,
+    progress,
     repository,
+    schemas,
     ssda903_measures,
+    uploads,
 )
-from services.kpis.imports.archives import ArchiveLimits
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob, ImportValue
 from services.kpis.imports.pseudonymise import Pseudonymiser
+from shared.clock import utc_now, utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
-from shared.problems import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from shared.problems import DomainError, Forbidden, NotFound, conflict, invalid
 
 log = get_logger(__name__)
 
@@ -46,9 +49,11 @@ IMPORT_AGENCY = "council"
 JOB_STATEMENT_TIMEOUT_S = 600
 #: a zip archive's files may weigh this many times the largest upload (CSVs compress well)
 UNZIPPED_FACTOR = 10
-
-#: rows read so far by running jobs (the job row is only written at the start and the end)
-PROGRESS: dict[uuid.UUID, int] = {}
+#: files in one upload (several SSDA903 years: eight or so files a year; or send a zip)
+MAX_FILES = 60
+#: the runner holds its job's row with this lock for the whole run (see progress.py)
+RUNNER_LOCK = {"read": True, "key_share": True}
+TERMINAL = frozenset({"succeeded", "rejected", "failed", "withdrawn"})
 
 
 def may_import(caller: Caller) -> bool:
@@ -71,25 +76,13 @@ async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> I
     return job
 
 
-class ContentTooLarge(DomainError):
-    status, code, title = 413, "content-too-large", "Content too large"
+ContentTooLarge = uploads.ContentTooLarge
 
 
-def check_uploads(uploads: list[pipeline.Upload], settings: ImportSettings) -> None:
-    """Refuse, before anything parses them, workbooks (or zips) that unpack past the
-    settings' bounds (promise D5): 413 for size or ratio, 422 for sizes that lie."""
-    limits = ArchiveLimits(settings.max_unpacked_bytes, settings.max_compression_ratio)
-    for index, upload in enumerate(uploads):
-        if not archives.is_zip(upload.path):
-            continue
-        try:
-            archives.check_archive(upload.path, limits)
-        except archives.ArchiveRefused as exc:
-            error = {"field": "files", "in": "body", "message": exc.message, "code": exc.code}
-            too_large = exc.code in ("unpacked_size", "compression_ratio")
-            kind = ContentTooLarge if too_large else InvalidInput
-            detail = f"file {index + 1}: {exc.message}"
-            raise kind(detail, extensions={"errors": [error]}) from None
+async def list_jobs(
+    session: AsyncSession, caller: Caller, limit: int, offset: int
+) -> tuple[Sequence[ImportJob], int]:
+    return await repository.list_jobs(session, caller.agency, limit, offset)
 
 
 async def values_for(
@@ -182,7 +175,7 @@ async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
     if not await repository.claim_if_abandoned(session, job, RUNNING_GRACE_S, QUEUED_GRACE_S):
         return False
     job.status = "failed"
-    job.finished_at = datetime.now(UTC)
+    _ended(job)
     job.error_count, job.warning_count = 1, 0
     job.report = {
         "error_count": 1,
@@ -233,24 +226,31 @@ async def execute(
     settings: ImportSettings,
     caller: Caller,
 ) -> None:
-    """Run a queued job to its end. Never raises: failures end in the job's status."""
+    """Run a queued job to its end. Never raises: failures end in the job's status.
+    Its progress goes on the job row as it moves (``progress.ProgressWriter``)."""
     pseudonymiser = Pseudonymiser.from_settings(settings)
-    PROGRESS[job_id] = 0
+    writer = progress.ProgressWriter(
+        progress.engine_of(maker), job_id, settings.progress_interval_s
+    )
+    expected = await asyncio.to_thread(progress.expected_rows, [u.path for u in uploads])
     async with maker() as session:
         job = await session.get(ImportJob, job_id)
         if job is None:  # pragma: no cover - the caller has just created it
             return
-        job.status = "running"
+        job.status, job.stage, job.percent = "running", "reading", 0
+        job.rows_expected, job.updated_at = expected, utc_now()
         await session.commit()
         try:
-            await _execute(session, job_id, uploads, settings, pseudonymiser, caller)
+            await writer.start(expected)
+            await _execute(session, job_id, uploads, settings, pseudonymiser, caller, writer)
         except Exception as exc:
+            await writer.stop()
             await session.rollback()
             log.error("import.failed", import_id=str(job_id), error_type=type(exc).__name__)
             failed = await session.get(ImportJob, job_id)
             if failed is not None:
                 failed.status = "failed"
-                failed.finished_at = datetime.now(UTC)
+                _ended(failed)
                 failed.report = {
                     "error_count": 1,
                     "warning_count": 0,
@@ -266,7 +266,7 @@ async def execute(
                 }
                 await session.commit()
         finally:
-            PROGRESS.pop(job_id, None)
+            await writer.stop()
             if not settings.keep_raw_uploads:
                 for upload in uploads:
                     upload.path.unlink(missing_ok=True)
@@ -286,18 +286,17 @@ async def _execute(
     settings: ImportSettings,
     pseudonymiser: Pseudonymiser,
     caller: Caller,
+    writer: progress.ProgressWriter,
 ) -> None:
     actor = caller.as_actor()
     # a job's statements (COPY of a block, the indicator queries over a million rows) may
     # outlast the request-sized default timeout; this transaction only
     await session.execute(text(f"SET LOCAL statement_timeout = '{JOB_STATEMENT_TIMEOUT_S}s'"))
-    # the row lock, held to the end of the run, tells a retry that this job is alive
-    job = await session.get(ImportJob, job_id, with_for_update=True, populate_existing=True)
+    # the row lock, held to the end of the run, tells a retry that this job is alive; a
+    # key-share lock, so the progress writer's updates (other connections) pass it
+    job = await session.get(ImportJob, job_id, with_for_update=RUNNER_LOCK, populate_existing=True)
     assert job is not None
     kind, partial, year, population = job.kind, job.partial, job.collection_year, job.population
-
-    def progress(rows: int) -> None:
-        PROGRESS[job_id] = rows
 
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -318,14 +317,16 @@ async def _execute(
         collection_year=year,
         chunk_rows=settings.read_chunk_rows,
         chunk_bytes=settings.read_chunk_bytes,
-        progress=progress,
+        progress=writer.rows,
         max_unzipped_bytes=settings.max_upload_bytes * UNZIPPED_FACTOR,
     )
     report: dict[str, Any] = {**outcome.issues.as_report(), "lists": outcome.lists}
     if outcome.rejected and (not partial or outcome.structural):
+        await writer.stop()
         await _reject(session, job_id, outcome, report, actor)
         return
     lap("read_validate_load")
+    await writer.stage("computing")
     timings.update({f"load.{k}": v for k, v in outcome.timings.items()})
     values: list[Any] = []
     periods: dict[str, dict[str, str]] = {}
@@ -366,6 +367,7 @@ async def _execute(
     lap("indicators")
     kept = NOT_CATALOGUED | cin_compute.NOT_CATALOGUED
     handed = [v for v in values if v.indicator_code not in kept]
+    await writer.stage("recording")
     try:
         recorded = await intake.hand_over(
             session,
@@ -378,8 +380,10 @@ async def _execute(
     except DomainError as exc:
         _refused(outcome, handed, exc)
         report = {**outcome.issues.as_report(), "lists": outcome.lists}
+        await writer.stop()
         await _reject(session, job_id, outcome, report, actor)
         return
+    await writer.stop()
     job.status = "succeeded"
     job.rows_read = outcome.rows_read
     job.rows_stored = outcome.rows_stored
@@ -420,7 +424,7 @@ def _years_computed(outcome: pipeline.Outcome, kind: str) -> list[int]:
     """The collection years an import computes: an SSDA903 upload's, each on its own."""
     if kind == "ssda903" and outcome.years:
         return outcome.years
-    return [outcome.collection_year or date.today().year]
+    return [outcome.collection_year or utc_today().year]
 
 
 def _year_label(year: int) -> str:
@@ -477,7 +481,13 @@ def _finish(job: ImportJob, outcome: pipeline.Outcome, report: dict[str, Any]) -
     job.error_count = outcome.issues.error_count
     job.warning_count = outcome.issues.warning_count
     job.report = report
-    job.finished_at = datetime.now(UTC)
+    _ended(job)
+
+
+def _ended(job: ImportJob) -> None:
+    """The job's end on its row: finished, 100 %."""
+    job.finished_at = job.updated_at = utc_now()
+    job.stage, job.percent = progress.FINISHED, 100
 
 
 async def _event(session: AsyncSession, job: ImportJob, actor: dict[str, Any], kind: str) -> None:
@@ -515,9 +525,10 @@ async def withdraw(
     if job is None:
         raise NotFound("no such import")
     if job.status != WITHDRAWABLE:
-        raise Conflict(
+        raise conflict(
+            "status",
             f"only a succeeded import can be withdrawn (this one is {job.status})",
-            extensions={"errors": [{"field": "status", "message": job.status}]},
+            "not_withdrawable",
         )
     withdrawn = await repository.withdrawn_ids(session, caller.agency)
     counts = await intake.withdraw(session, import_id=job.id, withdrawn=withdrawn, actor=caller)
@@ -525,7 +536,7 @@ async def withdraw(
     job.report = {
         **(job.report or {}),
         "withdrawal": {
-            "at": datetime.now(UTC).isoformat(),
+            "at": utc_now().isoformat(),
             "by": caller.subject[:200],
             "reason": reason[:1000],
             "values_withdrawn": None if counts is None else counts["withdrawn"],
@@ -547,6 +558,86 @@ async def withdraw(
     )
     log.info("import.withdrawn", import_id=str(job.id))
     return job
+
+
+async def receive_upload(
+    session: AsyncSession,
+    caller: Caller,
+    files: Sequence[uploads.Incoming],
+    new: NewJob,
+    settings: ImportSettings,
+) -> tuple[ImportJob, bool, list[pipeline.Upload]]:
+    """An upload taken in: who may, how many files, saved within the size limit, gzip and
+    zip opened and bombs refused (``uploads``), then its job (``False``: the same upload
+    again, nothing kept). Returns the files the runner reads."""
+    require_importer(caller)
+    if not 1 <= len(files) <= MAX_FILES:
+        raise invalid("files", f"send between 1 and {MAX_FILES} files", "count")
+    saved, sha256 = await uploads.save(list(files), settings, new.kind)
+    try:
+        # inflating a workbook or a gzip file to measure it takes a while: off the loop
+        ready = await asyncio.to_thread(uploads.unpack, saved, settings, new.kind)
+    except DomainError:
+        uploads.discard_folder(saved)
+        raise
+    job, created = await open_job(session, caller, new, sha256)
+    if not created:
+        uploads.discard_folder(ready)
+    return job, created, ready
+
+
+def _event_text(number: int, name: str, data: str) -> str:
+    return f"id: {number}\nevent: {name}\ndata: {data}\n\n"
+
+
+async def follow(
+    maker: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    job_id: uuid.UUID,
+    settings: ImportSettings,
+) -> AsyncIterator[str]:
+    """Server-sent events of an import (the caller's agency's; 404 before the stream
+    begins otherwise): the job's progress now, then an event at each change of its
+    status, stage or rows, and a final ``end`` event when it has ended. A comment every
+    ``events_heartbeat_s`` keeps quiet connections (and the gateway's read timeout)
+    alive; after ``events_max_s`` the stream closes (an ``EventSource`` reconnects).
+    Each look is a short session of its own: any replica follows any replica's job."""
+    async with maker() as session:
+        await job_for(session, caller, job_id)
+    return _events(maker, caller.agency, job_id, settings)
+
+
+async def _events(
+    maker: async_sessionmaker[AsyncSession],
+    agency: str,
+    job_id: uuid.UUID,
+    settings: ImportSettings,
+) -> AsyncIterator[str]:
+    yield f"retry: {int(settings.events_poll_s * 1000) + 1000}\n\n"
+    last: dict[str, Any] | None = None
+    number = 0
+    loop = asyncio.get_running_loop()
+    started = quiet_since = loop.time()
+    while True:
+        async with maker() as session:
+            job = await repository.get_job(session, job_id, agency)
+        if job is None:  # pragma: no cover - jobs are never deleted
+            return
+        state = schemas.ImportProgressEvent.of(job)
+        if last is None or state.model_dump(exclude={"updated_at"}) != last:
+            last = state.model_dump(exclude={"updated_at"})
+            number += 1
+            ended = job.status in TERMINAL
+            yield _event_text(number, "end" if ended else "progress", state.model_dump_json())
+            if ended:
+                return
+            quiet_since = loop.time()
+        elif loop.time() - quiet_since >= settings.events_heartbeat_s:
+            yield ": keep-alive\n\n"
+            quiet_since = loop.time()
+        if loop.time() - started >= settings.events_max_s:
+            return
+        await asyncio.sleep(settings.events_poll_s)
 
 
 def upload_folder(settings: ImportSettings, job_key: str) -> Path:

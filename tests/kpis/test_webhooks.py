@@ -1,0 +1,256 @@
+"""Partner webhooks (issue 18, item 6): a signed delivery to a local receiver the test
+starts, which verifies the signature; a failure retried; every delivery logged; the
+secret shown once and kept wrapped; targets held to https and public addresses (SSRF)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from services.kpis.config import KpisSettings
+from services.kpis.db import outbox
+from services.kpis.main import create_app
+from services.kpis.webhooks import task
+from services.kpis.webhooks.service import dispatch_once
+from shared.outbox import OutboxEvent, add_event
+from shared.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TargetRefused,
+    check_target,
+    verify,
+)
+from tests.support.apps import bind_app, client_for, session_on
+from tests.support.tokens import auth_header, caller
+
+PARTNER = caller("council", (), ("kpis:read",), kind="client", subject="partner-system")
+POLICE = caller("police", (), ("kpis:read",), kind="client", subject="police-system")
+
+
+class Receiver:
+    """A partner's endpoint: answers ``failures`` times 500, then verifies and keeps."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.secret = ""
+        self.accepted: list[dict[str, Any]] = []
+        self.bad_signatures = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        if self.calls <= self.failures:
+            return web.Response(status=500)
+        body = await request.read()
+        ok = verify(
+            self.secret,
+            request.headers[TIMESTAMP_HEADER],
+            body,
+            request.headers[SIGNATURE_HEADER],
+            int(time.time()),
+        )
+        if not ok:
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        self.accepted.append({"body": json.loads(body), "id": request.headers["Webhook-Id"]})
+        return web.Response(status=204)
+
+
+@asynccontextmanager
+async def receiving(receiver: Receiver) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def kpis(
+    kpis_connection: AsyncConnection,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = KpisSettings(profile="test", webhook_wait_s=0, webhook_attempts=3)
+    app = bind_app(create_app(settings), kpis_connection, audience="kpis")
+    async with client_for(app) as http:
+        yield app, http
+
+
+def _maker(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+async def _import_finished(conn: AsyncConnection, agency: str) -> str:
+    event_id = uuid.uuid4()
+    async with session_on(conn) as session:
+        await add_event(
+            session,
+            outbox,
+            OutboxEvent(
+                event_type="import.succeeded",
+                entity_type="import",
+                entity_id=str(uuid.uuid4()),
+                actor={"subject": "analyst", "agency": agency},
+                payload={"kind": "annex_a", "rows_stored": 12},
+                event_id=event_id,
+            ),
+        )
+        await session.commit()
+    return str(event_id)
+
+
+async def _subscribe(http: httpx.AsyncClient, url: str, who: Any = PARTNER) -> dict[str, Any]:
+    made = await http.post(
+        "/v1/webhooks",
+        json={"url": url, "events": ["import.succeeded"]},
+        headers=auth_header(who, "kpis"),
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
+    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+) -> None:
+    app, http = kpis
+    receiver = Receiver(failures=1)
+    async with receiving(receiver) as url:
+        made = await _subscribe(http, url)
+        receiver.secret = made["secret"]
+        await _subscribe(http, url, POLICE)  # another agency's: gets no council import
+        ours = await _import_finished(kpis_connection, "council")
+        async with task.client(app.state.settings) as client:
+            sent = await dispatch_once(_maker(kpis_connection), app.state.settings, client)
+            again = await dispatch_once(_maker(kpis_connection), app.state.settings, client)
+    assert (sent, again) == (1, 0)
+    assert receiver.bad_signatures == 0
+    assert receiver.calls == 2  # refused once, retried
+    assert [a["id"] for a in receiver.accepted] == [ours]
+    notice = receiver.accepted[0]["body"]
+    assert notice["type"] == "import.succeeded"
+    assert notice["entity"]["type"] == "import"
+    assert "payload" not in notice
+    assert "rows_stored" not in json.dumps(notice)
+
+    log = await http.get(
+        f"/v1/webhooks/{made['subscription_id']}/deliveries", headers=auth_header(PARTNER, "kpis")
+    )
+    assert log.status_code == 200
+    assert [(d["event_id"], d["attempts"], d["outcome"], d["status_code"]) for d in log.json()] == [
+        (ours, 2, "delivered", 204)
+    ]
+
+
+async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
+    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+) -> None:
+    app, http = kpis
+    receiver = Receiver(failures=100)
+    async with receiving(receiver) as url:
+        made = await _subscribe(http, url)
+        await _import_finished(kpis_connection, "council")
+        async with task.client(app.state.settings) as client:
+            await dispatch_once(_maker(kpis_connection), app.state.settings, client)
+    assert receiver.calls == 3
+    log = await http.get(
+        f"/v1/webhooks/{made['subscription_id']}/deliveries", headers=auth_header(PARTNER, "kpis")
+    )
+    assert [(d["attempts"], d["outcome"], d["status_code"]) for d in log.json()] == [
+        (3, "failed", 500)
+    ]
+
+
+async def test_the_secret_is_shown_once_and_kept_wrapped(
+    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+) -> None:
+    _, http = kpis
+    made = await _subscribe(http, "http://127.0.0.1:9/hook")
+    assert made["secret"].startswith("whsec_")
+    listed = await http.get("/v1/webhooks", headers=auth_header(PARTNER, "kpis"))
+    assert [w["subscription_id"] for w in listed.json()] == [made["subscription_id"]]
+    assert "secret" not in listed.text
+    stored = (
+        await kpis_connection.execute(
+            text("SELECT secret_wrapped FROM kpis.webhook_subscription WHERE subscription_id = :i"),
+            {"i": uuid.UUID(made["subscription_id"])},
+        )
+    ).scalar_one()
+    assert made["secret"].encode() not in bytes(stored)
+    # another caller neither sees nor stops it
+    other = await http.delete(
+        f"/v1/webhooks/{made['subscription_id']}", headers=auth_header(POLICE, "kpis")
+    )
+    assert other.status_code == 404
+    stopped = await http.delete(
+        f"/v1/webhooks/{made['subscription_id']}", headers=auth_header(PARTNER, "kpis")
+    )
+    assert stopped.status_code == 204
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.215.14/hook",  # not https
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata
+        "https://[::1]/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://100.64.0.1/hook",  # shared address space
+        "https://localhost/hook",
+        "https://user:pw@93.184.215.14/hook",
+    ],
+)
+def test_production_targets_must_be_https_and_public(url: str) -> None:
+    with pytest.raises(TargetRefused):
+        check_target(url, "production")
+
+
+def test_a_public_https_target_passes_and_local_development_may_use_loopback() -> None:
+    check_target("https://93.184.215.14/hook", "production")
+    check_target("http://127.0.0.1:8080/hook", "local")
+
+
+async def test_an_internal_target_is_refused_by_the_api_in_production(
+    kpis: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, http = kpis
+    app.state.settings = app.state.settings.model_copy(
+        update={"profile": "production", "webhook_key": None}
+    )
+    refused = await http.post(
+        "/v1/webhooks",
+        json={"url": "https://x.example/hook", "events": ["import.succeeded"]},
+        headers=auth_header(PARTNER, "kpis"),
+    )
+    assert refused.status_code == 503  # no webhook key configured: webhooks are off
+    from pydantic import SecretStr
+
+    app.state.settings = app.state.settings.model_copy(update={"webhook_key": SecretStr("k" * 40)})
+    refused = await http.post(
+        "/v1/webhooks",
+        json={"url": "https://169.254.169.254/hook", "events": ["import.succeeded"]},
+        headers=auth_header(PARTNER, "kpis"),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "url"
+    assert "169.254" not in refused.text
