@@ -204,8 +204,8 @@ async def test_refresh_carries_open_actions_with_their_history(
     listed = await client.get(
         "/v1/sprints", params={"plan_id": new}, headers=who("police", "viewer")
     )
-    assert len(listed.json()) == sprints
-    assert listed.json()[-1]["end_date"] == NEW_END.isoformat()
+    assert len(listed.json()["items"]) == sprints
+    assert listed.json()["items"][-1]["end_date"] == NEW_END.isoformat()
 
     # events: the refresh on the new edition, the close on the old
     refreshed = (
@@ -306,7 +306,9 @@ async def test_a_sprint_cannot_close_while_an_earlier_one_is_open(
     client: httpx.AsyncClient, conn: AsyncConnection
 ) -> None:
     plan = await make_plan(conn, "Sprint order", [action("1A1", due_sprint=2)])
-    sprints = (await client.get("/v1/sprints", params={"plan_id": plan}, headers=manager())).json()
+    sprints = (await client.get("/v1/sprints", params={"plan_id": plan}, headers=manager())).json()[
+        "items"
+    ]
     first, second = (f"/v1/sprints/{s['sprint_id']}" for s in sprints[:2])
 
     async def close(url: str) -> httpx.Response:
@@ -488,7 +490,7 @@ async def test_reminders_name_the_step_owner(
     listed = await client.get(
         "/v1/reminders", params={"on": "2030-03-01"}, headers=who("police", "viewer")
     )
-    [reminder] = listed.json()
+    [reminder] = listed.json()["items"]
     assert (reminder["owner_id"], reminder["person"], reminder["user_subject"]) == (
         owner,
         "Jo Patel",

@@ -61,7 +61,7 @@ async def test_a_new_benchmark_version_never_overwrites_the_old(
         params={"indicator": "CIC_RATE", "comparator": "england"},
         headers=as_(POLICE_CLIENT),
     )
-    assert [(b["period_label"], b["value"], b["version"]) for b in latest.json()] == [
+    assert [(b["period_label"], b["value"], b["version"]) for b in latest.json()["items"]] == [
         ("2015/16", "58.5000", 2)
     ]
     every = await client.get(
@@ -69,7 +69,7 @@ async def test_a_new_benchmark_version_never_overwrites_the_old(
         params={"indicator": "CIC_RATE", "comparator": "england", "all_versions": "true"},
         headers=as_(POLICE_CLIENT),
     )
-    assert [(b["value"], b["version"], b["source"]) for b in every.json()] == [
+    assert [(b["value"], b["version"], b["source"]) for b in every.json()["items"]] == [
         ("60.0000", 1, "DfE SSDA903 2015-16, via Wirral plan 2017–2019"),
         ("58.5000", 2, "DfE SFR 2016, revised"),
     ]
