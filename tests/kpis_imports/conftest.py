@@ -28,6 +28,8 @@ SSDA903 = DATA / "ssda903"
 TEST_KEY = "test-pseudonymisation-key-0123456789abcdef"
 
 IMPORTER = FreshAuth(caller("council", ("approver",)), "kpis")
+#: another council importer (four eyes: the one who withdraws an import did not run it)
+SECOND_IMPORTER = FreshAuth(caller("council", ("approver",), subject="second-approver"), "kpis")
 CONTRIBUTOR = FreshAuth(caller("council", ("contributor",)), "kpis")
 CLIENT = FreshAuth(caller("council", (), ("kpis:import",), kind="client"), "kpis")
 VIEWER = FreshAuth(caller("council", ("viewer",)), "kpis")

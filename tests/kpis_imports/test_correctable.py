@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.kpis_imports.conftest import IMPORTER, SSDA903, VIEWER, ImportsApi
+from tests.kpis_imports.conftest import IMPORTER, SECOND_IMPORTER, SSDA903, VIEWER, ImportsApi
 from tests.kpis_imports.test_multi_year import _rows, looked_after_on
 
 EPISODES = (SSDA903 / "episodes.csv").read_text()
@@ -84,11 +84,19 @@ async def test_withdrawing_an_import_brings_back_the_figures_it_superseded(
         f"/v1/imports/{wrong['id']}/withdraw", json={}, headers=IMPORTER
     )
     assert no_reason.status_code == 422
+    # four eyes: the importer who ran it may not withdraw it alone; nothing changes
+    own = await api.http.post(
+        f"/v1/imports/{wrong['id']}/withdraw", json={"reason": "mine"}, headers=IMPORTER
+    )
+    assert own.status_code == 403, own.text
+    assert "four eyes" in own.json()["detail"]
+    assert (await api.job(wrong["id"]))["status"] == "succeeded"
+    assert await api.scalar(CURRENT_CIC) == wrong_figure
 
     response = await api.http.post(
         f"/v1/imports/{wrong['id']}/withdraw",
         json={"reason": "closing dates missing from the export"},
-        headers=IMPORTER,
+        headers=SECOND_IMPORTER,
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -112,7 +120,7 @@ async def test_withdrawing_an_import_brings_back_the_figures_it_superseded(
     assert len(await api.values(wrong["id"])) > 0
     # withdrawn once only; a withdrawn import's files may be imported again
     twice = await api.http.post(
-        f"/v1/imports/{wrong['id']}/withdraw", json={"reason": "again"}, headers=IMPORTER
+        f"/v1/imports/{wrong['id']}/withdraw", json={"reason": "again"}, headers=SECOND_IMPORTER
     )
     assert twice.status_code == 409
     again = await api.upload("ssda903", wrong_files, collection_year=2017)
@@ -126,7 +134,7 @@ async def test_withdrawing_an_import_brings_back_the_figures_it_superseded(
     response = await api.http.post(
         f"/v1/imports/{again_job['id']}/withdraw",
         json={"reason": "same mistake"},
-        headers=IMPORTER,
+        headers=SECOND_IMPORTER,
     )
     assert response.status_code == 200, response.text
     assert await api.scalar(CURRENT_CIC) == right_figure

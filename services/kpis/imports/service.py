@@ -519,11 +519,16 @@ async def withdraw(
 ) -> ImportJob:
     """Withdraw an applied import: its values leave the current values (the earlier ones
     come back), its job, rows and computed values stay as history, the trail records it.
-    Its files may then be imported again (the duplicate check skips withdrawn imports)."""
+    Its files may then be imported again (the duplicate check skips withdrawn imports).
+
+    Four eyes, as for approving values: an import that changed the current figures is
+    withdrawn by another importer than the one who ran it."""
     require_importer(caller)
     job = await repository.get_job(session, job_id, caller.agency, lock=True)
     if job is None:
         raise NotFound("no such import")
+    if job.created_by == caller.subject[:200]:
+        raise Forbidden("four eyes: another importer withdraws an import you ran")
     if job.status != WITHDRAWABLE:
         raise conflict(
             "status",
