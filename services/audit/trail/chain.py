@@ -40,7 +40,13 @@ SAFE_INT = 2**53
 
 
 def timestamp(value: datetime) -> str:
-    """UTC, microseconds, ``Z``: the one spelling of a time in the chain."""
+    """UTC, microseconds, ``Z``: the one spelling of a time in the chain.
+
+    A naive time is only ever the driver's reading of a stored ``±infinity`` (no event is
+    appended with one: the ingest refuses it), so it can only be there by tampering: it is
+    spelled as such, its link then breaks and verify names it instead of failing."""
+    if value.tzinfo is None:
+        return "-infinity" if value == datetime.min else "infinity"
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
