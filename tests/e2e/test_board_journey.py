@@ -135,7 +135,9 @@ def test_a_meeting_then_progress_a_release_and_audits_the_next_pack_names_them(a
     with_actions = [
         c
         for c in unlinked
-        if api.ok(
+        # 1A and 2B hold 1A1 and 2B1, whose status test_journeys.py counts: leave them be
+        if c["code"] not in ("1A", "2B")
+        and api.ok(
             MANAGER, "GET", "/v1/actions", params={"plan_id": c["plan_id"], "criterion": c["code"]}
         )["total"]
     ]
