@@ -244,6 +244,6 @@ async def test_partners_see_packs_of_meetings_they_attended(
     assert (await client.get(base, headers=as_(VIEWER))).status_code == 200  # police
     assert (await client.get(f"{base}/pdf", headers=as_(PROBATION))).status_code == 404
     listed = await client.get(f"/v1/meetings/{current}/packs", headers=as_(PROBATION))
-    assert listed.json() == []
+    assert (listed.json()["items"], listed.json()["total"]) == ([], 0)
     refused = await client.post(f"/v1/meetings/{current}/packs", headers=as_(VIEWER))
     assert refused.status_code == 403

@@ -48,6 +48,17 @@ async def test_criteria_statuses_carry_the_rule_version_reasons_and_links(
     assert empty["status"] == "no evidence"
     assert empty["declared_rag"] == "green"
     assert empty["disagrees"] is True
+    # one page of one: the total and the summary still count every status
+    assert body["total"] == len(body["items"]) >= 2
+    assert sum(body["by_status"].values()) == body["total"]
+    one = (
+        await client.get(
+            "/v1/board/criteria-status", params={"limit": 1, "offset": 1}, headers=as_(CLERK)
+        )
+    ).json()
+    assert [s["code"] for s in one["items"]] == [s["code"] for s in body["items"][1:2]]
+    assert (one["total"], one["limit"], one["offset"]) == (body["total"], 1, 1)
+    assert one["by_status"] == body["by_status"]
     assert body["by_status"]["working"] == 1
     assert body["by_status"]["no evidence"] == 1
     # the published values (release ids) are read at the authority

@@ -39,7 +39,9 @@ def _schema(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
 
 def _is_page(doc: dict[str, Any], schema: dict[str, Any]) -> bool:
     props = schema.get("properties", {})
-    if set(props) != PAGE_FIELDS or set(schema.get("required", [])) != PAGE_FIELDS:
+    # the four members, required; a summary of every page may stand beside them (the board's
+    # status lists count each status), never instead of them
+    if not set(props) >= PAGE_FIELDS or not set(schema.get("required", [])) >= PAGE_FIELDS:
         return False
     items = props["items"]
     return (

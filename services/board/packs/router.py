@@ -16,6 +16,7 @@ from services.board.working.router import CacheDep
 from shared import signing
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/meetings/{meeting_id}/packs", tags=["board packs"])
 
@@ -45,10 +46,10 @@ async def create_pack(
 
 @router.get("", summary="A meeting's packs, oldest first")
 async def list_packs(
-    caller: CallerDep, session: SessionDep, meeting_id: IdPath
-) -> list[PackSummary]:
+    caller: CallerDep, session: SessionDep, meeting_id: IdPath, page: PageDep
+) -> Page[PackSummary]:
     """Partners see the packs of meetings their agency attended."""
-    return await service.list_packs(session, caller, meeting_id)
+    return await service.list_packs(session, caller, meeting_id, page)
 
 
 @router.get("/{pack_id}", summary="A pack: its manifest, signature, verification and document")

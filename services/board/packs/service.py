@@ -30,6 +30,7 @@ from services.board.working.rule import RULE_VERSION
 from services.board.working.service import EvidenceCache, sees_all
 from shared import clock, signing
 from shared.identity import Caller
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import NotFound, ServiceUnavailable
 
 
@@ -158,9 +159,13 @@ async def create(
     return pack
 
 
-async def list_packs(session: AsyncSession, caller: Caller, meeting_id: int) -> list[PackSummary]:
+async def list_packs(
+    session: AsyncSession, caller: Caller, meeting_id: int, page: PageParams
+) -> Page[PackSummary]:
+    """A meeting's packs the caller may read, oldest first, one page (a meeting has few)."""
     await meetings.get(session, caller, meeting_id)
-    return [summary(p) for p in await repo.for_meeting(session, meeting_id) if _may_read(caller, p)]
+    mine = [summary(p) for p in await repo.for_meeting(session, meeting_id) if _may_read(caller, p)]
+    return page_of(mine[page.offset : page.offset + page.limit], len(mine), page)
 
 
 async def get(session: AsyncSession, caller: Caller, meeting_id: int, pack_id: uuid.UUID) -> Pack:

@@ -11,6 +11,7 @@ from services.board.working import service
 from services.board.working.schemas import RuleRead, StatusList, StatusRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
+from shared.pagination import PageDep
 
 router = APIRouter(prefix="/v1/board", tags=["board status"])
 StatusQuery = Annotated[
@@ -32,12 +33,16 @@ CacheDep = Annotated[service.EvidenceCache, Depends(_cache)]
     summary="Is it working? Every success criterion's computed status, with its reasons",
 )
 async def list_criteria_status(
-    caller: CallerDep, cache: CacheDep, plan_id: PlanQuery = None, status: StatusQuery = None
+    caller: CallerDep,
+    cache: CacheDep,
+    page: PageDep,
+    plan_id: PlanQuery = None,
+    status: StatusQuery = None,
 ) -> StatusList:
     """Each criterion: working / improving / not yet / not working / no evidence, the reasons
     (each naming its action, release or audit), the declared RAG beside it and whether they
     disagree, and the rule version. Partners see the criteria their agency takes part in."""
-    return await service.list_criteria(cache, caller, plan_id=plan_id, status=status)
+    return await service.list_criteria(cache, caller, page, plan_id=plan_id, status=status)
 
 
 @router.get(
@@ -58,11 +63,15 @@ async def get_criterion_status(
     summary="Is it working? Every Ofsted and LSCB recommendation's status, from its actions",
 )
 async def list_recommendations_status(
-    caller: CallerDep, cache: CacheDep, plan_id: PlanQuery = None, status: StatusQuery = None
+    caller: CallerDep,
+    cache: CacheDep,
+    page: PageDep,
+    plan_id: PlanQuery = None,
+    status: StatusQuery = None,
 ) -> StatusList:
     """Each recommendation, from its linked actions and the indicators and audits of their
     criteria; one with no action says 'no evidence'."""
-    return await service.list_recommendations(cache, caller, plan_id=plan_id, status=status)
+    return await service.list_recommendations(cache, caller, page, plan_id=plan_id, status=status)
 
 
 @router.get(

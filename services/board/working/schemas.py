@@ -46,10 +46,16 @@ class StatusRead(BaseModel):
 
 
 class StatusList(BaseModel):
+    """One page of statuses (the shared page: items, total, limit, offset) with a summary of
+    every matching status beside it."""
+
+    items: list[StatusRead]
+    total: int = Field(description="how many statuses match, over every page")
+    limit: int
+    offset: int
     rule_version: str
     evidence_read_at: datetime = Field(description="when the evidence was read (UTC)")
-    by_status: dict[str, int]
-    items: list[StatusRead]
+    by_status: dict[str, int] = Field(description="how many match in each status, every page")
 
 
 class RuleRead(BaseModel):

@@ -36,6 +36,7 @@ from services.board.working.schemas import (
 )
 from shared import clock, rights
 from shared.identity import Caller
+from shared.pagination import PageParams
 from shared.problems import NotFound
 
 
@@ -147,21 +148,25 @@ def visible(caller: Caller, items: list[StatusRead]) -> list[StatusRead]:
     return [s for s in items if caller.agency in s.agencies]
 
 
-def _listing(cached: Cached, items: list[StatusRead]) -> StatusList:
+def _listing(cached: Cached, items: list[StatusRead], page: PageParams) -> StatusList:
     counts = {s: 0 for s in rule.STATUSES}
     for s in items:
         counts[s.status] += 1
     return StatusList(
+        items=items[page.offset : page.offset + page.limit],
+        total=len(items),
+        limit=page.limit,
+        offset=page.offset,
         rule_version=rule.RULE_VERSION,
         evidence_read_at=cached.read_at,
         by_status=counts,
-        items=items,
     )
 
 
 async def list_criteria(
     cache: EvidenceCache,
     caller: Caller,
+    page: PageParams,
     *,
     plan_id: int | None,
     status: str | None,
@@ -169,7 +174,7 @@ async def list_criteria(
     access.require_read(caller)
     cached = await cache.get()
     items = visible(caller, criterion_statuses(cached.snapshot))
-    return _listing(cached, _filter(items, plan_id, status))
+    return _listing(cached, _filter(items, plan_id, status), page)
 
 
 def _filter(items: list[StatusRead], plan_id: int | None, status: str | None) -> list[StatusRead]:
@@ -191,6 +196,7 @@ async def one_criterion(cache: EvidenceCache, caller: Caller, criterion_id: int)
 async def list_recommendations(
     cache: EvidenceCache,
     caller: Caller,
+    page: PageParams,
     *,
     plan_id: int | None,
     status: str | None,
@@ -198,7 +204,7 @@ async def list_recommendations(
     access.require_read(caller)
     cached = await cache.get()
     items = visible(caller, recommendation_statuses(cached.snapshot))
-    return _listing(cached, _filter(items, plan_id, status))
+    return _listing(cached, _filter(items, plan_id, status), page)
 
 
 def rule_text(caller: Caller) -> RuleRead:
