@@ -82,18 +82,18 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         findings,
         risks,
     ) = await asyncio.gather(
-        reader.get("/v1/success-criteria"),
-        reader.get("/v1/success-criteria/indicators"),
+        reader.items("/v1/success-criteria"),
+        reader.items("/v1/success-criteria/indicators"),
         reader.items("/v1/actions"),
-        reader.get("/v1/recommendations"),
+        reader.items("/v1/recommendations"),
         reader.items("/v1/audit-programmes"),
         reader.items("/v1/audits"),
         reader.items("/v1/findings"),
-        reader.get("/v1/risks"),
+        reader.items("/v1/risks"),
     )
     programme_criteria: dict[int, set[str]] = {}
     for programme in programmes:
-        rows = await reader.get(f"/v1/audit-programmes/{programme['programme_id']}/criteria")
+        rows = await reader.items(f"/v1/audit-programmes/{programme['programme_id']}/criteria")
         programme_criteria[int(programme["programme_id"])] = {r["criterion_code"] for r in rows}
     codes = sorted({link["indicator_code"] for link in links})
     gate = asyncio.Semaphore(CONCURRENCY)
