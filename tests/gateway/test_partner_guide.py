@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kpis.config import KpisSettings
-from services.kpis.imports.router import MAX_FILES
 from services.kpis.imports.schemas import ImportOut
+from services.kpis.imports.service import MAX_FILES
 from services.kpis.main import create_app as kpis_app
 from services.kpis.seed import seed as seed_kpis
 from services.kpis.submissions.schemas import MAX_ROWS
