@@ -82,6 +82,13 @@ def items(relaying: tuple[str, ...], databases: tuple[str, ...]) -> tuple[Item, 
             "AUDIT_CHECKPOINT_SIGNING_KEY",
         ),
         Item(
+            "board-pack-signing.pem",
+            "BOARD_PACK_SIGNING_KEY",
+            "platform-signing",
+            "board-pack.pem",
+            "BOARD_PACK_SIGNING_KEY",
+        ),
+        Item(
             "kpis-pseudonymisation.key",
             "KPIS_PSEUDONYMISATION_KEY",
             "platform-signing",
@@ -134,6 +141,7 @@ def new_values(names: set[str]) -> dict[str, str]:
     makers: dict[str, Callable[[], str]] = {
         "kpis-release-signing.pem": lambda: generate_ec_key()[0],
         "audit-checkpoint-signing.pem": generate_ed25519_key,
+        "board-pack-signing.pem": lambda: generate_ec_key()[0],
     }
     values: dict[str, str] = {}
     if names & {"internal-jwt-private.pem", "internal-jwt-public.pem"}:
