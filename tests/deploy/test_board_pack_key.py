@@ -50,7 +50,8 @@ def test_the_keys_command_makes_the_pack_key_in_every_form(tmp_path: Path) -> No
     assert (item.env, item.secret, item.secret_key) == (ENV, SECRET, KEY)
     pem = (out / FILE).read_text()
     key = serialization.load_pem_private_key(pem.encode(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert key.curve.name == "secp256r1"
     assert _env((out / "platform.env").read_text())[ENV] == pem.strip()
     made = {
         d["metadata"]["name"]: d["stringData"]
@@ -60,7 +61,8 @@ def test_the_keys_command_makes_the_pack_key_in_every_form(tmp_path: Path) -> No
     assert made[SECRET][KEY] == pem.strip()
     # the production board signs with it; without it, it has no signer (a pack is 503)
     signer = pack_signer(_production(pem))
-    assert signer is not None and signer.verify({"a": 1}, signer.sign({"a": 1}))
+    assert signer is not None
+    assert signer.verify({"a": 1}, signer.sign({"a": 1}))
     assert pack_signer(_production(None)) is None
 
 
