@@ -11,7 +11,10 @@ publication state), which only ever narrow what is granted here.
 Decisions written down here (issue 15):
 
 - The trail is read by holders of ``trail:read``: auditors (inspectors, internal audit),
-  administrators and machine readers with that scope. The audit service agrees.
+  administrators and machine readers with that scope. The audit service agrees. The latest
+  signed checkpoint alone (seq, hash, signature; no event) needs ``trail:checkpoint``: every
+  holder of ``trail:read``, and the board's reader (``board-reader``), which pins its packs
+  to it (issue 16) and reads nothing else of the trail.
 - The KPI catalogue. Indicator definitions and their versions need ``kpis:define``:
   approvers (their own agency's measures) and council performance staff (plan managers and
   administrators, any agency's), as the data-sharing agreement lets each agency define its
@@ -83,7 +86,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "approver": frozenset(
         _VIEW | {"kpis:submit", "kpis:approve", "kpis:define", "kpis:import", "audit:moderate"}
     ),
-    "auditor": frozenset(_VIEW | _QA_WRITE | {"trail:read", "actions:status"}),
+    "auditor": frozenset(_VIEW | _QA_WRITE | {"trail:read", "trail:checkpoint", "actions:status"}),
     "plan_manager": frozenset(
         _CONTRIBUTE
         | _QA_WRITE
@@ -102,7 +105,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "kpis:import": frozenset({"kpis:import", "kpis:read"}),
     "audit:read": frozenset({"audit:read"}),
     "audit:write": frozenset({"audit:write", "audit:moderate", "audit:read"}),
-    "trail:read": frozenset({"trail:read"}),
+    "trail:read": frozenset({"trail:read", "trail:checkpoint"}),
+    "trail:checkpoint": frozenset({"trail:checkpoint"}),
     "trail:append": frozenset({"trail:append"}),
     "board:read": frozenset({"board:read"}),
     "board:write": frozenset({"board:write", "board:read"}),
@@ -185,6 +189,7 @@ OPERATION_RULES: tuple[Rule, ...] = (
     Rule("/v1/audits/*/moderate", WRITE, "audit:moderate"),
     Rule("/v1/audits/*/close", WRITE, "audit:moderate"),
     Rule("/v1/trail/events", frozenset({"POST"}), "trail:append"),
+    Rule("/v1/trail/checkpoints/latest", READ, "trail:checkpoint"),  # no event, only the pin
     Rule("/v1/trail/**", READ, "trail:read"),
     Rule("/v1/trail/checkpoints/verify", frozenset({"POST"}), "trail:read"),  # a read
     Rule("/v1/trail/**", WRITE, "admin"),

@@ -25,6 +25,7 @@ Scope = Literal[
     "audit:read",
     "audit:write",
     "trail:read",
+    "trail:checkpoint",
     "trail:append",
     "board:read",
     "board:write",

@@ -10,7 +10,7 @@ from shared.relay import RelaySettings
 #: the board's own client for reading the other services through the gateway
 READER_CLIENT_ID = "board-reader"
 #: what that client may read (read scopes only; it never writes to another service)
-READER_SCOPES = ("actions:read", "kpis:read", "audit:read")
+READER_SCOPES = ("actions:read", "kpis:read", "audit:read", "trail:checkpoint")
 
 
 class BoardSettings(RelaySettings):

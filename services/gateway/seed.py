@@ -5,7 +5,8 @@
   ``trail:append`` only) with the secrets the run command keeps in
   ``<data dir>/relay-clients.json``;
 - the reader clients of services that read the others through the gateway
-  (``board-reader``: agency ``council``, read scopes only) with the secrets the run command
+  (``board-reader``: agency ``council``, read scopes only, and ``trail:checkpoint`` for the
+  latest signed trail checkpoint its packs pin) with the secrets the run command
   keeps in ``<data dir>/reader-clients.json``;
 - demo credentials, made once and kept in ``<data dir>/demo-credentials.json``: a client per
   agency and a person per role (admins with a TOTP secret). A rerun keeps the same secrets and
@@ -47,7 +48,7 @@ RELAY_SERVICES = ("actions", "kpis", "audit", "gateway", "board")
 #: A service's own client for reading the other services through the gateway: read scopes
 #: only, and never its own service's (the board reads the plan, KPIs and QA, not itself).
 READER_CLIENTS: dict[str, list[str]] = {
-    "board-reader": ["actions:read", "audit:read", "kpis:read"],
+    "board-reader": ["actions:read", "audit:read", "kpis:read", "trail:checkpoint"],
 }
 AGENCY_SCOPES = {
     # every scope but the relays' own and administration, in the vocabulary's order

@@ -215,3 +215,37 @@ async def test_the_verify_endpoint_checks_a_range(client: httpx.AsyncClient) -> 
     assert ranged.json()["events_checked"] == 2
     bad = await client.get("/v1/trail/verify", params={"from_seq": 0}, headers=as_(reader()))
     assert bad.status_code == 422
+
+
+async def test_the_latest_checkpoint_alone_is_readable_with_trail_checkpoint(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 16: the board's reader pins packs to the latest checkpoint (``trail:checkpoint``)
+    and reads nothing else of the trail."""
+    pinner = Caller(
+        "board-reader",
+        "council",
+        scopes=frozenset({"actions:read", "kpis:read", "audit:read", "trail:checkpoint"}),
+        client_id="board-reader",
+        kind="client",
+    )
+    none_yet = await client.get("/v1/trail/checkpoints/latest", headers=as_(pinner))
+    assert none_yet.status_code == 200, none_yet.text
+    assert none_yet.json() == {"checkpoint": None}
+    await post_events(client, [event(), event()])
+    admin = caller("council", ("admin",))
+    first = (await client.post("/v1/trail/checkpoints", headers=as_(admin))).json()
+    await post_events(client, [event()])
+    second = (await client.post("/v1/trail/checkpoints", headers=as_(admin))).json()
+    assert second["seq"] > first["seq"]
+    latest = await client.get("/v1/trail/checkpoints/latest", headers=as_(pinner))
+    assert latest.json() == {"checkpoint": second}
+    # a holder of trail:read reads it too; the pinner reads no event and no other checkpoint
+    also = await client.get("/v1/trail/checkpoints/latest", headers=as_(reader()))
+    assert also.json() == {"checkpoint": second}
+    for path in ("/v1/trail", "/v1/trail/checkpoints", "/v1/trail/verify"):
+        assert (await client.get(path, headers=as_(pinner))).status_code == 403, path
+    viewer = caller("council", ("viewer",))
+    assert (
+        await client.get("/v1/trail/checkpoints/latest", headers=as_(viewer))
+    ).status_code == 403

@@ -36,6 +36,14 @@ ACTIONS = [
         "contributing_agencies": [],
     },
 ]
+#: The audit service's latest signed trail checkpoint (``trail:checkpoint``), as it answers.
+CHECKPOINT = {
+    "seq": 42,
+    "hash": "ab" * 32,
+    "created_at": "2026-12-01T09:00:00+00:00",
+    "key_id": "trail-key-1",
+    "signature": "c2lnbmF0dXJl",
+}
 ANSWERS: dict[str, Any] = {
     "/v1/success-criteria": CRITERIA,
     "/v1/success-criteria/indicators": [
@@ -102,6 +110,7 @@ ANSWERS: dict[str, Any] = {
     "/v1/actions/11/updates": [],
     "/v1/actions/12/updates": [],
     "/v1/releases/2b1c-release": {"release_id": "2b1c-release", "valid": True},
+    "/v1/trail/checkpoints/latest": {"checkpoint": CHECKPOINT},
 }
 
 

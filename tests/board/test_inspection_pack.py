@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.board.inspection import verify
 from services.board.working.service import EvidenceCache
-from tests.board.answers import Answers
+from tests.board.answers import CHECKPOINT, Answers
 from tests.board.conftest import CLERK, VIEWER, as_
 
 EXTRA: dict[str, Any] = {
@@ -87,6 +87,13 @@ async def test_the_archive_holds_each_recommendations_chain_and_verifies(
         text("SELECT count(*) FROM board.outbox WHERE event_type = 'inspection_pack.made'")
     )
     assert made == 1
+
+
+async def test_the_manifest_pins_the_latest_trail_checkpoint(archive: Path) -> None:
+    """Issue 16: the signed manifest names the trail checkpoint the archive was made against."""
+    manifest = json.loads(_entries(archive)["manifest.json"])
+    assert manifest["pins"] == {"trail_checkpoint": CHECKPOINT}
+    assert verify.problems(archive) == []
 
 
 async def test_a_changed_byte_fails_the_verifier(archive: Path, tmp_path: Path) -> None:

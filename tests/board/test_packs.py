@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.board.packs import render
 from services.board.working.service import EvidenceCache
 from shared import signing
-from tests.board.answers import ACTIONS, Answers
+from tests.board.answers import ACTIONS, CHECKPOINT, Answers
 from tests.board.conftest import CLERK, VIEWER, as_, meeting
 from tests.support.tokens import caller
 
@@ -196,6 +196,29 @@ async def test_signed_verified_recorded_and_byte_identical_from_its_pins(
     )
     again = await client.get(base, headers=as_(CLERK))
     assert again.json()["verified"] is False
+
+
+async def test_the_pack_pins_the_latest_trail_checkpoint(
+    wired: Answers, client: httpx.AsyncClient, board_app: FastAPI
+) -> None:
+    """Issue 16: the pack and its signed manifest name the checkpoint it was made against;
+    the board asks the trail only for that checkpoint, never its events."""
+    _, current = await _two_meetings(client)
+    pack = await _pack(client, current)
+    assert pack["document"]["pins"]["trail_checkpoint"] == CHECKPOINT
+    assert pack["manifest"]["pins"]["trail_checkpoint"] == CHECKPOINT
+    assert signing.verify_with_public_key(pack["public_key"], pack["manifest"], pack["signature"])
+    trail = {path for path, _ in wired.asked if path.startswith("/v1/trail")}
+    assert trail == {"/v1/trail/checkpoints/latest"}
+    # regenerated from its pins: the same bytes
+    base = f"/v1/meetings/{current}/packs/{pack['pack_id']}"
+    html = (await client.get(f"{base}/html", headers=as_(CLERK))).content
+    assert html == render.html(pack["document"])
+    # before the trail's first checkpoint the pin is null, and says so
+    board_app.state.evidence = EvidenceCache(
+        Answers(EXTRA | {"/v1/trail/checkpoints/latest": {"checkpoint": None}}), "WIRRAL", 60
+    )
+    assert (await _pack(client, current))["document"]["pins"]["trail_checkpoint"] is None
 
 
 async def test_the_pdf_reads_back_pages_criteria_and_chart_points(

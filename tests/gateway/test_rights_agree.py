@@ -391,6 +391,7 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/trail"): [Example("/v1/trail")],
         ("GET", "/v1/trail/verify"): [Example("/v1/trail/verify")],
         ("GET", "/v1/trail/checkpoints"): [Example("/v1/trail/checkpoints")],
+        ("GET", "/v1/trail/checkpoints/latest"): [Example("/v1/trail/checkpoints/latest")],
         ("POST", "/v1/trail/checkpoints"): [Example("/v1/trail/checkpoints")],
         ("POST", "/v1/trail/checkpoints/verify"): [
             Example(

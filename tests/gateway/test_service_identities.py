@@ -150,19 +150,23 @@ async def test_the_board_reader_reads_the_other_services_and_nothing_else(
         )
     ).one()
     assert row.agency == "council"
-    assert sorted(row.scopes) == ["actions:read", "audit:read", "kpis:read"]
-    # its secret works for its read scopes; it may not append to the trail or write
-    await gw.token("board-reader", readers["board-reader"], "actions:read kpis:read")
-    r = await gw.http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "board-reader",
-            "client_secret": readers["board-reader"],
-            "scope": "trail:append",
-        },
+    # issue 16: trail:checkpoint, the latest signed checkpoint its packs pin, not the events
+    assert sorted(row.scopes) == ["actions:read", "audit:read", "kpis:read", "trail:checkpoint"]
+    # its secret works for its read scopes; it may not read or append to the trail, or write
+    await gw.token(
+        "board-reader", readers["board-reader"], "actions:read kpis:read trail:checkpoint"
     )
-    assert r.status_code in (400, 403), r.text
+    for scope in ("trail:append", "trail:read"):
+        r = await gw.http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "board-reader",
+                "client_secret": readers["board-reader"],
+                "scope": scope,
+            },
+        )
+        assert r.status_code in (400, 403), r.text
     admin = await gw.bearer(("admin",))
     for verb in ("rotate-secret", "disable"):
         r = await gw.http.post(f"/v1/clients/board-reader/{verb}", headers=admin)

@@ -12,7 +12,13 @@ from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.repository import TrailFilter
-from services.audit.trail.schemas import CheckpointRead, TrailEventRead, Verification, Who
+from services.audit.trail.schemas import (
+    CheckpointRead,
+    LatestCheckpoint,
+    TrailEventRead,
+    Verification,
+    Who,
+)
 from services.audit.trail.signing import CheckpointSigner
 from shared.identity import Caller
 from shared.pagination import Page, PageParams
@@ -44,6 +50,22 @@ async def search(
     return Page(
         items=[_event_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
+
+
+async def latest_checkpoint(session: AsyncSession, caller: Caller) -> LatestCheckpoint:
+    """The newest signed checkpoint (none before the first); the read is recorded."""
+    service.require_checkpoint_reader(caller)
+    row = await repo.latest_checkpoint(session)
+    found = None if row is None else service.checkpoint_read(row)
+    await events.emit(
+        session,
+        caller,
+        "trail.checkpoint_read",
+        "trail",
+        "checkpoints",
+        {"seq": None if found is None else found.seq},
+    )
+    return LatestCheckpoint(checkpoint=found)
 
 
 async def list_checkpoints(

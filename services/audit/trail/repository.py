@@ -238,6 +238,14 @@ async def checkpoints(
     return rows, int(total or 0)
 
 
+async def latest_checkpoint(session: AsyncSession) -> TrailCheckpoint | None:
+    return await session.scalar(
+        select(TrailCheckpoint)
+        .order_by(TrailCheckpoint.seq.desc(), TrailCheckpoint.checkpoint_id.desc())
+        .limit(1)
+    )
+
+
 async def all_checkpoints(session: AsyncSession) -> list[TrailCheckpoint]:
     return list(await session.scalars(select(TrailCheckpoint).order_by(TrailCheckpoint.seq)))
 

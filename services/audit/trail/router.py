@@ -16,6 +16,7 @@ from services.audit.trail.schemas import (
     BatchStored,
     CheckpointRead,
     EventBatch,
+    LatestCheckpoint,
     PublicKeyRead,
     TrailEventRead,
     Verification,
@@ -120,6 +121,14 @@ async def list_checkpoints(
     caller: CallerDep, session: SessionDep, page: PageDep
 ) -> Page[CheckpointRead]:
     return await reading.list_checkpoints(session, caller, page)
+
+
+@router.get(
+    "/checkpoints/latest",
+    summary="The latest signed checkpoint alone (seq, hash, signature), to pin a pack to",
+)
+async def latest_checkpoint(caller: CallerDep, session: SessionDep) -> LatestCheckpoint:
+    return await reading.latest_checkpoint(session, caller)
 
 
 @router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of the current head")

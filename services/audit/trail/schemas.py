@@ -117,6 +117,12 @@ class CheckpointRead(Input):
     signature: str = Field(max_length=200)
 
 
+class LatestCheckpoint(BaseModel):
+    """The newest signed checkpoint, or none before the first is made."""
+
+    checkpoint: CheckpointRead | None
+
+
 class PublicKeyRead(BaseModel):
     key_id: str
     algorithm: str = "Ed25519"

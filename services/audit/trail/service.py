@@ -65,6 +65,12 @@ def source_of(caller: Caller) -> str:
     return source
 
 
+def require_checkpoint_reader(caller: Caller) -> None:
+    """``trail:checkpoint`` (shared/rights.py): the latest checkpoint alone, never an event."""
+    if not rights.holds(caller, "trail:checkpoint"):
+        raise Forbidden("reading the latest checkpoint needs trail:checkpoint (or trail:read)")
+
+
 def require_reader(caller: Caller) -> None:
     """``trail:read`` (shared/rights.py): auditors, administrators, readers with the scope."""
     if not rights.holds(caller, "trail:read"):

@@ -11,7 +11,9 @@ bytes):
 - ``audits/<audit_id>.json``: each graded audit of the linked programmes (no case, team or
   worker) with its findings' re-check outcomes;
 - ``manifest.json``: ``files`` (name → SHA-256), when it was made, the rule version, the
-  key id; ``manifest.sig``: ES256 over the manifest's RFC 8785 form (base64);
+  key id, ``pins.trail_checkpoint`` (the latest signed trail checkpoint: seq, hash,
+  signature and its key id; null before the first); ``manifest.sig``: ES256 over the
+  manifest's RFC 8785 form (base64);
   ``public-key.pem``: the key that verifies it.
 
 Verify offline: ``python -m services.board.inspection.verify ARCHIVE [--public-key PEM]``
@@ -108,11 +110,15 @@ async def contents(reader: Reader, snap: Snapshot) -> dict[str, bytes]:
 
 
 def pack(
-    files: dict[str, bytes], signer: signing.ManifestSigner, made_at: datetime
+    files: dict[str, bytes],
+    signer: signing.ManifestSigner,
+    made_at: datetime,
+    trail_checkpoint: dict[str, Any] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     manifest = {
         "format": "inspection-pack/1",
         "made_at": made_at.isoformat(),
+        "pins": {"trail_checkpoint": trail_checkpoint},
         "rule_version": rule.RULE_VERSION,
         "algorithm": signing.ALGORITHM,
         "key_id": signer.key_id,

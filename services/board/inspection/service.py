@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.board import access
 from services.board.events import emit
 from services.board.inspection import archive
+from services.board.packs import build
 from services.board.working.service import EvidenceCache
 from shared import clock, signing
 from shared.identity import Caller
@@ -26,7 +27,8 @@ async def make(
         raise ServiceUnavailable("packs cannot be signed: BOARD_PACK_SIGNING_KEY is not set")
     cached = await cache.get(fresh=True)
     files = await archive.contents(cache.reader, cached.snapshot)
-    body, manifest = archive.pack(files, signer, clock.utc_now())
+    checkpoint = await build.trail_checkpoint(cache.reader)
+    body, manifest = archive.pack(files, signer, clock.utc_now(), checkpoint)
     await emit(
         session,
         caller,

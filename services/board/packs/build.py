@@ -153,6 +153,19 @@ def _chart(link: dict[str, Any], series: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+CHECKPOINT_PATH = "/v1/trail/checkpoints/latest"
+
+
+async def trail_checkpoint(reader: Reader) -> dict[str, Any] | None:
+    """The latest signed trail checkpoint the pack was made against (``trail:checkpoint``,
+    never the events): seq, hash, when, and the signature with its key id; none before the
+    first checkpoint."""
+    found = (await reader.get(CHECKPOINT_PATH))["checkpoint"]
+    if found is None:
+        return None
+    return {k: found[k] for k in ("seq", "hash", "created_at", "key_id", "signature")}
+
+
 async def build(
     reader: Reader,
     snap: Snapshot,
@@ -247,7 +260,7 @@ async def build(
             "release_ids": sorted(
                 {v["release_id"] for vals in snap.published.values() for v in vals}
             ),
-            "trail_checkpoint": None,
+            "trail_checkpoint": await trail_checkpoint(reader),
         },
         "changes": {
             "actions": await changed_actions(reader, snap, since),
