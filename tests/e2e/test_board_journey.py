@@ -119,13 +119,13 @@ def _pack(api: Api, meeting_id: int) -> dict[str, Any]:
 
 
 def _every(api: Api, path: str) -> list[dict[str, Any]]:
-    """Every item of a paged list (``{items, total, limit, offset}``)."""
-    found: list[dict[str, Any]] = []
+    """Every item of a paged list."""
+    items: list[dict[str, Any]] = []
     while True:
-        page = api.ok(MANAGER, "GET", path, params={"limit": 200, "offset": len(found)})
-        found.extend(page["items"])
-        if not page["items"] or len(found) >= page["total"]:
-            return found
+        page = api.ok(MANAGER, "GET", path, params={"limit": 200, "offset": len(items)})
+        items.extend(page["items"])
+        if not page["items"] or len(items) >= page["total"]:
+            return items
 
 
 def _unlinked_criteria(api: Api) -> list[dict[str, Any]]:
