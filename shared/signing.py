@@ -1,7 +1,7 @@
 """Signing documents as the platform signs releases: ECDSA P-256 (ES256) over the RFC 8785
 canonical JSON of a manifest, the signature base64; a key id is the first 16 hex digits of
-the SHA-256 of the public key (DER). Used by the board's packs; the kpis service's release
-signer (``services/kpis/releases/signing.py``) is the same scheme.
+the SHA-256 of the public key (DER). The one scheme: the kpis service's releases
+(``services/kpis/releases/signing.py`` gives it the service's key) and the board's packs.
 
 :func:`verify_with_public_key` needs only the public key (PEM), so a pack or an archive can
 be checked offline by anyone holding it.

@@ -70,6 +70,8 @@ class GatewayReader:
         offset = 0
         while True:
             page = await self.get(path, {**(params or {}), "limit": PAGE, "offset": offset})
+            if not (isinstance(page, dict) and isinstance(page.get("items"), list)):
+                raise EvidenceUnavailable(f"{path} answered something other than a page")
             found.extend(page["items"])
             offset += len(page["items"])
             if not page["items"] or offset >= page["total"]:

@@ -192,7 +192,7 @@ async def test_refresh_carries_open_actions_with_their_history(
 
     # the structure and the criterion's indicator link came along
     codes = await client.get("/v1/success-criteria", params={"plan_id": new}, headers=manager())
-    assert [c["code"] for c in codes.json()] == ["1A", "1B", "2A"]
+    assert [c["code"] for c in codes.json()["items"]] == ["1A", "1B", "2A"]
     linked = await count(
         conn,
         "SELECT count(*) FROM actions.criterion_indicator ci "

@@ -214,7 +214,7 @@ async def test_closed_plan_takes_no_updates(
 async def test_plan_manager_creates_an_action(
     client: httpx.AsyncClient, conn: AsyncConnection, plan_id: int
 ) -> None:
-    owners = (await client.get("/v1/owners", headers=manager())).json()
+    owners = (await client.get("/v1/owners", headers=manager())).json()["items"]
     body = _create(
         plan_id,
         owner_ids=[owners[0]["owner_id"]],

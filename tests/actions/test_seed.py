@@ -108,6 +108,8 @@ async def test_recommendations_and_criteria(client: httpx.AsyncClient, plan_id: 
     crit = (
         await client.get("/v1/success-criteria", params={"plan_id": plan_id}, headers=headers)
     ).json()
+    assert (crit["total"], crit["limit"], crit["offset"]) == (27, 50, 0)
+    crit = crit["items"]
     assert len(crit) == 27
     assert {c["code"] for c in crit if c["theme_number"] == 4} == {
         "4A",

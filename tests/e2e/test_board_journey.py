@@ -118,10 +118,20 @@ def _pack(api: Api, meeting_id: int) -> dict[str, Any]:
     return pack
 
 
+def _every(api: Api, path: str) -> list[dict[str, Any]]:
+    """Every item of a paged list."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = api.ok(MANAGER, "GET", path, params={"limit": 200, "offset": len(items)})
+        items.extend(page["items"])
+        if not page["items"] or len(items) >= page["total"]:
+            return items
+
+
 def _unlinked_criteria(api: Api) -> list[dict[str, Any]]:
-    linked = {k["criterion_id"] for k in api.ok(MANAGER, "GET", "/v1/success-criteria/indicators")}
+    linked = {k["criterion_id"] for k in _every(api, "/v1/success-criteria/indicators")}
     found = []
-    for c in api.ok(MANAGER, "GET", "/v1/success-criteria"):
+    for c in _every(api, "/v1/success-criteria"):
         if c["criterion_id"] in linked:
             continue
         programmes = api.ok(MANAGER, "GET", "/v1/audit-programmes", params={"criterion": c["code"]})

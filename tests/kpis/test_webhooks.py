@@ -154,9 +154,9 @@ async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
         f"/v1/webhooks/{made['subscription_id']}/deliveries", headers=auth_header(PARTNER, "kpis")
     )
     assert log.status_code == 200
-    assert [(d["event_id"], d["attempts"], d["outcome"], d["status_code"]) for d in log.json()] == [
-        (ours, 2, "delivered", 204)
-    ]
+    assert [
+        (d["event_id"], d["attempts"], d["outcome"], d["status_code"]) for d in log.json()["items"]
+    ] == [(ours, 2, "delivered", 204)]
 
 
 async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
@@ -173,7 +173,7 @@ async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
     log = await http.get(
         f"/v1/webhooks/{made['subscription_id']}/deliveries", headers=auth_header(PARTNER, "kpis")
     )
-    assert [(d["attempts"], d["outcome"], d["status_code"]) for d in log.json()] == [
+    assert [(d["attempts"], d["outcome"], d["status_code"]) for d in log.json()["items"]] == [
         (3, "failed", 500)
     ]
 
@@ -185,7 +185,7 @@ async def test_the_secret_is_shown_once_and_kept_wrapped(
     made = await _subscribe(http, "http://127.0.0.1:9/hook")
     assert made["secret"].startswith("whsec_")
     listed = await http.get("/v1/webhooks", headers=auth_header(PARTNER, "kpis"))
-    assert [w["subscription_id"] for w in listed.json()] == [made["subscription_id"]]
+    assert [w["subscription_id"] for w in listed.json()["items"]] == [made["subscription_id"]]
     assert "secret" not in listed.text
     stored = (
         await kpis_connection.execute(

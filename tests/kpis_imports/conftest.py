@@ -67,14 +67,24 @@ class ImportsApi:
         return dict(response.json())
 
     async def values(self, job_id: str) -> list[dict[str, Any]]:
-        """Every value, worker level included (a council manager stating a purpose)."""
-        response = await self.http.get(
-            f"/v1/imports/{job_id}/values",
-            params={"purpose": "test: check the computed figures"},
-            headers=IMPORTER,
-        )
-        assert response.status_code == 200, response.text
-        return list(response.json())
+        """Every value, worker level included (a council manager stating a purpose), read
+        page by page."""
+        found: list[dict[str, Any]] = []
+        while True:
+            response = await self.http.get(
+                f"/v1/imports/{job_id}/values",
+                params={
+                    "purpose": "test: check the computed figures",
+                    "limit": 200,
+                    "offset": len(found),
+                },
+                headers=IMPORTER,
+            )
+            assert response.status_code == 200, response.text
+            page = response.json()
+            found.extend(page["items"])
+            if not page["items"] or len(found) >= page["total"]:
+                return found
 
     async def scalar(self, sql: str, **params: Any) -> Any:
         return (await self.connection.execute(text(sql), params)).scalar()

@@ -36,8 +36,25 @@ async def _reads(api: ImportsApi) -> list[Any]:
     return [tuple(r) for r in rows.all()]
 
 
-async def _get(api: ImportsApi, job_id: str, headers: Any, **params: str) -> httpx.Response:
+async def _get(api: ImportsApi, job_id: str, headers: Any, **params: Any) -> httpx.Response:
+    params = {"limit": 200} | params
     return await api.http.get(f"/v1/imports/{job_id}/values", params=params, headers=headers)
+
+
+async def _every(
+    api: ImportsApi, job_id: str, headers: Any, **params: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """Every value, page by page, and how many pages (requests) it took."""
+    items: list[dict[str, Any]] = []
+    pages = 0
+    while True:
+        response = await _get(api, job_id, headers, offset=len(items), **params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages += 1
+        items.extend(page["items"])
+        if not page["items"] or len(items) >= page["total"]:
+            return items, pages
 
 
 async def test_worker_values_of_an_import_need_a_manager_and_a_purpose(api: ImportsApi) -> None:
@@ -54,21 +71,53 @@ async def test_worker_values_of_an_import_need_a_manager_and_a_purpose(api: Impo
 
     for who in (CLIENT, VIEWER, CONTRIBUTOR):
         for params in ({}, {"purpose": "curious"}):
-            response = await _get(api, job_id, who, **params)
-            assert response.status_code == 200, response.text
-            seen = [v["org_unit_code"] for v in response.json()]
+            seen = [v["org_unit_code"] for v in (await _every(api, job_id, who, **params))[0]]
             assert len(seen) == len(codes) - len(workers)
             assert not any(c.startswith("W-") for c in seen)
     # a manager without a purpose sees no worker rows either; a blank purpose is a 400
-    plain = await _get(api, job_id, IMPORTER)
-    assert not any(v["org_unit_code"].startswith("W-") for v in plain.json())
+    plain, _ = await _every(api, job_id, IMPORTER)
+    assert not any(v["org_unit_code"].startswith("W-") for v in plain)
     blank = await _get(api, job_id, IMPORTER, purpose="   ")
     assert blank.status_code == 400
     assert blank.json()["errors"][0]["field"] == "purpose"
     assert await _reads(api) == reads_before  # nothing sensitive was read
 
-    stated = await _get(api, job_id, IMPORTER, purpose="supervision audit")
-    assert stated.status_code == 200
-    assert sorted(v["org_unit_code"] for v in stated.json()) == sorted(codes)
+    stated, pages = await _every(api, job_id, IMPORTER, purpose="supervision audit")
+    assert sorted(v["org_unit_code"] for v in stated) == sorted(codes)
+    assert pages == -(-len(codes) // 200)  # the sample's values need several pages
     subject = IMPORTER.who.subject
-    assert await _reads(api) == [*reads_before, (f"import:{job_id}", "supervision audit", subject)]
+    read = (f"import:{job_id}", "supervision audit", subject)
+    assert await _reads(api) == [*reads_before, *[read] * pages]  # each page read is recorded
+
+
+async def test_an_imports_values_answer_pages_that_cover_each_value_once(api: ImportsApi) -> None:
+    """Issue 18 item 2: the values answer ``{items, total, limit, offset}``; walking the pages
+    gives every value the caller may see exactly once, in a stable order."""
+    created = await api.upload("annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())])
+    job_id = created.json()["id"]
+    assert (await api.job(job_id))["status"] == "succeeded"
+    stored = await api.connection.execute(
+        text(
+            "SELECT id FROM kpis.import_value WHERE import_id = :i AND org_unit_code NOT LIKE 'W-%'"
+        ),
+        {"i": job_id},
+    )
+    visible = sorted(r[0] for r in stored.all())
+    assert len(visible) > 7
+    seen: list[tuple[Any, ...]] = []
+    offset = 0
+    while True:
+        r = await _get(api, job_id, VIEWER, limit=7, offset=offset)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert (page["total"], page["limit"], page["offset"]) == (len(visible), 7, offset)
+        assert len(page["items"]) == min(7, len(visible) - offset)
+        keys = ("indicator_code", "period_type", "period_start", "org_unit_code", "period_end")
+        seen += [tuple(v[k] for k in keys) for v in page["items"]]
+        offset += 7
+        if offset >= len(visible):
+            break
+    assert len(seen) == len(set(seen)) == len(visible)
+    ordered = [v[:4] for v in seen]  # indicator, period type, period start, org unit
+    assert ordered == sorted(ordered)
+    assert (await _get(api, job_id, VIEWER, limit=201)).status_code == 422

@@ -13,6 +13,7 @@ from services.actions.actions.models import Action, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.criteria.models import CriterionIndicator
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
+from shared.pagination import PageParams, page_mappings, page_scalars
 
 
 async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
@@ -34,16 +35,18 @@ async def update_plan(session: AsyncSession, plan_id: int, values: dict[str, Any
     )
 
 
-async def list_themes(session: AsyncSession, plan_id: int | None) -> list[Theme]:
-    stmt = select(Theme).order_by(Theme.plan_id, Theme.number)
+async def list_themes(
+    session: AsyncSession, plan_id: int | None, page: PageParams
+) -> tuple[list[Theme], int]:
+    stmt = select(Theme).order_by(Theme.plan_id, Theme.number, Theme.theme_id)
     if plan_id is not None:
         stmt = stmt.where(Theme.plan_id == plan_id)
-    return list(await session.scalars(stmt))
+    return await page_scalars(session, stmt, page)
 
 
 async def list_criteria(
-    session: AsyncSession, plan_id: int | None, theme: int | None
-) -> list[dict[str, Any]]:
+    session: AsyncSession, plan_id: int | None, theme: int | None, page: PageParams
+) -> tuple[list[dict[str, Any]], int]:
     stmt = (
         select(
             SuccessCriterion.criterion_id,
@@ -54,13 +57,13 @@ async def list_criteria(
             SuccessCriterion.source_fix,
         )
         .join(Theme, Theme.theme_id == SuccessCriterion.theme_id)
-        .order_by(SuccessCriterion.plan_id, SuccessCriterion.code)
+        .order_by(SuccessCriterion.plan_id, SuccessCriterion.code, SuccessCriterion.criterion_id)
     )
     if plan_id is not None:
         stmt = stmt.where(SuccessCriterion.plan_id == plan_id)
     if theme is not None:
         stmt = stmt.where(Theme.number == theme)
-    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+    return await page_mappings(session, stmt, page)
 
 
 async def criterion_by_code(
@@ -73,11 +76,13 @@ async def criterion_by_code(
     )
 
 
-async def list_owners(session: AsyncSession, agency: str | None) -> list[Owner]:
-    stmt = select(Owner).order_by(Owner.title)
+async def list_owners(
+    session: AsyncSession, agency: str | None, page: PageParams
+) -> tuple[list[Owner], int]:
+    stmt = select(Owner).order_by(Owner.title, Owner.owner_id)
     if agency is not None:
         stmt = stmt.where(Owner.agency == agency)
-    return list(await session.scalars(stmt))
+    return await page_scalars(session, stmt, page)
 
 
 def _folded(title: str) -> str:

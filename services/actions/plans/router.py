@@ -80,30 +80,38 @@ async def refresh_plan(
     return await service.refresh(session, caller, plan_id, body, if_match)
 
 
-@router.get("/themes", response_model=list[ThemeRead], summary="Themes")
+@router.get("/themes", response_model=Page[ThemeRead], summary="Themes")
 async def list_themes(
-    session: SessionDep, caller: CallerDep, plan_id: Annotated[int | None, Query(ge=1)] = None
-) -> list[ThemeRead]:
-    return await service.themes(session, plan_id)
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    plan_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Page[ThemeRead]:
+    """Themes by plan, then number (ties by id)."""
+    return await service.themes(session, plan_id, page)
 
 
-@router.get("/success-criteria", response_model=list[CriterionRead], summary="Success criteria")
+@router.get("/success-criteria", response_model=Page[CriterionRead], summary="Success criteria")
 async def list_criteria(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     plan_id: Annotated[int | None, Query(ge=1)] = None,
     theme: Annotated[int | None, Query(ge=1, le=9)] = None,
-) -> list[CriterionRead]:
-    return await service.criteria(session, plan_id, theme)
+) -> Page[CriterionRead]:
+    """Success criteria by plan, then code (ties by id)."""
+    return await service.criteria(session, plan_id, theme, page)
 
 
-@router.get("/owners", response_model=list[OwnerRead], summary="The owners directory (roles)")
+@router.get("/owners", response_model=Page[OwnerRead], summary="The owners directory (roles)")
 async def list_owners(
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     agency: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = None,
-) -> list[OwnerRead]:
-    return await service.owners(session, agency)
+) -> Page[OwnerRead]:
+    """Owner roles by title (ties by id)."""
+    return await service.owners(session, agency, page)
 
 
 @router.post("/owners", status_code=201, response_model=OwnerRead, summary="Add an owner role")

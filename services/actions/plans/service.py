@@ -27,7 +27,7 @@ from services.actions.plans.schemas import (
 from services.actions.sprints import repository as sprints
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import InvalidInput, NotFound, conflict, field_error, invalid
 
 #: the longest period an edition may run (ten years)
@@ -78,26 +78,21 @@ async def patch(
     return PlanRead.model_validate(plan, from_attributes=True), plan_etag(plan)
 
 
-async def themes(session: AsyncSession, plan_id: int | None) -> list[ThemeRead]:
-    return [
-        ThemeRead.model_validate(t, from_attributes=True)
-        for t in await repo.list_themes(session, plan_id)
-    ]
+async def themes(session: AsyncSession, plan_id: int | None, page: PageParams) -> Page[ThemeRead]:
+    rows, total = await repo.list_themes(session, plan_id, page)
+    return page_of([ThemeRead.model_validate(t, from_attributes=True) for t in rows], total, page)
 
 
 async def criteria(
-    session: AsyncSession, plan_id: int | None, theme: int | None
-) -> list[CriterionRead]:
-    return [
-        CriterionRead.model_validate(r) for r in await repo.list_criteria(session, plan_id, theme)
-    ]
+    session: AsyncSession, plan_id: int | None, theme: int | None, page: PageParams
+) -> Page[CriterionRead]:
+    rows, total = await repo.list_criteria(session, plan_id, theme, page)
+    return page_of([CriterionRead.model_validate(r) for r in rows], total, page)
 
 
-async def owners(session: AsyncSession, agency: str | None) -> list[OwnerRead]:
-    return [
-        OwnerRead.model_validate(o, from_attributes=True)
-        for o in await repo.list_owners(session, agency)
-    ]
+async def owners(session: AsyncSession, agency: str | None, page: PageParams) -> Page[OwnerRead]:
+    rows, total = await repo.list_owners(session, agency, page)
+    return page_of([OwnerRead.model_validate(o, from_attributes=True) for o in rows], total, page)
 
 
 async def create_owner(session: AsyncSession, caller: Caller, body: OwnerCreate) -> OwnerRead:

@@ -13,6 +13,7 @@ from services.kpis.db import SCHEMA
 from services.kpis.imports.models import ImportJob, ImportValue
 from services.kpis.imports.pseudonymise import STAFF_CODE_PATTERN
 from services.kpis.imports.store import driver_connection
+from shared.pagination import PageParams, page_scalars
 
 ACTIVE = ("queued", "running", "succeeded")
 
@@ -155,21 +156,24 @@ async def save_values(
 
 
 async def values_of(
-    session: AsyncSession, import_id: uuid.UUID, *, workers: bool
-) -> Sequence[ImportValue]:
-    """The import's values; worker-level ones (staff codes) only when ``workers``."""
+    session: AsyncSession, import_id: uuid.UUID, page: PageParams, *, workers: bool
+) -> tuple[list[ImportValue], int]:
+    """One page of the import's values and how many there are; worker-level ones (staff
+    codes) only when ``workers``."""
     query = select(ImportValue).where(ImportValue.import_id == import_id)
     if not workers:
         query = query.where(~ImportValue.org_unit_code.regexp_match(STAFF_CODE_PATTERN))
-    rows = await session.execute(
+    return await page_scalars(
+        session,
         query.order_by(
             ImportValue.indicator_code,
             ImportValue.period_type,
             ImportValue.period_start,
             ImportValue.org_unit_code,
-        )
+            ImportValue.id,
+        ),
+        page,
     )
-    return rows.scalars().all()
 
 
 async def withdrawn_ids(session: AsyncSession, agency: str) -> list[str]:

@@ -164,13 +164,14 @@ async def follow_import(
 
 @router.get(
     "/{import_id}/values",
-    response_model=list[ValueOut],
+    response_model=Page[ValueOut],
     summary="The indicator values an import computed",
 )
 async def import_values(
     import_id: uuid.UUID,
     session: SessionDep,
     caller: CallerDep,
+    page: PageDep,
     purpose: Annotated[
         str | None,
         Query(
@@ -178,9 +179,9 @@ async def import_values(
             description="why worker-level values are read (council managers; recorded)",
         ),
     ] = None,
-) -> list[ValueOut]:
-    values = await service.values_for(session, caller, import_id, purpose)
-    return [ValueOut.of(v) for v in values]
+) -> Page[ValueOut]:
+    """Ordered by indicator, period type, period start and org unit (ties by id)."""
+    return await service.values_for(session, caller, import_id, purpose, page)
 
 
 @router.post(

@@ -33,12 +33,14 @@ from services.kpis.imports import (
 )
 from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker_teams
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.models import ImportJob, ImportValue
+from services.kpis.imports.models import ImportJob
 from services.kpis.imports.pseudonymise import Pseudonymiser
+from services.kpis.imports.schemas import ValueOut
 from shared.clock import utc_now, utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent, add_event
+from shared.pagination import Page, PageParams, page_of
 from shared.problems import DomainError, Forbidden, NotFound, conflict, invalid
 
 log = get_logger(__name__)
@@ -86,17 +88,23 @@ async def list_jobs(
 
 
 async def values_for(
-    session: AsyncSession, caller: Caller, job_id: uuid.UUID, purpose: str | None
-) -> Sequence[ImportValue]:
-    """An import's values as the caller may see them: worker-level (staff) values only by
-    the one rule for staff-level figures (council manager, stated purpose, recorded)."""
+    session: AsyncSession,
+    caller: Caller,
+    job_id: uuid.UUID,
+    purpose: str | None,
+    page: PageParams,
+) -> Page[ValueOut]:
+    """One page of an import's values as the caller may see them: worker-level (staff)
+    values only by the one rule for staff-level figures (council manager, stated purpose,
+    recorded)."""
     job = await job_for(session, caller, job_id)
     workers = False
     if purpose is not None:
         workers = await access.worker_access(
             session, caller, purpose, f"import:{job.id}", {"import_id": str(job.id)}
         )
-    return await repository.values_of(session, job.id, workers=workers)
+    rows, total = await repository.values_of(session, job.id, page, workers=workers)
+    return page_of([ValueOut.of(v) for v in rows], total, page)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.db import outbox
 from services.kpis.webhooks.models import WebhookCursor, WebhookDelivery, WebhookSubscription
+from shared.pagination import PageParams, page_scalars
 
 CURSOR = "dispatch"
 
@@ -22,13 +23,15 @@ async def add(session: AsyncSession, row: WebhookSubscription) -> WebhookSubscri
     return row
 
 
-async def of_subscriber(session: AsyncSession, subscriber: str) -> Sequence[WebhookSubscription]:
-    found = await session.scalars(
+async def of_subscriber(
+    session: AsyncSession, subscriber: str, page: PageParams
+) -> tuple[list[WebhookSubscription], int]:
+    stmt = (
         select(WebhookSubscription)
         .where(WebhookSubscription.subscriber == subscriber)
         .order_by(WebhookSubscription.created_at, WebhookSubscription.subscription_id)
     )
-    return found.all()
+    return await page_scalars(session, stmt, page)
 
 
 async def get(
@@ -51,16 +54,14 @@ async def deactivate(session: AsyncSession, row: WebhookSubscription) -> None:
 
 
 async def deliveries(
-    session: AsyncSession, subscription_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[WebhookDelivery]:
-    found = await session.scalars(
+    session: AsyncSession, subscription_id: uuid.UUID, page: PageParams
+) -> tuple[list[WebhookDelivery], int]:
+    stmt = (
         select(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription_id)
         .order_by(WebhookDelivery.delivery_id.desc())
-        .limit(limit)
-        .offset(offset)
     )
-    return found.all()
+    return await page_scalars(session, stmt, page)
 
 
 async def lock_cursor(session: AsyncSession) -> WebhookCursor | None:

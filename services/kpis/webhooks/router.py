@@ -17,7 +17,7 @@ from services.kpis.webhooks.schemas import (
 )
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import PageDep
+from shared.pagination import Page, PageDep, page_of
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -53,10 +53,12 @@ async def create_webhook(
     return WebhookCreated(**_read(row).model_dump(), secret=secret)
 
 
-@router.get("", response_model=list[WebhookRead], summary="The caller's webhook subscriptions")
-async def list_webhooks(session: SessionDep, caller: CallerDep) -> list[WebhookRead]:
-    """Each subscription the caller made (its secret is never shown again)."""
-    return [_read(row) for row in await service.mine(session, caller)]
+@router.get("", response_model=Page[WebhookRead], summary="The caller's webhook subscriptions")
+async def list_webhooks(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[WebhookRead]:
+    """Each subscription the caller made, oldest first (ties by id); its secret is never
+    shown again."""
+    rows, total = await service.mine(session, caller, page)
+    return page_of([_read(row) for row in rows], total, page)
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Stop a webhook subscription")
@@ -74,13 +76,13 @@ def _delivery(row: WebhookDelivery) -> WebhookDeliveryRead:
 
 @router.get(
     "/{subscription_id}/deliveries",
-    response_model=list[WebhookDeliveryRead],
+    response_model=Page[WebhookDeliveryRead],
     summary="A webhook subscription's delivery log",
 )
 async def list_webhook_deliveries(
     subscription_id: uuid.UUID, session: SessionDep, caller: CallerDep, page: PageDep
-) -> list[WebhookDeliveryRead]:
+) -> Page[WebhookDeliveryRead]:
     """Newest first: each event sent, attempts, outcome (`delivered`, `failed`,
     `refused_target`) and the receiver's HTTP status."""
-    rows = await service.deliveries_of(session, caller, subscription_id, page.limit, page.offset)
-    return [_delivery(r) for r in rows]
+    rows, total = await service.deliveries_of(session, caller, subscription_id, page)
+    return page_of([_delivery(r) for r in rows], total, page)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,7 @@ from services.kpis.webhooks.schemas import WebhookCreate, WebhookEvent
 from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
+from shared.pagination import PageParams
 from shared.problems import NotFound, ServiceUnavailable, invalid
 from shared.webhooks import SecretBox, TargetRefused, check_target, headers_for, new_secret
 
@@ -72,8 +72,11 @@ async def subscribe(
     return row, secret
 
 
-async def mine(session: AsyncSession, caller: Caller) -> Sequence[WebhookSubscription]:
-    return await repository.of_subscriber(session, caller.subject[:200])
+async def mine(
+    session: AsyncSession, caller: Caller, page: PageParams
+) -> tuple[list[WebhookSubscription], int]:
+    """One page of the caller's subscriptions, oldest first, and how many there are."""
+    return await repository.of_subscriber(session, caller.subject[:200], page)
 
 
 async def _own(
@@ -92,10 +95,11 @@ async def stop(session: AsyncSession, caller: Caller, subscription_id: uuid.UUID
 
 
 async def deliveries_of(
-    session: AsyncSession, caller: Caller, subscription_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[WebhookDelivery]:
+    session: AsyncSession, caller: Caller, subscription_id: uuid.UUID, page: PageParams
+) -> tuple[list[WebhookDelivery], int]:
+    """One page of a subscription's delivery log, newest first, and how long it is."""
     row = await _own(session, caller, subscription_id)
-    return await repository.deliveries(session, row.subscription_id, limit, offset)
+    return await repository.deliveries(session, row.subscription_id, page)
 
 
 # -- the dispatcher ------------------------------------------------------------------------
