@@ -193,8 +193,13 @@ def test_a_meeting_then_progress_a_release_and_audits_the_next_pack_names_them(a
     late = [_closed_audit(api, pid, "good", moderator, d) for d in (10, 5)]
 
     second = _meeting(api, type_code, "Journey board, second")
+    # issue 16: the pack pins the latest signed trail checkpoint, read by board-reader
+    checkpoint = api.ok("demo.admin", "POST", "/v1/trail/checkpoints", 201)
     pack = _pack(api, second)
     doc = pack["document"]
+    pinned = doc["pins"]["trail_checkpoint"]
+    assert pinned["seq"] >= checkpoint["seq"]
+    assert pack["manifest"]["pins"]["trail_checkpoint"] == pinned
     assert doc["previous_meeting"]["meeting_id"] == first
     assert doc["since"] == first_pack["document"]["pins"]["evidence_read_at"]
     changes = doc["changes"]
