@@ -8,12 +8,13 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
+from shared.notify import NotificationSettings
 
 #: local runs' anchor file when AUDIT_ANCHOR_PATH is unset (the run command's data folder)
 LOCAL_ANCHOR = Path(".data") / "trail-anchor.jsonl"
 
 
-class AuditSettings(ServiceSettings):
+class AuditSettings(ServiceSettings, NotificationSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIT_", extra="ignore", frozen=True)
 
     service_name: str = "audit"
@@ -51,6 +52,13 @@ class AuditSettings(ServiceSettings):
     )
     recheck_after_days: int = Field(
         90, ge=1, le=730, description="a finding's re-check falls due this long after done"
+    )
+    finding_notices_interval_s: int = Field(
+        3600,
+        ge=0,
+        description="how often the running service sends the day's notices of overdue "
+        "findings to their owners (one per owner a day; AUDIT_NOTIFY_CHANNEL: off, log, "
+        "smtp, govuk_notify; log by default); 0 = never",
     )
     trail_ingest_max_batch: int = Field(500, ge=1, le=5000, description="events per POST")
 

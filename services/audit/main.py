@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.audit.audits.router import router as audits_router
 from services.audit.config import AuditSettings
 from services.audit.findings.router import router as findings_router
+from services.audit.notices import task as notices
 from services.audit.programmes.router import router as programmes_router
 from services.audit.statistics.router import router as statistics_router
 from services.audit.tools.router import router as tools_router
@@ -18,6 +19,7 @@ from shared.app import build_app
 
 
 def create_app(settings: AuditSettings) -> FastAPI:
+    start_notices, stop_notices = notices.hooks(settings)
     app = build_app(
         settings,
         title="Audit service",
@@ -32,8 +34,8 @@ def create_app(settings: AuditSettings) -> FastAPI:
             statistics_router,
             trail_router,
         ],
-        on_startup=[ticker.start],
-        on_shutdown=[ticker.stop],
+        on_startup=[ticker.start, *start_notices],
+        on_shutdown=[*stop_notices, ticker.stop],
     )
     app.state.trail_signer = CheckpointSigner.from_settings(settings)
     path = settings.anchor_file

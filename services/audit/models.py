@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.audit.audits.models import AuditSection, CaseAudit
 from services.audit.db import Base, idempotency_keys, outbox
 from services.audit.findings.models import Finding
+from services.audit.notices.models import NotificationDelivery
 from services.audit.programmes.models import AuditProgramme, ProgrammeCriterion
 from services.audit.tools.models import AuditTool
 from services.audit.trail.models import TrailCheckpoint, TrailEvent
@@ -17,6 +18,7 @@ __all__ = [
     "AuditTool",
     "CaseAudit",
     "Finding",
+    "NotificationDelivery",
     "ProgrammeCriterion",
     "TrailCheckpoint",
     "TrailEvent",

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import io
+from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.actions.conftest import who
 from tests.actions.factories import action, make_plan
+
+ROWS = {
+    # ref: status, percent, declared, updated_at, completed_at
+    "1A1": ("in_progress", 50, "green", "2030-02-20", None),
+    "1A2": ("in_progress", 90, "amber", "2030-01-05", None),
+    "1B1": ("not_started", 0, None, "2030-01-05", None),
+    "2A1": ("completed", 100, "green", "2030-01-05", "2030-02-20"),
+    "2A2": ("blocked", 0, "red", "2030-01-05", None),
+}
+#: contributing agencies of each action (the council leads every one)
+STATUSES = ("not_started", "in_progress", "completed", "embedded", "blocked", "deferred")
+CONTRIBUTING = {"1B1": ("police",), "2A1": ("probation",)}
 
 
 def _at(day: str) -> datetime:
@@ -28,15 +43,7 @@ async def _plan(conn: AsyncConnection) -> int:
             action("2A2", due_sprint=2),
         ],
     )
-    rows = {
-        # ref: status, percent, declared, updated_at, completed_at
-        "1A1": ("in_progress", 50, "green", "2030-02-20", None),
-        "1A2": ("in_progress", 90, "amber", "2030-01-05", None),
-        "1B1": ("not_started", 0, None, "2030-01-05", None),
-        "2A1": ("completed", 100, "green", "2030-01-05", "2030-02-20"),
-        "2A2": ("blocked", 0, "red", "2030-01-05", None),
-    }
-    for ref, (status, pct, rag, updated, completed) in rows.items():
+    for ref, (status, pct, rag, updated, completed) in ROWS.items():
         await conn.execute(
             text(
                 "UPDATE actions.action SET status=:s, percent_complete=:p, declared_rag=:r, "
@@ -161,3 +168,54 @@ async def test_board_summary_csv(client: httpx.AsyncClient, conn: AsyncConnectio
         headers=who("ccg", "viewer") | {"Accept": "text/csv"},
     )
     assert by_accept.headers["content-type"].startswith("text/csv")
+
+
+async def test_board_summary_xlsx(client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    """The workbook holds the same figures, as numbers, as a count made here from the fixture."""
+    plan = await _plan(conn)
+    params = {"plan_id": plan, "as_of": "2030-03-01", "board_date": "2030-02-01"}
+    r = await client.get(
+        "/v1/board-summary", params=params | {"format": "xlsx"}, headers=who("ccg", "viewer")
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="board-summary.xlsx"' in r.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header, body = table[0], table[1:]
+    assert header[:3] == ["group", "key", "total"]
+    got = {(row[0], str(row[1])): dict(zip(header, row, strict=True)) for row in body}
+    # independent count: status and declared RAG per theme (first digit of the ref) and per
+    # agency (the council leads all; contributors as listed), straight from the fixture
+    groups: dict[tuple[str, str], list[str]] = {}
+    for ref in ROWS:
+        groups.setdefault(("theme", ref[0]), []).append(ref)
+        for agency in ("council", *CONTRIBUTING.get(ref, ())):
+            groups.setdefault(("agency", agency), []).append(ref)
+    assert list(got) == sorted(groups, key=lambda k: (k[0] != "theme", k[1]))
+    for key, refs in groups.items():
+        row = got[key]
+        assert row["total"] == len(refs)
+        statuses = Counter(ROWS[ref][0] for ref in refs)
+        declared = Counter(ROWS[ref][2] or "none" for ref in refs)
+        for status in STATUSES:
+            assert row[f"status_{status}"] == statuses[status], (key, status)
+        for rag in ("red", "amber", "green", "none"):
+            assert row[f"declared_{rag}"] == declared[rag], (key, rag)
+        computed = sum(row[f"computed_{rag}"] for rag in ("red", "amber", "green"))
+        assert computed == len(refs)  # every open action here has a computed RAG
+    # the figures worked out by hand in test_board_summary_by_hand, as numbers in cells
+    assert got[("theme", "1")]["overdue"] == 1
+    assert got[("theme", "1")]["computed_red"] == 1
+    assert got[("theme", "2")]["completed_since"] == 1
+    assert got[("agency", "probation")]["completed_since"] == 1
+    by_accept = await client.get(
+        "/v1/board-summary",
+        params=params,
+        headers=who("ccg", "viewer")
+        | {"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert by_accept.content[:2] == b"PK"  # a zip: the workbook
+    as_json = await client.get("/v1/board-summary", params=params, headers=who("ccg", "viewer"))
+    assert as_json.headers["content-type"].startswith("application/json")

@@ -1,17 +1,19 @@
-"""HTTP for the board summary (JSON, or CSV with ``format=csv`` or ``Accept: text/csv``)."""
+"""HTTP for the board summary: JSON, or a CSV or XLSX table (``?format=`` or ``Accept``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from services.actions.actions.service import today
 from services.actions.board import service
 from shared.db import SessionDep
+from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_format
+from shared.exports import export_response as tabular
 from shared.identity import CallerDep
 
 router = APIRouter(prefix="/v1/board-summary", tags=["board"])
@@ -21,7 +23,7 @@ router = APIRouter(prefix="/v1/board-summary", tags=["board"])
     "",
     summary="Per theme and per agency: status, RAG, overdue, due soon, completed, changed",
     response_model=None,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=EXPORT_RESPONSES,
 )
 async def board_summary(
     session: SessionDep,
@@ -33,9 +35,11 @@ async def board_summary(
     as_of: Annotated[
         date | None, Query(description="compute as on this day (default today)")
     ] = None,
-    format: Literal["json", "csv"] | None = None,
-    accept: Annotated[str | None, Header(max_length=500)] = None,
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Response:
+    """JSON by default; a table of one row per theme then per agency as CSV or an XLSX
+    workbook with `?format=csv|xlsx` (or an `Accept` naming either)."""
     doc: dict[str, Any] = await service.summary(
         session,
         plan_id=plan_id,
@@ -44,10 +48,8 @@ async def board_summary(
         completed_since=completed_since,
         board_date=board_date,
     )
-    if format == "csv" or (format is None and accept and "text/csv" in accept):
-        return Response(
-            service.as_csv(doc),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="board-summary.csv"'},
-        )
-    return JSONResponse(jsonable_encoder(doc))
+    fmt = format or table_format(accept)
+    if fmt is None:
+        return JSONResponse(jsonable_encoder(doc))
+    rows = service.table_rows(doc)
+    return tabular(fmt, rows, rows, service.TABLE_FIELDS, "board-summary")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -86,7 +84,8 @@ async def summary(
     }
 
 
-CSV_COLUMNS = (
+#: The table's columns (CSV and XLSX alike): one row per theme, then one per agency.
+TABLE_FIELDS = (
     ["group", "key", "total"]
     + [f"status_{s}" for s in STATUSES]
     + [f"declared_{r}" for r in RAGS]
@@ -96,20 +95,20 @@ CSV_COLUMNS = (
 )
 
 
-def as_csv(doc: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for group, key, rows in (
+def table_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary as table rows keyed by ``TABLE_FIELDS`` (counts stay numbers)."""
+    rows: list[dict[str, Any]] = []
+    for group, key, items in (
         ("theme", "theme", doc["themes"]),
         ("agency", "agency", doc["agencies"]),
     ):
-        for r in rows:
-            writer.writerow(
+        for r in items:
+            values = (
                 [group, r[key], r["total"]]
                 + [r["by_status"][s] for s in STATUSES]
                 + [r["declared_rag"][x] for x in (*RAGS, "none")]
                 + [r["computed_rag"][x] for x in RAGS]
                 + [r["overdue"], r["due_soon"], r["completed_since"], r["changed_since"]]
             )
-    return out.getvalue()
+            rows.append(dict(zip(TABLE_FIELDS, values, strict=True)))
+    return rows

@@ -29,6 +29,8 @@ class Finding(Base):
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(String(4000))
     owner: Mapped[str] = mapped_column(String(200))
+    # where overdue notices about the finding go (never shown in reads)
+    owner_email: Mapped[str | None] = mapped_column(String(254))
     agency: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))

@@ -20,6 +20,13 @@ class FindingCreate(Input):
     severity: Severity
     description: str = Field(min_length=1, max_length=4000, description="what was found")
     owner: str = Field(min_length=1, max_length=200, description="a role, e.g. team manager")
+    owner_email: str | None = Field(
+        None,
+        pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$",
+        max_length=254,
+        description="where the owner's daily notice of overdue findings is e-mailed "
+        "(never shown in reads); without it an overdue finding is counted as no_address",
+    )
     agency: Agency
     due_date: date
     plan_action_ref: ActionRef | None = Field(None, description="the plan action answering it")

@@ -1,0 +1,1 @@
+"""Overdue QA findings reach their owners: one consolidated e-mail a day per owner address."""
