@@ -11,12 +11,12 @@ the throwaway servers run); no Docker.
 from __future__ import annotations
 
 import json
-import time
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
