@@ -54,6 +54,13 @@ class KpisSettings(RelaySettings, ImportFields):
             return self.webhook_key.get_secret_value()
         return DEV_WEBHOOK_KEY if self.relaxed else None
 
+    def secret_fields(self) -> dict[str, str]:
+        """The pseudonymisation key is checked (placeholder, length) when the imports' part
+        is built at start-up (``import_settings``), not here: the seed needs no key."""
+        found = super().secret_fields()
+        found.pop("pseudonymisation_key", None)
+        return found
+
     def import_settings(self) -> ImportSettings:
         """The imports' part of these settings (its pseudonymisation key checked here)."""
         fields = {name: getattr(self, name) for name in ImportFields.model_fields}

@@ -149,5 +149,10 @@ def test_the_imports_variables_are_read_once_with_the_service_settings(
     monkeypatch.setenv("KPIS_EVENTS_MAX_S", "7")
     read = KpisSettings(profile="test").import_settings()
     assert (read.upload_dir, read.events_max_s, read.profile) == (tmp_path, 7.0, "test")
-    with pytest.raises(ValueError, match=r"placeholder.*pseudonymisation_key"):
-        KpisSettings(profile="production", release_signing_key=SecretStr("k")).import_settings()
+    production = KpisSettings(
+        profile="production",
+        database_url=SecretStr("postgresql+asyncpg://k:s3cret@h/db"),
+        release_signing_key=SecretStr("k"),
+    )
+    with pytest.raises(ValueError, match="placeholder or empty pseudonymisation_key"):
+        production.import_settings()
