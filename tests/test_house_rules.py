@@ -16,9 +16,7 @@ LOCAL_TIME_ALLOWED: dict[str, str] = {}
 FIELD_ERROR_ALLOWED: dict[str, str] = {}
 
 #: Files still writing outbox events with ``shared.outbox.add_event`` directly, each with why.
-ADD_EVENT_ALLOWED = {
-    "services/kpis/imports/service.py": "the import runner is being changed in parallel",
-}
+ADD_EVENT_ALLOWED: dict[str, str] = {}
 
 
 LOCAL_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "utcnow")}

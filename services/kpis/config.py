@@ -5,13 +5,16 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.kpis.imports.config import ImportFields, ImportSettings
 from shared.relay import RelaySettings
 
 #: The development key wrapping webhook secrets; refused outside local and test.
 DEV_WEBHOOK_KEY = "dev-only-webhook-key-change-me"
 
 
-class KpisSettings(RelaySettings):
+class KpisSettings(RelaySettings, ImportFields):
+    """The service's one settings object; the imports' variables come from ``ImportFields``."""
+
     model_config = SettingsConfigDict(env_prefix="KPIS_", extra="ignore", frozen=True)
 
     service_name: str = "kpis"
@@ -50,3 +53,15 @@ class KpisSettings(RelaySettings):
         if self.webhook_key is not None:
             return self.webhook_key.get_secret_value()
         return DEV_WEBHOOK_KEY if self.relaxed else None
+
+    def secret_fields(self) -> dict[str, str]:
+        """The pseudonymisation key is checked (placeholder, length) when the imports' part
+        is built at start-up (``import_settings``), not here: the seed needs no key."""
+        found = super().secret_fields()
+        found.pop("pseudonymisation_key", None)
+        return found
+
+    def import_settings(self) -> ImportSettings:
+        """The imports' part of these settings (its pseudonymisation key checked here)."""
+        fields = {name: getattr(self, name) for name in ImportFields.model_fields}
+        return ImportSettings(profile=self.profile, **fields)

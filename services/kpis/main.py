@@ -72,8 +72,9 @@ def create_app(settings: KpisSettings, imports: ImportSettings | None = None) ->
         on_shutdown=[stop_webhooks, _restore_temp_dir, stop_relay],
     )
     app.state.release_signer = signer_for(settings)
-    # read (and checked) at start-up, so a placeholder pseudonymisation key fails early
-    app.state.import_settings = imports or ImportSettings(profile=settings.profile)
+    # checked at start-up, so a placeholder pseudonymisation key fails early; ``imports``
+    # (tests, benches) replaces the part read with ``settings``
+    app.state.import_settings = imports or settings.import_settings()
     return app
 
 

@@ -131,3 +131,28 @@ def test_placeholder_key_refused_outside_local_and_test() -> None:
         ImportSettings(profile="staging", pseudonymisation_key=SecretStr("short-real-key"))
     ok = ImportSettings(profile="production", pseudonymisation_key=SecretStr("k" * 40))
     assert "k" * 40 not in repr(ok)
+
+
+def test_the_imports_variables_are_read_once_with_the_service_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One settings object per service: ``KPIS_`` import variables reach the imports through
+    ``KpisSettings`` (same names, same defaults), and the placeholder key is refused there."""
+    from services.kpis.config import KpisSettings
+    from services.kpis.imports.config import DEV_KEY
+
+    defaults = KpisSettings(profile="test").import_settings()
+    assert defaults.pseudonymisation_key.get_secret_value() == DEV_KEY
+    assert defaults.max_upload_bytes == 2_000_000_000
+    assert defaults.events_max_s == 3600.0
+    monkeypatch.setenv("KPIS_UPLOAD_DIR", str(tmp_path))
+    monkeypatch.setenv("KPIS_EVENTS_MAX_S", "7")
+    read = KpisSettings(profile="test").import_settings()
+    assert (read.upload_dir, read.events_max_s, read.profile) == (tmp_path, 7.0, "test")
+    production = KpisSettings(
+        profile="production",
+        database_url=SecretStr("postgresql+asyncpg://k:s3cret@h/db"),
+        release_signing_key=SecretStr("k"),
+    )
+    with pytest.raises(ValueError, match="placeholder or empty pseudonymisation_key"):
+        production.import_settings()

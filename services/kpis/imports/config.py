@@ -1,11 +1,15 @@
-"""Settings of the imports (environment prefix ``KPIS_``, like the rest of the service)."""
+"""Settings of the imports: part of the kpis service's one settings object.
+
+``ImportFields`` are read from the environment (prefix ``KPIS_``) by ``KpisSettings``, which
+inherits them; ``ImportSettings`` is the part the imports are given, built from it by
+``KpisSettings.import_settings()`` (or directly in tests). Neither reads the environment.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shared.config import RELAXED_PROFILES, Profile, is_placeholder
 
@@ -16,10 +20,11 @@ TEMP_FOLDER = ".tmp"
 DEV_KEY = "dev-only-pseudonymisation-key-change-me"
 
 
-class ImportSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KPIS_", extra="ignore", frozen=True)
+class ImportFields(BaseModel):
+    """The imports' variables (``KPIS_<NAME>``), read once with the rest of ``KpisSettings``."""
 
-    profile: Profile = Field("local", description="local, test, staging or production")
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     pseudonymisation_key: SecretStr = Field(
         SecretStr(DEV_KEY),
         description="HMAC key replacing child identifiers; never stored in the database",
@@ -75,6 +80,13 @@ class ImportSettings(BaseSettings):
     events_max_s: float = Field(
         3600.0, gt=0, description="an event stream closes after this long (clients reconnect)"
     )
+
+
+class ImportSettings(ImportFields):
+    """What the imports are given: their variables and the service's profile, the key
+    checked when it is built (``create_app``), so a placeholder fails at start-up."""
+
+    profile: Profile = Field("local", description="local, test, staging or production")
 
     @property
     def own_temp_dir(self) -> Path:

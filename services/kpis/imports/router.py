@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import (
@@ -33,15 +32,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 bank_holidays()  # load the holiday calendars once, when the service starts
 
 
-@cache
-def _env_settings() -> ImportSettings:
-    return ImportSettings()
-
-
 def import_settings(request: Request) -> ImportSettings:
-    """``app.state.import_settings`` when the app was given one, else the environment's."""
-    found = getattr(request.app.state, "import_settings", None)
-    return found if isinstance(found, ImportSettings) else _env_settings()
+    """The imports' part of the service's settings, set on the app by ``create_app``."""
+    found: ImportSettings = request.app.state.import_settings
+    return found
 
 
 def _maker(request: Request) -> async_sessionmaker[AsyncSession]:

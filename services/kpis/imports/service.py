@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis import access
-from services.kpis.db import outbox
+from services.kpis.events import emit
 from services.kpis.imports import (
     annex_a_flows,
     caseloads,
@@ -39,9 +39,11 @@ from services.kpis.imports.schemas import ValueOut
 from shared.clock import utc_now, utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.outbox import OutboxEvent, add_event
 from shared.pagination import Page, PageParams, page_of
 from shared.problems import DomainError, Forbidden, NotFound, conflict, invalid
+
+#: the purpose every import event names in the trail
+IMPORT_PURPOSE = "case-management import"
 
 log = get_logger(__name__)
 
@@ -150,17 +152,14 @@ async def open_job(
         report={},
     )
     await repository.add_job(session, job)
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type="import.queued",
-            entity_type="import",
-            entity_id=str(job.id),
-            actor=caller.as_actor(),
-            payload={"kind": job.kind, "partial": job.partial},
-            purpose="case-management import",
-        ),
+        caller,
+        "import.queued",
+        "import",
+        job.id,
+        {"kind": job.kind, "partial": job.partial},
+        IMPORT_PURPOSE,
     )
     log.info("import.queued", import_id=str(job.id), kind=job.kind)
     return job, True
@@ -171,8 +170,6 @@ RUNNING_GRACE_S = 5.0
 #: a job still queued after this lost the process that was to run it
 QUEUED_GRACE_S = 120.0
 INTERRUPTED = "the import was interrupted (the service stopped); nothing was stored"
-#: who ends an interrupted job at start-up (as the actions service names its own jobs)
-SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
 async def _abandoned(session: AsyncSession, job: ImportJob) -> bool:
@@ -206,7 +203,7 @@ async def fail_interrupted(maker: async_sessionmaker[AsyncSession]) -> int:
         ended = 0
         for job in await repository.unfinished_jobs(session):
             if await _abandoned(session, job):
-                await _event(session, job, SYSTEM_ACTOR, "import.failed")
+                await _event(session, job, None, "import.failed")
                 ended += 1
         await session.commit()
     if ended:
@@ -296,7 +293,6 @@ async def _execute(
     caller: Caller,
     writer: progress.ProgressWriter,
 ) -> None:
-    actor = caller.as_actor()
     # a job's statements (COPY of a block, the indicator queries over a million rows) may
     # outlast the request-sized default timeout; this transaction only
     await session.execute(text(f"SET LOCAL statement_timeout = '{JOB_STATEMENT_TIMEOUT_S}s'"))
@@ -331,7 +327,7 @@ async def _execute(
     report: dict[str, Any] = {**outcome.issues.as_report(), "lists": outcome.lists}
     if outcome.rejected and (not partial or outcome.structural):
         await writer.stop()
-        await _reject(session, job_id, outcome, report, actor)
+        await _reject(session, job_id, outcome, report, caller)
         return
     lap("read_validate_load")
     await writer.stage("computing")
@@ -389,7 +385,7 @@ async def _execute(
         _refused(outcome, handed, exc)
         report = {**outcome.issues.as_report(), "lists": outcome.lists}
         await writer.stop()
-        await _reject(session, job_id, outcome, report, actor)
+        await _reject(session, job_id, outcome, report, caller)
         return
     await writer.stop()
     job.status = "succeeded"
@@ -406,7 +402,7 @@ async def _execute(
     if len(periods) == 1:
         report["period"] = next(iter(periods.values()))
     _finish(job, outcome, report)
-    await _event(session, job, actor, "import.succeeded")
+    await _event(session, job, caller, "import.succeeded")
     await session.commit()
     log.info(
         "import.succeeded", import_id=str(job_id), rows=outcome.rows_stored, values=len(values)
@@ -470,7 +466,7 @@ async def _reject(
     job_id: uuid.UUID,
     outcome: pipeline.Outcome,
     report: dict[str, Any],
-    actor: dict[str, Any],
+    caller: Caller,
 ) -> None:
     await session.rollback()
     job = await session.get(ImportJob, job_id)
@@ -480,7 +476,7 @@ async def _reject(
     job.rows_stored = 0
     report["lists"] = {}
     _finish(job, outcome, report)
-    await _event(session, job, actor, "import.rejected")
+    await _event(session, job, caller, "import.rejected")
     await session.commit()
     log.info("import.rejected", import_id=str(job_id), errors=outcome.issues.error_count)
 
@@ -498,24 +494,23 @@ def _ended(job: ImportJob) -> None:
     job.stage, job.percent = progress.FINISHED, 100
 
 
-async def _event(session: AsyncSession, job: ImportJob, actor: dict[str, Any], kind: str) -> None:
-    await add_event(
+async def _event(session: AsyncSession, job: ImportJob, caller: Caller | None, kind: str) -> None:
+    """The job's end in the trail: by its caller, or by the system (``None``) when an
+    interrupted job is ended at start-up."""
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type=kind,
-            entity_type="import",
-            entity_id=str(job.id),
-            actor=actor,
-            payload={
-                "kind": job.kind,
-                "status": job.status,
-                "rows_stored": job.rows_stored,
-                "errors": job.error_count,
-                "values": job.values_count,
-            },
-            purpose="case-management import",
-        ),
+        caller,
+        kind,
+        "import",
+        job.id,
+        {
+            "kind": job.kind,
+            "status": job.status,
+            "rows_stored": job.rows_stored,
+            "errors": job.error_count,
+            "values": job.values_count,
+        },
+        IMPORT_PURPOSE,
     )
 
 
@@ -557,17 +552,14 @@ async def withdraw(
         },
     }
     await session.flush()
-    await add_event(
+    await emit(
         session,
-        outbox,
-        OutboxEvent(
-            event_type="import.withdrawn",
-            entity_type="import",
-            entity_id=str(job.id),
-            actor=caller.as_actor(),
-            payload={"kind": job.kind, "status": job.status, **(counts or {})},
-            purpose="case-management import",
-        ),
+        caller,
+        "import.withdrawn",
+        "import",
+        job.id,
+        {"kind": job.kind, "status": job.status, **(counts or {})},
+        IMPORT_PURPOSE,
     )
     log.info("import.withdrawn", import_id=str(job.id))
     return job
