@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential
 
 from shared.logs import get_logger
@@ -184,3 +187,49 @@ async def deliver(channel: Channel, message: Message, settings: NotificationSett
         return Delivery(channel.name, attempts, "failed", name)
     log.info("notification.sent", reference=message.reference, channel=channel.name)
     return Delivery(channel.name, attempts, "sent")
+
+
+#: A delivery whose every attempt failed is tried again at later rounds, this many a day.
+MAX_FAILED_ROUNDS = 3
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+def still_to_send(
+    logged: Iterable[tuple[K, str]], max_failed_rounds: int = MAX_FAILED_ROUNDS
+) -> Callable[[K], bool]:
+    """From a day's delivery log, ``(recipient key, outcome)`` rows: whether a recipient is
+    still to be sent to — nothing recorded but failures, fewer than ``max_failed_rounds``."""
+    settled: set[K] = set()
+    failed: Counter[K] = Counter()
+    for key, outcome in logged:
+        if outcome == "failed":
+            failed[key] += 1
+        else:
+            settled.add(key)
+    return lambda key: key not in settled and failed[key] < max_failed_rounds
+
+
+async def send_and_record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    channel: Channel,
+    settings: NotificationSettings,
+    pending: Sequence[T],
+    message: Callable[[T], Message | None],
+    record: Callable[[AsyncSession, T, Delivery], Awaitable[None]],
+) -> Counter[str]:
+    """Send each pending item's message (``None``: it has no address, recorded as
+    ``no_address`` — counted, never silently dropped) and record each outcome in its own
+    transaction, so a later failure never loses an earlier record. Returns the outcomes."""
+    outcomes: Counter[str] = Counter()
+    for item in pending:
+        found = message(item)
+        if found is None:
+            delivery = Delivery(channel.name, 0, "no_address")
+        else:
+            delivery = await deliver(channel, found, settings)
+        async with sessionmaker() as session, session.begin():
+            await record(session, item, delivery)
+        outcomes[delivery.outcome] += 1
+    return outcomes

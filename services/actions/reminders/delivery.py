@@ -5,7 +5,8 @@ A reminder is recorded first (``service.run_reminders``, its own transaction); d
 runs after that commit, so no e-mail goes out for a reminder rolled back. A reminder with a
 delivery row of its reference is not sent again; one whose owner has no e-mail address is
 recorded as ``no_address`` (counted, never silently dropped). A reminder whose delivery
-failed (every attempt) is tried again at the next round, up to :data:`MAX_FAILED_ROUNDS`.
+failed (every attempt) is tried again at the next round, up to
+``shared.notify.MAX_FAILED_ROUNDS``.
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.actions.plans.models import Owner
-from services.actions.reminders.models import NotificationDelivery, Reminder
+from services.actions.reminders import repository as repo
+from services.actions.reminders.models import Reminder
 from shared.logs import get_logger
-from shared.notify import Channel, Delivery, Message, NotificationSettings, deliver
+from shared.notify import (
+    Channel,
+    Delivery,
+    Message,
+    NotificationSettings,
+    send_and_record,
+    still_to_send,
+)
 
 log = get_logger(__name__)
 
 KIND = "reminder.due"
-MAX_FAILED_ROUNDS = 3
 
 
 def reference(reminder: Reminder) -> str:
@@ -48,30 +55,9 @@ def message_for(reminder: Reminder, owner: Owner, address: str) -> Message:
 
 
 async def _pending(session: AsyncSession, today: date) -> list[tuple[Reminder, Owner]]:
-    rows = await session.execute(
-        select(Reminder, Owner)
-        .join(Owner, Owner.owner_id == Reminder.owner_id)
-        .where(Reminder.reminder_date == today)
-        .order_by(Reminder.owner_id)
-    )
-    done: set[str] = set()
-    failed: Counter[str] = Counter()
-    records = await session.execute(
-        select(NotificationDelivery.reference, NotificationDelivery.outcome).where(
-            NotificationDelivery.kind == KIND,
-            NotificationDelivery.reference.like(f"reminder:%:{today.isoformat()}"),
-        )
-    )
-    for ref, outcome in records.all():
-        if outcome == "failed":
-            failed[ref] += 1
-        else:
-            done.add(ref)
-    return [
-        (r, o)
-        for r, o in rows.all()
-        if reference(r) not in done and failed[reference(r)] < MAX_FAILED_ROUNDS
-    ]
+    logged = await repo.deliveries_like(session, KIND, f"reminder:%:{today.isoformat()}")
+    unsent = still_to_send(logged)
+    return [(r, o) for r, o in await repo.reminders_of(session, today) if unsent(reference(r))]
 
 
 async def deliver_reminders(
@@ -84,26 +70,31 @@ async def deliver_reminders(
     a later failure never loses an earlier record). Returns the outcomes counted."""
     async with sessionmaker() as session:
         pending = await _pending(session, today)
-    outcomes: Counter[str] = Counter()
-    for reminder, owner in pending:
-        if not owner.email:
-            delivery = Delivery(channel.name, 0, "no_address")
-        else:
-            delivery = await deliver(channel, message_for(reminder, owner, owner.email), settings)
-        async with sessionmaker() as session, session.begin():
-            session.add(
-                NotificationDelivery(
-                    recipient_kind="owner",
-                    recipient_id=str(owner.owner_id),
-                    kind=KIND,
-                    reference=reference(reminder),
-                    channel=delivery.channel,
-                    attempts=delivery.attempts,
-                    outcome=delivery.outcome,
-                    error=delivery.error,
-                )
-            )
-        outcomes[delivery.outcome] += 1
+
+    async def record(
+        session: AsyncSession, item: tuple[Reminder, Owner], delivery: Delivery
+    ) -> None:
+        reminder, owner = item
+        await repo.record_delivery(
+            session,
+            recipient_kind="owner",
+            recipient_id=str(owner.owner_id),
+            kind=KIND,
+            reference=reference(reminder),
+            channel=delivery.channel,
+            attempts=delivery.attempts,
+            outcome=delivery.outcome,
+            error=delivery.error,
+        )
+
+    outcomes = await send_and_record(
+        sessionmaker,
+        channel,
+        settings,
+        pending,
+        lambda item: message_for(*item, item[1].email) if item[1].email else None,
+        record,
+    )
     if outcomes:
         log.info("reminders.delivered", **dict(outcomes))
     return outcomes

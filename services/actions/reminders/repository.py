@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action, ActionOwner, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.plans.models import Owner, Plan
-from services.actions.reminders.models import Reminder
+from services.actions.reminders.models import NotificationDelivery, Reminder
 
 
 async def needing_a_nudge(
@@ -89,3 +89,32 @@ async def recorded_on(
         stmt.order_by(Owner.title, Reminder.owner_id).limit(limit).offset(offset)
     )
     return [tuple(r) for r in rows], total or 0
+
+
+async def reminders_of(session: AsyncSession, day: date) -> list[tuple[Reminder, Owner]]:
+    """Each reminder recorded for ``day`` with its owner, by owner id."""
+    rows = await session.execute(
+        select(Reminder, Owner)
+        .join(Owner, Owner.owner_id == Reminder.owner_id)
+        .where(Reminder.reminder_date == day)
+        .order_by(Reminder.owner_id)
+    )
+    return [(r, o) for r, o in rows.all()]
+
+
+async def deliveries_like(
+    session: AsyncSession, kind: str, reference_pattern: str
+) -> list[tuple[str, str]]:
+    """(reference, outcome) of every delivery of ``kind`` whose reference is LIKE the pattern."""
+    rows = await session.execute(
+        select(NotificationDelivery.reference, NotificationDelivery.outcome).where(
+            NotificationDelivery.kind == kind,
+            NotificationDelivery.reference.like(reference_pattern),
+        )
+    )
+    return [(ref, outcome) for ref, outcome in rows.all()]
+
+
+async def record_delivery(session: AsyncSession, **values: object) -> None:
+    session.add(NotificationDelivery(**values))
+    await session.flush()

@@ -10,7 +10,7 @@ recorded as ``no_address``, once a day (counted, never silently dropped).
 Every delivery is recorded in ``audit.notification_delivery`` (who, what, channel, attempts,
 outcome; never the body), each in its own transaction. A recipient with a record of today
 is not sent again; one whose delivery failed (every attempt) is tried at the next round, up
-to :data:`MAX_FAILED_ROUNDS` a day.
+to ``shared.notify.MAX_FAILED_ROUNDS`` a day.
 """
 
 from __future__ import annotations
@@ -24,12 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.audit.findings.models import Finding
 from services.audit.notices import repository as repo
 from shared.logs import get_logger
-from shared.notify import Channel, Delivery, Message, NotificationSettings, deliver
+from shared.notify import (
+    Channel,
+    Delivery,
+    Message,
+    NotificationSettings,
+    send_and_record,
+    still_to_send,
+)
 
 log = get_logger(__name__)
 
 KIND = "finding.overdue"
-MAX_FAILED_ROUNDS = 3
 
 
 def reference(today: date) -> str:
@@ -80,18 +86,14 @@ def group(findings: list[Finding]) -> list[Notice]:
 
 
 async def _pending(session: AsyncSession, today: date) -> list[Notice]:
-    done: set[tuple[str, str]] = set()
-    failed: Counter[tuple[str, str]] = Counter()
-    for kind, who, outcome in await repo.logged(session, KIND, reference(today)):
-        if outcome == "failed":
-            failed[(kind, who)] += 1
-        else:
-            done.add((kind, who))
+    unsent = still_to_send(
+        ((kind, who), outcome)
+        for kind, who, outcome in await repo.logged(session, KIND, reference(today))
+    )
     return [
         n
         for n in group(await repo.overdue_findings(session, today))
-        if (key := (n.recipient_kind, n.recipient_id)) not in done
-        and failed[key] < MAX_FAILED_ROUNDS
+        if unsent((n.recipient_kind, n.recipient_id))
     ]
 
 
@@ -105,26 +107,29 @@ async def send_overdue_notices(
     later failure never loses an earlier record). Returns the outcomes counted."""
     async with sessionmaker() as session:
         pending = await _pending(session, today)
-    outcomes: Counter[str] = Counter()
-    for notice in pending:
-        if notice.recipient_kind == "finding":
-            delivery = Delivery(channel.name, 0, "no_address")
-        else:
-            delivery = await deliver(channel, message_for(notice, today), settings)
-        async with sessionmaker() as session, session.begin():
-            await repo.record(
-                session,
-                recipient_kind=notice.recipient_kind,
-                recipient_id=notice.recipient_id,
-                kind=KIND,
-                reference=reference(today),
-                finding_ids=[f.finding_id for f in notice.findings],
-                channel=delivery.channel,
-                attempts=delivery.attempts,
-                outcome=delivery.outcome,
-                error=delivery.error,
-            )
-        outcomes[delivery.outcome] += 1
+
+    async def record(session: AsyncSession, notice: Notice, delivery: Delivery) -> None:
+        await repo.record(
+            session,
+            recipient_kind=notice.recipient_kind,
+            recipient_id=notice.recipient_id,
+            kind=KIND,
+            reference=reference(today),
+            finding_ids=[f.finding_id for f in notice.findings],
+            channel=delivery.channel,
+            attempts=delivery.attempts,
+            outcome=delivery.outcome,
+            error=delivery.error,
+        )
+
+    outcomes = await send_and_record(
+        sessionmaker,
+        channel,
+        settings,
+        pending,
+        lambda n: None if n.recipient_kind == "finding" else message_for(n, today),
+        record,
+    )
     if outcomes:
         log.info("finding_notices.delivered", **dict(outcomes))
     return outcomes
