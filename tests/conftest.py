@@ -12,6 +12,9 @@ from tests import outside_reads
 from tests.support.apps import rolled_back
 from tests.support.database import ThrowawayDatabase, fresh_database, server_url
 
+#: shared fixtures kept beside the harness (the SMTP sink of the notification tests)
+pytest_plugins = ["tests.support.smtp"]
+
 outside_reads.install()
 
 

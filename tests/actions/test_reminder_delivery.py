@@ -4,64 +4,24 @@ what, channel, attempts, outcome; never the body)."""
 
 from __future__ import annotations
 
-import socket
 from collections import Counter
-from collections.abc import Iterator
 from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.actions.config import ActionsSettings
 from services.actions.reminders.delivery import deliver_reminders
 from services.actions.reminders.service import run_reminders
 from shared.notify import LogChannel, Message, channel_for, deliver
 from tests.actions.test_reminders import DAY, _scenario
+from tests.support.smtp import savepoint_maker
 
 ADDRESSES = {"Test Owner": "test.owner@council.example", "Second Owner": "second@police.example"}
 #: what each owner is due to be reminded of on DAY (the scenario's comments, read by hand)
 EXPECTED = {"test.owner@council.example": ["1A1"], "second@police.example": ["1B1"]}
-
-
-class Sink:
-    """An SMTP server's handler keeping each message; refuses the first ``failures``."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.received: list[tuple[list[str], bytes]] = []
-        self.refused = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.refused < self.failures:
-            self.refused += 1
-            return "451 Requested action aborted: try again later"
-        self.received.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def sink_factory() -> Iterator[Any]:
-    started: list[Controller] = []
-
-    def start(failures: int = 0) -> tuple[Sink, int]:
-        handler, port = Sink(failures), _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        started.append(controller)
-        return handler, port
-
-    yield start
-    for controller in started:
-        controller.stop()
 
 
 def _settings(port: int, **kw: Any) -> ActionsSettings:
@@ -76,19 +36,13 @@ def _settings(port: int, **kw: Any) -> ActionsSettings:
     return ActionsSettings(**(values | kw))
 
 
-def _maker(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
-
-
 async def _reminders_recorded(conn: AsyncConnection, emails: dict[str, str]) -> None:
     await _scenario(conn)
     for title, email in emails.items():
         await conn.execute(
             text("UPDATE actions.owner SET email = :e WHERE title = :t"), {"e": email, "t": title}
         )
-    async with _maker(conn)() as session, session.begin():
+    async with savepoint_maker(conn)() as session, session.begin():
         assert await run_reminders(session, DAY, 14, 14) == 2
 
 
@@ -110,7 +64,7 @@ async def test_reminders_are_emailed_to_their_owners_and_recorded(
     await _reminders_recorded(conn, ADDRESSES)
     settings = _settings(port)
 
-    outcomes = await deliver_reminders(_maker(conn), channel_for(settings), settings, DAY)
+    outcomes = await deliver_reminders(savepoint_maker(conn), channel_for(settings), settings, DAY)
     assert outcomes == Counter({"sent": 2})
     got = {}
     for recipients, content in sink.received:
@@ -128,7 +82,9 @@ async def test_reminders_are_emailed_to_their_owners_and_recorded(
     assert all(r["reference"].endswith(DAY.isoformat()) for r in records)
 
     # the next round sends nothing again
-    assert await deliver_reminders(_maker(conn), channel_for(settings), settings, DAY) == {}
+    assert (
+        await deliver_reminders(savepoint_maker(conn), channel_for(settings), settings, DAY) == {}
+    )
     assert len(sink.received) == 2
 
 
@@ -137,7 +93,7 @@ async def test_a_refused_delivery_is_retried(conn: AsyncConnection, sink_factory
     await _reminders_recorded(conn, {"Test Owner": ADDRESSES["Test Owner"]})
     settings = _settings(port, notify_attempts=3)
 
-    outcomes = await deliver_reminders(_maker(conn), channel_for(settings), settings, DAY)
+    outcomes = await deliver_reminders(savepoint_maker(conn), channel_for(settings), settings, DAY)
     assert outcomes == Counter({"sent": 1, "no_address": 1})
     assert sink.refused == 2
     assert [r for r, _ in sink.received] == [[ADDRESSES["Test Owner"]]]
@@ -156,7 +112,7 @@ async def test_a_delivery_failing_every_attempt_is_recorded_and_tried_next_round
     sink, port = sink_factory(failures=100)
     await _reminders_recorded(conn, {"Test Owner": ADDRESSES["Test Owner"]})
     settings = _settings(port, notify_attempts=2)
-    maker = _maker(conn)
+    maker = savepoint_maker(conn)
 
     first = await deliver_reminders(maker, channel_for(settings), settings, DAY)
     assert first == Counter({"failed": 1, "no_address": 1})

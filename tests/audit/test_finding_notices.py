@@ -7,25 +7,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from email import message_from_bytes
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as make_engine
 
 from services.audit.config import AuditSettings
 from services.audit.notices import task
 from services.audit.notices.service import send_overdue_notices
 from shared.notify import LogChannel, channel_for
-from tests.actions.test_reminder_delivery import Sink, _free_port
 from tests.audit.qa import AUDITOR, audit, h, ok, programme, tool
 from tests.support.database import ThrowawayDatabase, fresh_database
+from tests.support.smtp import savepoint_maker
 
 DAY = date(2026, 2, 1)
 DESCRIPTION = "SECRET CASE DETAIL: strategy discussion for child LCS-104233 not held"
@@ -41,22 +40,6 @@ FINDINGS = [
 ]
 
 
-@pytest.fixture
-def sink_factory() -> Iterator[Any]:
-    started: list[Controller] = []
-
-    def start(failures: int = 0) -> tuple[Sink, int]:
-        handler, port = Sink(failures), _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        started.append(controller)
-        return handler, port
-
-    yield start
-    for controller in started:
-        controller.stop()
-
-
 def _settings(port: int, **kw: Any) -> AuditSettings:
     values: dict[str, Any] = {
         "profile": "test",
@@ -67,12 +50,6 @@ def _settings(port: int, **kw: Any) -> AuditSettings:
         "smtp_sender": "qa@council.example",
     }
     return AuditSettings(**(values | kw))
-
-
-def _maker(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
 
 
 async def _findings(
@@ -140,7 +117,7 @@ async def test_each_owner_gets_one_notice_of_their_overdue_findings(
     settings = _settings(port)
 
     sent = await send_overdue_notices(
-        _maker(audit_connection), channel_for(settings), settings, DAY
+        savepoint_maker(audit_connection), channel_for(settings), settings, DAY
     )
     assert sent == Counter({"sent": len(by_address), "no_address": len(unaddressed)})
     got: dict[str, list[int]] = {}
@@ -174,13 +151,15 @@ async def test_each_owner_gets_one_notice_of_their_overdue_findings(
 
     # the day's second round sends nothing again, nor records the no-address one twice
     assert (
-        await send_overdue_notices(_maker(audit_connection), channel_for(settings), settings, DAY)
+        await send_overdue_notices(
+            savepoint_maker(audit_connection), channel_for(settings), settings, DAY
+        )
         == Counter()
     )
     assert len(sink.received) == len(by_address)
     # the next day, the still-overdue findings are noticed again
     nxt = await send_overdue_notices(
-        _maker(audit_connection), channel_for(settings), settings, date(2026, 2, 2)
+        savepoint_maker(audit_connection), channel_for(settings), settings, date(2026, 2, 2)
     )
     assert nxt == Counter({"sent": 2, "no_address": 1})
 
@@ -193,7 +172,7 @@ async def test_a_refused_notice_is_retried(
     settings = _settings(port, notify_attempts=3)
 
     sent = await send_overdue_notices(
-        _maker(audit_connection), channel_for(settings), settings, DAY
+        savepoint_maker(audit_connection), channel_for(settings), settings, DAY
     )
     assert sent == Counter({"sent": 1})
     assert sink.refused == 2
@@ -208,7 +187,7 @@ async def test_a_notice_failing_every_attempt_is_recorded_and_tried_next_round(
     sink, port = sink_factory(failures=100)
     await _findings(client, audit_connection, FINDINGS[:1])
     settings = _settings(port, notify_attempts=2)
-    maker = _maker(audit_connection)
+    maker = savepoint_maker(audit_connection)
 
     assert await send_overdue_notices(maker, channel_for(settings), settings, DAY) == Counter(
         {"failed": 1}
