@@ -163,6 +163,25 @@ def _listing(cached: Cached, items: list[StatusRead], page: PageParams) -> Statu
     )
 
 
+async def _statuses(
+    cache: EvidenceCache,
+    caller: Caller,
+    page: PageParams,
+    compute: Callable[[Snapshot], list[StatusRead]],
+    plan_id: int | None,
+    status: str | None,
+) -> StatusList:
+    """One page of the statuses ``compute`` makes, those the caller sees, filtered."""
+    access.require_read(caller)
+    cached = await cache.get()
+    items = [
+        s
+        for s in visible(caller, compute(cached.snapshot))
+        if (plan_id is None or s.plan_id == plan_id) and (status is None or s.status == status)
+    ]
+    return _listing(cached, items, page)
+
+
 async def list_criteria(
     cache: EvidenceCache,
     caller: Caller,
@@ -171,17 +190,7 @@ async def list_criteria(
     plan_id: int | None,
     status: str | None,
 ) -> StatusList:
-    access.require_read(caller)
-    cached = await cache.get()
-    items = visible(caller, criterion_statuses(cached.snapshot))
-    return _listing(cached, _filter(items, plan_id, status), page)
-
-
-def _filter(items: list[StatusRead], plan_id: int | None, status: str | None) -> list[StatusRead]:
-    keep: Callable[[StatusRead], bool] = lambda s: (  # noqa: E731
-        (plan_id is None or s.plan_id == plan_id) and (status is None or s.status == status)
-    )
-    return [s for s in items if keep(s)]
+    return await _statuses(cache, caller, page, criterion_statuses, plan_id, status)
 
 
 async def one_criterion(cache: EvidenceCache, caller: Caller, criterion_id: int) -> StatusRead:
@@ -201,10 +210,7 @@ async def list_recommendations(
     plan_id: int | None,
     status: str | None,
 ) -> StatusList:
-    access.require_read(caller)
-    cached = await cache.get()
-    items = visible(caller, recommendation_statuses(cached.snapshot))
-    return _listing(cached, _filter(items, plan_id, status), page)
+    return await _statuses(cache, caller, page, recommendation_statuses, plan_id, status)
 
 
 def rule_text(caller: Caller) -> RuleRead:
