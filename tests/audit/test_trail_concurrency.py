@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -149,21 +149,33 @@ async def test_requests_waiting_for_the_chain_share_one_append_and_commit(
         await tx.start()
         await holder.execute("SELECT pg_advisory_xact_lock($1)", repo.CHAIN_LOCK)
         async with httpx.AsyncClient(transport=transport, base_url="http://audit") as client:
-            posts = [
-                asyncio.create_task(
+
+            def post(r: int) -> asyncio.Task[httpx.Response]:
+                return asyncio.create_task(
                     client.post(
                         "/v1/trail/events",
-                        content=json.dumps({"events": b}),  # allow_nan: NaN as JSON has it
+                        content=json.dumps({"events": batches[r]}),  # allow_nan: NaN as JSON has it
                         headers={**as_(relay_caller(PRODUCERS[r % 4])), **JSON},
                     )
                 )
-                for r, b in enumerate(batches)
-            ]
-            for _ in range(400):  # until one append waits on the lock and seven queue
-                groups = getattr(app.state, "trail_ingest", None)
-                if groups is not None and len(groups._queue) == 7 and locks:
-                    break
-                await asyncio.sleep(0.02)
+
+            async def until(reached: Callable[[], bool], what: str) -> None:
+                for _ in range(6000):  # a state waited for, not a time asserted
+                    if reached():
+                        return
+                    await asyncio.sleep(0.02)
+                raise AssertionError(f"never reached: {what}")
+
+            # the first batch alone, until its append waits on the held lock; then the seven,
+            # until six queue behind it and the NaN batch is refused before queueing (sent
+            # together, they could all share the first group)
+            posts = [post(0)]
+            await until(lambda: bool(locks), "the first append waiting on the chain lock")
+            posts += [post(r) for r in range(1, len(batches))]
+            await until(
+                lambda: len(app.state.trail_ingest._queue) == 6 and posts[4].done(),
+                "six batches queued and the NaN batch answered",
+            )
             await tx.rollback()
             answers = await asyncio.gather(*posts)
     finally:
@@ -171,7 +183,7 @@ async def test_requests_waiting_for_the_chain_share_one_append_and_commit(
         await holder.close()
     assert [a.status_code for a in answers] == [200] * 4 + [422] + [200] * 3
     assert [a.json().get("new") for a in answers] == [3] * 4 + [None] + [3] * 3
-    assert len(locks) == 2, locks  # the one already waiting, then the seven together
+    assert len(locks) == 2, locks  # the one already waiting, then the six together
     async with engine.connect() as conn:
         after = (await conn.execute(text("SELECT count(*) FROM audit.trail_event"))).scalar_one()
         stored = set(
