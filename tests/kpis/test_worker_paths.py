@@ -3,7 +3,7 @@
 ``/v1/values`` (with and without history), its CSV export, the series, the dashboard and the
 drill-down: a published worker value reaches a council manager only with a stated purpose,
 and each such read is recorded (``sensitive.read``); everyone else gets no worker rows.
-An import's values: ``tests/kpis_imports/test_worker_values.py``.
+An import's values: ``tests/kpis/imports/test_worker_values.py``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from services.kpis.imports.readers import read_any
 from services.kpis.imports.spill import MAX_PARTS, PART_SOURCE_BYTES, Spill, parts_for
-from tests.kpis_imports.helpers import xlsx_bytes
+from tests.kpis.imports.helpers import xlsx_bytes
 
 
 def test_parts_follow_the_source_size() -> None:

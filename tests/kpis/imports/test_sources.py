@@ -8,9 +8,9 @@ import csv
 from datetime import date
 from typing import Any
 
-from tests.kpis_imports.conftest import IMPORTER, POLICE, SSDA903, ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
-from tests.kpis_imports.test_ssda903_sample import _day, children_in_care_on
+from tests.kpis.imports.conftest import IMPORTER, POLICE, SSDA903, ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
+from tests.kpis.imports.test_ssda903_sample import _day, children_in_care_on
 
 CONTACTS = ["Child Unique ID", "Date of Contact"]
 IN_CARE = [
@@ -50,21 +50,23 @@ ANNEX_A = [
 APRIL = date(2017, 4, 30)
 
 
-async def _import(api: ImportsApi, kind: str, files: list[tuple[str, bytes]], **form: Any) -> str:
-    response = await api.upload(kind, files, **form)
+async def _import(
+    client: ImportsApi, kind: str, files: list[tuple[str, bytes]], **form: Any
+) -> str:
+    response = await client.upload(kind, files, **form)
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:3]
     return str(job["id"])
 
 
-async def _ssda903(api: ImportsApi) -> str:
+async def _ssda903(client: ImportsApi) -> str:
     files = [(n, (SSDA903 / n).read_bytes()) for n in ("episodes.csv", "oc3.csv")]
-    return await _import(api, "ssda903", files, collection_year=2017)
+    return await _import(client, "ssda903", files, collection_year=2017)
 
 
-async def _revisions(api: ImportsApi) -> list[tuple[Any, ...]]:
-    rows = await api.connection.exec_driver_sql(
+async def _revisions(client: ImportsApi) -> list[tuple[Any, ...]]:
+    rows = await client.connection.exec_driver_sql(
         "SELECT v.revision, v.is_current, v.numerator, v.source_kind, v.import_id "
         "FROM kpis.indicator_value v JOIN kpis.indicator i USING (indicator_id) "
         "JOIN kpis.org_unit o USING (org_unit_id) WHERE i.code = 'CIC' AND o.code = 'WIRRAL' "
@@ -73,8 +75,8 @@ async def _revisions(api: ImportsApi) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows.all()]
 
 
-async def _reconciliation(api: ImportsApi, headers: dict[str, str] = IMPORTER) -> Any:
-    return await api.http.get(
+async def _reconciliation(client: ImportsApi, headers: dict[str, str] = IMPORTER) -> Any:
+    return await client.http.get(
         "/v1/values/reconciliation",
         params={"indicator": "CIC", "period": "2017-04"},
         headers=headers,
@@ -82,23 +84,23 @@ async def _reconciliation(api: ImportsApi, headers: dict[str, str] = IMPORTER) -
 
 
 async def test_a_later_annex_a_does_not_replace_the_ssda903_figure(
-    api_with_values: ImportsApi,
+    client_with_values: ImportsApi,
 ) -> None:
-    api = api_with_values
+    client = client_with_values
     expected = children_in_care_on(APRIL)
     assert expected > 100
-    ssda903 = await _ssda903(api)
-    annex_a = await _import(api, "annex_a", ANNEX_A)
+    ssda903 = await _ssda903(client)
+    annex_a = await _import(client, "annex_a", ANNEX_A)
     # the published figure is still the SSDA903's; the Annex A figure is kept beside it
-    assert await _revisions(api) == [(1, True, expected, "ssda903", ssda903)]
-    kept = await api.scalar(
+    assert await _revisions(client) == [(1, True, expected, "ssda903", ssda903)]
+    kept = await client.scalar(
         "SELECT numerator FROM kpis.source_figure f JOIN kpis.indicator i USING (indicator_id) "
         "WHERE i.code = 'CIC' AND f.period_end = '2017-04-30' AND f.source_kind = 'annex_a' "
         "AND f.import_id = :id AND NOT f.made_current",
         id=annex_a,
     )
     assert kept == 3
-    values = await api.http.get(
+    values = await client.http.get(
         "/v1/values",
         params={"indicator": "CIC", "period": "2017-04", "org_unit": "WIRRAL"},
         headers=IMPORTER,
@@ -106,12 +108,12 @@ async def test_a_later_annex_a_does_not_replace_the_ssda903_figure(
     [current] = values.json()["items"]
     assert (current["numerator"], current["source_kind"]) == (expected, "ssda903")
     # the Annex A's own measures are current from it
-    contacts = await api.scalar(
+    contacts = await client.scalar(
         "SELECT v.source_kind FROM kpis.indicator_value v JOIN kpis.indicator i "
         "USING (indicator_id) WHERE i.code = 'CONTACTS' AND v.is_current LIMIT 1"
     )
     assert contacts == "annex_a"
-    r = await _reconciliation(api)
+    r = await _reconciliation(client)
     assert r.status_code == 200, r.text
     [item] = r.json()["items"]
     assert (item["period"], item["authoritative_source"], item["published_source"]) == (
@@ -131,18 +133,18 @@ async def test_a_later_annex_a_does_not_replace_the_ssda903_figure(
 
 
 async def test_the_authoritative_source_replaces_an_earlier_other_source(
-    api_with_values: ImportsApi,
+    client_with_values: ImportsApi,
 ) -> None:
-    api = api_with_values
+    client = client_with_values
     expected = children_in_care_on(APRIL)
-    annex_a = await _import(api, "annex_a", ANNEX_A)
-    assert await _revisions(api) == [(1, True, 3, "annex_a", annex_a)]
-    ssda903 = await _ssda903(api)
-    assert await _revisions(api) == [
+    annex_a = await _import(client, "annex_a", ANNEX_A)
+    assert await _revisions(client) == [(1, True, 3, "annex_a", annex_a)]
+    ssda903 = await _ssda903(client)
+    assert await _revisions(client) == [
         (1, False, 3, "annex_a", annex_a),
         (2, True, expected, "ssda903", ssda903),
     ]
-    [item] = (await _reconciliation(api)).json()["items"]
+    [item] = (await _reconciliation(client)).json()["items"]
     assert {f["source"]: f["numerator"] for f in item["figures"]} == {
         "annex_a": 3,
         "ssda903": expected,
@@ -150,12 +152,12 @@ async def test_the_authoritative_source_replaces_an_earlier_other_source(
 
 
 async def test_the_reconciliation_needs_the_rights_of_unpublished_reads(
-    api_with_values: ImportsApi,
+    client_with_values: ImportsApi,
 ) -> None:
-    api = api_with_values
-    await _ssda903(api)
-    await _import(api, "annex_a", ANNEX_A)
-    r = await _reconciliation(api, POLICE)
+    client = client_with_values
+    await _ssda903(client)
+    await _import(client, "annex_a", ANNEX_A)
+    r = await _reconciliation(client, POLICE)
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -172,14 +174,14 @@ def children_in_care_with_short_breaks_on(day: date) -> int:
 
 
 async def test_children_in_care_with_short_breaks_is_its_own_indicator(
-    api_with_values: ImportsApi,
+    client_with_values: ImportsApi,
 ) -> None:
-    api = api_with_values
-    await _ssda903(api)
+    client = client_with_values
+    await _ssda903(client)
     day = date(2018, 3, 31)
     got = {}
     for code in ("CIC", "CIC_INCL_SHORT_BREAKS"):
-        got[code] = await api.scalar(
+        got[code] = await client.scalar(
             "SELECT v.numerator FROM kpis.indicator_value v JOIN kpis.indicator i "
             "USING (indicator_id) JOIN kpis.org_unit o USING (org_unit_id) "
             "WHERE i.code = :code AND o.code = 'WIRRAL' AND v.is_current "

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from services.kpis.imports import codes as cl
-from tests.kpis_imports.conftest import SSDA903, ImportsApi
+from tests.kpis.imports.conftest import SSDA903, ImportsApi
 
 #: DfE SSDA903 2021/22 (OC3 ACTIV): F3/P3 retired, F4/P4 and F5/P5 in their place
 EET_2021 = {"F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5"}
@@ -28,10 +28,12 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode()
 
 
-async def _import(api: ImportsApi, files: list[tuple[str, bytes]], **form: Any) -> dict[str, Any]:
-    response = await api.upload("ssda903", files, **form)
+async def _import(
+    client: ImportsApi, files: list[tuple[str, bytes]], **form: Any
+) -> dict[str, Any]:
+    response = await client.upload("ssda903", files, **form)
     assert response.status_code == 202, response.text
-    return await api.job(response.json()["id"])
+    return await client.job(response.json()["id"])
 
 
 def _one(values: list[dict[str, Any]], code: str, end: str) -> dict[str, Any]:
@@ -43,13 +45,13 @@ def _one(values: list[dict[str, Any]], code: str, end: str) -> dict[str, Any]:
     return found
 
 
-async def test_a_retired_activity_code_keeps_the_care_leaver(api: ImportsApi) -> None:
+async def test_a_retired_activity_code_keeps_the_care_leaver(client: ImportsApi) -> None:
     """The 2017/18 sample's OC3 as a 2021/22 return: its F3/P3 codes were retired that
     year. The return no longer fails; every care leaver stays in the denominator."""
     rows = _oc3()
     retired = [n + 2 for n, r in enumerate(rows) if r["ACTIV"] in ("F3", "P3")]  # row 1: header
     assert len(retired) == 12
-    job = await _import(api, [("oc3.csv", _csv(rows))], collection_year=2021)
+    job = await _import(client, [("oc3.csv", _csv(rows))], collection_year=2021)
     assert job["status"] == "succeeded", job["report"]["errors"][:3]
     assert job["report"]["error_count"] == 0
     warned = [w for w in job["report"]["warnings"] if w["column"] == "ACTIV"]
@@ -61,7 +63,7 @@ async def test_a_retired_activity_code_keeps_the_care_leaver(api: ImportsApi) ->
     # no identifier is echoed in the report's issues
     issues = json.dumps([job["report"]["errors"], job["report"]["warnings"]])
     assert not [r["CHILD"] for r in rows if r["CHILD"] in issues]
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
     eet = _one(values, "CL_EET", "2022-03-31")
     assert eet["denominator"] == len(rows) == 53
     assert eet["numerator"] == sum(r["ACTIV"] in EET_2021 for r in rows)
@@ -70,23 +72,23 @@ async def test_a_retired_activity_code_keeps_the_care_leaver(api: ImportsApi) ->
         sum(r["IN_TOUCH"] == "YES" for r in rows),
         53,
     )
-    stored = await api.scalar(
+    stored = await client.scalar(
         "SELECT count(*) FILTER (WHERE activity IS NULL) FROM kpis.cm_care_leaver"
     )
     assert stored == len(retired) + sum(r["ACTIV"] == "" for r in rows)
 
 
-async def test_only_rows_that_cannot_be_placed_are_dropped_and_counted(api: ImportsApi) -> None:
+async def test_only_rows_that_cannot_be_placed_are_dropped_and_counted(client: ImportsApi) -> None:
     rows = _oc3()
     rows[4] = {**rows[4], "CHILD": ""}  # row 6: no child id
-    job = await _import(api, [("oc3.csv", _csv(rows))], collection_year=2021, partial=True)
+    job = await _import(client, [("oc3.csv", _csv(rows))], collection_year=2021, partial=True)
     assert job["status"] == "succeeded"
     assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
         (6, "CHILD", "missing value")
     ]
     assert job["report"]["rows_dropped"] == 1
     assert job["report"]["lists"] == {"care_leaver": 52}
-    eet = _one(await api.values(job["id"]), "CL_EET", "2022-03-31")
+    eet = _one(await client.values(job["id"]), "CL_EET", "2022-03-31")
     assert eet["denominator"] == 52
 
 
@@ -100,8 +102,8 @@ EPISODES = [
 ]
 
 
-async def test_an_unknown_legal_status_keeps_the_child_in_care(api: ImportsApi) -> None:
-    job = await _import(api, [("episodes.csv", _csv(EPISODES))], collection_year=2017)
+async def test_an_unknown_legal_status_keeps_the_child_in_care(client: ImportsApi) -> None:
+    job = await _import(client, [("episodes.csv", _csv(EPISODES))], collection_year=2017)
     assert job["status"] == "succeeded", job["report"]["errors"]
     warnings = sorted(
         (w["row"], w["reason"]) for w in job["report"]["warnings"] if w["column"] == "LS"
@@ -114,7 +116,7 @@ async def test_an_unknown_legal_status_keeps_the_child_in_care(api: ImportsApi) 
     assert "Jane" not in str(job["report"])
     assert "900006" not in str(job["report"])
     assert job["report"]["rows_dropped"] == 0
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
     # 31 March 2018, by hand: C2 and the three statuses not known in care; V3 is a short
     # break; the V4 episode ceased on 15 March
     assert _one(values, "CIC", "2018-03-31")["numerator"] == 4

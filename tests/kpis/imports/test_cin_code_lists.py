@@ -7,7 +7,7 @@ from typing import Any
 
 from services.kpis.imports import cin_specs as cs
 from services.kpis.imports.cin_generator import Assessment, Child, Details, census_bytes
-from tests.kpis_imports.conftest import ImportsApi
+from tests.kpis.imports.conftest import ImportsApi
 
 
 def test_abuse_factors_split_in_2018() -> None:
@@ -32,17 +32,17 @@ def _census(year: int, factor: str) -> bytes:
     return census_bytes(year, [child])
 
 
-async def _job(api: ImportsApi, body: bytes) -> dict[str, Any]:
-    response = await api.upload("cin_census", [("census.xml", body)])
+async def _job(client: ImportsApi, body: bytes) -> dict[str, Any]:
+    response = await client.upload("cin_census", [("census.xml", body)])
     assert response.status_code == 202, response.text
-    return await api.job(response.json()["id"])
+    return await client.job(response.json()["id"])
 
 
-async def test_a_code_is_checked_against_the_files_own_year(api: ImportsApi) -> None:
-    old = await _job(api, _census(2017, "18A"))
+async def test_a_code_is_checked_against_the_files_own_year(client: ImportsApi) -> None:
+    old = await _job(client, _census(2017, "18A"))
     assert old["status"] == "succeeded", old["report"]["errors"]
     assert old["collection_year"] == 2017
-    new = await _job(api, _census(2023, "18A"))
+    new = await _job(client, _census(2023, "18A"))
     assert new["status"] == "rejected"
     assert [(e["row"], e["column"], e["reason"]) for e in new["report"]["errors"]] == [
         (
@@ -51,6 +51,6 @@ async def test_a_code_is_checked_against_the_files_own_year(api: ImportsApi) -> 
             "unknown code for assessment factor (2023/24)",
         )
     ]
-    split = await _job(api, _census(2023, "18B"))
+    split = await _job(client, _census(2023, "18B"))
     assert split["status"] == "succeeded"
-    assert (await _job(api, _census(2017, "18B")))["status"] == "rejected"
+    assert (await _job(client, _census(2017, "18B")))["status"] == "rejected"

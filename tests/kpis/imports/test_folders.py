@@ -14,7 +14,7 @@ from services.kpis.config import KpisSettings
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.folders import sweep_abandoned
 from services.kpis.main import create_app
-from tests.kpis_imports.conftest import TEST_KEY
+from tests.kpis.imports.conftest import TEST_KEY
 
 HOUR = 3600
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from services.kpis.imports.pseudonymise import Pseudonymiser
-from tests.kpis_imports.conftest import TEST_KEY, ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import TEST_KEY, ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 CIN_HEADERS = ["Child Unique ID", "CIN Start Date", "CIN Closure Date"]
 CP_HEADERS = [
@@ -96,10 +96,10 @@ def expected() -> dict[tuple[str, date, str], tuple[Decimal, int, int | None]]:
     return found
 
 
-async def test_caseloads_per_worker_and_team_at_each_month_end(api: ImportsApi) -> None:
-    response = await api.upload("annex_a", _files(), collection_year=2017)
+async def test_caseloads_per_worker_and_team_at_each_month_end(client: ImportsApi) -> None:
+    response = await client.upload("annex_a", _files(), collection_year=2017)
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]
     got = {
         (v["indicator_code"], date.fromisoformat(v["period_start"]), v["org_unit_code"]): (
@@ -107,7 +107,7 @@ async def test_caseloads_per_worker_and_team_at_each_month_end(api: ImportsApi) 
             v["numerator"],
             v["denominator"],
         )
-        for v in await api.values(job["id"])
+        for v in await client.values(job["id"])
         if v["indicator_code"] in ("CASELOAD", "CASELOAD_AVG")
     }
     want = expected()

@@ -18,12 +18,12 @@ from services.kpis.imports import normalise, pipeline
 from services.kpis.imports.readers import Sheet
 from services.kpis.imports.rereferrals import flagged_rows, with_flags
 from services.kpis.imports.spill import PART_SOURCE_BYTES
-from tests.kpis_imports.conftest import ImportsApi, _app
-from tests.kpis_imports.helpers import csv_bytes, referral_rows
+from tests.kpis.imports.conftest import ImportsApi, _app
+from tests.kpis.imports.helpers import csv_bytes, referral_rows
 from tests.support.apps import client_for
 
 
-async def test_rereferrals_within_twelve_months(api: ImportsApi) -> None:
+async def test_rereferrals_within_twelve_months(client: ImportsApi) -> None:
     rows = referral_rows(
         {"Child Unique ID": "A", "Date of Referral": "01/10/2020"},
         {"Child Unique ID": "A", "Date of Referral": "01/03/2021"},  # 5 months: re-referral
@@ -35,12 +35,12 @@ async def test_rereferrals_within_twelve_months(api: ImportsApi) -> None:
         count=7,
     )
     rows[6]["Number of Referrals in Last 12 Months"] = "1"  # says there was one before
-    response = await api.upload("annex_a", [("r.csv", csv_bytes(rows))])
+    response = await client.upload("annex_a", [("r.csv", csv_bytes(rows))])
     job_id = response.json()["id"]
-    assert (await api.job(job_id))["status"] == "succeeded"
+    assert (await client.job(job_id))["status"] == "succeeded"
     values = {
         (v["indicator_code"], v["period_type"], v["period_end"]): v
-        for v in await api.values(job_id)
+        for v in await client.values(job_id)
         if v["org_unit_code"] == "LA"
     }
     march = values[("RE_REFERRALS", "month", "2021-03-31")]

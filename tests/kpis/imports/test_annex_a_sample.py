@@ -12,7 +12,7 @@ from services.kpis.imports import intake
 from services.kpis.imports.compute import NOT_CATALOGUED
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from shared.problems import InvalidInput
-from tests.kpis_imports.conftest import ANNEX_A, TEST_KEY, ImportsApi
+from tests.kpis.imports.conftest import ANNEX_A, TEST_KEY, ImportsApi
 
 
 def _pick(
@@ -31,12 +31,12 @@ def _pick(
     return found[0]
 
 
-async def test_sample_workbook_imports_without_errors(api: ImportsApi) -> None:
-    response = await api.upload(
+async def test_sample_workbook_imports_without_errors(client: ImportsApi) -> None:
+    response = await client.upload(
         "annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())], population=60000
     )
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]
     assert job["report"]["error_count"] == 0
     unknown = [w for w in job["report"]["warnings"] if "unknown code" in w["reason"]]
@@ -59,15 +59,15 @@ async def test_sample_workbook_imports_without_errors(api: ImportsApi) -> None:
 PSEUDO = Pseudonymiser(TEST_KEY.encode())
 
 
-async def test_sample_indicators_match_the_hand_count(api: ImportsApi) -> None:
-    response = await api.upload(
+async def test_sample_indicators_match_the_hand_count(client: ImportsApi) -> None:
+    response = await client.upload(
         "annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())], population=60000
     )
     job_id = response.json()["id"]
-    job = await api.job(job_id)
+    job = await client.job(job_id)
     # no collection_year given: the one of the latest event (2020/21), from April on
     assert job["report"]["period"] == {"first_month": "2020-04-01", "last_month": "2021-02-01"}
-    values = await api.values(job_id)
+    values = await client.values(job_id)
 
     def val(code: str, start: str, org: str = "LA", ptype: str = "month") -> tuple[Any, ...]:
         v = _pick(values, code, ptype, start, org)
@@ -120,11 +120,11 @@ async def test_sample_indicators_match_the_hand_count(api: ImportsApi) -> None:
 
 
 async def test_values_are_handed_to_the_values_domain(
-    api: ImportsApi, recorded: list[dict[str, Any]]
+    client: ImportsApi, recorded: list[dict[str, Any]]
 ) -> None:
-    response = await api.upload("annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())])
+    response = await client.upload("annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())])
     job_id = response.json()["id"]
-    job = await api.job(job_id)
+    job = await client.job(job_id)
     assert len(recorded) == 1
     call = recorded[0]
     assert str(call["import_id"]) == job_id
@@ -133,7 +133,7 @@ async def test_values_are_handed_to_the_values_domain(
     assert all(isinstance(v, ComputedValue) for v in call["values"])
     # measures the catalogue lacks are kept with the import, not handed over
     handed = {v.indicator_code for v in call["values"]}
-    stored = {v["indicator_code"] for v in await api.values(job_id)}
+    stored = {v["indicator_code"] for v in await client.values(job_id)}
     assert stored - handed == set(NOT_CATALOGUED)
     assert len(call["values"]) == job["values_count"]  # every computed code is catalogued
     # no population given: no rates
@@ -141,7 +141,7 @@ async def test_values_are_handed_to_the_values_domain(
 
 
 async def test_values_refused_by_the_values_domain_reject_the_import(
-    api: ImportsApi, monkeypatch: pytest.MonkeyPatch
+    client: ImportsApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def refuse(session: Any, *, values: Any, import_id: str, actor: Any) -> int:
         raise InvalidInput(
@@ -150,11 +150,11 @@ async def test_values_refused_by_the_values_domain_reject_the_import(
         )
 
     monkeypatch.setattr(intake, "RECORDER", refuse)
-    response = await api.upload("annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())])
-    job = await api.job(response.json()["id"])
+    response = await client.upload("annex_a", [("Annex_A.xlsx", ANNEX_A.read_bytes())])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "rejected"
     reasons = [e["reason"] for e in job["report"]["errors"]]
     assert reasons[0].startswith("the KPI values refused the import")
     assert reasons[1].endswith("indicator_code unknown")
-    assert await api.scalar("SELECT count(*) FROM kpis.cm_referral") == 0
-    assert await api.scalar("SELECT count(*) FROM kpis.import_value") == 0
+    assert await client.scalar("SELECT count(*) FROM kpis.cm_referral") == 0
+    assert await client.scalar("SELECT count(*) FROM kpis.import_value") == 0

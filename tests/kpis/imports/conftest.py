@@ -121,7 +121,7 @@ def _app(
 
 
 @pytest.fixture
-async def api(
+async def client(
     kpis_connection: AsyncConnection, tmp_path: Path, recorded: list[dict[str, Any]]
 ) -> AsyncIterator[ImportsApi]:
     """The imports API; the values domain's hand-over replaced by ``recorded``."""
@@ -131,7 +131,7 @@ async def api(
 
 
 @pytest.fixture
-async def api_with_values(
+async def client_with_values(
     kpis_connection: AsyncConnection, tmp_path: Path
 ) -> AsyncIterator[ImportsApi]:
     """The imports API handing over to the real values domain, with the seed catalogue."""

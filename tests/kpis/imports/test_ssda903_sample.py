@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime
 
-from tests.kpis_imports.conftest import SSDA903, ImportsApi
+from tests.kpis.imports.conftest import SSDA903, ImportsApi
 
 FILES = [
     "header.csv",
@@ -35,12 +35,12 @@ def children_in_care_on(day: date) -> int:
     return len(children)
 
 
-async def test_children_in_care_at_31_march_2018(api: ImportsApi) -> None:
+async def test_children_in_care_at_31_march_2018(client: ImportsApi) -> None:
     files = [(name, (SSDA903 / name).read_bytes()) for name in FILES]
-    response = await api.upload("ssda903", files, collection_year=2017)
+    response = await client.upload("ssda903", files, collection_year=2017)
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
-    job = await api.job(job_id)
+    job = await client.job(job_id)
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     assert job["report"]["lists"] == {
         "cla_episode": 5050,
@@ -49,7 +49,7 @@ async def test_children_in_care_at_31_march_2018(api: ImportsApi) -> None:
         "health": 2675,
         "child_header": 2675,
     }
-    values = await api.values(job_id)
+    values = await client.values(job_id)
     march = [
         v
         for v in values
@@ -67,9 +67,9 @@ async def test_children_in_care_at_31_march_2018(api: ImportsApi) -> None:
     assert len(unknown) == 2
 
 
-async def test_collection_year_is_inferred_from_the_episodes(api: ImportsApi) -> None:
+async def test_collection_year_is_inferred_from_the_episodes(client: ImportsApi) -> None:
     files = [(name, (SSDA903 / name).read_bytes()) for name in ("episodes.csv", "oc3.csv")]
-    response = await api.upload("ssda903", files)
-    job = await api.job(response.json()["id"])
+    response = await client.upload("ssda903", files)
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded"
     assert job["collection_year"] == 2017

@@ -20,7 +20,7 @@ from services.kpis.config import KpisSettings
 from services.kpis.imports.config import ImportSettings
 from services.kpis.main import create_app
 from shared.identity import InternalTokenVerifier
-from tests.kpis_imports.conftest import IMPORTER, TEST_KEY
+from tests.kpis.imports.conftest import IMPORTER, TEST_KEY
 from tests.support.apps import client_for
 from tests.support.database import ThrowawayDatabase, fresh_database
 from tests.support.tokens import ISSUER, internal_keys

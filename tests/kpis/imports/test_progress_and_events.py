@@ -33,7 +33,7 @@ from services.kpis.imports.models import CHILD_TABLES
 from services.kpis.main import create_app
 from shared.db import create_sessionmaker
 from shared.identity import InternalTokenVerifier
-from tests.kpis_imports.conftest import IMPORTER, TEST_KEY, ImportsApi, _app
+from tests.kpis.imports.conftest import IMPORTER, TEST_KEY, ImportsApi, _app
 from tests.support.apps import client_for
 from tests.support.tokens import ISSUER, internal_keys
 
@@ -64,21 +64,21 @@ def _events(body: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_an_event_stream_follows_an_import_to_its_end(
-    api: ImportsApi, tmp_path: Path
+    client: ImportsApi, tmp_path: Path
 ) -> None:
     files = _csvs(tmp_path, 300)
-    created = await api.upload("annex_a", files)
+    created = await client.upload("annex_a", files)
     assert created.status_code == 202, created.text
     job_id = created.json()["id"]
 
-    response = await api.http.get(f"/v1/imports/{job_id}/events", headers=IMPORTER)
+    response = await client.http.get(f"/v1/imports/{job_id}/events", headers=IMPORTER)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["cache-control"] == "no-cache"
     events = _events(response.text)
     assert events[-1][0] == "end"
     end = events[-1][1]
-    job = await api.job(job_id)
+    job = await client.job(job_id)
     assert (end["id"], end["status"], end["stage"], end["percent"]) == (
         job_id,
         "succeeded",
@@ -90,14 +90,16 @@ async def test_an_event_stream_follows_an_import_to_its_end(
     assert job["progress"]["stage"] == "finished"
 
 
-async def test_the_stream_of_another_agencys_import_is_404(api: ImportsApi, tmp_path: Path) -> None:
-    from tests.kpis_imports.conftest import POLICE
+async def test_the_stream_of_another_agencys_import_is_404(
+    client: ImportsApi, tmp_path: Path
+) -> None:
+    from tests.kpis.imports.conftest import POLICE
 
-    job_id = (await api.upload("annex_a", _csvs(tmp_path, 50))).json()["id"]
-    refused = await api.http.get(f"/v1/imports/{job_id}/events", headers=POLICE)
+    job_id = (await client.upload("annex_a", _csvs(tmp_path, 50))).json()["id"]
+    refused = await client.http.get(f"/v1/imports/{job_id}/events", headers=POLICE)
     assert refused.status_code == 404
     assert refused.headers["content-type"] == "application/problem+json"
-    missing = await api.http.get(f"/v1/imports/{uuid.uuid4()}/events", headers=IMPORTER)
+    missing = await client.http.get(f"/v1/imports/{uuid.uuid4()}/events", headers=IMPORTER)
     assert missing.status_code == 404
 
 
@@ -136,63 +138,63 @@ def test_rows_expected_counts_csv_lines_sheets_and_children(tmp_path: Path) -> N
 # -- gzip and zip uploads ------------------------------------------------------------------
 
 
-async def test_a_gzip_upload_is_read_as_its_file(api: ImportsApi, tmp_path: Path) -> None:
+async def test_a_gzip_upload_is_read_as_its_file(client: ImportsApi, tmp_path: Path) -> None:
     files = _csvs(tmp_path, 200)
-    plain = await api.upload("annex_a", files)
-    packed = await api.upload("annex_a", [(n + ".gz", gzip.compress(b)) for n, b in files])
+    plain = await client.upload("annex_a", files)
+    packed = await client.upload("annex_a", [(n + ".gz", gzip.compress(b)) for n, b in files])
     assert plain.status_code == packed.status_code == 202, packed.text
-    a, b = await api.job(plain.json()["id"]), await api.job(packed.json()["id"])
+    a, b = await client.job(plain.json()["id"]), await client.job(packed.json()["id"])
     assert b["status"] == "succeeded", b["report"]
     assert b["progress"]["rows_read"] == a["progress"]["rows_read"] == _data_lines(files)
     assert b["report"]["lists"] == a["report"]["lists"]
-    assert await api.values(b["id"]) == await api.values(a["id"])
+    assert await client.values(b["id"]) == await client.values(a["id"])
 
 
-async def test_a_census_in_a_zip_of_one_file_is_read(api: ImportsApi) -> None:
+async def test_a_census_in_a_zip_of_one_file_is_read(client: ImportsApi) -> None:
     body = census_bytes(2023, children(20, 2023))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("census.xml", body)
-    created = await api.upload("cin_census", [("census.zip", out.getvalue())])
+    created = await client.upload("cin_census", [("census.zip", out.getvalue())])
     assert created.status_code == 202, created.text
-    job = await api.job(created.json()["id"])
+    job = await client.job(created.json()["id"])
     assert job["status"] == "succeeded", job["report"]
     assert job["progress"]["rows_read"] == 20
 
 
-async def _no_job(api: ImportsApi) -> None:
-    assert await api.scalar("SELECT count(*) FROM kpis.import_job") == 0
-    uploads = api.settings.upload_dir
+async def _no_job(client: ImportsApi) -> None:
+    assert await client.scalar("SELECT count(*) FROM kpis.import_job") == 0
+    uploads = client.settings.upload_dir
     assert not uploads.exists() or not [p for p in uploads.rglob("*") if p.is_file()]
 
 
-async def test_a_zip_of_two_files_for_a_one_file_kind_is_refused(api: ImportsApi) -> None:
+async def test_a_zip_of_two_files_for_a_one_file_kind_is_refused(client: ImportsApi) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("census.xml", census_bytes(2023, children(3, 2023)))
         archive.writestr("other.xml", census_bytes(2023, children(3, 2023)))
-    refused = await api.upload("cin_census", [("census.zip", out.getvalue())])
+    refused = await client.upload("cin_census", [("census.zip", out.getvalue())])
     assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert problem["errors"][0]["field"] == "files"
     assert problem["errors"][0]["code"] == "members"
-    await _no_job(api)
+    await _no_job(client)
 
 
-async def test_a_gzip_of_two_members_is_refused(api: ImportsApi, tmp_path: Path) -> None:
+async def test_a_gzip_of_two_members_is_refused(client: ImportsApi, tmp_path: Path) -> None:
     (name, body), _ = _csvs(tmp_path, 20)
-    refused = await api.upload("annex_a", [(name + ".gz", gzip.compress(body) * 2)])
+    refused = await client.upload("annex_a", [(name + ".gz", gzip.compress(body) * 2)])
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["code"] == "members"
-    await _no_job(api)
+    await _no_job(client)
 
 
-async def test_a_gzip_bomb_is_refused_before_parsing(api: ImportsApi) -> None:
+async def test_a_gzip_bomb_is_refused_before_parsing(client: ImportsApi) -> None:
     bomb = gzip.compress(b"0" * 20_000_000)  # about 20 kB unpacking to 20 MB: ratio ~1000
-    refused = await api.upload("annex_a", [("referrals.csv.gz", bomb)])
+    refused = await client.upload("annex_a", [("referrals.csv.gz", bomb)])
     assert refused.status_code == 413, refused.text
     assert refused.json()["errors"][0]["code"] == "compression_ratio"
-    await _no_job(api)
+    await _no_job(client)
 
 
 async def test_a_gzip_past_the_unpacked_size_is_refused(

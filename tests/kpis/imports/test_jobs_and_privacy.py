@@ -9,7 +9,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
 from services.kpis.imports.config import ImportSettings
-from tests.kpis_imports.conftest import (
+from tests.kpis.imports.conftest import (
     ANNEX_A,
     CLIENT,
     CONTRIBUTOR,
@@ -18,54 +18,58 @@ from tests.kpis_imports.conftest import (
     VIEWER,
     ImportsApi,
 )
-from tests.kpis_imports.helpers import csv_bytes, referral_rows
+from tests.kpis.imports.helpers import csv_bytes, referral_rows
 
 SENTINEL_CHILD = "SENTINEL-CHILD-7391"
 SENTINEL_WORKER = "Zebedee Sentinelworker"
 
 
-async def test_the_same_file_twice_is_applied_once(api: ImportsApi, recorded: list[object]) -> None:
+async def test_the_same_file_twice_is_applied_once(
+    client: ImportsApi, recorded: list[object]
+) -> None:
     files = [("Annex_A.xlsx", ANNEX_A.read_bytes())]
-    first = await api.upload("annex_a", files)
+    first = await client.upload("annex_a", files)
     assert first.status_code == 202
-    rows = await api.scalar("SELECT count(*) FROM kpis.cm_referral")
-    again = await api.upload("annex_a", [("renamed.xlsx", ANNEX_A.read_bytes())])
+    rows = await client.scalar("SELECT count(*) FROM kpis.cm_referral")
+    again = await client.upload("annex_a", [("renamed.xlsx", ANNEX_A.read_bytes())])
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["duplicate"] is True
     assert again.json()["status"] == "succeeded"
-    assert await api.scalar("SELECT count(*) FROM kpis.cm_referral") == rows
+    assert await client.scalar("SELECT count(*) FROM kpis.cm_referral") == rows
     assert len(recorded) == 1
-    listed = await api.http.get("/v1/imports", headers=IMPORTER)
+    listed = await client.http.get("/v1/imports", headers=IMPORTER)
     assert listed.json()["total"] == 1
 
 
-async def test_a_rejected_file_may_be_sent_again(api: ImportsApi) -> None:
+async def test_a_rejected_file_may_be_sent_again(client: ImportsApi) -> None:
     bad = [("r.csv", csv_bytes(referral_rows({"Date of Referral": "soon"})))]
-    first = await api.upload("annex_a", bad)
-    again = await api.upload("annex_a", bad)
+    first = await client.upload("annex_a", bad)
+    again = await client.upload("annex_a", bad)
     assert again.status_code == 202
     assert again.json()["id"] != first.json()["id"]
 
 
-async def test_who_may_import(api: ImportsApi) -> None:
+async def test_who_may_import(client: ImportsApi) -> None:
     files = [("r.csv", csv_bytes(referral_rows()))]
-    assert (await api.upload("annex_a", files, headers=VIEWER)).status_code == 403
-    assert (await api.upload("annex_a", files, headers=POLICE)).status_code == 403
-    assert (await api.upload("annex_a", files, headers=CONTRIBUTOR)).status_code == 403
-    assert (await api.upload("annex_a", files, headers={})).status_code == 401
-    created = await api.upload("annex_a", files, headers=CLIENT)  # a client with kpis:import
+    assert (await client.upload("annex_a", files, headers=VIEWER)).status_code == 403
+    assert (await client.upload("annex_a", files, headers=POLICE)).status_code == 403
+    assert (await client.upload("annex_a", files, headers=CONTRIBUTOR)).status_code == 403
+    assert (await client.upload("annex_a", files, headers={})).status_code == 401
+    created = await client.upload("annex_a", files, headers=CLIENT)  # a client with kpis:import
     assert created.status_code == 202
     job_id = created.json()["id"]
-    assert (await api.http.get(f"/v1/imports/{job_id}", headers=VIEWER)).status_code == 200
+    assert (await client.http.get(f"/v1/imports/{job_id}", headers=VIEWER)).status_code == 200
     # another agency cannot see it, nor its values
-    assert (await api.http.get(f"/v1/imports/{job_id}", headers=POLICE)).status_code == 404
-    assert (await api.http.get(f"/v1/imports/{job_id}/values", headers=POLICE)).status_code == 404
-    assert (await api.http.get("/v1/imports", headers=POLICE)).json()["total"] == 0
+    assert (await client.http.get(f"/v1/imports/{job_id}", headers=POLICE)).status_code == 404
+    assert (
+        await client.http.get(f"/v1/imports/{job_id}/values", headers=POLICE)
+    ).status_code == 404
+    assert (await client.http.get("/v1/imports", headers=POLICE)).json()["total"] == 0
 
 
-async def test_bad_form_names_the_field(api: ImportsApi) -> None:
-    response = await api.http.post(
+async def test_bad_form_names_the_field(client: ImportsApi) -> None:
+    response = await client.http.post(
         "/v1/imports",
         data={"kind": "census-2099"},
         files=[("files", ("r.csv", b"x"))],
@@ -77,19 +81,19 @@ async def test_bad_form_names_the_field(api: ImportsApi) -> None:
 
 
 async def test_sentinel_child_id_is_nowhere_after_an_import(
-    api: ImportsApi, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    client: ImportsApi, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     rows = referral_rows(
         {"Child Unique ID": SENTINEL_CHILD, "Allocated Worker": SENTINEL_WORKER},
         {"Child Unique ID": SENTINEL_CHILD, "Date of Referral": "bad date"},
     )
-    good = await api.upload("annex_a", [("r.csv", csv_bytes(rows))], partial=True)
-    assert (await api.job(good.json()["id"]))["status"] == "succeeded"
-    rejected = await api.upload("annex_a", [("r2.csv", csv_bytes(rows[1:]))])
-    assert (await api.job(rejected.json()["id"]))["status"] == "rejected"
+    good = await client.upload("annex_a", [("r.csv", csv_bytes(rows))], partial=True)
+    assert (await client.job(good.json()["id"]))["status"] == "succeeded"
+    rejected = await client.upload("annex_a", [("r2.csv", csv_bytes(rows[1:]))])
+    assert (await client.job(rejected.json()["id"]))["status"] == "rejected"
 
     columns = (
-        await api.connection.execute(
+        await client.connection.execute(
             text(
                 "SELECT table_name, column_name FROM information_schema.columns "
                 "WHERE table_schema = 'kpis' AND data_type IN "
@@ -100,16 +104,16 @@ async def test_sentinel_child_id_is_nowhere_after_an_import(
     assert any(t == "cm_referral" and c == "child" for t, c in columns)
     for table, column in columns:
         for needle in (SENTINEL_CHILD, "Sentinelworker"):
-            hits = await api.scalar(
+            hits = await client.scalar(
                 f'SELECT count(*) FROM kpis."{table}" WHERE "{column}"::text ILIKE :needle',
                 needle=f"%{needle}%",
             )
             assert hits == 0, (table, column)
     # the key is not in the database either
     for table, column in columns:
-        hits = await api.scalar(
+        hits = await client.scalar(
             f'SELECT count(*) FROM kpis."{table}" WHERE "{column}"::text LIKE :needle',
-            needle=f"%{api.settings.pseudonymisation_key.get_secret_value()}%",
+            needle=f"%{client.settings.pseudonymisation_key.get_secret_value()}%",
         )
         assert hits == 0
     captured = capsys.readouterr()
@@ -119,9 +123,9 @@ async def test_sentinel_child_id_is_nowhere_after_an_import(
     assert "Sentinelworker" not in logged
 
 
-async def test_raw_files_are_deleted_unless_kept(api: ImportsApi, tmp_path: Path) -> None:
-    await api.upload("annex_a", [("r.csv", csv_bytes(referral_rows()))])
-    assert not [p for p in api.settings.upload_dir.rglob("*") if p.is_file()]
+async def test_raw_files_are_deleted_unless_kept(client: ImportsApi, tmp_path: Path) -> None:
+    await client.upload("annex_a", [("r.csv", csv_bytes(referral_rows()))])
+    assert not [p for p in client.settings.upload_dir.rglob("*") if p.is_file()]
 
 
 def test_placeholder_key_refused_outside_local_and_test() -> None:

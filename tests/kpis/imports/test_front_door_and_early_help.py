@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from tests.kpis_imports.conftest import ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 CONTACT_HEADERS = ["Child Unique ID", "Date of Contact", "Contact Source", "Date of Decision"]
 #: (child, contact, decision)
@@ -51,18 +51,18 @@ def working_days(start: date, end: date) -> int:
     return days
 
 
-async def test_decisions_within_one_working_day_and_early_help(api: ImportsApi) -> None:
+async def test_decisions_within_one_working_day_and_early_help(client: ImportsApi) -> None:
     contacts = [dict(zip(CONTACT_HEADERS, (c, d, "6", e), strict=True)) for c, d, e in CONTACTS]
     early = [dict(zip(EH_HEADERS, row, strict=True)) for row in EARLY_HELP]
     files = [
         ("contacts.csv", csv_bytes(contacts, CONTACT_HEADERS)),
         ("early_help.csv", csv_bytes(early, EH_HEADERS)),
     ]
-    response = await api.upload("annex_a", files, collection_year=2017)
-    job = await api.job(response.json()["id"])
+    response = await client.upload("annex_a", files, collection_year=2017)
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]
     assert job["report"]["lists"] == {"contact": 7, "early_help": 4}
-    values = [v for v in await api.values(job["id"]) if v["org_unit_code"] == "LA"]
+    values = [v for v in await client.values(job["id"]) if v["org_unit_code"] == "LA"]
 
     def month(code: str, first: str) -> dict[str, object] | None:
         found = [
@@ -105,12 +105,12 @@ async def test_decisions_within_one_working_day_and_early_help(api: ImportsApi) 
     assert month("EH_ASSESSMENTS_COMPLETED", "2017-05-01") is None  # none completed in May
 
 
-async def test_no_decision_column_no_front_door_values(api: ImportsApi) -> None:
+async def test_no_decision_column_no_front_door_values(client: ImportsApi) -> None:
     headers = ["Child Unique ID", "Date of Contact", "Contact Source"]
     rows = [dict(zip(headers, (c, d, "6"), strict=True)) for c, d, _ in CONTACTS]
-    response = await api.upload("annex_a", [("contacts.csv", csv_bytes(rows, headers))])
-    job = await api.job(response.json()["id"])
+    response = await client.upload("annex_a", [("contacts.csv", csv_bytes(rows, headers))])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]
-    codes = {v["indicator_code"] for v in await api.values(job["id"])}
+    codes = {v["indicator_code"] for v in await client.values(job["id"])}
     assert "CONTACTS" in codes
     assert not codes & {"CONTACTS_DECIDED", "CONTACTS_1WD", "EH_ASSESSMENTS"}

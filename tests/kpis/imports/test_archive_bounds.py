@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.kpis_imports.conftest import ANNEX_A, ImportsApi, _app
+from tests.kpis.imports.conftest import ANNEX_A, ImportsApi, _app
 from tests.support.apps import client_for
 
 ROW = b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>1</v></c></row>'
@@ -50,22 +50,22 @@ def understated(data: bytes, part: str, claimed: int) -> bytes:
     return bytes(raw)
 
 
-async def _nothing_started(api: ImportsApi) -> None:
-    assert await api.scalar("SELECT count(*) FROM kpis.import_job") == 0
-    uploads = api.settings.upload_dir
+async def _nothing_started(client: ImportsApi) -> None:
+    assert await client.scalar("SELECT count(*) FROM kpis.import_job") == 0
+    uploads = client.settings.upload_dir
     assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
 
 
-async def test_a_compression_bomb_is_a_413_and_no_import_starts(api: ImportsApi) -> None:
+async def test_a_compression_bomb_is_a_413_and_no_import_starts(client: ImportsApi) -> None:
     bomb = workbook(8 * 1024 * 1024)  # 8 MiB of cells
     assert len(bomb) * 100 < 8 * 1024 * 1024  # packed to under 1 % (independent check)
-    response = await api.upload("annex_a", [("Annex_A.xlsx", bomb)])
+    response = await client.upload("annex_a", [("Annex_A.xlsx", bomb)])
     assert response.status_code == 413, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     [error] = response.json()["errors"]
     assert (error["field"], error["code"]) == ("files", "compression_ratio")
     assert "Annex_A.xlsx" not in response.text
-    await _nothing_started(api)
+    await _nothing_started(client)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from tests.kpis_imports.conftest import SSDA903, ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import SSDA903, ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
 REF, FIRST = date(2018, 3, 31), date(2017, 4, 1)
@@ -185,12 +185,12 @@ def expected() -> tuple[dict[str, tuple[Any, int, int | None]], int]:
 
 
 async def test_ssda903_measures_match_an_independent_count(
-    api: ImportsApi, recorded: list[dict[str, Any]]
+    client: ImportsApi, recorded: list[dict[str, Any]]
 ) -> None:
     files = [(name, (SSDA903 / name).read_bytes()) for name in FILES]
-    response = await api.upload("ssda903", files, collection_year=2017)
+    response = await client.upload("ssda903", files, collection_year=2017)
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     assert job["report"]["lists"] == {
         "cla_episode": 5050,
@@ -200,14 +200,14 @@ async def test_ssda903_measures_match_an_independent_count(
         "child_header": 2675,
     }
     # the header's dates of birth are not kept: the age on 31 March only
-    dated = await api.scalar(
+    dated = await client.scalar(
         "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'kpis' "
         "AND table_name = 'cm_child_header' AND data_type = 'date'"
     )
     assert dated == 0
     values = {
         v["indicator_code"]: v
-        for v in await api.values(response.json()["id"])
+        for v in await client.values(response.json()["id"])
         if v["period_type"] == "year" and v["org_unit_code"] == "LA"
     }
     figures, unplaced = expected()
@@ -252,7 +252,7 @@ def _episode(child: str, start: str, reason: str, place: str, end: str = "") -> 
 
 
 async def test_long_term_stability_leaves_out_and_counts_what_it_cannot_place(
-    api: ImportsApi,
+    client: ImportsApi,
 ) -> None:
     """On 31 March 2018 the cohort needs care since 30 September 2015 or before (2½ years)
     and stability a placement since 31 March 2016 or before (2 years). Worked by hand:
@@ -283,14 +283,14 @@ async def test_long_term_stability_leaves_out_and_counts_what_it_cannot_place(
         ("episodes.csv", csv_bytes(episodes, EPISODE_COLUMNS)),
         ("header.csv", csv_bytes(header, HEADER_COLUMNS)),
     ]
-    response = await api.upload("ssda903", files, collection_year=2017)
+    response = await client.upload("ssda903", files, collection_year=2017)
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     assert job["report"]["placement_stability_lt_unplaced"] == {"2017/18": 1}
     found = [
         v
-        for v in await api.values(response.json()["id"])
+        for v in await client.values(response.json()["id"])
         if v["indicator_code"] == "PLACEMENT_STABILITY_LT" and v["period_type"] == "year"
     ]
     assert [(v["numerator"], v["denominator"]) for v in found] == [(1, 2)]

@@ -1,5 +1,5 @@
 """The CIN census import (issue 17, item 1): every measure against a count in plain Python
-over the generated children (tests/kpis_imports/cin_expected.py), the working-day
+over the generated children (tests/kpis/imports/cin_expected.py), the working-day
 boundaries across bank holidays, referrals across the year boundary, malformed files."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from services.kpis.imports.cin_generator import (
     children,
 )
 from services.kpis.imports.pseudonymise import Pseudonymiser
-from tests.kpis_imports.cin_expected import expected, working_days
-from tests.kpis_imports.conftest import TEST_KEY, ImportsApi
+from tests.kpis.imports.cin_expected import expected, working_days
+from tests.kpis.imports.conftest import TEST_KEY, ImportsApi
 
 YEAR = 2023  # 2023/24: 1 April 2023 to 31 March 2024
 TABLES = (
@@ -131,16 +131,16 @@ def _latest(values: list[dict[str, Any]], code: str, ptype: str) -> dict[str, An
     return max(found, key=lambda v: v["period_end"]) if found else None
 
 
-async def _import(api: ImportsApi, body: bytes, **form: Any) -> dict[str, Any]:
-    response = await api.upload("cin_census", [("census.xml", body)], **form)
+async def _import(client: ImportsApi, body: bytes, **form: Any) -> dict[str, Any]:
+    response = await client.upload("cin_census", [("census.xml", body)], **form)
     assert response.status_code == 202, response.text
-    return await api.job(response.json()["id"])
+    return await client.job(response.json()["id"])
 
 
-async def _stored(api: ImportsApi, job_id: str) -> int:
+async def _stored(client: ImportsApi, job_id: str) -> int:
     total = 0
     for table in TABLES:
-        total += await api.scalar(
+        total += await client.scalar(
             f"SELECT count(*) FROM kpis.{table} WHERE import_id = CAST(:id AS uuid)", id=job_id
         )
     return total
@@ -153,13 +153,13 @@ def test_the_boundaries_are_what_the_comments_say() -> None:
     assert working_days(date(2023, 4, 3), date(2023, 4, 27)) == 16
 
 
-async def test_every_measure_matches_an_independent_count(api: ImportsApi) -> None:
+async def test_every_measure_matches_an_independent_count(client: ImportsApi) -> None:
     kids = [*children(400, YEAR, seed=5), *_boundaries()]
-    job = await _import(api, census_bytes(YEAR, kids))
+    job = await _import(client, census_bytes(YEAR, kids))
     assert job["status"] == "succeeded", job["report"]["errors"]
     assert job["progress"]["rows_read"] == len(kids)
     assert job["report"]["period"] == {"first_month": "2023-04-01", "last_month": "2024-03-01"}
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
     want = expected(kids, YEAR)
     assert want["ASSESS_45WD"][0] < want["ASSESSMENTS"][0]  # the data has both sides
     assert want["CP_ENDED_2Y"][0] >= 1
@@ -178,11 +178,11 @@ async def test_every_measure_matches_an_independent_count(api: ImportsApi) -> No
     assert factor_codes == {c for c in want if c.startswith("CIN_FACTOR_")}
 
 
-async def test_the_boundary_children_alone(api: ImportsApi) -> None:
+async def test_the_boundary_children_alone(client: ImportsApi) -> None:
     """The edges on their own, with the figures written out by hand."""
-    job = await _import(api, census_bytes(YEAR, _boundaries()))
+    job = await _import(client, census_bytes(YEAR, _boundaries()))
     assert job["status"] == "succeeded", job["report"]["errors"]
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
 
     def pair(code: str, ptype: str = "ytd") -> tuple[Any, Any]:
         found = _latest(values, code, ptype)
@@ -203,13 +203,13 @@ async def test_the_boundary_children_alone(api: ImportsApi) -> None:
     assert pair("CIN_FACTOR_3A", "year") == (2, None)
 
 
-async def test_children_are_pseudonymised_as_in_the_other_imports(api: ImportsApi) -> None:
+async def test_children_are_pseudonymised_as_in_the_other_imports(client: ImportsApi) -> None:
     kids = [Child(SENTINEL, [Details(date(2023, 6, 1))]), *children(20, YEAR)]
-    job = await _import(api, census_bytes(YEAR, kids))
+    job = await _import(client, census_bytes(YEAR, kids))
     assert job["status"] == "succeeded"
     pseudonym = Pseudonymiser(TEST_KEY).child(SENTINEL)
     assert (
-        await api.scalar(
+        await client.scalar(
             "SELECT count(*) FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid) "
             "AND child = :child",
             id=job["id"],
@@ -218,7 +218,7 @@ async def test_children_are_pseudonymised_as_in_the_other_imports(api: ImportsAp
         == 1
     )
     for table in TABLES[:-1]:
-        assert not await api.scalar(
+        assert not await client.scalar(
             f"SELECT count(*) FROM kpis.{table} WHERE child LIKE :s", s=f"%{SENTINEL}%"
         )
 
@@ -236,11 +236,11 @@ def _with_one_bad_child() -> list[Child]:
     return kids
 
 
-async def test_one_bad_child_rejects_the_file(api: ImportsApi) -> None:
-    job = await _import(api, census_bytes(YEAR, _with_one_bad_child()))
+async def test_one_bad_child_rejects_the_file(client: ImportsApi) -> None:
+    job = await _import(client, census_bytes(YEAR, _with_one_bad_child()))
     assert job["status"] == "rejected"
     assert job["progress"]["rows_stored"] == 0
-    assert await _stored(api, job["id"]) == 0
+    assert await _stored(client, job["id"]) == 0
     assert [(e["sheet"], e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
         (
             "census.xml",
@@ -252,29 +252,29 @@ async def test_one_bad_child_rejects_the_file(api: ImportsApi) -> None:
     assert SENTINEL not in json.dumps(job)
 
 
-async def test_partial_keeps_the_other_children(api: ImportsApi) -> None:
+async def test_partial_keeps_the_other_children(client: ImportsApi) -> None:
     kids = _with_one_bad_child()
-    job = await _import(api, census_bytes(YEAR, kids), partial=True)
+    job = await _import(client, census_bytes(YEAR, kids), partial=True)
     assert job["status"] == "succeeded"
     assert job["report"]["error_count"] == 1
     assert SENTINEL not in json.dumps(job)
     good = [k for k in kids if k.id != SENTINEL]
     referrals = sum(len(k.details) for k in good)
-    stored = await api.scalar(
+    stored = await client.scalar(
         "SELECT count(*) FROM kpis.cm_referral WHERE import_id = CAST(:id AS uuid)", id=job["id"]
     )
     assert stored == referrals
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
     want = expected(good, YEAR)
     found = _latest(values, "REFERRALS", "ytd")
     assert found is not None
     assert found["numerator"] == want["REFERRALS"][0]
 
 
-async def test_a_repeated_child_is_named_by_position(api: ImportsApi) -> None:
+async def test_a_repeated_child_is_named_by_position(client: ImportsApi) -> None:
     kids = list(children(6, YEAR))
     kids.append(Child(kids[1].id, [Details(date(2023, 8, 1))]))
-    job = await _import(api, census_bytes(YEAR, kids))
+    job = await _import(client, census_bytes(YEAR, kids))
     assert job["status"] == "rejected"
     assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
         (7, "ChildIdentifiers/LAchildID", "LAchildID repeats the child at position 2")
@@ -282,7 +282,7 @@ async def test_a_repeated_child_is_named_by_position(api: ImportsApi) -> None:
     assert kids[1].id not in json.dumps(job)
 
 
-async def test_malformed_files_store_nothing(api: ImportsApi) -> None:
+async def test_malformed_files_store_nothing(client: ImportsApi) -> None:
     whole = census_bytes(YEAR, children(50, YEAR))
     cut = whole[: len(whole) * 2 // 3]
     for body, reason in (
@@ -290,25 +290,25 @@ async def test_malformed_files_store_nothing(api: ImportsApi) -> None:
         (b"LAchildID,CINreferralDate\r\nX1,2023-05-01\r\n", "not well-formed XML"),
         (b"<Message><Children><Child/></Children></Message>", "before the Header"),
     ):
-        job = await _import(api, body, partial=True)
+        job = await _import(client, body, partial=True)
         assert job["status"] == "rejected", reason
-        assert await _stored(api, job["id"]) == 0
+        assert await _stored(client, job["id"]) == 0
         errors = job["report"]["errors"]
         assert len(errors) == 1, errors
         assert reason in errors[0]["reason"], errors
         assert errors[0]["row"] is None
 
 
-async def test_the_values_domain_takes_the_figures(api_with_values: ImportsApi) -> None:
+async def test_the_values_domain_takes_the_figures(client_with_values: ImportsApi) -> None:
     """Through the real values domain and the seed catalogue: every catalogued measure of
     the census is recorded (annual ones as the financial year), the factors stay with the
     import."""
-    response = await api_with_values.upload(
+    response = await client_with_values.upload(
         "cin_census", [("census.xml", census_bytes(YEAR, [*children(60, YEAR), *_boundaries()]))]
     )
-    job = await api_with_values.job(response.json()["id"])
+    job = await client_with_values.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"]
-    values = await api_with_values.values(job["id"])
+    values = await client_with_values.values(job["id"])
     catalogued = [v for v in values if not v["indicator_code"].startswith("CIN_FACTOR_")]
     assert job["report"]["values_recorded"] == len(catalogued)
     assert {"CIN_31MAR", "CIN_IN_YEAR", "CIN_DISABLED", "CP_PLANS_ENDED", "CP_ENDED_2Y"} <= {
@@ -316,32 +316,32 @@ async def test_the_values_domain_takes_the_figures(api_with_values: ImportsApi) 
     }
 
 
-async def test_a_census_of_another_year_than_asked_is_refused(api: ImportsApi) -> None:
-    job = await _import(api, census_bytes(YEAR, children(5, YEAR)), collection_year=2022)
+async def test_a_census_of_another_year_than_asked_is_refused(client: ImportsApi) -> None:
+    job = await _import(client, census_bytes(YEAR, children(5, YEAR)), collection_year=2022)
     assert job["status"] == "rejected"
     assert "ReferenceDate" in job["report"]["errors"][0]["reason"]
 
 
-async def test_no_working_file_is_left(api: ImportsApi) -> None:
+async def test_no_working_file_is_left(client: ImportsApi) -> None:
     """The upload and the per-list and duplicate-check files go when the import ends."""
     kids = _with_one_bad_child()
     for partial in (False, True):
-        job = await _import(api, census_bytes(YEAR, kids), partial=partial)
+        job = await _import(client, census_bytes(YEAR, kids), partial=partial)
         assert job["status"] in ("rejected", "succeeded")
-        left = [p for p in api.settings.upload_dir.rglob("*") if p.is_file()]
+        left = [p for p in client.settings.upload_dir.rglob("*") if p.is_file()]
         assert left == []
 
 
-async def test_a_non_decimal_digit_is_an_issue_not_a_crash(api: ImportsApi) -> None:
+async def test_a_non_decimal_digit_is_an_issue_not_a_crash(client: ImportsApi) -> None:
     """``NumberOfPreviousCPP`` of "²" (a digit to ``str.isdigit``, not to ``int``) used to
     fail the whole job with a ValueError; it is the child's issue now."""
     kid = Child(SENTINEL, [Details(date(2023, 6, 1), plans=[Plan(date(2023, 6, 5), previous=7)])])
     body = census_bytes(YEAR, [*children(3, YEAR), kid])
     assert body.count(b"<NumberOfPreviousCPP>7</NumberOfPreviousCPP>") == 1
     body = body.replace(b">7</NumberOfPreviousCPP>", b">&#178;</NumberOfPreviousCPP>")
-    job = await _import(api, body)
+    job = await _import(client, body)
     assert job["status"] == "rejected"
     assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
         (4, "CINdetails[1]/ChildProtectionPlans[1]/NumberOfPreviousCPP", "not a whole number")
     ]
-    assert await _stored(api, job["id"]) == 0
+    assert await _stored(client, job["id"]) == 0

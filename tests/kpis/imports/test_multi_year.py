@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from services.kpis.imports import unzip
-from tests.kpis_imports.conftest import SSDA903, ImportsApi
+from tests.kpis.imports.conftest import SSDA903, ImportsApi
 
 FILES = ["header.csv", "episodes.csv", "reviews.csv", "oc2.csv", "oc3.csv", "missing.csv"]
 YEARS = (2014, 2015, 2016, 2017)
@@ -105,12 +105,12 @@ def _march(values: list[dict[str, Any]], code: str, year: int) -> dict[str, Any]
     return found[0]
 
 
-async def _check_years(api: ImportsApi, response: Any, built: dict[int, dict[str, str]]) -> None:
+async def _check_years(client: ImportsApi, response: Any, built: dict[int, dict[str, str]]) -> None:
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     assert set(job["report"]["collection_years"]) == {"2014/15", "2015/16", "2016/17", "2017/18"}
-    values = await api.values(job["id"])
+    values = await client.values(job["id"])
     figures = {}
     for year in YEARS:
         expected = looked_after_on(built[year]["episodes.csv"], date(year + 1, 3, 31))
@@ -126,7 +126,7 @@ async def _check_years(api: ImportsApi, response: Any, built: dict[int, dict[str
     assert job["collection_year"] is None  # several years: see collection_years
 
 
-async def test_four_years_as_plain_files_each_year_computed_alone(api: ImportsApi) -> None:
+async def test_four_years_as_plain_files_each_year_computed_alone(client: ImportsApi) -> None:
     built = year_files()
     files = [
         (f"{name[:-4]}_{year}-{(year + 1) % 100:02d}.csv", text.encode())
@@ -134,10 +134,10 @@ async def test_four_years_as_plain_files_each_year_computed_alone(api: ImportsAp
         for name, text in texts.items()
     ]
     assert len(files) == 24  # more than the 20 files allowed before
-    await _check_years(api, await api.upload("ssda903", files), built)
+    await _check_years(client, await client.upload("ssda903", files), built)
 
 
-async def test_four_years_in_a_zip_named_by_their_last_year(api: ImportsApi) -> None:
+async def test_four_years_in_a_zip_named_by_their_last_year(client: ImportsApi) -> None:
     # folders "2015" … "2018": the episodes tell that "2015" means 2014/15
     built = year_files()
     archive = io.BytesIO()
@@ -145,12 +145,12 @@ async def test_four_years_in_a_zip_named_by_their_last_year(api: ImportsApi) -> 
         for year, texts in built.items():
             for name, text in texts.items():
                 out.writestr(f"903/{year + 1}/{name}", text)
-    response = await api.upload("ssda903", [("returns.zip", archive.getvalue())])
-    await _check_years(api, response, built)
+    response = await client.upload("ssda903", [("returns.zip", archive.getvalue())])
+    await _check_years(client, response, built)
 
 
 async def test_a_file_whose_year_cannot_be_told_is_a_problem_naming_it(
-    api: ImportsApi,
+    client: ImportsApi,
 ) -> None:
     built = year_files()
     files = [
@@ -158,37 +158,37 @@ async def test_a_file_whose_year_cannot_be_told_is_a_problem_naming_it(
         ("episodes_2017-18.csv", built[2017]["episodes.csv"].encode()),
         ("oc3.csv", built[2017]["oc3.csv"].encode()),
     ]
-    response = await api.upload("ssda903", files)
-    job = await api.job(response.json()["id"])
+    response = await client.upload("ssda903", files)
+    job = await client.job(response.json()["id"])
     assert job["status"] == "rejected"
     errors = [e for e in job["report"]["errors"] if e["sheet"] == "oc3.csv"]
     assert len(errors) == 1
     assert "cannot be told" in errors[0]["reason"]
-    assert await api.scalar("SELECT count(*) FROM kpis.cm_cla_episode") == 0
+    assert await client.scalar("SELECT count(*) FROM kpis.cm_cla_episode") == 0
 
 
-async def test_files_of_another_year_than_asked_are_refused(api: ImportsApi) -> None:
+async def test_files_of_another_year_than_asked_are_refused(client: ImportsApi) -> None:
     built = year_files()
     files = [
         ("episodes_2016-17.csv", built[2016]["episodes.csv"].encode()),
         ("episodes_2017-18.csv", built[2017]["episodes.csv"].encode()),
     ]
-    response = await api.upload("ssda903", files, collection_year=2017)
-    job = await api.job(response.json()["id"])
+    response = await client.upload("ssda903", files, collection_year=2017)
+    job = await client.job(response.json()["id"])
     assert job["status"] == "rejected"
     assert [e["sheet"] for e in job["report"]["errors"]] == ["episodes_2016-17.csv"]
 
 
-async def test_a_zips_files_are_deleted_when_the_import_ends(api: ImportsApi) -> None:
+async def test_a_zips_files_are_deleted_when_the_import_ends(client: ImportsApi) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as out:
         out.writestr("2017-18/episodes.csv", (SSDA903 / "episodes.csv").read_text())
         out.writestr("2017-18/oc3.csv", (SSDA903 / "oc3.csv").read_text())
-    response = await api.upload("ssda903", [("year.zip", archive.getvalue())])
-    job = await api.job(response.json()["id"])
+    response = await client.upload("ssda903", [("year.zip", archive.getvalue())])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     assert job["collection_year"] == 2017
-    assert [p for p in api.settings.upload_dir.rglob("*") if p.is_file()] == []
+    assert [p for p in client.settings.upload_dir.rglob("*") if p.is_file()] == []
 
 
 def test_an_archive_larger_than_allowed_is_refused_and_leaves_nothing(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from tests.kpis_imports.conftest import ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 CONTACT_HEADERS = ["Child Unique ID", "Date of Contact", "Allocated Team"]
 S47_HEADERS = [
@@ -46,16 +46,16 @@ def _by_key(values: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str
     }
 
 
-async def _run(api: ImportsApi, files: list[tuple[str, bytes]], **form: Any) -> dict[str, Any]:
-    response = await api.upload("annex_a", files, **form)
+async def _run(client: ImportsApi, files: list[tuple[str, bytes]], **form: Any) -> dict[str, Any]:
+    response = await client.upload("annex_a", files, **form)
     assert response.status_code == 202, response.text
-    job = await api.job(response.json()["id"])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]["errors"][:5]
     return job
 
 
 async def test_every_month_of_april_to_march_is_counted_and_the_rest_reported(
-    api: ImportsApi,
+    client: ImportsApi,
 ) -> None:
     # 1 contact in April 2017, 2 in May … 12 in March 2018; and 5 in March 2017 (before
     # the collection year) and 4 + 3 in May and June 2018 (after it): the export's latest
@@ -65,7 +65,7 @@ async def test_every_month_of_april_to_march_is_counted_and_the_rest_reported(
     after = {date(2018, 5, 1): 4, date(2018, 6, 1): 3}
     rows = _contacts(before | in_year | after)
     job = await _run(
-        api, [("contacts.csv", csv_bytes(rows, CONTACT_HEADERS))], collection_year=2017
+        client, [("contacts.csv", csv_bytes(rows, CONTACT_HEADERS))], collection_year=2017
     )
 
     # the expected figures, from the rows written
@@ -73,7 +73,7 @@ async def test_every_month_of_april_to_march_is_counted_and_the_rest_reported(
         date(int(r["Date of Contact"][6:]), int(r["Date of Contact"][3:5]), 1) for r in rows
     )
     assert job["report"]["period"] == {"first_month": "2017-04-01", "last_month": "2018-03-01"}
-    values = _by_key(await api.values(job["id"]))
+    values = _by_key(await client.values(job["id"]))
     running = 0
     for month in YEAR_MONTHS:
         end = (date(month.year + month.month // 12, month.month % 12 + 1, 1)).toordinal() - 1
@@ -98,7 +98,7 @@ async def test_every_month_of_april_to_march_is_counted_and_the_rest_reported(
     assert len(warned) == 2
 
 
-async def test_an_icpc_after_the_last_strategy_discussion_is_kept(api: ImportsApi) -> None:
+async def test_an_icpc_after_the_last_strategy_discussion_is_kept(client: ImportsApi) -> None:
     # contacts to February 2018; strategy discussions 10/05/2017 and 26/02/2018; the second
     # ICPC on 14/03/2018 is the export's latest date (12 working days after its s47:
     # 27, 28 Feb, 1, 2, 5–9, 12–14 March; no bank holiday)
@@ -111,8 +111,8 @@ async def test_an_icpc_after_the_last_strategy_discussion_is_kept(api: ImportsAp
         ("contacts.csv", csv_bytes(contacts, CONTACT_HEADERS)),
         ("s47.csv", csv_bytes(s47, S47_HEADERS)),
     ]
-    job = await _run(api, files, collection_year=2017)
-    values = _by_key(await api.values(job["id"]))
+    job = await _run(client, files, collection_year=2017)
+    values = _by_key(await client.values(job["id"]))
     assert values[("ICPCS", "month", "2018-03-31")]["numerator"] == 1
     assert values[("ICPC_15WD", "month", "2018-03-31")]["numerator"] == 1
     ytd = values[("ICPC_15WD", "ytd", "2018-03-31")]

@@ -21,7 +21,7 @@ from services.kpis.config import KpisSettings
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.service import INTERRUPTED
 from services.kpis.main import create_app
-from tests.kpis_imports.conftest import TEST_KEY
+from tests.kpis.imports.conftest import TEST_KEY
 from tests.support.database import ThrowawayDatabase
 
 AGENCY = "startup-test"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from tests.kpis_imports.conftest import IMPORTER, VIEWER, ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import IMPORTER, VIEWER, ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 HEADERS = [
     "Child Unique ID",
@@ -57,8 +57,8 @@ def _sum(rows: list[tuple[str, str, tuple[str, str]]]) -> tuple[int, int]:
     return sum(timing == ON_TIME for _, _, timing in rows), len(rows)
 
 
-async def _drill(api: ImportsApi, unit: str, **extra: str) -> dict[str, Any]:
-    r = await api.http.get(
+async def _drill(client: ImportsApi, unit: str, **extra: str) -> dict[str, Any]:
+    r = await client.http.get(
         "/v1/dashboard/drill-down", params={**PARAMS, "org_unit": unit, **extra}, headers=IMPORTER
     )
     assert r.status_code == 200, r.text
@@ -70,11 +70,11 @@ def _pair(figure: dict[str, Any]) -> tuple[int, int]:
 
 
 async def test_every_level_sums_the_rows_below_and_reaches_the_worker(
-    api_with_values: ImportsApi,
+    client_with_values: ImportsApi,
 ) -> None:
-    api = api_with_values
-    response = await api.upload("annex_a", [("assessments.csv", _upload())])
-    job = await api.job(response.json()["id"])
+    client = client_with_values
+    response = await client.upload("annex_a", [("assessments.csv", _upload())])
+    job = await client.job(response.json()["id"])
     assert job["status"] == "succeeded", job["report"]
     birkenhead = [r for r in ROWS if r[0] in ("T-MASH", "T-ASSESS-B")]
     by_team: dict[str, list[Any]] = defaultdict(list)
@@ -85,16 +85,16 @@ async def test_every_level_sums_the_rows_below_and_reaches_the_worker(
         if row[1]:
             by_worker[row[1]].append(row)
 
-    authority = await _drill(api, "WIRRAL")
+    authority = await _drill(client, "WIRRAL")
     assert _pair(authority["total"]) == _sum(ROWS) == (7, 11)
     service = {c["org_unit"]: c for c in authority["children"]}["WIRRAL-CSC"]
     assert _pair(service) == _sum(birkenhead) == (6, 10)
     assert service["rolled_up"] is True
-    csc = await _drill(api, "WIRRAL-CSC")
+    csc = await _drill(client, "WIRRAL-CSC")
     assert _pair(csc["total"]) == _sum(birkenhead)
     locality = {c["org_unit"]: c for c in csc["children"]}["WIRRAL-BIRKENHEAD"]
     assert _pair(locality) == _sum(birkenhead)
-    teams = await _drill(api, "WIRRAL-BIRKENHEAD")
+    teams = await _drill(client, "WIRRAL-BIRKENHEAD")
     assert _pair(teams["total"]) == _sum(birkenhead)
     assert {c["org_unit"]: _pair(c) for c in teams["children"]} == {
         team: _sum(rows) for team, rows in by_team.items()
@@ -105,32 +105,32 @@ async def test_every_level_sums_the_rows_below_and_reaches_the_worker(
         ("T-MASH", ("Ann Example", "Bob Example")),
         ("T-ASSESS-B", ("Cat Example",)),
     ):
-        drill = await _drill(api, team, purpose=PURPOSE)
+        drill = await _drill(client, team, purpose=PURPOSE)
         assert drill["worker_level"] is True
         workers = drill["children"]
         assert [c["level"] for c in workers] == ["worker"] * len(names)
         assert all(c["org_unit"].startswith("W-") for c in workers)
         assert sorted(_pair(c) for c in workers) == sorted(_sum(by_worker[n]) for n in names)
         assert _pair(drill["total"]) == _sum(by_team[team])
-    under_authority = await api.scalar(
+    under_authority = await client.scalar(
         "SELECT count(*) FROM kpis.org_unit w JOIN kpis.org_unit p ON p.org_unit_id = w.parent_id "
         "WHERE w.level = 'worker' AND p.level = 'authority'"
     )
     assert under_authority == 0
 
 
-async def test_worker_rows_keep_their_restrictions(api_with_values: ImportsApi) -> None:
-    api = api_with_values
-    await api.upload("annex_a", [("assessments.csv", _upload())])
+async def test_worker_rows_keep_their_restrictions(client_with_values: ImportsApi) -> None:
+    client = client_with_values
+    await client.upload("annex_a", [("assessments.csv", _upload())])
     team = {**PARAMS, "org_unit": "T-MASH"}
-    r = await api.http.get("/v1/dashboard/drill-down", params=team, headers=IMPORTER)
+    r = await client.http.get("/v1/dashboard/drill-down", params=team, headers=IMPORTER)
     assert r.status_code == 400  # a manager must state a purpose
-    r = await api.http.get("/v1/dashboard/drill-down", params=team, headers=VIEWER)
+    r = await client.http.get("/v1/dashboard/drill-down", params=team, headers=VIEWER)
     assert r.status_code == 200
     assert r.json()["children"] == []
     assert r.json()["worker_level"] is False
-    await _drill(api, "T-MASH", purpose=PURPOSE)
-    reads = await api.scalar(
+    await _drill(client, "T-MASH", purpose=PURPOSE)
+    reads = await client.scalar(
         "SELECT count(*) FROM kpis.outbox WHERE event_type = 'sensitive.read' AND purpose = :p",
         p=PURPOSE,
     )

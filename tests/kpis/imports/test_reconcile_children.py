@@ -9,8 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from services.kpis.imports.pseudonymise import Pseudonymiser
-from tests.kpis_imports.conftest import CONTRIBUTOR, IMPORTER, TEST_KEY, VIEWER, ImportsApi
-from tests.kpis_imports.helpers import csv_bytes
+from tests.kpis.imports.conftest import CONTRIBUTOR, IMPORTER, TEST_KEY, VIEWER, ImportsApi
+from tests.kpis.imports.helpers import csv_bytes
 
 ANNEX_HEADERS = [
     "Child Unique ID",
@@ -58,27 +58,27 @@ def _in_care(rows: list[tuple[str, str, str, str]]) -> Counter[str]:
     return found
 
 
-async def _imports(api: ImportsApi) -> tuple[str, str]:
+async def _imports(client: ImportsApi) -> tuple[str, str]:
     annex = csv_bytes([dict(zip(ANNEX_HEADERS, r, strict=True)) for r in ANNEX], ANNEX_HEADERS)
     ssda = csv_bytes([dict(zip(SSDA_HEADERS, r, strict=True)) for r in SSDA], SSDA_HEADERS)
     ids = []
     for kind, name, content in (("annex_a", "cla.csv", annex), ("ssda903", "episodes.csv", ssda)):
-        response = await api.upload(kind, [(name, content)], collection_year=2017)
+        response = await client.upload(kind, [(name, content)], collection_year=2017)
         assert response.status_code == 202, response.text
-        job = await api.job(response.json()["id"])
+        job = await client.job(response.json()["id"])
         assert job["status"] == "succeeded", job["report"]
         ids.append(job["id"])
     return ids[0], ids[1]
 
 
-async def _get(api: ImportsApi, headers: Any = IMPORTER, **params: str) -> Any:
-    return await api.http.get("/v1/imports/reconciliation", params=params, headers=headers)
+async def _get(client: ImportsApi, headers: Any = IMPORTER, **params: str) -> Any:
+    return await client.http.get("/v1/imports/reconciliation", params=params, headers=headers)
 
 
-async def test_children_counted_by_one_source_and_not_the_other(api: ImportsApi) -> None:
-    left, right = await _imports(api)
+async def test_children_counted_by_one_source_and_not_the_other(client: ImportsApi) -> None:
+    left, right = await _imports(client)
     params = {"measure": "CIC", "period": "2017-18", "left": left, "right": right}
-    response = await _get(api, **params, purpose=PURPOSE)
+    response = await _get(client, **params, purpose=PURPOSE)
     assert response.status_code == 200, response.text
     body = response.json()
     annex = _in_care(ANNEX)
@@ -104,7 +104,7 @@ async def test_children_counted_by_one_source_and_not_the_other(api: ImportsApi)
     # pseudonyms only: no child's identifier anywhere in the answer
     assert not any(f'"K{n}"' in response.text for n in range(1, 8))
     # the read is in the trail, with its purpose
-    recorded = await api.scalar(
+    recorded = await client.scalar(
         "SELECT count(*) FROM kpis.outbox WHERE event_type = 'sensitive.read' "
         "AND entity_type = 'child_reconciliation' AND purpose = :p",
         p=PURPOSE,
@@ -112,28 +112,28 @@ async def test_children_counted_by_one_source_and_not_the_other(api: ImportsApi)
     assert recorded == 1
 
 
-async def test_child_level_data_needs_the_role_and_a_purpose(api: ImportsApi) -> None:
-    left, right = await _imports(api)
+async def test_child_level_data_needs_the_role_and_a_purpose(client: ImportsApi) -> None:
+    left, right = await _imports(client)
     params = {"measure": "CIC", "period": "2017-18", "left": left, "right": right}
-    full = (await _get(api, **params, purpose=PURPOSE)).json()
+    full = (await _get(client, **params, purpose=PURPOSE)).json()
     for who in (VIEWER, CONTRIBUTOR):  # the figures, not the children
-        figures = await _get(api, who, **params, purpose=PURPOSE)
+        figures = await _get(client, who, **params, purpose=PURPOSE)
         assert figures.status_code == 200, figures.text
         body = figures.json()
         assert body["children"] == []
         assert body["children_shown"] is False
         assert body["only_left"] == full["only_left"] == 1
         assert body["left"] == full["left"]
-    no_purpose = await _get(api, **params)
+    no_purpose = await _get(client, **params)
     assert no_purpose.status_code == 400
     assert no_purpose.json()["type"].endswith("purpose-required")
     for bad in ({"measure": "NOT_A_MEASURE"}, {"period": "2017-19"}, {"right": left}):
-        response = await _get(api, **{**params, **bad}, purpose=PURPOSE)
+        response = await _get(client, **{**params, **bad}, purpose=PURPOSE)
         assert response.status_code == 422, response.text
         assert "NOT_A_MEASURE" not in response.text
-    unknown = await _get(api, **{**params, "right": "00000000-0000-0000-0000-000000000000"})
+    unknown = await _get(client, **{**params, "right": "00000000-0000-0000-0000-000000000000"})
     assert unknown.status_code == 404
-    recorded = await api.scalar(
+    recorded = await client.scalar(
         "SELECT count(*) FROM kpis.outbox WHERE entity_type = 'child_reconciliation'"
     )
     assert recorded == 1  # the manager's read only
