@@ -194,6 +194,13 @@ async def _actions(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("POST", "/v1/sprints/{sprint_id}/close"): [Example(f"/v1/sprints/{sprint}/close")],
         ("GET", "/v1/recommendations"): [Example("/v1/recommendations")],
         ("GET", "/v1/recommendations/{recommendation_id}"): [Example(f"/v1/recommendations/{rec}")],
+        ("PATCH", "/v1/recommendations/{recommendation_id}"): [
+            Example(
+                f"/v1/recommendations/{rec}",
+                {"further_work": "Re-audit"},
+                etag_from=f"/v1/recommendations/{rec}",
+            )
+        ],
         ("PUT", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
         ("DELETE", "/v1/recommendations/{recommendation_id}/actions/{action_id}"): [Example(ra)],
         ("GET", "/v1/risks"): [Example("/v1/risks")],

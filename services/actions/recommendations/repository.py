@@ -104,3 +104,14 @@ async def bump_version(session: AsyncSession, recommendation_id: int) -> None:
         .where(Recommendation.recommendation_id == recommendation_id)
         .values(version=Recommendation.version + 1)
     )
+
+
+async def update_wording(
+    session: AsyncSession, recommendation_id: int, values: dict[str, str]
+) -> None:
+    """The given columns set and the version bumped, in one statement."""
+    await session.execute(
+        update(Recommendation)
+        .where(Recommendation.recommendation_id == recommendation_id)
+        .values(**values, version=Recommendation.version + 1)
+    )

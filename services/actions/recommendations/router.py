@@ -7,7 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from services.actions.recommendations import service
-from services.actions.recommendations.schemas import RecommendationRead, Source
+from services.actions.recommendations.schemas import (
+    RecommendationRead,
+    RecommendationUpdate,
+    Source,
+)
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
@@ -41,6 +45,27 @@ async def get_recommendation(
     session: SessionDep, caller: CallerDep, recommendation_id: RecommendationId, response: Response
 ) -> RecommendationRead:
     found, tag = await service.get(session, caller, recommendation_id)
+    response.headers["ETag"] = tag
+    return found
+
+
+@router.patch(
+    "/{recommendation_id}",
+    response_model=RecommendationRead,
+    summary="Correct a recommendation's wording or progress notes (plan managers; If-Match)",
+)
+async def update_recommendation(
+    session: SessionDep,
+    caller: CallerDep,
+    recommendation_id: RecommendationId,
+    body: RecommendationUpdate,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> RecommendationRead:
+    """The text (the LSCB set is loaded without it: the seed plan does not print it), the
+    progress to date and the further work, each optional; the source and number stay. Send the
+    ETag of your last read in ``If-Match`` (428 without it, 412 if it changed since)."""
+    found, tag = await service.update(session, caller, recommendation_id, body, if_match)
     response.headers["ETag"] = tag
     return found
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 Source = Literal["ofsted", "lscb"]
 
@@ -12,6 +12,21 @@ Source = Literal["ofsted", "lscb"]
 class LinkedAction(BaseModel):
     action_id: int
     ref: str
+
+
+Wording = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8000)]
+
+
+class RecommendationUpdate(BaseModel):
+    """The wording and the progress notes a plan manager may correct (every field optional).
+
+    The source, the number and the plan are what the inspection gave: they do not change."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: Wording | None = None
+    progress_to_date: Note | None = None
+    further_work: Note | None = None
 
 
 class RecommendationRead(BaseModel):

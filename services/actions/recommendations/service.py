@@ -1,6 +1,10 @@
 """Rules of recommendations: every reader of the plan reads them (both sets); the council's
 plan managers link and unlink the actions answering them, on a plan not closed.
 
+A plan manager corrects a recommendation's wording and progress notes (the LSCB set is loaded
+with its text missing, as the seed plan prints none of it): ``If-Match`` is required, the
+fields changed are named in the event, an unchanged value is no change.
+
 Linking is idempotent (PUT and DELETE of the link): repeating a request changes nothing and
 writes no event; each real change bumps the recommendation's version (its ETag) and writes
 one event. A writer who sends ``If-Match`` is refused (412) if the links changed since their
@@ -15,7 +19,11 @@ from services.actions import access
 from services.actions.events import emit
 from services.actions.recommendations import repository as repo
 from services.actions.recommendations.models import Recommendation
-from services.actions.recommendations.schemas import LinkedAction, RecommendationRead
+from services.actions.recommendations.schemas import (
+    LinkedAction,
+    RecommendationRead,
+    RecommendationUpdate,
+)
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page, PageParams, page_of
@@ -139,4 +147,43 @@ async def unlink(
     rec, ref = await _for_change(session, caller, recommendation_id, action_id, if_match)
     if await repo.remove_link(session, rec.recommendation_id, action_id):
         await _changed(session, caller, rec, "recommendation.action_unlinked", action_id, ref)
+    return (await _read(session, [rec]))[0], etag(rec)
+
+
+async def update(
+    session: AsyncSession,
+    caller: Caller,
+    recommendation_id: int,
+    body: RecommendationUpdate,
+    if_match: str | None,
+) -> tuple[RecommendationRead, str]:
+    """The recommendation's wording or notes changed; the recommendation and its new ETag."""
+    access.require_plan_manager(caller)
+    rec = await repo.get(session, recommendation_id, lock=True)
+    if rec is None:
+        raise NotFound("no such recommendation")
+    check_if_match(if_match, etag(rec))
+    if await repo.plan_status(session, rec.plan_id) == "closed":
+        raise conflict("recommendation_id", "the plan is closed", "plan_closed")
+    sent = body.model_dump(exclude_unset=True)
+    for name, value in sent.items():
+        if value is None:
+            raise invalid(name, "may not be null", "null")
+    changed = {k: v for k, v in sent.items() if v != getattr(rec, k)}
+    if changed:
+        await repo.update_wording(session, rec.recommendation_id, changed)
+        await emit(
+            session,
+            caller,
+            "recommendation.updated",
+            "recommendation",
+            rec.recommendation_id,
+            {
+                "plan_id": rec.plan_id,
+                "source": rec.source,
+                "number": rec.number,
+                "fields": sorted(changed),
+            },
+        )
+        await session.refresh(rec)
     return (await _read(session, [rec]))[0], etag(rec)
