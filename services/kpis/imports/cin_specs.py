@@ -5,34 +5,34 @@ A collection year is named by the year it starts in (2023 = 2023/24, April 2023 
 2023/24 specification and reads the earlier years back to 2013/14, where the differences
 are code lists only:
 
-- assessment factors: ``18A`` (physical abuse) and ``19A`` (sexual abuse) were split in
-  2018/19 into ``18B``/``18C`` and ``19B``/``19C`` (by a child / by an adult); ``22A``
-  (abuse linked to faith or belief) from 2016/17; ``23A`` (child criminal exploitation)
-  from 2018/19; ``24A`` from 2021/22;
-- reasons for closure ``RC1`` … ``RC9`` throughout (``RC8``/``RC9``, case closed after
-  assessment, from 2013/14).
+- assessment factors: ``22A`` (female genital mutilation) and ``23A`` (abuse linked to
+  faith or belief) from 2015/16; ``18A`` (physical abuse) and ``19A`` (sexual abuse) split
+  in 2020/21 into ``18B``/``18C`` and ``19B``/``19C`` (by another child / by an adult);
+  ``24A`` (child criminal exploitation) from 2021/22;
+- reasons for closure ``RC1`` … ``RC8`` throughout; ``RC9`` (case closed after
+  assessment, referred to early help) from 2022/23.
 
 Codes are compared after trimming and upper-casing (``neg`` is ``NEG``).
 
-**Not verified against the DfE specification.** These lists were written from memory and
-checked on 4 December 2026 with the project's search tools (queries for the CIN census
-specification's code tables: factors identified at assessment, reasons for closure, primary
-need, referral source). No copy of the specification's tables was found: the only hits
-were the contents page of the "Children in need census 2021 to 2022: guide for local
-authorities" (DfE, October 2020; readkong.com mirror) and the gov.uk page of the 2014 to
-2015 guide, neither showing the codes. So nothing here was changed, and the lists stand
-unverified. Known doubts, to settle against the specification of each year:
-
-- ``22A``/``23A``/``24A``: the years and meanings above are uncertain; they may instead be
-  female genital mutilation (``22A``) and abuse linked to faith or belief (``23A``), both
-  from 2015/16, and child criminal exploitation (``24A``) from a later year. A file
-  using a factor before the year this module admits it is refused with an issue naming
-  the element (never silently dropped), so an error here shows as a rejected child;
-- ``RC9`` (case closed after assessment, referred to early help): its first year;
-- the split of ``18A``/``19A`` into ``B``/``C``: its first year (2018/19 here).
-
-Referral sources (``1A``-``10``), primary need (``N0``-``N9``), categories of abuse and the
-disability codes are the long-standing DfE lists, also unverified here.
+Source, checked 4 December 2026: no copy of the DfE specification's code tables was found
+with the project's search tools (only the contents page of the "Children in need census
+2021 to 2022: guide for local authorities" and a summary of the 2024-25 specification).
+The lists above follow the XML schemas per census year published by Social Finance in
+``SocialFinanceDigitalLabs/liia-tools`` (``liiatools/cin_census_pipeline/spec/
+CIN_schema_{2016,2018,2020,2021,2022,2023,2024}.xsd``), a third-party transcription of the
+DfE schemas with each code's DfE label. Those files are named by the year the census ends
+(their 2024 file still has ``GenderCurrent``, which the 2024-25 specification replaced by
+``Sex``), so ``CIN_schema_2021`` is 2020/21 here. What they show, against what this module
+said before: ``22A``/``23A`` are FGM and faith or belief and both in the oldest schema (was:
+``22A`` from 2016/17, ``23A`` child criminal exploitation from 2018/19); ``18A``/``19A``
+still in the 2019/20 schema, the split first in 2020/21 (was: 2018/19); ``RC9`` only from
+the 2022/23 schema (was: every year); ``24A`` first in 2021/22 (unchanged). Referral
+sources (``1A``-``10``), primary need (``N0``-``N9``), categories of abuse and disability
+codes in the 2022/23 and 2023/24 schemas equal the lists below (of the older schemas only
+the reasons for closure, the factors and, for 2019/20, primary need were read). Still to
+confirm against the DfE specification itself: the first year of ``22A``/``23A`` (2015/16
+is the oldest schema seen, so they may be older) and the naming of the schema files by the
+year the census ends.
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ SOURCES = frozenset(
     }
 )
 PRIMARY_NEED = frozenset(f"N{n}" for n in range(10))
-CLOSURE_REASONS = frozenset(f"RC{n}" for n in range(1, 10))
+CLOSURE_REASONS = frozenset(f"RC{n}" for n in range(1, 9))
+#: "case closed after assessment, referred to early help", from 2022/23
+CLOSURE_EARLY_HELP = "RC9"
+_EARLY_HELP_CLOSURE_YEAR = 2022
 CP_CATEGORIES = frozenset({"NEG", "PHY", "EMO", "SAB", "MUL"})
 DISABILITIES = frozenset(
     {"NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA"}
@@ -68,21 +71,32 @@ _FACTORS_ALWAYS = frozenset(
         *("14A", "15A", "16A", "17A", "20", NO_FACTORS),
     }
 )
-_SPLIT_ABUSE_YEAR = 2018
+#: 18A/19A split into 18B/18C and 19B/19C (2020/21); FGM and faith or belief (2015/16);
+#: child criminal exploitation (2021/22)
+_SPLIT_ABUSE_YEAR = 2020
+_FGM_FAITH_YEAR = 2015
+_CRIMINAL_EXPLOITATION_YEAR = 2021
 
 
 def factors(year: int) -> frozenset[str]:
     """The assessment factor codes of collection year ``year``."""
     codes = set(_FACTORS_ALWAYS)
     if year >= _SPLIT_ABUSE_YEAR:
-        codes |= {"18B", "18C", "19B", "19C", "23A"}
+        codes |= {"18B", "18C", "19B", "19C"}
     else:
         codes |= {"18A", "19A"}
-    if year >= 2016:
-        codes.add("22A")
-    if year >= 2021:
+    if year >= _FGM_FAITH_YEAR:
+        codes |= {"22A", "23A"}
+    if year >= _CRIMINAL_EXPLOITATION_YEAR:
         codes.add("24A")
     return frozenset(codes)
+
+
+def closure_reasons(year: int) -> frozenset[str]:
+    """The reasons for closure of collection year ``year``."""
+    if year >= _EARLY_HELP_CLOSURE_YEAR:
+        return CLOSURE_REASONS | {CLOSURE_EARLY_HELP}
+    return CLOSURE_REASONS
 
 
 #: every factor code of any year (the indicators computed for them)
@@ -118,7 +132,7 @@ def codes_for(year: int) -> YearCodes:
         year,
         SOURCES,
         PRIMARY_NEED,
-        CLOSURE_REASONS,
+        closure_reasons(min(year, SPEC_YEAR)),
         CP_CATEGORIES,
         DISABILITIES,
         factors(min(year, SPEC_YEAR)),
