@@ -35,7 +35,23 @@ from shared.request_id import current_request_id
 SYSTEM_ACTOR = {"subject": "system", "kind": "job"}
 
 
-def outbox_table(metadata: MetaData) -> Table:
+#: The inserting transaction's id (``xid8`` as a bigint): with the snapshot's ``xmin`` it tells
+#: which rows are final. ``seq`` is taken at insert, not at commit, so a reader walking ``seq``
+#: alone skips a row whose transaction commits after a later ``seq``'s.
+TXID_DEFAULT = text("(pg_current_xact_id()::text)::bigint")
+
+
+def outbox_table(metadata: MetaData, *, commit_ordered: bool = False) -> Table:
+    """The outbox; ``commit_ordered`` adds ``txid`` for readers that walk it with a cursor
+    (kpis' webhooks) rather than by ``sent_at`` as the relay does."""
+    ordered = (
+        [
+            Column("txid", BigInteger, nullable=False, server_default=TXID_DEFAULT),
+            Index("ix_outbox_txid_seq", "txid", "seq"),
+        ]
+        if commit_ordered
+        else []
+    )
     return Table(
         "outbox",
         metadata,
@@ -52,6 +68,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("sent_at", DateTime(timezone=True)),
         Column("attempts", BigInteger, nullable=False, server_default=text("0")),
         Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL")),
+        *ordered,
     )
 
 

@@ -15,5 +15,5 @@ class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-outbox = outbox_table(Base.metadata)
+outbox = outbox_table(Base.metadata, commit_ordered=True)  # webhooks walk it
 idempotency = idempotency_table(Base.metadata)

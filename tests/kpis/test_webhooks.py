@@ -4,6 +4,7 @@ secret shown once and kept wrapped; targets held to https and public addresses (
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -16,13 +17,15 @@ import pytest
 from aiohttp import web
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.kpis.config import KpisSettings
 from services.kpis.db import outbox
 from services.kpis.main import create_app
 from services.kpis.webhooks import task
 from services.kpis.webhooks.service import dispatch_once
+from shared.db import create_sessionmaker
+from shared.identity import InternalTokenVerifier
 from shared.outbox import OutboxEvent, add_event
 from shared.webhooks import (
     SIGNATURE_HEADER,
@@ -31,8 +34,9 @@ from shared.webhooks import (
     check_target,
     verify,
 )
-from tests.support.apps import bind_app, client_for, session_on
-from tests.support.tokens import auth_header, caller
+from tests.support.apps import client_for
+from tests.support.database import fresh_database
+from tests.support.tokens import ISSUER, auth_header, caller, internal_keys
 
 PARTNER = caller("council", (), ("kpis:read",), kind="client", subject="partner-system")
 POLICE = caller("police", (), ("kpis:read",), kind="client", subject="police-system")
@@ -83,38 +87,42 @@ async def receiving(receiver: Receiver) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def kpis(
-    kpis_connection: AsyncConnection,
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def kpis(pg_server: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """kpis on a database of its own with real commits: the dispatcher reads only what other
+    transactions have finished, as in production (a rolled-back test transaction would
+    never be finished)."""
+    db = await asyncio.to_thread(fresh_database, pg_server, "hooks")
+    engine = create_async_engine(db.service_url("kpis"), pool_size=4)
     settings = KpisSettings(profile="test", webhook_wait_s=0, webhook_attempts=3)
-    app = bind_app(create_app(settings), kpis_connection, audience="kpis")
-    async with client_for(app) as http:
-        yield app, http
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="kpis")
+    try:
+        async with client_for(app) as http:
+            yield app, http
+    finally:
+        await engine.dispose()
 
 
-def _maker(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+def _maker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    return app.state.sessionmaker  # type: ignore[no-any-return]
+
+
+def _event(agency: str) -> OutboxEvent:
+    return OutboxEvent(
+        event_type="import.succeeded",
+        entity_type="import",
+        entity_id=str(uuid.uuid4()),
+        actor={"subject": "analyst", "agency": agency},
+        payload={"kind": "annex_a", "rows_stored": 12},
     )
 
 
-async def _import_finished(conn: AsyncConnection, agency: str) -> str:
-    event_id = uuid.uuid4()
-    async with session_on(conn) as session:
-        await add_event(
-            session,
-            outbox,
-            OutboxEvent(
-                event_type="import.succeeded",
-                entity_type="import",
-                entity_id=str(uuid.uuid4()),
-                actor={"subject": "analyst", "agency": agency},
-                payload={"kind": "annex_a", "rows_stored": 12},
-                event_id=event_id,
-            ),
-        )
-        await session.commit()
-    return str(event_id)
+async def _import_finished(app: FastAPI, agency: str) -> str:
+    event = _event(agency)
+    await _import_finished_as(app, event)
+    return str(event.event_id)
 
 
 async def _subscribe(http: httpx.AsyncClient, url: str, who: Any = PARTNER) -> dict[str, Any]:
@@ -128,7 +136,7 @@ async def _subscribe(http: httpx.AsyncClient, url: str, who: Any = PARTNER) -> d
 
 
 async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
-    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+    kpis: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, http = kpis
     receiver = Receiver(failures=1)
@@ -136,10 +144,10 @@ async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
         made = await _subscribe(http, url)
         receiver.secret = made["secret"]
         await _subscribe(http, url, POLICE)  # another agency's: gets no council import
-        ours = await _import_finished(kpis_connection, "council")
+        ours = await _import_finished(app, "council")
         async with task.client(app.state.settings) as client:
-            sent = await dispatch_once(_maker(kpis_connection), app.state.settings, client)
-            again = await dispatch_once(_maker(kpis_connection), app.state.settings, client)
+            sent = await dispatch_once(_maker(app), app.state.settings, client)
+            again = await dispatch_once(_maker(app), app.state.settings, client)
     assert (sent, again) == (1, 0)
     assert receiver.bad_signatures == 0
     assert receiver.calls == 2  # refused once, retried
@@ -160,15 +168,15 @@ async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
 
 
 async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
-    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+    kpis: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, http = kpis
     receiver = Receiver(failures=100)
     async with receiving(receiver) as url:
         made = await _subscribe(http, url)
-        await _import_finished(kpis_connection, "council")
+        await _import_finished(app, "council")
         async with task.client(app.state.settings) as client:
-            await dispatch_once(_maker(kpis_connection), app.state.settings, client)
+            await dispatch_once(_maker(app), app.state.settings, client)
     assert receiver.calls == 3
     log = await http.get(
         f"/v1/webhooks/{made['subscription_id']}/deliveries", headers=auth_header(PARTNER, "kpis")
@@ -179,20 +187,24 @@ async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
 
 
 async def test_the_secret_is_shown_once_and_kept_wrapped(
-    kpis: tuple[FastAPI, httpx.AsyncClient], kpis_connection: AsyncConnection
+    kpis: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    _, http = kpis
+    app, http = kpis
     made = await _subscribe(http, "http://127.0.0.1:9/hook")
     assert made["secret"].startswith("whsec_")
     listed = await http.get("/v1/webhooks", headers=auth_header(PARTNER, "kpis"))
     assert [w["subscription_id"] for w in listed.json()["items"]] == [made["subscription_id"]]
     assert "secret" not in listed.text
-    stored = (
-        await kpis_connection.execute(
-            text("SELECT secret_wrapped FROM kpis.webhook_subscription WHERE subscription_id = :i"),
-            {"i": uuid.UUID(made["subscription_id"])},
-        )
-    ).scalar_one()
+    async with app.state.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text(
+                    "SELECT secret_wrapped FROM kpis.webhook_subscription "
+                    "WHERE subscription_id = :i"
+                ),
+                {"i": uuid.UUID(made["subscription_id"])},
+            )
+        ).scalar_one()
     assert made["secret"].encode() not in bytes(stored)
     # another caller neither sees nor stops it
     other = await http.delete(
@@ -254,3 +266,59 @@ async def test_an_internal_target_is_refused_by_the_api_in_production(
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "url"
     assert "169.254" not in refused.text
+
+
+async def test_an_event_whose_transaction_commits_after_a_later_one_is_still_sent(
+    kpis: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """The lower ``seq`` commits last: a cursor on ``seq`` alone sent the later event, moved
+    past the earlier one, and never sent it. Each is sent once, whatever the commit order."""
+    app, http = kpis
+    receiver = Receiver()
+    async with receiving(receiver) as url:
+        receiver.secret = (await _subscribe(http, url))["secret"]
+        first, second = _event("council"), _event("council")
+        async with _maker(app)() as slow, task.client(app.state.settings) as client:
+            await add_event(slow, outbox, first)
+            await slow.flush()  # takes the lower seq, stays open
+            await _import_finished_as(app, second)  # a higher seq, committed now
+            while_open = await dispatch_once(_maker(app), app.state.settings, client)
+            await slow.commit()
+            after = await dispatch_once(_maker(app), app.state.settings, client)
+            again = await dispatch_once(_maker(app), app.state.settings, client)
+    assert await _seq(app, first) < await _seq(app, second)  # the case: lower seq, later commit
+    delivered = [a["id"] for a in receiver.accepted]
+    assert sorted(delivered) == sorted([str(first.event_id), str(second.event_id)])
+    assert (while_open, after, again) == (0, 2, 0)
+
+
+async def test_a_rolled_back_event_is_never_sent_and_holds_nothing_up(
+    kpis: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, http = kpis
+    receiver = Receiver()
+    async with receiving(receiver) as url:
+        receiver.secret = (await _subscribe(http, url))["secret"]
+        gone, kept = _event("council"), _event("council")
+        async with _maker(app)() as doomed, task.client(app.state.settings) as client:
+            await add_event(doomed, outbox, gone)
+            await doomed.flush()
+            await _import_finished_as(app, kept)
+            await doomed.rollback()
+            sent = await dispatch_once(_maker(app), app.state.settings, client)
+    assert sent == 1
+    assert [a["id"] for a in receiver.accepted] == [str(kept.event_id)]
+
+
+async def _import_finished_as(app: FastAPI, event: OutboxEvent) -> None:
+    async with _maker(app)() as session:
+        await add_event(session, outbox, event)
+        await session.commit()
+
+
+async def _seq(app: FastAPI, event: OutboxEvent) -> int:
+    async with app.state.engine.connect() as conn:
+        found = await conn.execute(
+            text("SELECT seq FROM kpis.outbox WHERE event_id = :e"), {"e": event.event_id}
+        )
+        return int(found.scalar_one())

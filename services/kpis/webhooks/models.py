@@ -58,4 +58,7 @@ class WebhookCursor(Base):
     __tablename__ = "webhook_cursor"
 
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    #: the last event sent, as (its transaction's id, its seq): the outbox is walked in that
+    #: order, and only below the oldest transaction still running (see ``repository``)
+    txid: Mapped[int] = mapped_column(sa.BigInteger, server_default=sa.text("0"))
     seq: Mapped[int] = mapped_column(sa.BigInteger, server_default=sa.text("0"))

@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kpis.db import outbox
 from services.kpis.webhooks.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 from shared.pagination import PageParams, page_scalars
 
@@ -71,29 +70,43 @@ async def lock_cursor(session: AsyncSession) -> WebhookCursor | None:
     )
 
 
+_AFTER = text(
+    """
+    WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS horizon)
+    SELECT h.horizon, e.*
+    FROM h LEFT JOIN LATERAL (
+        SELECT o.txid, o.seq, o.event_id, o.event_type, o.entity_type, o.entity_id,
+               o.occurred_at, o.actor
+        FROM kpis.outbox o
+        WHERE (o.txid, o.seq) > (:txid, :seq)
+          AND o.txid < h.horizon
+          AND o.event_type = ANY(:types)
+        ORDER BY o.txid, o.seq
+        LIMIT :limit
+    ) e ON true
+    """
+)
+
+
 async def events_after(
-    session: AsyncSession, seq: int, types: Sequence[str], limit: int
-) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(
-            outbox.c.seq,
-            outbox.c.event_id,
-            outbox.c.event_type,
-            outbox.c.entity_type,
-            outbox.c.entity_id,
-            outbox.c.occurred_at,
-            outbox.c.actor,
+    session: AsyncSession, txid: int, seq: int, types: Sequence[str], limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """The horizon and the first ``limit`` events of ``types`` after ``(txid, seq)`` below it.
+
+    The horizon is the oldest transaction still running when the statement starts (its
+    snapshot's ``xmin``): every row of an older transaction is final — committed and visible,
+    or rolled back and gone — and every transaction yet to write has a newer id. Reading only
+    below it, in (txid, seq) order, no event is skipped whatever order transactions commit in,
+    and none is read twice. Horizon and rows come from one statement, hence one snapshot."""
+    rows = (
+        await session.execute(
+            _AFTER, {"txid": txid, "seq": seq, "types": list(types), "limit": limit}
         )
-        .where(outbox.c.seq > seq, outbox.c.event_type.in_(types))
-        .order_by(outbox.c.seq)
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in rows]
-
-
-async def last_seq(session: AsyncSession) -> int:
-    found = await session.scalar(select(outbox.c.seq).order_by(outbox.c.seq.desc()).limit(1))
-    return int(found or 0)
+    ).all()
+    found = [
+        {k: v for k, v in r._mapping.items() if k != "horizon"} for r in rows if r.seq is not None
+    ]
+    return int(rows[0].horizon), found
 
 
 async def active_for(session: AsyncSession, event_type: str) -> Sequence[WebhookSubscription]:

@@ -179,7 +179,9 @@ async def dispatch_once(
         cursor = await repository.lock_cursor(session)
         if cursor is None:
             return None
-        events = await repository.events_after(session, cursor.seq, EVENTS, BATCH)
+        horizon, events = await repository.events_after(
+            session, cursor.txid, cursor.seq, EVENTS, BATCH
+        )
         for event in events:
             agency = (event.get("actor") or {}).get("agency")
             for row in await repository.active_for(session, event["event_type"]):
@@ -200,10 +202,10 @@ async def dispatch_once(
                     ),
                 )
                 sent += 1
-        if events:
-            cursor.seq = int(events[-1]["seq"])
-        else:
-            cursor.seq = max(cursor.seq, await repository.last_seq(session))
+        # on past what was sent; with nothing left below the horizon, to the horizon itself
+        # (every row below it is final), never backwards
+        last = (int(events[-1]["txid"]), int(events[-1]["seq"])) if events else (horizon, 0)
+        cursor.txid, cursor.seq = max((cursor.txid, cursor.seq), last)
     if sent:
         log.info("webhooks.dispatched", deliveries=sent)
     return sent
