@@ -11,7 +11,7 @@ import pytest
 
 from services.kpis.imports.allocator import ENV, MALLOC_CONF
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 #: a child interpreter that records the variable as it stood when polars was first
 #: imported, starts the service's app module, then makes polars allocate
