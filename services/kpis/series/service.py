@@ -200,14 +200,21 @@ def _benchmarks_for(benches: list[Any], period: Period) -> list[dict[str, Any]]:
     ]
 
 
-def _dashboard_spc(newest_first: list[Any]) -> dict[str, Any]:
+def _dashboard_spc(period_type: str, row: Any) -> dict[str, Any]:
     """SPC over the published series (current definition): the limits, the signals at the
-    latest point, and every period carrying a signal."""
-    ordered = [r for r in reversed(newest_first) if r.value is not None]
-    figures = [float(r.value) for r in ordered]
+    latest point, and every period carrying a signal. ``row`` holds the series as arrays,
+    newest first."""
+    ordered = [
+        (start, end, value)
+        for start, end, value in zip(
+            reversed(row.starts), reversed(row.ends), reversed(row.figures), strict=True
+        )
+        if value is not None
+    ]
+    figures = [float(value) for _, _, value in ordered]
     lim = analysis.limits(figures)
     signals = analysis.spc_signals(figures)
-    latest_is_figure = bool(newest_first) and newest_first[0].value is not None
+    latest_is_figure = row.figures[0] is not None
     return {
         "points": len(figures),
         "mean": lim.mean if lim else None,
@@ -215,8 +222,8 @@ def _dashboard_spc(newest_first: list[Any]) -> dict[str, Any]:
         "lower_limit": lim.lower if lim else None,
         "latest_signals": signals[-1] if signals and latest_is_figure else [],
         "signal_periods": [
-            Period.from_dates(r.period_type, r.period_start, r.period_end).label
-            for r, s in zip(ordered, signals, strict=True)
+            Period.from_dates(period_type, start, end).label
+            for (start, end, _), s in zip(ordered, signals, strict=True)
             if s
         ],
     }
@@ -229,17 +236,13 @@ async def dashboard(
     if unit.level == "worker":
         raise NotFound("the dashboard is for teams and above; use the drill-down")
     rows = await repo.dashboard_rows(session, unit.org_unit_id, theme)
-    series: dict[str, list[Any]] = {}
-    for r in rows:
-        series.setdefault(r.code, []).append(r)
     benches: dict[str, list[Any]] = {}
-    for b in await repo.benchmarks(session, list(series)):
+    for b in await repo.benchmarks(session, [r.code for r in rows]):
         benches.setdefault(b.indicator_code, []).append(b)
     items: list[dict[str, Any]] = []
-    for code, newest_first in series.items():
-        r = newest_first[0]
-        period = Period.from_dates(r.period_type, r.period_start, r.period_end)
-        previous = newest_first[1] if len(newest_first) > 1 else None
+    for r in rows:
+        period = Period.from_dates(r.period_type, r.starts[0], r.ends[0])
+        value = r.figures[0]
         items.append(
             {
                 "indicator": r.code,
@@ -250,7 +253,7 @@ async def dashboard(
                 "source_agency": r.source_agency,
                 "definition_version": r.version,
                 "period": period.label,
-                "value": r.value,
+                "value": value,
                 "numerator": r.numerator,
                 "denominator": r.denominator,
                 "revision": r.revision,
@@ -258,12 +261,14 @@ async def dashboard(
                 "approved_by": r.approved_by,
                 "approved_at": r.approved_at,
                 "target": r.target,
-                "rag": analysis.rag(r.value, r.target, r.amber_tolerance, r.polarity),
+                "rag": analysis.rag(value, r.target, r.amber_tolerance, r.polarity),
                 "trend": (
-                    analysis.direction(r.value, previous.value, r.polarity) if previous else None
+                    analysis.direction(value, r.figures[1], r.polarity)
+                    if len(r.figures) > 1
+                    else None
                 ),
-                "spc": _dashboard_spc(newest_first),
-                "benchmarks": _benchmarks_for(benches.get(code, []), period),
+                "spc": _dashboard_spc(r.period_type, r),
+                "benchmarks": _benchmarks_for(benches.get(r.code, []), period),
             }
         )
     return {"org_unit": unit.code, "theme": theme, "items": items}
