@@ -181,7 +181,8 @@ _DASHBOARD_SQL = text(
            x.period_type, x.starts, x.ends, x.figures, x.numerators[1] AS numerator,
            x.denominators[1] AS denominator, x.revisions[1] AS revision,
            x.approvers[1] AS approved_by, x.approved[1] AS approved_at,
-           t.value AS target, t.amber_tolerance
+           t.value AS target, t.amber_tolerance, bm.bench_comparators, bm.bench_periods,
+           bm.bench_values, bm.bench_versions, bm.bench_sources
     FROM kpis.indicator i
     CROSS JOIN LATERAL (
         SELECT min(v.period_type) AS period_type,
@@ -203,6 +204,20 @@ _DASHBOARD_SQL = text(
     LEFT JOIN kpis.target t ON t.indicator_code = i.code
         AND t.financial_year
             = CAST(EXTRACT(YEAR FROM x.starts[1] - INTERVAL '3 months') AS integer)
+    LEFT JOIN LATERAL (
+        SELECT array_agg(l.comparator ORDER BY l.comparator, l.period_label) AS bench_comparators,
+               array_agg(l.period_label ORDER BY l.comparator, l.period_label) AS bench_periods,
+               array_agg(l.value ORDER BY l.comparator, l.period_label) AS bench_values,
+               array_agg(l.version ORDER BY l.comparator, l.period_label) AS bench_versions,
+               array_agg(l.source ORDER BY l.comparator, l.period_label) AS bench_sources
+        FROM (
+            SELECT DISTINCT ON (b.comparator, b.period_label)
+                   b.comparator, b.period_label, b.value, b.version, b.source
+            FROM kpis.benchmark b
+            WHERE b.indicator_code = i.code
+            ORDER BY b.comparator, b.period_label, b.version DESC
+        ) l
+    ) bm ON true
     WHERE i.is_current AND (CAST(:theme AS integer) IS NULL OR :theme = ANY(i.themes))
     ORDER BY i.code
     """
@@ -215,7 +230,9 @@ async def dashboard_rows(
     """One row per current indicator with published values (in its natural period: month,
     quarter or year) at one org unit: the latest value's fields, and its whole published
     series as arrays newest first (``starts``, ``ends``, ``figures``; index 0 is the latest),
-    which feeds the trend and the SPC signals. Published values are visible to everyone.
-    One round trip and one row per indicator, however long the series."""
+    which feeds the trend and the SPC signals; and the latest version of each of its
+    benchmark figures (``bench_*`` arrays, by comparator and period; NULL when none), as
+    :func:`benchmarks` reads them. Published values are visible to everyone. One round trip
+    and one row per indicator, however long the series."""
     result = await session.execute(_DASHBOARD_SQL, {"org": org_unit_id, "theme": theme})
     return result.all()

@@ -7,7 +7,8 @@ read is recorded in the trail (``sensitive.read`` with the purpose) through the 
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,6 +230,31 @@ def _dashboard_spc(period_type: str, row: Any) -> dict[str, Any]:
     }
 
 
+class _Benchmark(NamedTuple):
+    comparator: str
+    period_label: str
+    value: Decimal
+    version: int
+    source: str
+
+
+def _dashboard_benchmarks(row: Any) -> list[_Benchmark]:
+    """The latest benchmark figures the dashboard row carries as arrays (none: NULL)."""
+    if row.bench_comparators is None:
+        return []
+    return [
+        _Benchmark(*b)
+        for b in zip(
+            row.bench_comparators,
+            row.bench_periods,
+            row.bench_values,
+            row.bench_versions,
+            row.bench_sources,
+            strict=True,
+        )
+    ]
+
+
 async def dashboard(
     session: AsyncSession, caller: Caller, *, org_unit: str | None, theme: int | None
 ) -> dict[str, Any]:
@@ -236,9 +262,6 @@ async def dashboard(
     if unit.level == "worker":
         raise NotFound("the dashboard is for teams and above; use the drill-down")
     rows = await repo.dashboard_rows(session, unit.org_unit_id, theme)
-    benches: dict[str, list[Any]] = {}
-    for b in await repo.benchmarks(session, [r.code for r in rows]):
-        benches.setdefault(b.indicator_code, []).append(b)
     items: list[dict[str, Any]] = []
     for r in rows:
         period = Period.from_dates(r.period_type, r.starts[0], r.ends[0])
@@ -268,7 +291,7 @@ async def dashboard(
                     else None
                 ),
                 "spc": _dashboard_spc(r.period_type, r),
-                "benchmarks": _benchmarks_for(benches.get(r.code, []), period),
+                "benchmarks": _benchmarks_for(_dashboard_benchmarks(r), period),
             }
         )
     return {"org_unit": unit.code, "theme": theme, "items": items}
