@@ -177,27 +177,49 @@ async def benchmarks(session: AsyncSession, codes: Sequence[str]) -> Sequence[Be
 
 _DASHBOARD_SQL = text(
     """
-    SELECT i.indicator_id, i.code, i.name, i.version, i.unit, i.polarity, i.themes,
-           i.source_agency, x.period_type, x.period_start, x.period_end, x.value, x.numerator,
-           x.denominator, x.revision, x.approved_by, x.approved_at, x.rn,
-           t.value AS target, t.amber_tolerance
+    SELECT i.code, i.name, i.version, i.unit, i.polarity, i.themes, i.source_agency,
+           x.period_type, x.starts, x.ends, x.figures, x.numerators[1] AS numerator,
+           x.denominators[1] AS denominator, x.revisions[1] AS revision,
+           x.approvers[1] AS approved_by, x.approved[1] AS approved_at,
+           t.value AS target, t.amber_tolerance, bm.bench_comparators, bm.bench_periods,
+           bm.bench_values, bm.bench_versions, bm.bench_sources
     FROM kpis.indicator i
     CROSS JOIN LATERAL (
-        SELECT v.period_type, v.period_start, v.period_end, v.value, v.numerator,
-               v.denominator, v.revision, v.approved_by, v.approved_at,
-               row_number() OVER (ORDER BY v.period_start DESC) AS rn
+        SELECT min(v.period_type) AS period_type,
+               array_agg(v.period_start ORDER BY v.period_start DESC) AS starts,
+               array_agg(v.period_end ORDER BY v.period_start DESC) AS ends,
+               array_agg(v.value ORDER BY v.period_start DESC) AS figures,
+               array_agg(v.numerator ORDER BY v.period_start DESC) AS numerators,
+               array_agg(v.denominator ORDER BY v.period_start DESC) AS denominators,
+               array_agg(v.revision ORDER BY v.period_start DESC) AS revisions,
+               array_agg(v.approved_by ORDER BY v.period_start DESC) AS approvers,
+               array_agg(v.approved_at ORDER BY v.period_start DESC) AS approved
         FROM kpis.indicator_value v
         WHERE v.indicator_id = i.indicator_id AND v.org_unit_id = :org AND v.is_current
           AND v.state = 'approved'
           AND v.period_type = CASE i.frequency WHEN 'monthly' THEN 'month'
                                  WHEN 'quarterly' THEN 'quarter' ELSE 'year' END
-        ORDER BY v.period_start DESC
+        HAVING count(*) > 0
     ) x
     LEFT JOIN kpis.target t ON t.indicator_code = i.code
         AND t.financial_year
-            = CAST(EXTRACT(YEAR FROM x.period_start - INTERVAL '3 months') AS integer)
+            = CAST(EXTRACT(YEAR FROM x.starts[1] - INTERVAL '3 months') AS integer)
+    LEFT JOIN LATERAL (
+        SELECT array_agg(l.comparator ORDER BY l.comparator, l.period_label) AS bench_comparators,
+               array_agg(l.period_label ORDER BY l.comparator, l.period_label) AS bench_periods,
+               array_agg(l.value ORDER BY l.comparator, l.period_label) AS bench_values,
+               array_agg(l.version ORDER BY l.comparator, l.period_label) AS bench_versions,
+               array_agg(l.source ORDER BY l.comparator, l.period_label) AS bench_sources
+        FROM (
+            SELECT DISTINCT ON (b.comparator, b.period_label)
+                   b.comparator, b.period_label, b.value, b.version, b.source
+            FROM kpis.benchmark b
+            WHERE b.indicator_code = i.code
+            ORDER BY b.comparator, b.period_label, b.version DESC
+        ) l
+    ) bm ON true
     WHERE i.is_current AND (CAST(:theme AS integer) IS NULL OR :theme = ANY(i.themes))
-    ORDER BY i.code, x.rn
+    ORDER BY i.code
     """
 )
 
@@ -205,8 +227,12 @@ _DASHBOARD_SQL = text(
 async def dashboard_rows(
     session: AsyncSession, org_unit_id: int, theme: int | None
 ) -> Sequence[Any]:
-    """The published values of each current indicator (in its natural period: month,
-    quarter or year) at one org unit, newest first (``rn`` 1 is the latest); published
-    values are visible to everyone. The whole series feeds the SPC signals."""
+    """One row per current indicator with published values (in its natural period: month,
+    quarter or year) at one org unit: the latest value's fields, and its whole published
+    series as arrays newest first (``starts``, ``ends``, ``figures``; index 0 is the latest),
+    which feeds the trend and the SPC signals; and the latest version of each of its
+    benchmark figures (``bench_*`` arrays, by comparator and period; NULL when none), as
+    :func:`benchmarks` reads them. Published values are visible to everyone. One round trip
+    and one row per indicator, however long the series."""
     result = await session.execute(_DASHBOARD_SQL, {"org": org_unit_id, "theme": theme})
     return result.all()

@@ -7,7 +7,8 @@ read is recorded in the trail (``sensitive.read`` with the purpose) through the 
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,14 +201,21 @@ def _benchmarks_for(benches: list[Any], period: Period) -> list[dict[str, Any]]:
     ]
 
 
-def _dashboard_spc(newest_first: list[Any]) -> dict[str, Any]:
+def _dashboard_spc(period_type: str, row: Any) -> dict[str, Any]:
     """SPC over the published series (current definition): the limits, the signals at the
-    latest point, and every period carrying a signal."""
-    ordered = [r for r in reversed(newest_first) if r.value is not None]
-    figures = [float(r.value) for r in ordered]
+    latest point, and every period carrying a signal. ``row`` holds the series as arrays,
+    newest first."""
+    ordered = [
+        (start, end, value)
+        for start, end, value in zip(
+            reversed(row.starts), reversed(row.ends), reversed(row.figures), strict=True
+        )
+        if value is not None
+    ]
+    figures = [float(value) for _, _, value in ordered]
     lim = analysis.limits(figures)
     signals = analysis.spc_signals(figures)
-    latest_is_figure = bool(newest_first) and newest_first[0].value is not None
+    latest_is_figure = row.figures[0] is not None
     return {
         "points": len(figures),
         "mean": lim.mean if lim else None,
@@ -215,11 +223,36 @@ def _dashboard_spc(newest_first: list[Any]) -> dict[str, Any]:
         "lower_limit": lim.lower if lim else None,
         "latest_signals": signals[-1] if signals and latest_is_figure else [],
         "signal_periods": [
-            Period.from_dates(r.period_type, r.period_start, r.period_end).label
-            for r, s in zip(ordered, signals, strict=True)
+            Period.from_dates(period_type, start, end).label
+            for (start, end, _), s in zip(ordered, signals, strict=True)
             if s
         ],
     }
+
+
+class _Benchmark(NamedTuple):
+    comparator: str
+    period_label: str
+    value: Decimal
+    version: int
+    source: str
+
+
+def _dashboard_benchmarks(row: Any) -> list[_Benchmark]:
+    """The latest benchmark figures the dashboard row carries as arrays (none: NULL)."""
+    if row.bench_comparators is None:
+        return []
+    return [
+        _Benchmark(*b)
+        for b in zip(
+            row.bench_comparators,
+            row.bench_periods,
+            row.bench_values,
+            row.bench_versions,
+            row.bench_sources,
+            strict=True,
+        )
+    ]
 
 
 async def dashboard(
@@ -229,17 +262,10 @@ async def dashboard(
     if unit.level == "worker":
         raise NotFound("the dashboard is for teams and above; use the drill-down")
     rows = await repo.dashboard_rows(session, unit.org_unit_id, theme)
-    series: dict[str, list[Any]] = {}
-    for r in rows:
-        series.setdefault(r.code, []).append(r)
-    benches: dict[str, list[Any]] = {}
-    for b in await repo.benchmarks(session, list(series)):
-        benches.setdefault(b.indicator_code, []).append(b)
     items: list[dict[str, Any]] = []
-    for code, newest_first in series.items():
-        r = newest_first[0]
-        period = Period.from_dates(r.period_type, r.period_start, r.period_end)
-        previous = newest_first[1] if len(newest_first) > 1 else None
+    for r in rows:
+        period = Period.from_dates(r.period_type, r.starts[0], r.ends[0])
+        value = r.figures[0]
         items.append(
             {
                 "indicator": r.code,
@@ -250,7 +276,7 @@ async def dashboard(
                 "source_agency": r.source_agency,
                 "definition_version": r.version,
                 "period": period.label,
-                "value": r.value,
+                "value": value,
                 "numerator": r.numerator,
                 "denominator": r.denominator,
                 "revision": r.revision,
@@ -258,12 +284,14 @@ async def dashboard(
                 "approved_by": r.approved_by,
                 "approved_at": r.approved_at,
                 "target": r.target,
-                "rag": analysis.rag(r.value, r.target, r.amber_tolerance, r.polarity),
+                "rag": analysis.rag(value, r.target, r.amber_tolerance, r.polarity),
                 "trend": (
-                    analysis.direction(r.value, previous.value, r.polarity) if previous else None
+                    analysis.direction(value, r.figures[1], r.polarity)
+                    if len(r.figures) > 1
+                    else None
                 ),
-                "spc": _dashboard_spc(newest_first),
-                "benchmarks": _benchmarks_for(benches.get(code, []), period),
+                "spc": _dashboard_spc(r.period_type, r),
+                "benchmarks": _benchmarks_for(_dashboard_benchmarks(r), period),
             }
         )
     return {"org_unit": unit.code, "theme": theme, "items": items}
