@@ -78,6 +78,7 @@ class Gateway:
                 session,
                 ClientCreate(name=f"test {agency}", agency=agency, scopes=list(scopes), **kw),
                 ADMIN,
+                self.app.state.hasher,
             )
             await session.commit()
         return made.client_id, made.client_secret or ""

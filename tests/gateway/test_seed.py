@@ -16,7 +16,13 @@ from tests.support.apps import session_on
 
 async def _run(gw: Gateway, data_dir: Path) -> dict:
     async with session_on(gw.connection) as session:
-        demo = await seed(session, data_dir, "http://127.0.0.1:8000", gw.app.state.keyring.wrapper)
+        demo = await seed(
+            session,
+            data_dir,
+            "http://127.0.0.1:8000",
+            gw.app.state.keyring.wrapper,
+            gw.app.state.hasher,
+        )
         await session.commit()
     (data_dir / "demo-credentials.json").write_text(json.dumps(demo))
     return demo
