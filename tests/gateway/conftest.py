@@ -114,6 +114,6 @@ async def make_gateway(
 
 @pytest.fixture
 async def gw(gateway_connection: AsyncConnection) -> AsyncIterator[Gateway]:
-    gateway = await make_gateway(gateway_connection)
-    async with gateway.http:
-        yield gateway
+    gw = await make_gateway(gateway_connection)
+    async with gw.http:
+        yield gw

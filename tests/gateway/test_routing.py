@@ -61,15 +61,15 @@ async def test_forwarding_needs_a_token(gw: Gateway) -> None:
 async def test_forwarding_is_refused_without_an_internal_key(
     gateway_connection: AsyncConnection,
 ) -> None:
-    gateway = await make_gateway(
+    gw = await make_gateway(
         gateway_connection, gateway_settings(internal_jwt_private_key=None)
     )
-    async with gateway.http:
-        headers = await gateway.bearer(("actions:read",))
-        r = await gateway.http.get("/v1/actions", headers=headers)
+    async with gw.http:
+        headers = await gw.bearer(("actions:read",))
+        r = await gw.http.get("/v1/actions", headers=headers)
     assert r.status_code == 503
     assert r.json()["type"].endswith("forwarding-disabled")
-    assert gateway.upstream.requests == []
+    assert gw.upstream.requests == []
 
 
 async def test_g1_forwarding_strips_caller_identity_and_sends_a_gateway_token(
@@ -236,18 +236,18 @@ async def test_g1_the_aiohttp_hot_path_against_a_real_upstream(
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    gateway = await make_gateway(
+    gw = await make_gateway(
         gateway_connection,
         gateway_settings(
             actions_url=f"http://127.0.0.1:{port}",
             audit_url="http://127.0.0.1:9",  # nothing listens there
         ),
     )
-    gateway.app.state.upstream_session = create_session(2.0, 0.5)
+    gw.app.state.upstream_session = create_session(2.0, 0.5)
     try:
-        async with gateway.http:
-            headers = await gateway.bearer(("actions:write", "audit:read"))
-            r = await gateway.http.post(
+        async with gw.http:
+            headers = await gw.bearer(("actions:write", "audit:read"))
+            r = await gw.http.post(
                 "/v1/actions/1A1/updates?x=1&y=2",
                 json={"note": "n"},
                 headers=headers
@@ -265,9 +265,9 @@ async def test_g1_the_aiohttp_hot_path_against_a_real_upstream(
             assert sent["authorization"].startswith("Bearer ")
             verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="actions")
             assert verifier.verify(sent["authorization"][7:]).agency == "council"
-            r = await gateway.http.get("/v1/audits", headers=headers)
+            r = await gw.http.get("/v1/audits", headers=headers)
             assert r.status_code == 503
             assert r.headers["retry-after"]
     finally:
-        await gateway.app.state.upstream_session.close()
+        await gw.app.state.upstream_session.close()
         await runner.cleanup()
