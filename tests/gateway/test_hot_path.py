@@ -231,3 +231,15 @@ async def test_memory_limits_count_per_window_and_forget_ended_windows(
     now[0] += 61
     await limiter.check("default", "client:c")
     assert list(limiter.local._windows) == [("default", "client:c")]
+
+
+async def test_head_is_forwarded_by_the_hot_path_with_the_length_a_get_has(gw: Gateway) -> None:
+    """HEAD took the full stack and a second forwarder once; now the hot path forwards it."""
+    headers = await gw.bearer(("actions:read",))
+    got = await gw.http.get("/v1/actions", headers=headers)
+    head = await gw.http.head("/v1/actions", headers=headers)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["x-request-id"]
+    assert [r.method for r in gw.upstream.requests] == ["GET", "HEAD"]
