@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import utc_now
 from shared.identity import Caller
 from shared.request_id import current_request_id
 
@@ -81,7 +82,7 @@ class OutboxEvent:
     payload: dict[str, Any] = field(default_factory=dict)
     purpose: str | None = None
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime = field(default_factory=utc_now)
 
 
 async def add_event(session: AsyncSession, table: Table, event: OutboxEvent) -> None:

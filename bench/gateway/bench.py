@@ -205,6 +205,7 @@ async def _prepare_gateway(database_url: str) -> tuple[str, str]:
     from services.gateway.clients import service as clients
     from services.gateway.clients.schemas import ClientCreate
     from services.gateway.config import GatewaySettings
+    from services.gateway.hashing import SecretHasher
     from services.gateway.keys.keyring import ensure_signing_key
     from shared.db import create_sessionmaker
 
@@ -218,6 +219,7 @@ async def _prepare_gateway(database_url: str) -> tuple[str, str]:
                 session,
                 ClientCreate(name="bench", agency="police", scopes=["actions:read"]),
                 Caller(subject="bench", agency="council", roles=frozenset({"admin"})),
+                SecretHasher.from_settings(GatewaySettings(profile="local")),
             )
     finally:
         await engine.dispose()

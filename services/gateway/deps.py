@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway import policy
+from services.gateway.hashing import SecretHasher
 from services.gateway.ratelimit.limiter import route_class
 from services.gateway.tokens.access import Principal
 from services.gateway.tokens.verify import TokenVerifier
@@ -48,6 +49,15 @@ async def auth_rate_limit(request: Request) -> None:
 
 
 AuthRateLimit = Depends(auth_rate_limit)
+
+
+def _hasher(request: Request) -> SecretHasher:
+    hasher: SecretHasher = request.app.state.hasher
+    return hasher
+
+
+#: The app's password and secret hasher (built by ``create_app`` from the settings).
+HasherDep = Annotated[SecretHasher, Depends(_hasher)]
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]

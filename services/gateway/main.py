@@ -6,7 +6,6 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware import Middleware
 
-from services.gateway import hashing
 from services.gateway.agencies.router import router as agencies_router
 from services.gateway.clients.router import router as clients_router
 from services.gateway.config import GatewaySettings
@@ -17,6 +16,7 @@ from services.gateway.edges import (
     OAuthErrorsMiddleware,
     PathGuardMiddleware,
 )
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring, check_unwrap, ensure_signing_key
 from services.gateway.keys.router import router as keys_router
@@ -75,9 +75,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     wrapper = settings.key_wrapper()
     relay_start, relay_stop = relay_hooks(settings, outbox)
-    if settings.profile == "test":
-        hashing.configure(time_cost=1, memory_kib=1024)
-    hashing.limit_checks(settings.password_checks_max)
     app = build_app(
         settings,
         title="Improvement platform gateway",
@@ -98,6 +95,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         trace_requests=False,
     )
     state = app.state
+    state.hasher = SecretHasher.from_settings(settings)
     state.keyring = Keyring(lambda: state.sessionmaker, settings.key_cache_s, wrapper)
     state.denylist = DenyList(lambda: state.sessionmaker, settings.deny_cache_s)
     state.tokens = TokenVerifier(

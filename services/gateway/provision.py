@@ -27,6 +27,7 @@ import sys
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.gateway.config import GatewaySettings
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys.keyring import ensure_signing_key, rewrap_keys
 from services.gateway.keys.wrapping import KeyWrapper
 from services.gateway.seed import ensure_relay
@@ -40,7 +41,7 @@ FEDERATED = "federated"
 BOOTSTRAP = Caller(subject="bootstrap", agency="council", roles=frozenset({"admin"}))
 
 
-async def first_admin(session: AsyncSession, username: str) -> list[str]:
+async def first_admin(session: AsyncSession, hasher: SecretHasher, username: str) -> list[str]:
     """The lines to print: the new administrator's credentials, once; else why there are none."""
     if username == FEDERATED:
         return ["gateway: no local administrator (federated: GATEWAY_TRUSTED_ISSUERS)"]
@@ -52,6 +53,7 @@ async def first_admin(session: AsyncSession, username: str) -> list[str]:
         session,
         UserCreate(username=username, agency="council", roles=["admin"], password=password),
         BOOTSTRAP,
+        hasher,
     )
     return [
         "FIRST ADMINISTRATOR (shown once, kept nowhere; change the password at first login):",
@@ -63,18 +65,22 @@ async def first_admin(session: AsyncSession, username: str) -> list[str]:
 
 
 async def provision(
-    session: AsyncSession, wrapper: KeyWrapper, relays: dict[str, str], admin: str
+    session: AsyncSession,
+    wrapper: KeyWrapper,
+    hasher: SecretHasher,
+    relays: dict[str, str],
+    admin: str,
 ) -> list[str]:
     rewrapped = await rewrap_keys(session, wrapper)
     created = await ensure_signing_key(session, wrapper)
     for client_id, secret in sorted(relays.items()):
-        await ensure_relay(session, client_id, secret)
+        await ensure_relay(session, hasher, client_id, secret)
     lines = [
         f"gateway: signing keys wrapped by wrapping key {wrapper.key_id} "
         f"({rewrapped} rewrapped, {'a first key made' if created else 'none made'}); "
         f"relay clients: {', '.join(sorted(relays)) or 'none'}"
     ]
-    return lines + await first_admin(session, admin)
+    return lines + await first_admin(session, hasher, admin)
 
 
 async def _main() -> int:
@@ -84,7 +90,13 @@ async def _main() -> int:
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            lines = await provision(session, settings.key_wrapper(), relays, admin)
+            lines = await provision(
+                session,
+                settings.key_wrapper(),
+                SecretHasher.from_settings(settings),
+                relays,
+                admin,
+            )
     finally:
         await engine.dispose()
     print("\n".join(lines), flush=True)

@@ -23,22 +23,22 @@ import os
 import secrets
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from services.gateway import hashing
 from services.gateway.clients import repository as clients_repository
 from services.gateway.clients.models import Client
 from services.gateway.config import GatewaySettings
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys import repository as keys_repository
 from services.gateway.keys.keyring import ensure_signing_key, rewrap_keys
 from services.gateway.keys.wrapping import KeyWrapper
 from services.gateway.users import repository as users_repository
 from services.gateway.users.models import User
+from shared.clock import utc_now
 from shared.db import create_sessionmaker
 from shared.logs import get_logger
 from shared.vocabulary import Role, Scope
@@ -111,7 +111,13 @@ def demo_credentials(path: Path, gateway_url: str) -> dict[str, Any]:
 
 
 async def ensure_client(
-    session: AsyncSession, client_id: str, agency: str, scopes: list[str], secret: str, name: str
+    session: AsyncSession,
+    hasher: SecretHasher,
+    client_id: str,
+    agency: str,
+    scopes: list[str],
+    secret: str,
+    name: str,
 ) -> None:
     client = await clients_repository.by_client_id(session, client_id)
     if client is None:
@@ -122,29 +128,38 @@ async def ensure_client(
                 name=name,
                 agency=agency,
                 scopes=sorted(scopes),
-                secret_hash=hashing.hash_secret(secret),
-                created_at=datetime.now(UTC),
+                secret_hash=hasher.hash(secret),
+                created_at=utc_now(),
             )
         )
-    elif not hashing.verify_secret(client.secret_hash, secret):
-        client.secret_hash = hashing.hash_secret(secret)
+    elif not hasher.verify(client.secret_hash, secret):
+        client.secret_hash = hasher.hash(secret)
     await session.flush()
 
 
-async def ensure_relay(session: AsyncSession, client_id: str, secret: str) -> None:
+async def ensure_relay(
+    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+) -> None:
     """A service's relay identity exactly as the bootstrap defines it: council, ``trail:append``
     only, enabled, this secret. The API cannot change these clients, so the bootstrap is their
     only source; whatever differs (a row from before that rule) is put back and logged."""
-    await ensure_service_client(session, client_id, ["trail:append"], secret, "outbox relay")
+    await ensure_service_client(
+        session, hasher, client_id, ["trail:append"], secret, "outbox relay"
+    )
 
 
 async def ensure_service_client(
-    session: AsyncSession, client_id: str, scopes: list[str], secret: str, name: str
+    session: AsyncSession,
+    hasher: SecretHasher,
+    client_id: str,
+    scopes: list[str],
+    secret: str,
+    name: str,
 ) -> None:
     """A service's own identity (relay or reader) exactly as the seed defines it: council,
     these scopes, enabled, this secret; whatever differs is put back and logged."""
     wanted = sorted(scopes)
-    await ensure_client(session, client_id, "council", wanted, secret, name)
+    await ensure_client(session, hasher, client_id, "council", wanted, secret, name)
     client = await clients_repository.by_client_id(session, client_id)
     assert client is not None
     if (
@@ -160,7 +175,7 @@ async def ensure_service_client(
         await session.flush()
 
 
-async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
+async def ensure_user(session: AsyncSession, hasher: SecretHasher, spec: dict[str, Any]) -> None:
     user = await users_repository.by_username(session, spec["username"])
     if user is None:
         session.add(
@@ -169,33 +184,40 @@ async def ensure_user(session: AsyncSession, spec: dict[str, Any]) -> None:
                 username=spec["username"],
                 agency=spec["agency"],
                 roles=list(spec["roles"]),
-                password_hash=hashing.hash_secret(spec["password"]),
+                password_hash=hasher.hash(spec["password"]),
                 totp_secret=spec.get("totp_secret"),
-                created_at=datetime.now(UTC),
+                created_at=utc_now(),
             )
         )
-    elif not hashing.verify_secret(user.password_hash, spec["password"]):
-        user.password_hash = hashing.hash_secret(spec["password"])
+    elif not hasher.verify(user.password_hash, spec["password"]):
+        user.password_hash = hasher.hash(spec["password"])
         user.totp_secret = spec.get("totp_secret")
     await session.flush()
 
 
 async def seed(
-    session: AsyncSession, data_dir: Path, gateway_url: str, wrapper: KeyWrapper
+    session: AsyncSession,
+    data_dir: Path,
+    gateway_url: str,
+    wrapper: KeyWrapper,
+    hasher: SecretHasher,
 ) -> dict[str, Any]:
     await rewrap_keys(session, wrapper)  # a data folder from before keys were wrapped
     if await ensure_signing_key(session, wrapper):
         log.info("seed.signing_key")
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
     for name, secret in relays.items():
-        await ensure_relay(session, name, secret)
+        await ensure_relay(session, hasher, name, secret)
     readers = load_or_create_reader_secrets(data_dir / "reader-clients.json")
     for name, secret in readers.items():
-        await ensure_service_client(session, name, READER_CLIENTS[name], secret, "service reader")
+        await ensure_service_client(
+            session, hasher, name, READER_CLIENTS[name], secret, "service reader"
+        )
     demo = demo_credentials(data_dir / "demo-credentials.json", gateway_url)
     for client in demo["clients"]:
         await ensure_client(
             session,
+            hasher,
             client["client_id"],
             client["agency"],
             client["scopes"],
@@ -203,7 +225,7 @@ async def seed(
             f"demo client ({client['agency']})",
         )
     for user in demo["users"]:
-        await ensure_user(session, user)
+        await ensure_user(session, hasher, user)
     return demo
 
 
@@ -214,7 +236,13 @@ async def main() -> int:
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            demo = await seed(session, data_dir, gateway_url, settings.key_wrapper())
+            demo = await seed(
+                session,
+                data_dir,
+                gateway_url,
+                settings.key_wrapper(),
+                SecretHasher.from_settings(settings),
+            )
     finally:
         await engine.dispose()
     path = data_dir / "demo-credentials.json"

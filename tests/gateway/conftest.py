@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,38 +21,82 @@ from services.gateway.clients.schemas import ClientCreate
 from services.gateway.config import GatewaySettings
 from services.gateway.keys.keyring import ensure_signing_key
 from services.gateway.main import create_app
+from services.gateway.routing.upstream import create_session
+from services.gateway.seed import seed
 from shared.identity import Caller
-from tests.support.apps import bind_app, client_for, session_on
+from tests.support.apps import bind_app, session_on
 from tests.support.tokens import ISSUER, internal_keys
 
 ADMIN = Caller(subject="test-admin", agency="council", roles=frozenset({"admin"}))
 
 
-class _Body(httpx.AsyncByteStream):
-    """A body still to be streamed, as a real upstream's is (httpx reads ``json=`` at once,
-    and the gateway's streaming forwarder could then not stream it)."""
+@dataclass
+class Sent:
+    """One request as it reached a service: method, URL (raw path as sent), headers, body."""
 
-    def __init__(self, content: bytes) -> None:
-        self.content = content
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self.content
+    service: str
+    method: str
+    url: httpx.URL
+    headers: httpx.Headers
+    content: bytes
 
 
 class Upstream:
-    """Records what reached the services and answers 200 with the path."""
+    """The four services, each a real HTTP server on a free local port (the gateway's
+    production forwarder, aiohttp, talks to them): records what reached them and answers
+    200 with the path."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Sent] = []
+        self.urls: dict[str, str] = {}
+        self._runners: list[web.AppRunner] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        body = json.dumps({"path": request.url.path}).encode()
-        return httpx.Response(
-            200,
-            stream=_Body(body),
-            headers={"server": "upstream/1.0", "content-type": "application/json"},
+    async def start(self, services: Iterable[str]) -> None:
+        for service in services:
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", functools.partial(self._answer, service))
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self._runners.append(runner)
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.urls[service] = f"http://127.0.0.1:{port}"
+
+    async def _answer(self, service: str, request: web.Request) -> web.Response:
+        self.requests.append(
+            Sent(
+                service=service,
+                method=request.method,
+                url=httpx.URL(self.urls[service] + request.raw_path),
+                headers=httpx.Headers(list(request.raw_headers)),
+                content=await request.read(),
+            )
         )
+        return web.json_response({"path": request.path}, headers={"server": "upstream/1.0"})
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+
+def _answer_200(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"path": request.url.path})
+
+
+class _Http(httpx.AsyncClient):
+    """The gateway's in-process client; closing it also stops what ``make_gateway`` started
+    for it (the upstream servers, the forwarding session)."""
+
+    def __init__(self, app: FastAPI, on_close: Callable[[], Awaitable[None]]) -> None:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        super().__init__(transport=transport, base_url="http://testserver")
+        self._on_close = on_close
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await super().__aexit__(*exc)
+        await self._on_close()
 
 
 def gateway_settings(**overrides: Any) -> GatewaySettings:
@@ -78,6 +125,7 @@ class Gateway:
                 session,
                 ClientCreate(name=f"test {agency}", agency=agency, scopes=list(scopes), **kw),
                 ADMIN,
+                self.app.state.hasher,
             )
             await session.commit()
         return made.client_id, made.client_secret or ""
@@ -91,6 +139,21 @@ class Gateway:
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
+    async def seed(self, data_dir: Path) -> dict[str, Any]:
+        """The demo seed (``services/gateway/seed.py``) on this gateway's connection; the
+        demo credentials written beside it, as the dev stack does."""
+        async with session_on(self.connection) as session:
+            demo = await seed(
+                session,
+                data_dir,
+                "http://127.0.0.1:8000",
+                self.app.state.keyring.wrapper,
+                self.app.state.hasher,
+            )
+            await session.commit()
+        (data_dir / "demo-credentials.json").write_text(json.dumps(demo))
+        return demo
+
     async def bearer(
         self, scopes: tuple[str, ...] = ("actions:read",), agency: str = "council"
     ) -> dict[str, str]:
@@ -101,18 +164,33 @@ class Gateway:
 async def make_gateway(
     connection: AsyncConnection, settings: GatewaySettings | None = None
 ) -> Gateway:
-    app = create_app(settings or gateway_settings())
-    bind_app(app, connection, audience="gateway")
+    """The gateway on ``connection``, forwarding (aiohttp, as in production) to recording
+    servers for every service whose URL ``settings`` leave at the default."""
+    settings = settings or gateway_settings()
     upstream = Upstream()
-    app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(upstream))
-    async with session_on(connection) as session:
-        await ensure_signing_key(session, app.state.keyring.wrapper)
-        await session.commit()
-    return Gateway(app=app, http=client_for(app), connection=connection, upstream=upstream)
+    given = settings.model_fields_set
+    await upstream.start(s for s in settings.upstreams() if f"{s}_url" not in given)
+    settings = settings.model_copy(update={f"{s}_url": u for s, u in upstream.urls.items()})
+    app = create_app(settings)
+    bind_app(app, connection, audience="gateway")
+    # health probes, service documents, key sets: httpx, answered here without a server
+    app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(_answer_200))
+    session = app.state.upstream_session = create_session(
+        settings.upstream_timeout_s, settings.upstream_connect_timeout_s
+    )
+
+    async def close() -> None:
+        await session.close()
+        await upstream.stop()
+
+    async with session_on(connection) as db:
+        await ensure_signing_key(db, app.state.keyring.wrapper)
+        await db.commit()
+    return Gateway(app=app, http=_Http(app, close), connection=connection, upstream=upstream)
 
 
 @pytest.fixture
 async def gw(gateway_connection: AsyncConnection) -> AsyncIterator[Gateway]:
-    gateway = await make_gateway(gateway_connection)
-    async with gateway.http:
-        yield gateway
+    gw = await make_gateway(gateway_connection)
+    async with gw.http:
+        yield gw

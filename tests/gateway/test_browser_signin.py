@@ -40,9 +40,9 @@ def _settings(**overrides: Any) -> GatewaySettings:
 
 @pytest.fixture
 async def gw(gateway_connection: AsyncConnection) -> AsyncIterator[Gateway]:
-    gateway = await make_gateway(gateway_connection, _settings())
-    async with gateway.http:
-        yield gateway
+    gw = await make_gateway(gateway_connection, _settings())
+    async with gw.http:
+        yield gw
 
 
 def _pkce() -> tuple[str, str]:

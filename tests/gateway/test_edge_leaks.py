@@ -3,7 +3,7 @@
 A trailing slash answered ``307`` with the kpis service's internal address
 (``location: http://127.0.0.1:8302/v1/imports``): services and the gateway no longer redirect
 (a wrong spelling is a 404 problem), and a ``Location`` an upstream sends on its own address
-is answered at the gateway's (a relative reference), on both forwarders. The gateway's
+is answered at the gateway's (a relative reference). The gateway's
 ``/metrics`` needs the metrics token (``GATEWAY_METRICS_TOKEN``) as a bearer token.
 """
 
@@ -18,6 +18,7 @@ from services.gateway.routing.upstream import create_session
 from services.kpis.config import KpisSettings
 from services.kpis.main import create_app as kpis_app
 from tests.gateway.conftest import Gateway, gateway_settings, make_gateway
+from tests.gateway.test_hot_path import real_upstream
 
 INTERNAL = "http://127.0.0.1:8302"
 
@@ -42,26 +43,24 @@ async def test_the_gateway_does_not_redirect_a_trailing_slash_on_its_own_routes(
     assert "location" not in r.headers
 
 
-def _redirecting_upstream(calls: list[str]) -> httpx.MockTransport:
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path)
-        return httpx.Response(
-            307, headers={"location": f"{INTERNAL}/v1/imports?limit=5", "content-length": "0"}
-        )
-
-    return httpx.MockTransport(answer)
-
-
 async def test_an_upstream_location_is_answered_at_the_gateways_address(
     gateway_connection: AsyncConnection,
 ) -> None:
-    """The httpx forwarder: an upstream's own address never reaches the caller."""
-    gw = await make_gateway(gateway_connection, gateway_settings(kpis_url=INTERNAL))
+    """An upstream's own address never reaches the caller; the query stays."""
     calls: list[str] = []
-    gw.app.state.upstream_client = httpx.AsyncClient(transport=_redirecting_upstream(calls))
-    async with gw.http:
-        headers = await gw.bearer(("kpis:import",))
-        r = await gw.http.get("/v1/imports/", headers=headers)
+
+    async def redirect(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        own = f"http://{request.host}"
+        return web.Response(status=307, headers={"Location": own + "/v1/imports?limit=5"})
+
+    async with real_upstream(redirect) as (port, _):
+        gw = await make_gateway(
+            gateway_connection, gateway_settings(kpis_url=f"http://127.0.0.1:{port}")
+        )
+        async with gw.http:
+            headers = await gw.bearer(("kpis:import",))
+            r = await gw.http.get("/v1/imports/", headers=headers)
     assert calls == ["/v1/imports/"]
     assert r.status_code == 307
     assert r.headers["location"] == "/v1/imports?limit=5"
@@ -104,14 +103,16 @@ async def test_an_upstream_location_elsewhere_is_passed_on(
 ) -> None:
     """Only the upstream's own address is rewritten; a relative one is kept as it is."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(202, headers={"location": "/v1/imports/abc"}, json={})
+    async def accepted(request: web.Request) -> web.Response:
+        return web.json_response({}, status=202, headers={"Location": "/v1/imports/abc"})
 
-    gw = await make_gateway(gateway_connection, gateway_settings(kpis_url=INTERNAL))
-    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    async with gw.http:
-        headers = await gw.bearer(("kpis:import",))
-        r = await gw.http.post("/v1/imports", headers=headers, content=b"x")
+    async with real_upstream(accepted) as (port, _):
+        gw = await make_gateway(
+            gateway_connection, gateway_settings(kpis_url=f"http://127.0.0.1:{port}")
+        )
+        async with gw.http:
+            headers = await gw.bearer(("kpis:import",))
+            r = await gw.http.post("/v1/imports", headers=headers, content=b"x")
     assert r.headers["location"] == "/v1/imports/abc"
 
 

@@ -29,16 +29,16 @@ LAST = b'id: 2\nevent: end\ndata: {"stage": "finished"}\n\n'
 
 @asynccontextmanager
 async def gateway_to_kpis(connection: AsyncConnection, port: int) -> AsyncIterator[Gateway]:
-    gateway = await make_gateway(connection, gateway_settings(kpis_url=f"http://127.0.0.1:{port}"))
-    gateway.app.state.upstream_session = create_session(READ_TIMEOUT_S, 0.5)
+    gw = await make_gateway(connection, gateway_settings(kpis_url=f"http://127.0.0.1:{port}"))
+    gw.app.state.upstream_session = create_session(READ_TIMEOUT_S, 0.5)
     try:
-        async with gateway.http:
-            yield gateway
+        async with gw.http:
+            yield gw
     finally:
-        await gateway.app.state.upstream_session.close()
+        await gw.app.state.upstream_session.close()
 
 
-async def _drive(gateway: Gateway, token: str, sent: list[Message]) -> None:
+async def _drive(gw: Gateway, token: str, sent: list[Message]) -> None:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -60,7 +60,7 @@ async def _drive(gateway: Gateway, token: str, sent: list[Message]) -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await gateway.app(scope, receive, send)
+    await gw.app(scope, receive, send)
 
 
 def _body(sent: list[Message]) -> bytes:

@@ -50,15 +50,15 @@ async def real_upstream(
 
 @asynccontextmanager
 async def gateway_to(connection: AsyncConnection, port: int, **kw: Any) -> AsyncIterator[Gateway]:
-    gateway = await make_gateway(
+    gw = await make_gateway(
         connection, gateway_settings(actions_url=f"http://127.0.0.1:{port}", **kw)
     )
-    gateway.app.state.upstream_session = create_session(0.5, 0.5)
+    gw.app.state.upstream_session = create_session(0.5, 0.5)
     try:
-        async with gateway.http:
-            yield gateway
+        async with gw.http:
+            yield gw
     finally:
-        await gateway.app.state.upstream_session.close()
+        await gw.app.state.upstream_session.close()
 
 
 class Sentinel:
@@ -123,12 +123,12 @@ async def test_successful_forwards_are_logged_by_the_service_refusals_here(
 async def test_every_forward_is_logged_when_asked(
     gateway_connection: AsyncConnection, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gateway = await make_gateway(gateway_connection, gateway_settings(access_log_forwarded="all"))
-    async with gateway.http:
-        headers = await gateway.bearer(("actions:read",))
+    gw = await make_gateway(gateway_connection, gateway_settings(access_log_forwarded="all"))
+    async with gw.http:
+        headers = await gw.bearer(("actions:read",))
         configure_logging("INFO", json=True, service="gateway")
         capsys.readouterr()
-        assert (await gateway.http.get("/v1/actions", headers=headers)).status_code == 200
+        assert (await gw.http.get("/v1/actions", headers=headers)).status_code == 200
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert [x["status"] for x in lines if x.get("event") == "http.request"] == [200]
 
@@ -231,3 +231,15 @@ async def test_memory_limits_count_per_window_and_forget_ended_windows(
     now[0] += 61
     await limiter.check("default", "client:c")
     assert list(limiter.local._windows) == [("default", "client:c")]
+
+
+async def test_head_is_forwarded_by_the_hot_path_with_the_length_a_get_has(gw: Gateway) -> None:
+    """HEAD took the full stack and a second forwarder once; now the hot path forwards it."""
+    headers = await gw.bearer(("actions:read",))
+    got = await gw.http.get("/v1/actions", headers=headers)
+    head = await gw.http.head("/v1/actions", headers=headers)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["x-request-id"]
+    assert [r.method for r in gw.upstream.requests] == ["GET", "HEAD"]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.gateway import hashing
+from services.gateway.hashing import SecretHasher
 from tests.gateway.conftest import Gateway, gateway_settings, make_gateway
 
 PASSWORD = "correct horse battery staple 42"
@@ -118,8 +118,9 @@ async def test_a9_every_path_costs_exactly_one_argon2_verification(
         await _login(gw, "lou.locked", WRONG)
     admin = await gw.bearer(("admin",))
     assert (await gw.http.post("/v1/users/dee.disabled/disable", headers=admin)).status_code == 200
-    counter = CountingHasher(hashing._hasher)
-    monkeypatch.setattr(hashing, "_hasher", counter)
+    hasher: SecretHasher = gw.app.state.hasher
+    counter = CountingHasher(hasher.argon2)
+    monkeypatch.setattr(hasher, "argon2", counter)
     paths = {
         "unknown": ("no.such.person", WRONG, None, 401),
         "wrong password": ("pat.plain", WRONG, None, 401),
@@ -142,20 +143,21 @@ async def test_a9_password_checks_over_the_cap_get_503_with_retry_after(
     async with gw.http:
         await _user(gw, "cap.one", ["viewer"])
         release = threading.Event()
-        real = hashing.verify_secret
+        hasher: SecretHasher = gw.app.state.hasher
+        real = hasher.verify
 
         def held(stored: str | None, secret: str) -> bool:
             release.wait(30)
             return real(stored, secret)
 
-        monkeypatch.setattr(hashing, "verify_secret", held)
+        monkeypatch.setattr(hasher, "verify", held)
         first = asyncio.create_task(_login(gw, "cap.one", PASSWORD))
         try:
             for _ in range(3000):  # until the first check is in its worker thread
-                if hashing._checks_in_flight:
+                if hasher.checks_in_flight:
                     break
                 await asyncio.sleep(0.01)
-            assert hashing._checks_in_flight == 1
+            assert hasher.checks_in_flight == 1
             over = await _login(gw, "someone.else", WRONG)
             assert over.status_code == 503
             assert over.headers["content-type"].startswith("application/problem+json")

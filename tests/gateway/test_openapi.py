@@ -19,6 +19,12 @@ from services.kpis.config import KpisSettings
 from services.kpis.main import create_app as kpis_app
 from tests.gateway.conftest import gateway_settings, make_gateway
 
+#: The services where the documents below are served from (by port), not the recording servers.
+BY_PORT = {
+    f"{name}_url": f"http://127.0.0.1:{8001 + i}"
+    for i, name in enumerate(("actions", "kpis", "audit", "board"))
+}
+
 STUB = {
     "openapi": "3.1.0",
     "info": {"title": "stub", "version": "0"},
@@ -49,7 +55,7 @@ async def test_merged_document_is_valid_and_complete(gateway_connection: AsyncCo
         assert request.url.path == "/openapi.json"
         return httpx.Response(200, json=docs[request.url.port])
 
-    gw = await make_gateway(gateway_connection, gateway_settings(docs_enabled=False))
+    gw = await make_gateway(gateway_connection, gateway_settings(docs_enabled=False, **BY_PORT))
     gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(serve))
     async with gw.http:
         r = await gw.http.get("/openapi.json")

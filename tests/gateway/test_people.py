@@ -251,17 +251,16 @@ async def test_password_and_secret_checks_run_off_the_event_loop(
     other request of the gateway (5xx and seconds of latency on reads)."""
     import threading
 
-    from services.gateway import hashing
-
     threads: list[int] = []
-    real = hashing.verify_secret
+    hasher = gw.app.state.hasher
+    real = hasher.verify
 
     def recording(stored: str | None, secret: str) -> bool:
         threads.append(threading.get_ident())
         return real(stored, secret)
 
     await _user(gw, "olive.offloop", ["viewer"])
-    monkeypatch.setattr(hashing, "verify_secret", recording)
+    monkeypatch.setattr(hasher, "verify", recording)
     assert (await _login(gw, "olive.offloop")).status_code == 200
     client_id, secret = await gw.new_client()
     await gw.token(client_id, secret)

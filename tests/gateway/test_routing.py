@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import httpx
 import jwt
 import pytest
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.gateway.routing.table import ROUTE_TABLE, owner_of
 from shared.identity import InternalTokenVerifier
 from tests.gateway.conftest import Gateway, gateway_settings, make_gateway
+from tests.gateway.test_hot_path import real_upstream
 from tests.support.tokens import ISSUER, internal_keys
 
 ISSUE_PATHS = {
@@ -61,15 +68,13 @@ async def test_forwarding_needs_a_token(gw: Gateway) -> None:
 async def test_forwarding_is_refused_without_an_internal_key(
     gateway_connection: AsyncConnection,
 ) -> None:
-    gateway = await make_gateway(
-        gateway_connection, gateway_settings(internal_jwt_private_key=None)
-    )
-    async with gateway.http:
-        headers = await gateway.bearer(("actions:read",))
-        r = await gateway.http.get("/v1/actions", headers=headers)
+    gw = await make_gateway(gateway_connection, gateway_settings(internal_jwt_private_key=None))
+    async with gw.http:
+        headers = await gw.bearer(("actions:read",))
+        r = await gw.http.get("/v1/actions", headers=headers)
     assert r.status_code == 503
     assert r.json()["type"].endswith("forwarding-disabled")
-    assert gateway.upstream.requests == []
+    assert gw.upstream.requests == []
 
 
 async def test_g1_forwarding_strips_caller_identity_and_sends_a_gateway_token(
@@ -95,7 +100,8 @@ async def test_g1_forwarding_strips_caller_identity_and_sends_a_gateway_token(
     assert r.status_code == 200
     assert "server" not in r.headers
     sent = gw.upstream.requests[0]
-    assert str(sent.url).startswith("http://127.0.0.1:8002/v1/indicators")
+    assert sent.service == "kpis"
+    assert str(sent.url).startswith(gw.upstream.urls["kpis"] + "/v1/indicators")
     assert sent.url.params["code"] == "X"
     assert sent.headers["x-request-id"] == rid
     for header in ("x-agency", "x-roles", "x-internal-token", "x-internal-caller", "cookie"):
@@ -133,58 +139,96 @@ async def test_internal_token_is_reused_per_caller_and_audience(gw: Gateway) -> 
     assert third != first
 
 
-async def test_unreachable_or_slow_upstream_is_a_problem(gw: Gateway) -> None:
-    headers = await gw.bearer(("audit:read",))
-    for error, status in ((httpx.ConnectError("refused"), 503), (httpx.ReadTimeout("slow"), 504)):
-
-        def fail(request: httpx.Request, error: Exception = error) -> httpx.Response:
-            raise error
-
-        gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(fail))
-        r = await gw.http.get("/v1/audits", headers=headers)
-        assert r.status_code == status
-        assert r.headers["content-type"] == "application/problem+json"
-        assert r.headers["retry-after"]
-        assert r.json()["service"] == "audit"
+NOBODY = "http://127.0.0.1:9"  # nothing listens there: the connection is refused
 
 
-async def test_breaker_opens_after_repeated_failures_and_fails_fast(gw: Gateway) -> None:
-    headers = await gw.bearer(("audit:read", "actions:read"))
-    calls: list[str] = []
+async def test_unreachable_or_slow_upstream_is_a_problem(
+    gateway_connection: AsyncConnection,
+) -> None:
+    answer = asyncio.Event()
 
-    def fail(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        if request.url.port == 8003:
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, json={})
+    async def slow(request: web.Request) -> web.Response:
+        await answer.wait()  # past the gateway's read timeout
+        return web.json_response({})
 
-    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(fail))
-    for _ in range(5):
-        assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 503
-    before = len(calls)
-    r = await gw.http.get("/v1/audits", headers=headers)
-    assert r.status_code == 503
-    assert len(calls) == before  # refused without calling
-    assert int(r.headers["retry-after"]) >= 1
-    assert (await gw.http.get("/v1/actions", headers=headers)).status_code == 200
+    async with real_upstream(slow) as (port, _):
+        for url, status in ((NOBODY, 503), (f"http://127.0.0.1:{port}", 504)):
+            gw = await make_gateway(
+                gateway_connection, gateway_settings(audit_url=url, upstream_timeout_s=0.2)
+            )
+            async with gw.http:
+                headers = await gw.bearer(("audit:read",))
+                r = await gw.http.get("/v1/audits", headers=headers)
+            assert r.status_code == status
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.headers["retry-after"]
+            assert r.json()["service"] == "audit"
+        answer.set()
+
+
+@contextlib.asynccontextmanager
+async def hanging_up(calls: list[int]) -> AsyncIterator[str]:
+    """A server that takes each connection and closes it unanswered; counts connections."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        calls.append(1)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_breaker_opens_after_repeated_failures_and_fails_fast(
+    gateway_connection: AsyncConnection,
+) -> None:
+    calls: list[int] = []
+    async with hanging_up(calls) as audit:
+        gw = await make_gateway(gateway_connection, gateway_settings(audit_url=audit))
+        async with gw.http:
+            headers = await gw.bearer(("audit:read", "actions:read"))
+            for _ in range(5):
+                assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 503
+            before = len(calls)
+            r = await gw.http.get("/v1/audits", headers=headers)
+            assert r.status_code == 503
+            assert len(calls) == before  # refused without calling
+            assert int(r.headers["retry-after"]) >= 1
+            assert (await gw.http.get("/v1/actions", headers=headers)).status_code == 200
+
+
+class _RefusingEveryOther(aiohttp.TCPConnector):
+    """Every odd connection refused, as by a service restarting (no keep-alive: each request
+    opens one)."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__(force_close=True)
+        self.calls = calls
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 (aiohttp's signature)
+        self.calls.append(req.method)
+        if len(self.calls) % 2 == 1:
+            raise aiohttp.ClientConnectorError(req.connection_key, OSError(111, "refused"))
+        return await super()._create_connection(req, traces, timeout)
 
 
 async def test_only_idempotent_methods_are_retried(gw: Gateway) -> None:
     headers = await gw.bearer(("audit:write",))
     calls: list[str] = []
-
-    def flaky(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        if len(calls) % 2 == 1:
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, json={})
-
-    gw.app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(flaky))
-    assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 200
-    assert calls == ["GET", "GET"]
-    calls.clear()
-    assert (await gw.http.post("/v1/audits", headers=headers, json={})).status_code == 503
-    assert calls == ["POST"]
+    ours = gw.app.state.upstream_session
+    gw.app.state.upstream_session = aiohttp.ClientSession(connector=_RefusingEveryOther(calls))
+    try:
+        assert (await gw.http.get("/v1/audits", headers=headers)).status_code == 200
+        assert calls == ["GET", "GET"]
+        calls.clear()
+        assert (await gw.http.post("/v1/audits", headers=headers, json={})).status_code == 503
+        assert calls == ["POST"]
+    finally:
+        await gw.app.state.upstream_session.close()
+        gw.app.state.upstream_session = ours
 
 
 async def test_unknown_resource_is_404_for_a_caller(gw: Gateway) -> None:
@@ -195,7 +239,7 @@ async def test_unknown_resource_is_404_for_a_caller(gw: Gateway) -> None:
 
 async def test_gateway_health_reports_each_service(gw: Gateway) -> None:
     def health(request: httpx.Request) -> httpx.Response:
-        if "8003" in str(request.url):
+        if str(request.url).startswith(gw.upstream.urls["audit"]):
             raise httpx.ConnectError("down")
         return httpx.Response(200, json={"status": "ready"})
 
@@ -236,18 +280,18 @@ async def test_g1_the_aiohttp_hot_path_against_a_real_upstream(
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    gateway = await make_gateway(
+    gw = await make_gateway(
         gateway_connection,
         gateway_settings(
             actions_url=f"http://127.0.0.1:{port}",
             audit_url="http://127.0.0.1:9",  # nothing listens there
         ),
     )
-    gateway.app.state.upstream_session = create_session(2.0, 0.5)
+    gw.app.state.upstream_session = create_session(2.0, 0.5)
     try:
-        async with gateway.http:
-            headers = await gateway.bearer(("actions:write", "audit:read"))
-            r = await gateway.http.post(
+        async with gw.http:
+            headers = await gw.bearer(("actions:write", "audit:read"))
+            r = await gw.http.post(
                 "/v1/actions/1A1/updates?x=1&y=2",
                 json={"note": "n"},
                 headers=headers
@@ -265,9 +309,9 @@ async def test_g1_the_aiohttp_hot_path_against_a_real_upstream(
             assert sent["authorization"].startswith("Bearer ")
             verifier = InternalTokenVerifier(internal_keys()[1], issuer=ISSUER, audience="actions")
             assert verifier.verify(sent["authorization"][7:]).agency == "council"
-            r = await gateway.http.get("/v1/audits", headers=headers)
+            r = await gw.http.get("/v1/audits", headers=headers)
             assert r.status_code == 503
             assert r.headers["retry-after"]
     finally:
-        await gateway.app.state.upstream_session.close()
+        await gw.app.state.upstream_session.close()
         await runner.cleanup()

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyotp
 from sqlalchemy import text
 
-from services.gateway.seed import seed
 from shared.devtools.stack import load_or_create_relay_secrets
 from tests.gateway.conftest import Gateway
-from tests.support.apps import session_on
 
 
 async def _run(gw: Gateway, data_dir: Path) -> dict:
-    async with session_on(gw.connection) as session:
-        demo = await seed(session, data_dir, "http://127.0.0.1:8000", gw.app.state.keyring.wrapper)
-        await session.commit()
-    (data_dir / "demo-credentials.json").write_text(json.dumps(demo))
-    return demo
+    return await gw.seed(data_dir)
 
 
 async def test_seed_makes_relays_and_demo_credentials_once(gw: Gateway, tmp_path: Path) -> None:

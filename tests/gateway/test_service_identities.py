@@ -3,24 +3,18 @@ rotate or change them (an administrator could otherwise write the trail as any s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from services.gateway.seed import seed
 from shared.devtools.stack import load_or_create_reader_secrets, load_or_create_relay_secrets
 from tests.gateway.conftest import Gateway
-from tests.support.apps import session_on
 
 
 async def _seeded(gw: Gateway, data_dir: Path) -> dict[str, str]:
     relays = load_or_create_relay_secrets(data_dir / "relay-clients.json")
-    async with session_on(gw.connection) as session:
-        demo = await seed(session, data_dir, "http://127.0.0.1:8000", gw.app.state.keyring.wrapper)
-        await session.commit()
-    (data_dir / "demo-credentials.json").write_text(json.dumps(demo))
+    await gw.seed(data_dir)
     return relays
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from services.actions.events import emit
 from services.actions.plans import repository as plans
 from services.actions.plans.models import Plan
 from services.actions.sprints.calendar import sprint_bounds, sprint_count, sprint_of
+from shared.clock import utc_now, utc_today
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page, SortKey
@@ -34,7 +35,7 @@ SORTABLE = repo.SORTABLE
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return utc_today()
 
 
 def action_etag(action_id: int, version: int) -> str:
@@ -270,7 +271,7 @@ async def change_status(
         )
     values: dict[str, Any] = {"status": body.status}
     if body.status == "completed":
-        values |= {"completed_at": datetime.now(UTC), "percent_complete": 100}
+        values |= {"completed_at": utc_now(), "percent_complete": 100}
     elif body.status == "in_progress" and action.status == "completed":
         values["completed_at"] = None
     await repo.bump(session, action_id, values)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -14,6 +14,7 @@ from services.actions.actions.service import _open_plan, action_etag, today
 from services.actions.events import emit
 from services.actions.progress import repository as repo
 from services.actions.progress.schemas import UpdateCreate
+from shared.clock import utc_now
 from shared.etag import check_if_match
 from shared.identity import Caller
 from shared.problems import NotFound, invalid
@@ -90,5 +91,5 @@ async def add_update(
     )
     items, _ = await actions.recent_updates(session, action_id, limit=1)
     result = items[0]
-    result["created_at"] = result["created_at"] or datetime.now(UTC)
+    result["created_at"] = result["created_at"] or utc_now()
     return result

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from services.actions.config import ActionsSettings
 from services.actions.reminders.service import run_reminders
+from shared.clock import utc_today
 from shared.logs import configure_logging
 
 
@@ -25,7 +26,7 @@ async def _run(url: str, day: date, days: int, stale: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     settings = ActionsSettings()
     parser = argparse.ArgumentParser(description="record today's reminders to action owners")
-    parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
+    parser.add_argument("--date", type=date.fromisoformat, default=utc_today())
     parser.add_argument("--days", type=int, default=settings.reminders_due_within_days)
     parser.add_argument("--stale", type=int, default=settings.reminders_stale_after_days)
     args = parser.parse_args(argv)

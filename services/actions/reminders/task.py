@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from services.actions.config import ActionsSettings
 from services.actions.reminders.delivery import deliver_reminders
 from services.actions.reminders.service import run_reminders
+from shared.clock import utc_today
 from shared.logs import get_logger
 from shared.notify import channel_for
 
@@ -33,7 +34,7 @@ LOCK_KEY = "actions:reminders"
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return utc_today()
 
 
 class ReminderRunner:
@@ -54,10 +55,6 @@ class ReminderRunner:
         self.rounds_run = 0
         self.rounds_skipped = 0
         self._lock_conn: AsyncConnection | None = None
-
-    @property
-    def leading(self) -> bool:
-        return self._lock_conn is not None
 
     async def _lead(self) -> bool:
         """True while this replica holds the lock (kept on a connection of its own)."""

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rfc8785 import CanonicalizationError
@@ -29,6 +29,7 @@ from services.audit.trail.schemas import (
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared import rights
+from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.outbox import OutboxEvent
@@ -197,7 +198,7 @@ async def append_batches(
     ids = [e.event_id for _, events in batches for e in events]
     seq, prev, already = await repo.lock_head(session, ids)
     start = seq
-    now = datetime.now(UTC)
+    now = utc_now()
     rows: list[dict[str, Any]] = []
     answers: list[BatchStored | InvalidInput] = []
     for k, (source, events) in enumerate(batches):
@@ -304,7 +305,7 @@ async def make_checkpoint(
     """Sign and store a checkpoint of the head; anchor it outside the database on commit."""
     if seq is None or hash_ is None:
         seq, hash_ = await repo.head(session)
-    created = datetime.now(UTC)
+    created = utc_now()
     created_text = timestamp(created)
     signature = signer.sign(seq, hash_, created_text)
     await repo.add_checkpoint(
@@ -563,7 +564,7 @@ async def _tail(
     head_seq, _ = await repo.head(session)
     events = max(head_seq - after, 0)
     oldest = await repo.recorded_at(session, after + 1) if events else None
-    age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else None
+    age = (utc_now() - oldest).total_seconds() if oldest is not None else None
     return UnprotectedTail(
         after_seq=after,
         events=events,

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +36,7 @@ from services.board.meetings.schemas import (
     MeetingTypeRead,
     MeetingUpdate,
 )
+from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page
@@ -272,7 +272,7 @@ async def update(
         setattr(meeting, name, value)
     meeting.version += 1
     meeting.updated_by = caller.subject
-    meeting.updated_at = datetime.now(UTC)
+    meeting.updated_at = utc_now()
     await repo.save(session)
     repo.forget(session, meeting)
     for name, rows in parts.items():

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from services.gateway.clients import service
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
-from services.gateway.deps import AdminDep
+from services.gateway.deps import AdminDep, HasherDep
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
 
@@ -16,9 +16,9 @@ CLIENT_ID = r"^[A-Za-z0-9._-]{1,64}$"
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a partner system")
 async def create_client(
-    data: ClientCreate, session: SessionDep, admin: AdminDep
+    data: ClientCreate, session: SessionDep, admin: AdminDep, hasher: HasherDep
 ) -> ClientWithSecret:
-    return await service.create(session, data, admin.caller)
+    return await service.create(session, data, admin.caller, hasher)
 
 
 @router.get("", summary="List partner systems")
@@ -32,8 +32,10 @@ async def get_client(client_id: str, session: SessionDep, admin: AdminDep) -> Cl
 
 
 @router.post("/{client_id}/rotate-secret", summary="Issue a new secret (shown once)")
-async def rotate_secret(client_id: str, session: SessionDep, admin: AdminDep) -> ClientWithSecret:
-    return await service.rotate_secret(session, client_id, admin.caller)
+async def rotate_secret(
+    client_id: str, session: SessionDep, admin: AdminDep, hasher: HasherDep
+) -> ClientWithSecret:
+    return await service.rotate_secret(session, client_id, admin.caller, hasher)
 
 
 @router.post("/{client_id}/disable", summary="Disable a client and revoke its tokens")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets as std_secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -14,8 +14,10 @@ from services.gateway import events, hashing
 from services.gateway.clients import repository
 from services.gateway.clients.models import Client
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys import repository as keys_repository
 from services.gateway.policy import SCOPES
+from shared.clock import utc_now
 from shared.identity import Caller
 from shared.pagination import Page, PageParams, page_of
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
@@ -64,7 +66,9 @@ def _check_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in jwk.items() if isinstance(v, str)}
 
 
-async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> ClientWithSecret:
+async def create(
+    session: AsyncSession, data: ClientCreate, actor: Caller, hasher: SecretHasher
+) -> ClientWithSecret:
     unknown = set(data.scopes) - SCOPES
     if unknown:
         raise InvalidInput("unknown scopes", extensions={"scopes": sorted(unknown)})
@@ -89,9 +93,9 @@ async def create(session: AsyncSession, data: ClientCreate, actor: Caller) -> Cl
         name=data.name,
         agency=data.agency,
         scopes=sorted(set(data.scopes)),
-        secret_hash=hashing.hash_secret(secret) if secret else None,
+        secret_hash=hasher.hash(secret) if secret else None,
         public_jwk=_check_jwk(data.public_jwk) if data.public_jwk else None,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     )
     await repository.add(session, client)
     await events.emit(
@@ -133,13 +137,15 @@ async def list_all(session: AsyncSession, page: PageParams) -> Page[ClientOut]:
     return page_of(items, total, page)
 
 
-async def rotate_secret(session: AsyncSession, client_id: str, actor: Caller) -> ClientWithSecret:
+async def rotate_secret(
+    session: AsyncSession, client_id: str, actor: Caller, hasher: SecretHasher
+) -> ClientWithSecret:
     client = await _changeable(session, client_id)
     if client.public_jwk:
         raise Conflict("this client authenticates with private_key_jwt")
     secret = hashing.new_secret()
-    client.secret_hash = hashing.hash_secret(secret)
-    client.rotated_at = datetime.now(UTC)
+    client.secret_hash = hasher.hash(secret)
+    client.rotated_at = utc_now()
     await session.flush()
     await events.emit(
         session,
@@ -156,7 +162,7 @@ async def disable(
 ) -> ClientWithSecret:
     """Disable a client: no new tokens, and its live tokens are deny-listed until they expire."""
     client = await _changeable(session, client_id)
-    now = datetime.now(UTC)
+    now = utc_now()
     client.disabled_at = client.disabled_at or now
     await session.flush()
     await keys_repository.upsert_deny(

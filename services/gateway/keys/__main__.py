@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.gateway.config import GatewaySettings
 from services.gateway.keys import repository
 from services.gateway.keys.keyring import rewrap_keys, rotate
+from shared.clock import utc_now
 from shared.db import create_sessionmaker
 
 
@@ -40,7 +40,7 @@ async def _main(command: str, delay: int | None) -> int:
                     max_token_lifetime_s=settings.access_token_ttl_s,
                 )
                 print(f"new key {key.kid}: published now, signs from {key.activate_at:%H:%M:%S}")
-            now = datetime.now(UTC)
+            now = utc_now()
             for k in await repository.live_keys(session, now):
                 state = "signing" if k.activate_at <= now and not k.retire_at else "published"
                 if k.retire_at and k.retire_at <= now:

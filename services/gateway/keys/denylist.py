@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.keys import repository
+from shared.clock import utc_now
 from shared.logs import get_logger
 
 KINDS = ("client", "user", "jti")
@@ -44,7 +44,7 @@ class DenyList:
                 return
             try:
                 async with self._sessions()() as session:
-                    rows = await repository.deny_entries(session, datetime.now(UTC))
+                    rows = await repository.deny_entries(session, utc_now())
             except (OSError, SQLAlchemyError) as exc:
                 # keep the last list (and what this instance noted) until the database is back
                 log.warning("denylist.refresh_failed", error_type=type(exc).__name__)

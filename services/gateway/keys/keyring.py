@@ -12,7 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,6 +24,7 @@ from services.gateway.keys import repository
 from services.gateway.keys.crypto import load_private, new_signing_key
 from services.gateway.keys.models import SigningKey
 from services.gateway.keys.wrapping import KeyWrapper, is_wrapped
+from shared.clock import utc_now
 from shared.logs import get_logger
 from shared.problems import ServiceUnavailable
 
@@ -86,7 +87,7 @@ class Keyring:
                 return self._set
             try:
                 async with self._sessions()() as session:
-                    keys = await repository.live_keys(session, datetime.now(UTC))
+                    keys = await repository.live_keys(session, utc_now())
             except (OSError, SQLAlchemyError) as exc:
                 if self._set is None:
                     raise
@@ -94,7 +95,7 @@ class Keyring:
                 log.warning("keys.refresh_failed", error_type=type(exc).__name__)
                 self._set = dataclasses.replace(self._set, loaded_at=time.monotonic())
                 return self._set
-            self._set = build_key_set(keys, datetime.now(UTC), self.wrapper)
+            self._set = build_key_set(keys, utc_now(), self.wrapper)
             return self._set
 
     async def signer(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
@@ -124,7 +125,7 @@ async def rotate(
 ) -> SigningKey:
     """Add a new key: published now, signing after ``publish_delay_s``; the current key stops
     signing then and leaves the key set once every token it signed has expired."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     pem, jwk = new_signing_key()
     activate_at = now + timedelta(seconds=publish_delay_s)
     expire_at = activate_at + timedelta(seconds=max_token_lifetime_s + 120)
@@ -143,7 +144,7 @@ async def rotate(
 
 async def ensure_signing_key(session: AsyncSession, wrapper: KeyWrapper) -> bool:
     """Create the first key when there is none (seed, tests). True when one was made."""
-    if await repository.live_keys(session, datetime.now(UTC)):
+    if await repository.live_keys(session, utc_now()):
         return False
     await rotate(session, wrapper=wrapper, publish_delay_s=0, max_token_lifetime_s=600)
     return True
@@ -170,7 +171,7 @@ async def rewrap_keys(session: AsyncSession, wrapper: KeyWrapper) -> int:
 async def check_unwrap(session: AsyncSession, wrapper: KeyWrapper) -> int:
     """Open every live key with ``wrapper`` (start-up): a wrong or missing wrapping key stops
     the gateway with :class:`WrappingKeyError` naming the key it needs. Returns how many."""
-    keys = await repository.live_keys(session, datetime.now(UTC))
+    keys = await repository.live_keys(session, utc_now())
     for key in keys:
         load_private(wrapper.unwrap(key.kid, key.private_key_wrapped))
     return len(keys)

@@ -14,7 +14,7 @@ same order, on the raw ASGI scope (headers read once):
 5. security headers on the answer, metrics per route template, the access log line;
 6. any unexpected exception → 500 problem (when nothing was sent yet).
 
-Every other request (and ``OPTIONS``/``HEAD``) goes down the full stack unchanged.
+Every other request (and ``OPTIONS``) goes down the full stack unchanged.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from services.gateway.routing.proxy import (
     STRIPPED_PREFIXES,
     STRIPPED_REQUEST,
     STRIPPED_RESPONSE,
-    forward,
     public_header,
 )
 from services.gateway.routing.router import METHODS, admit, proxy_route
@@ -55,7 +54,7 @@ from shared.problems import DomainError, internal_error, problem_response
 from shared.request_id import bind_request_id, parse_request_id, unbind_request_id
 from shared.web import SECURITY_HEADERS
 
-_METHODS = frozenset(METHODS)
+_METHODS = frozenset(METHODS) | {"HEAD"}  # HEAD forwarded as GET is permitted
 _STRIPPED = frozenset(h.encode("latin-1") for h in STRIPPED_REQUEST) | {b"expect"}
 _PREFIXES = tuple(p.encode("latin-1") for p in STRIPPED_PREFIXES)
 _STRIPPED_RESPONSE = frozenset(h.encode("latin-1") for h in STRIPPED_RESPONSE) | {b"x-request-id"}
@@ -207,25 +206,9 @@ class HotPath:
                 detail="the gateway is not configured to forward requests",
             )
         internal = "Bearer " + minter.token_for(principal.caller, service)
-        session = getattr(state, "upstream_session", None)
+        session = state.upstream_session  # opened at start-up (main.open_client)
         breaker = state.breakers[service]
         retries = self.settings.upstream_retries
-        if session is None:  # no session opened (an app driven without its lifespan): httpx
-            if body is not None:
-                replayed = body
-
-                async def replay() -> Message:
-                    return {"type": "http.request", "body": replayed, "more_body": False}
-
-                request = Request(scope, replay)
-            return await forward(
-                request,
-                state.upstream_client,
-                self.upstreams[service],
-                {"authorization": internal},
-                breaker=breaker,
-                retries=retries,
-            )
         if body is None:
             body = await _read_body(receive, None)
         # as sent, repeated headers kept in order
@@ -263,6 +246,19 @@ class HotPath:
             (k, _public(k, v, base_url)) for k, v in answer.headers if k not in _STRIPPED_RESPONSE
         ]
         length = answer.content_length
+        if answer.head:  # no body follows; the length stays the one a GET would have
+            await answer.read()
+            if length is not None:
+                headers.append((b"content-length", str(length).encode("latin-1")))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": answer.status,
+                    "headers": _finish_headers(headers, rid_header),
+                }
+            )
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return None
         if length is not None and length <= BUFFER_LIMIT:
             try:
                 content = await answer.read()

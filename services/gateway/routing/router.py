@@ -1,7 +1,8 @@
 """The gateway's front door for ``/v1/<resource>...`` and its health report.
 
-Each forwarded request: verify the caller's token, count it against the rate limit, check the
-policy, then forward with an internal token naming the caller (``proxy.forward``).
+Each forwarded request (taken by the hot path, ``routing/hotpath.py``): verify the caller's
+token, count it against the rate limit, check the policy (``admit``), then forward with an
+internal token naming the caller; the ``/v1/{path}`` route answers what no service owns.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from services.gateway import policy, trail
 from services.gateway.config import GatewaySettings
 from services.gateway.deps import authenticate
 from services.gateway.ratelimit.limiter import RateLimiter, route_class
-from services.gateway.routing.proxy import forward
-from services.gateway.routing.table import owner_of
 from services.gateway.tokens.access import Principal
 from shared.logs import get_logger
 from shared.problems import DomainError, Forbidden, problem_response
@@ -52,13 +51,10 @@ async def admit(request: Request, principal: Principal) -> None:
 
 
 async def proxy_endpoint(request: Request) -> Response:
-    settings: GatewaySettings = request.app.state.settings
-    service = owner_of(request.scope["path"])
+    """``/v1/...`` that no service owns: 404 to a verified caller, 401 otherwise. Every path a
+    service owns is forwarded by the hot path (``routing/hotpath.py``) before this route."""
     try:
-        principal = await authenticate(request, request.headers.get("authorization"))
-        if service is None:
-            return problem_response(404, detail="no such resource", instance=request.scope["path"])
-        await admit(request, principal)
+        await authenticate(request, request.headers.get("authorization"))
     except DomainError as exc:
         return problem_response(
             exc.status,
@@ -68,24 +64,7 @@ async def proxy_endpoint(request: Request) -> Response:
             instance=request.scope["path"],
             headers=exc.headers,
         )
-    if not settings.forwarding_enabled or request.app.state.internal_tokens is None:
-        return problem_response(
-            503,
-            code="forwarding-disabled",
-            title="Forwarding disabled",
-            detail="the gateway is not configured to forward requests",
-        )
-    # the hot path (routing/hotpath.py) takes every owned path first; this route answers
-    # the rest (404 to a verified caller), and forwards over httpx if ever reached
-    token = request.app.state.internal_tokens.token_for(principal.caller, service)
-    return await forward(
-        request,
-        request.app.state.upstream_client,
-        settings.upstreams()[service],
-        {"authorization": "Bearer " + token},
-        breaker=request.app.state.breakers[service],
-        retries=settings.upstream_retries,
-    )
+    return problem_response(404, detail="no such resource", instance=request.scope["path"])
 
 
 def proxy_route() -> Route:

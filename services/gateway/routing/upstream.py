@@ -83,6 +83,7 @@ class Answer:
         # as received, repeated headers kept in order; names lower-cased as ASGI wants
         self.headers = [(k.lower(), v) for k, v in response.raw_headers]
         self.content_length = response.content_length
+        self.head = response.method == "HEAD"  # no body follows
         self.service = service  # which service answered, for the caller's problem documents
         self.breaker = breaker  # the caller's circuit breaker for that service
 

@@ -164,7 +164,7 @@ async def sign_in(request: Request, session: SessionDep) -> HTMLResponse | Redir
         )
     except ValidationError:
         return sign_in_page(settings, auth, FAILED_DETAIL, 401)
-    result = await service.sign_in(session, settings, auth, login)
+    result = await service.sign_in(session, settings, auth, login, request.app.state.hasher)
     if isinstance(result, DomainError):
         return sign_in_page(settings, auth, FAILED_DETAIL, result.status)
     return _redirect(result)

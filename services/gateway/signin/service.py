@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import hashing, trail
 from services.gateway.config import BrowserClient, FederatedProvider, GatewaySettings
 from services.gateway.edges import CSRF_HEADER
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring
 from services.gateway.signin import federation
@@ -181,11 +182,15 @@ async def _new_code(
 
 
 async def sign_in(
-    session: AsyncSession, settings: GatewaySettings, request: AuthRequest, login: LoginIn
+    session: AsyncSession,
+    settings: GatewaySettings,
+    request: AuthRequest,
+    login: LoginIn,
+    hasher: SecretHasher,
 ) -> str | DomainError:
     """A local account's sign-in (password, and TOTP where it has one, with the lockout and
     no enumeration of ``/v1/auth/login``): the redirect carrying the code, or the refusal."""
-    user = await authenticate(session, login, settings)
+    user = await authenticate(session, login, settings, hasher)
     if isinstance(user, DomainError):
         return user
     return await _new_code(

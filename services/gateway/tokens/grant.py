@@ -17,13 +17,15 @@ import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from services.gateway import hashing, trail
+from services.gateway import trail
 from services.gateway.clients import repository
 from services.gateway.clients.models import Client
 from services.gateway.clients.service import ASSERTION_ALGORITHMS
 from services.gateway.config import GatewaySettings
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys.keyring import Keyring
 from services.gateway.tokens.access import mint_access_token
+from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
 
@@ -63,11 +65,13 @@ def field(form: FormData, name: str) -> str | None:
     return value
 
 
-async def _by_secret(session: AsyncSession, client_id: str, secret: str) -> Client:
-    async with hashing.check_slot():  # before the lookup: no pooled connection while waiting
+async def _by_secret(
+    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+) -> Client:
+    async with hasher.check_slot():  # before the lookup: no pooled connection while waiting
         client = await repository.by_client_id(session, client_id[:64])
         stored = client.secret_hash if client is not None else None
-        if not await hashing.verify_secret_off_loop(stored, secret) or client is None:
+        if not await hasher.verify_off_loop(stored, secret) or client is None:
             raise OAuthError("invalid_client", "client authentication failed", 401)
         return client
 
@@ -106,7 +110,7 @@ async def _by_assertion(
         )
     except jwt.PyJWTError as exc:
         raise fail from exc
-    now = datetime.now(UTC)
+    now = utc_now()
     if int(claims["exp"]) - time.time() > MAX_ASSERTION_LIFETIME_S:
         raise fail
     expires = datetime.fromtimestamp(int(claims["exp"]) + 60, UTC)
@@ -121,6 +125,7 @@ async def client_credentials(
     authorization: str | None,
     settings: GatewaySettings,
     keyring: Keyring,
+    hasher: SecretHasher,
 ) -> dict[str, Any]:
     grant_type = field(form, "grant_type")
     if grant_type is None:
@@ -136,11 +141,11 @@ async def client_credentials(
     if methods != 1:
         raise OAuthError("invalid_client", "use exactly one client authentication method", 401)
     if basic is not None:
-        client = await _by_secret(session, *basic)
+        client = await _by_secret(session, hasher, *basic)
     elif secret is not None:
         if not client_id:
             raise OAuthError("invalid_request", "client_id is required")
-        client = await _by_secret(session, client_id, secret)
+        client = await _by_secret(session, hasher, client_id, secret)
     else:
         if assertion_type != ASSERTION_TYPE:
             raise OAuthError("invalid_request", "unsupported client_assertion_type")

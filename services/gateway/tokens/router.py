@@ -185,6 +185,7 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
             request.headers.get("authorization"),
             request.app.state.settings,
             request.app.state.keyring,
+            request.app.state.hasher,
         )
     except OAuthError as exc:
         if exc.error == "invalid_client":

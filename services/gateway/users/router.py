@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from services.gateway.deps import AdminDep, AuthRateLimit, PrincipalDep
+from services.gateway.deps import AdminDep, AuthRateLimit, HasherDep, PrincipalDep
 from services.gateway.users import service
 from services.gateway.users.schemas import (
     LoginIn,
@@ -44,7 +44,7 @@ def _refusal(request: Request, error: DomainError) -> JSONResponse:
 )
 async def login(data: LoginIn, request: Request, session: SessionDep) -> TokenPair | JSONResponse:
     state = request.app.state
-    result = await service.login(session, data, state.settings, state.keyring)
+    result = await service.login(session, data, state.settings, state.keyring, state.hasher)
     return _refusal(request, result) if isinstance(result, DomainError) else result
 
 
@@ -86,7 +86,7 @@ async def change_password(
 ) -> Response:
     state = request.app.state
     refused = await service.change_password(
-        session, principal.caller, data, state.settings, state.denylist
+        session, principal.caller, data, state.settings, state.denylist, state.hasher
     )
     if refused is not None:
         return _refusal(request, refused)
@@ -107,8 +107,10 @@ async def me(principal: PrincipalDep) -> MeOut:
 
 
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, summary="Create a person's account")
-async def create_user(data: UserCreate, session: SessionDep, admin: AdminDep) -> UserCreated:
-    return await service.create(session, data, admin.caller)
+async def create_user(
+    data: UserCreate, session: SessionDep, admin: AdminDep, hasher: HasherDep
+) -> UserCreated:
+    return await service.create(session, data, admin.caller, hasher)
 
 
 @router.get("/v1/users", summary="List accounts")

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import hashing, trail
 from services.gateway.clients.repository import agency_exists
 from services.gateway.config import GatewaySettings
+from services.gateway.hashing import SecretHasher
 from services.gateway.keys import repository as keys_repository
 from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.keyring import Keyring
@@ -42,6 +43,7 @@ from services.gateway.users.schemas import (
     UserCreated,
     UserOut,
 )
+from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
 from shared.pagination import Page, PageParams, page_of
@@ -122,7 +124,7 @@ async def _issue(
     )
     refresh = std_secrets.token_urlsafe(32)
     access_expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-    now = datetime.now(UTC)
+    now = utc_now()
     await repository.add(
         session,
         RefreshToken(
@@ -197,35 +199,39 @@ async def _failed(
 
 
 async def login(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings, keyring: Keyring
+    session: AsyncSession,
+    data: LoginIn,
+    settings: GatewaySettings,
+    keyring: Keyring,
+    hasher: SecretHasher,
 ) -> TokenPair | DomainError:
-    user = await authenticate(session, data, settings)
+    user = await authenticate(session, data, settings, hasher)
     if isinstance(user, DomainError):
         return user
     return await _issue(session, user, settings, keyring)
 
 
 async def authenticate(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings, hasher: SecretHasher
 ) -> User | DomainError:
     """The person whose name, password (and code) these are, or the one refusal (A9);
     shared by ``/v1/auth/login`` and the browser sign-in page (``services/gateway/signin``)."""
     # a password-check slot first (503 over the cap, for any name, before any counting)
-    async with hashing.check_slot():
-        return await _authenticate(session, data, settings)
+    async with hasher.check_slot():
+        return await _authenticate(session, data, settings, hasher)
 
 
 async def _authenticate(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings
+    session: AsyncSession, data: LoginIn, settings: GatewaySettings, hasher: SecretHasher
 ) -> User | DomainError:
     username = data.username.lower()
-    now = datetime.now(UTC)
+    now = utc_now()
     # the name's counter is locked first: it serialises logins of one name, known or not
     throttle = await throttles.for_update(session, settings, username, now)
     user = await repository.by_username(session, username)
     locked = throttles.is_locked(throttle, now)
     # exactly one argon2 verification on every path (a dummy hash for unknown or locked names)
-    password_ok = await hashing.verify_secret_off_loop(
+    password_ok = await hasher.verify_off_loop(
         user.password_hash if user is not None and not locked else None, data.password
     )
     if locked:
@@ -257,7 +263,7 @@ async def refresh(
 ) -> TokenPair | DomainError:
     invalid = Unauthorized("invalid refresh token")
     row = await repository.refresh_by_hash(session, hashing.digest(token))
-    now = datetime.now(UTC)
+    now = utc_now()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return invalid
     if row.client_id is not None or row.user_id is None:
@@ -288,7 +294,7 @@ async def logout(session: AsyncSession, token: str, denylist: DenyList) -> None:
     """End the session: its refresh tokens and, at once, its access tokens."""
     row = await repository.refresh_by_hash(session, hashing.digest(token))
     if row is not None:
-        now = datetime.now(UTC)
+        now = utc_now()
         await repository.revoke_family(session, row.family_id, now)
         live = await repository.live_access_tokens(session, now, family_id=row.family_id)
         await end_access(session, denylist, live, "logout")
@@ -300,6 +306,7 @@ async def change_password(
     data: PasswordChange,
     settings: GatewaySettings,
     denylist: DenyList,
+    hasher: SecretHasher,
 ) -> DomainError | None:
     """A person changes their own password; every session of theirs ends at once: refresh
     tokens revoked, access tokens deny-listed (the one used here too)."""
@@ -307,14 +314,14 @@ async def change_password(
     local = {WEB_CLIENT_ID} | {c.client_id for c in settings.effective_browser_clients()}
     if caller.kind != "user" or caller.client_id not in local:
         raise Forbidden("only people with a local account change a password here")
-    now = datetime.now(UTC)
+    now = utc_now()
     # the same lock order as login (the name's counter, then the account)
     throttle = await throttles.for_update(session, settings, caller.subject, now)
     user = await repository.by_username(session, caller.subject, lock=True)
     if user is None:
         raise Forbidden("only people with a local account change a password here")
     locked = throttles.is_locked(throttle, now)
-    password_ok = await hashing.verify_secret_off_loop(
+    password_ok = await hasher.verify_off_loop(
         None if locked else user.password_hash, data.current_password
     )
     if locked:
@@ -322,7 +329,7 @@ async def change_password(
     if not password_ok:
         return await _failed(session, throttle, user, settings, now)
     check_password(data.new_password, user.username)
-    user.password_hash = hashing.hash_secret(data.new_password)
+    user.password_hash = hasher.hash(data.new_password)
     await repository.revoke_user(session, user.id, now)
     live = await repository.live_access_tokens(session, now, user_id=user.id)
     await end_access(session, denylist, live, "password changed")
@@ -336,7 +343,9 @@ async def change_password(
     return None
 
 
-async def create(session: AsyncSession, data: UserCreate, actor: Caller) -> UserCreated:
+async def create(
+    session: AsyncSession, data: UserCreate, actor: Caller, hasher: SecretHasher
+) -> UserCreated:
     unknown = set(data.roles) - ROLES
     if unknown:
         raise InvalidInput("unknown roles", extensions={"roles": sorted(unknown)})
@@ -351,9 +360,9 @@ async def create(session: AsyncSession, data: UserCreate, actor: Caller) -> User
         username=data.username,
         agency=data.agency,
         roles=sorted(set(data.roles)),
-        password_hash=hashing.hash_secret(data.password),
+        password_hash=hasher.hash(data.password),
         totp_secret=totp_secret,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     )
     await repository.add(session, user)
     await trail.record(
@@ -388,9 +397,7 @@ async def list_all(
 ) -> Page[UserOut]:
     """One page of the accounts, by username, each with its lock if locked."""
     users, total = await repository.page_users(session, page)
-    locks = await throttles.locked_until(
-        session, settings, [u.username for u in users], datetime.now(UTC)
-    )
+    locks = await throttles.locked_until(session, settings, [u.username for u in users], utc_now())
     return page_of([out(u, locks[u.username]) for u in users], total, page)
 
 
@@ -398,7 +405,7 @@ async def disable(
     session: AsyncSession, username: str, actor: Caller, settings: GatewaySettings
 ) -> UserOut:
     user = await _get(session, username)
-    now = datetime.now(UTC)
+    now = utc_now()
     user.disabled_at = user.disabled_at or now
     await repository.revoke_user(session, user.id, now)
     until = now + timedelta(seconds=settings.access_token_ttl_s + DENY_MARGIN_S)

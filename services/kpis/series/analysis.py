@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
 
 RUN_LENGTH = 7
 D2 = 1.128
@@ -118,19 +117,3 @@ def roll_up(unit: str, parts: Sequence[Part]) -> Part | None:
     scale = {"percentage": 100, "rate_per_10000": 10_000}.get(unit, 1)
     value = (Decimal(num) * scale / Decimal(den)).quantize(Decimal("0.0001"))
     return Part(value, num, den)
-
-
-def roll_up_sums(unit: str, sums: Any) -> Part | None:
-    """:func:`roll_up` from SQL sums: ``n`` rows, ``n_value``/``n_num``/``n_den`` non-null
-    counts and the sums ``value``, ``numerator``, ``denominator``."""
-    if sums.n == 0:
-        return None
-    if unit in ("count", "days"):
-        if sums.n_value != sums.n:
-            return None
-        return Part(Decimal(sums.value), None, None)
-    if sums.n_num != sums.n or sums.n_den != sums.n or not sums.denominator:
-        return None
-    num, den = int(sums.numerator), int(sums.denominator)
-    scale = {"percentage": 100, "rate_per_10000": 10_000}.get(unit, 1)
-    return Part((Decimal(num) * scale / Decimal(den)).quantize(Decimal("0.0001")), num, den)

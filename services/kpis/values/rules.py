@@ -54,19 +54,7 @@ def derive_value(
         if number is not None and number < 0:
             raise ValueError(f"{name} must not be negative")
     if info.unit in RATIO_UNITS:
-        if numerator is None or denominator is None:
-            raise ValueError(f"a {info.unit} needs numerator and denominator")
-        if denominator == 0:
-            raise ValueError("denominator must be greater than zero")
-        if info.unit == "percentage" and numerator > denominator:
-            raise ValueError("numerator must not exceed denominator")
-        scale = 100 if info.unit == "percentage" else 10_000
-        computed = (Decimal(numerator) * scale / Decimal(denominator)).quantize(
-            FOUR_PLACES, ROUND_HALF_UP
-        )
-        if value is not None and abs(Decimal(value) - computed) > Decimal("0.1"):
-            raise ValueError("value does not match numerator / denominator")
-        return computed, numerator, denominator
+        return _ratio(info.unit, value, numerator, denominator)
     if value is None:
         if numerator is None:
             raise ValueError("value is required")
@@ -84,6 +72,25 @@ def derive_value(
     if abs(value) >= Decimal("1e14"):
         raise ValueError("value is too large")
     return value.quantize(FOUR_PLACES, ROUND_HALF_UP), numerator, denominator
+
+
+def _ratio(
+    unit: str, value: Decimal | None, numerator: int | None, denominator: int | None
+) -> tuple[Decimal, int, int]:
+    """A percentage or rate: computed from numerator and denominator, a given value checked."""
+    if numerator is None or denominator is None:
+        raise ValueError(f"a {unit} needs numerator and denominator")
+    if denominator == 0:
+        raise ValueError("denominator must be greater than zero")
+    if unit == "percentage" and numerator > denominator:
+        raise ValueError("numerator must not exceed denominator")
+    scale = 100 if unit == "percentage" else 10_000
+    computed = (Decimal(numerator) * scale / Decimal(denominator)).quantize(
+        FOUR_PLACES, ROUND_HALF_UP
+    )
+    if value is not None and abs(Decimal(value) - computed) > Decimal("0.1"):
+        raise ValueError("value does not match numerator / denominator")
+    return computed, numerator, denominator
 
 
 def check_period(info: IndicatorInfo, period: Period, today: date) -> None:
