@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.actions.conftest import action_id, manager, report, who
