@@ -102,7 +102,8 @@ def parse_sort(raw: str | None, allowed: Sequence[str], default: str) -> list[So
 
 def sort_query(allowed: Sequence[str], default: str) -> Any:
     """A dependency parsing ``?sort=`` against ``allowed`` fields; ``default`` is the order
-    without one (ties are broken by the item's id in every list)."""
+    without one (``""``: by the id alone, documented as ``id``; ties are broken by the id in
+    every list, see :func:`order_by`)."""
     parse_sort(default, allowed, default)  # a default naming an unknown field fails at import
     query = Query(
         max_length=200,
@@ -110,7 +111,7 @@ def sort_query(allowed: Sequence[str], default: str) -> Any:
         description=(
             "comma-separated fields, '-' for descending; allowed: "
             + ", ".join(allowed)
-            + f"; default: {default}; ties broken by id"
+            + f"; default: {default or 'id'}; ties broken by id"
         ),
     )
 

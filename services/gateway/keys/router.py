@@ -20,7 +20,7 @@ async def list_entries(
     session: SessionDep,
     admin: AdminDep,
     page: PageDep,
-    sort: Annotated[list[SortKey], sort_query(service.DENY_SORT, "created_at")],
+    sort: Annotated[list[SortKey], sort_query(service.DENY_SORT, "")],
 ) -> Page[DenyRead]:
     return await service.entries(session, sort, page)
 
