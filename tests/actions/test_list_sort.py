@@ -104,3 +104,37 @@ async def test_an_unknown_sort_field_is_a_problem_naming_sort(
     assert r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == ["sort"]
     assert "secret_column" not in r.text
+
+
+def _every_field() -> list[tuple[str, str]]:
+    from services.actions.actions import service as actions
+    from services.actions.criteria import service as criteria
+    from services.actions.plans import service as plans
+    from services.actions.recommendations import service as recommendations
+    from services.actions.reminders import service as reminders
+    from services.actions.risks import service as risks
+    from services.actions.sprints import service as sprints
+
+    lists = {
+        "/v1/actions": actions.SORTABLE,
+        "/v1/plans": plans.PLAN_SORT,
+        "/v1/themes": plans.THEME_SORT,
+        "/v1/success-criteria": plans.CRITERION_SORT,
+        "/v1/owners": plans.OWNER_SORT,
+        "/v1/sprints": sprints.SPRINT_SORT,
+        "/v1/reminders": reminders.REMINDER_SORT,
+        "/v1/risks": risks.RISK_SORT,
+        "/v1/recommendations": recommendations.RECOMMENDATION_SORT,
+        "/v1/success-criteria/indicators": criteria.LINK_SORT,
+    }
+    return [(path, field) for path, fields in lists.items() for field in fields]
+
+
+@pytest.mark.parametrize(("path", "field"), _every_field())
+async def test_every_allowed_field_sorts_the_same_items(
+    client: httpx.AsyncClient, path: str, field: str
+) -> None:
+    every = await _items(client, path)
+    for sort in (field, "-" + field):
+        got = await _items(client, path, sort=sort)
+        assert sorted(map(repr, got)) == sorted(map(repr, every))

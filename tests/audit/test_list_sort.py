@@ -114,3 +114,43 @@ async def test_a_programme_criteria_list_refuses_an_unknown_sort_field(
     assert (
         await client.get(path, params={"sort": "-criterion_code"}, headers=h(AUDITOR))
     ).is_success
+
+
+def _every_field() -> list[tuple[str, str]]:
+    from services.audit.audits import service as audits
+    from services.audit.findings import service as findings
+    from services.audit.programmes import service as programmes
+    from services.audit.tools import service as tools
+    from services.audit.trail import reading
+
+    lists = {
+        "/v1/audit-tools": tools.TOOL_SORT,
+        "/v1/audit-programmes": programmes.PROGRAMME_SORT,
+        "/v1/audits": audits.AUDIT_SORT,
+        "/v1/findings": findings.FINDING_SORT,
+        "/v1/trail/checkpoints": reading.CHECKPOINT_SORT,
+    }
+    return [(path, field) for path, fields in lists.items() for field in fields]
+
+
+@pytest.mark.parametrize(("path", "field"), _every_field())
+async def test_every_allowed_field_sorts_the_same_items(
+    client: httpx.AsyncClient, path: str, field: str
+) -> None:
+    t = await tool(client)
+    p = await programme(client, t["tool_id"])
+    made, _ = await audit(client, p["programme_id"])
+    body = {
+        "audit_id": made["audit_id"],
+        "severity": "high",
+        "description": "Strategy discussion not held within timescale",
+        "owner": "MASH team manager",
+        "agency": "council",
+        "due_date": "2099-01-31",
+    }
+    await ok(await client.post("/v1/findings", json=body, headers=h(AUDITOR)), 201)
+    who = as_(reader()) if path.startswith("/v1/trail") else h(AUDITOR)
+    every = await _items(client, path, who)
+    for sort in (field, "-" + field):
+        got = await _items(client, path, who, sort=sort)
+        assert sorted(map(repr, got)) == sorted(map(repr, every))

@@ -76,3 +76,28 @@ async def test_a_meetings_packs_refuse_an_unknown_sort_field(client: httpx.Async
     assert r.status_code == 422
     assert [e["field"] for e in r.json()["errors"]] == ["sort"]
     assert (await client.get(path, params={"sort": "-created_at"}, headers=as_(MANAGER))).is_success
+
+
+def _every_field() -> list[tuple[str, str]]:
+    from services.board.meetings import service as meetings
+    from services.board.packs import service as packs
+
+    lists = {
+        "/v1/meetings": meetings.MEETING_SORT,
+        "/v1/meeting-types": meetings.TYPE_SORT,
+        "/v1/meetings/{id}/packs": packs.PACK_SORT,
+    }
+    return [(path, field) for path, fields in lists.items() for field in fields]
+
+
+@pytest.mark.parametrize(("path", "field"), _every_field())
+async def test_every_allowed_field_sorts_the_same_items(
+    client: httpx.AsyncClient, path: str, field: str
+) -> None:
+    made = await client.post("/v1/meetings", json=meeting(), headers=as_(MANAGER))
+    assert made.status_code == 201, made.text
+    path = path.replace("{id}", str(made.json()["meeting_id"]))
+    every = await _items(client, path)
+    for sort in (field, "-" + field):
+        got = await _items(client, path, sort=sort)
+        assert sorted(map(repr, got)) == sorted(map(repr, every))

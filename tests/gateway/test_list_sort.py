@@ -74,3 +74,27 @@ async def test_an_unknown_sort_field_is_a_problem_naming_sort(gw: Gateway, path:
     assert r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == ["sort"]
     assert "password_hash" not in r.text
+
+
+def _every_field() -> list[tuple[str, str]]:
+    from services.gateway.agencies import service as agencies
+    from services.gateway.clients import service as clients
+    from services.gateway.keys import service as keys
+    from services.gateway.users import service as users
+
+    lists = {
+        "/v1/users": users.USER_SORT,
+        "/v1/agencies": agencies.AGENCY_SORT,
+        "/v1/clients": clients.CLIENT_SORT,
+        "/v1/deny-list": keys.DENY_SORT,
+    }
+    return [(path, field) for path, fields in lists.items() for field in fields]
+
+
+@pytest.mark.parametrize(("path", "field"), _every_field())
+async def test_every_allowed_field_sorts_the_same_items(gw: Gateway, path: str, field: str) -> None:
+    admin = await gw.bearer(("admin",))
+    every = await _listed(gw, path, admin, None)
+    for sort in (field, "-" + field):
+        got = await _listed(gw, path, admin, sort)
+        assert sorted(map(repr, got)) == sorted(map(repr, every))

@@ -85,3 +85,34 @@ async def test_an_unknown_sort_field_is_a_problem_naming_sort(
     assert r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == ["sort"]
     assert "secret_column" not in r.text
+
+
+def _every_field() -> list[tuple[str, str]]:
+    from services.kpis.imports import service as imports
+    from services.kpis.indicators import service as indicators
+    from services.kpis.orgunits import service as orgunits
+    from services.kpis.reference import service as reference
+    from services.kpis.releases import service as releases
+    from services.kpis.values import listing as values
+
+    lists = {
+        "/v1/indicators": indicators.INDICATOR_SORT,
+        "/v1/indicators/CIC_RATE/versions": indicators.INDICATOR_SORT,
+        "/v1/org-units": orgunits.UNIT_SORT,
+        "/v1/targets": reference.TARGET_SORT,
+        "/v1/benchmarks": reference.BENCHMARK_SORT,
+        "/v1/releases": releases.RELEASE_SORT,
+        "/v1/values": values.VALUE_SORT,
+        "/v1/imports": imports.JOB_SORT,
+    }
+    return [(path, field) for path, fields in lists.items() for field in fields]
+
+
+@pytest.mark.parametrize(("path", "field"), _every_field())
+async def test_every_allowed_field_sorts_the_same_items(
+    client: httpx.AsyncClient, path: str, field: str
+) -> None:
+    every = await _items(client, path)
+    for sort in (field, "-" + field):
+        got = await _items(client, path, sort=sort)
+        assert sorted(map(repr, got)) == sorted(map(repr, every))
