@@ -6,14 +6,16 @@ each endpoint allows. Answers are ``Page[T]``: items, total, limit, offset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from shared.problems import invalid
 
@@ -92,18 +94,25 @@ def parse_sort(raw: str | None, allowed: Sequence[str], default: str) -> list[So
                 "allowed: " + ", ".join(allowed),
                 "sort_field",
                 "query",
-                detail=f"cannot sort by {name[:40]!r}",
+                detail="cannot sort by that field",
             )
         keys.append(SortKey(name, descending))
     return keys
 
 
 def sort_query(allowed: Sequence[str], default: str) -> Any:
-    """A dependency parsing ``?sort=`` against ``allowed`` fields."""
+    """A dependency parsing ``?sort=`` against ``allowed`` fields; ``default`` is the order
+    without one (``""``: by the id alone, documented as ``id``; ties are broken by the id in
+    every list, see :func:`order_by`)."""
+    parse_sort(default, allowed, default)  # a default naming an unknown field fails at import
     query = Query(
         max_length=200,
         pattern=r"^[A-Za-z0-9_,+\- ]*$",
-        description="comma-separated fields, '-' for descending: " + ", ".join(allowed),
+        description=(
+            "comma-separated fields, '-' for descending; allowed: "
+            + ", ".join(allowed)
+            + f"; default: {default or 'id'}; ties broken by id"
+        ),
     )
 
     def dependency(sort: str | None = None) -> list[SortKey]:
@@ -113,3 +122,19 @@ def sort_query(allowed: Sequence[str], default: str) -> Any:
     # globals, where the closure's Query (naming the allowed fields) does not exist.
     dependency.__annotations__ = {"sort": Annotated[str | None, query], "return": list[SortKey]}
     return Depends(dependency)
+
+
+SortColumn = ColumnElement[Any] | QueryableAttribute[Any]
+
+
+def order_by(
+    sort: Sequence[SortKey], columns: Mapping[str, SortColumn], tiebreak: SortColumn
+) -> list[UnaryExpression[Any] | SortColumn]:
+    """The ``ORDER BY`` clauses for ``sort`` keys, each field mapped to its column by
+    ``columns``, ending with ``tiebreak`` (the id) so every order is stable (for
+    repositories: the one way a list is sorted)."""
+    clauses: list[UnaryExpression[Any] | SortColumn] = [
+        columns[k.field].desc() if k.descending else columns[k.field].asc() for k in sort
+    ]
+    clauses.append(tiebreak)
+    return clauses

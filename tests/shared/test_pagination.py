@@ -52,3 +52,43 @@ async def test_sort_query_works_as_a_dependency() -> None:
         assert bad.status_code == 422
         assert "ref, due_date" in bad.text
     assert "sort" in str(app.openapi()["paths"]["/things"])
+
+
+def test_order_by_maps_keys_to_columns_and_ends_with_the_id() -> None:
+    from sqlalchemy import Column, Integer, MetaData, String, Table, select
+    from sqlalchemy.dialects import postgresql
+
+    from shared.pagination import order_by
+
+    thing = Table(
+        "thing",
+        MetaData(),
+        Column("thing_id", Integer),
+        Column("ref", String),
+        Column("due", String),
+    )
+    columns = {"ref": thing.c.ref, "due_date": thing.c.due}
+    keys = parse_sort("-due_date,ref", list(columns), "ref")
+    sql = str(
+        select(thing.c.thing_id)
+        .order_by(*order_by(keys, columns, thing.c.thing_id))
+        .compile(dialect=postgresql.dialect())
+    )
+    assert sql.endswith("ORDER BY thing.due DESC, thing.ref ASC, thing.thing_id")
+    default = str(
+        select(thing.c.thing_id)
+        .order_by(*order_by(parse_sort(None, list(columns), ""), columns, thing.c.thing_id))
+        .compile(dialect=postgresql.dialect())
+    )
+    assert default.endswith("ORDER BY thing.thing_id")
+
+
+def test_a_default_naming_an_unknown_field_is_refused_when_the_route_is_declared() -> None:
+    with pytest.raises(InvalidInput):
+        sort_query(["ref"], "-due_date")
+
+
+def test_an_unknown_field_is_not_echoed() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_sort("secret_column", ["ref"], "ref")
+    assert "secret_column" not in str(err.value.extensions) + str(err.value)

@@ -29,7 +29,7 @@ from services.actions.actions.rag import NOT_OVERDUE_SQL, OVERDUE_SQL, RAG_SQL
 from services.actions.plans.models import Owner, SuccessCriterion, Theme
 from services.actions.progress.models import ProgressUpdate
 from services.actions.recommendations.models import Recommendation, RecommendationAction
-from shared.pagination import SortKey
+from shared.pagination import SortKey, order_by
 
 
 @dataclass(frozen=True)
@@ -241,8 +241,7 @@ async def list_actions(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     conds = _where(f)
-    order = [SORTABLE[k.field].desc() if k.descending else SORTABLE[k.field] for k in sort]
-    order.append(Action.action_id)
+    order = order_by(sort, SORTABLE, Action.action_id)
     # the page's ids first (filters, order, total in one pass), then the page's rows in full:
     # owners and computed fields are worked out for the page only
     page = (
@@ -291,14 +290,29 @@ async def lock_action(session: AsyncSession, action_id: int) -> Action | None:
     )
 
 
+#: field → column for ``?sort=`` of an action's progress updates
+UPDATE_SORT = {
+    "update_id": ProgressUpdate.update_id,
+    "created_at": ProgressUpdate.created_at,
+    "update_date": ProgressUpdate.update_date,
+    "percent_complete": ProgressUpdate.percent_complete,
+    "agency": ProgressUpdate.agency,
+}
+NEWEST_FIRST = (SortKey("created_at", True), SortKey("update_id", True))
+
+
 async def recent_updates(
-    session: AsyncSession, action_id: int, limit: int, offset: int = 0
+    session: AsyncSession,
+    action_id: int,
+    limit: int,
+    offset: int = 0,
+    sort: Sequence[SortKey] = NEWEST_FIRST,
 ) -> tuple[list[dict[str, Any]], int]:
     rows = await session.execute(
         select(ProgressUpdate, ActionStep.number.label("step_number"))
         .outerjoin(ActionStep, ActionStep.step_id == ProgressUpdate.step_id)
         .where(ProgressUpdate.action_id == action_id)
-        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.update_id.desc())
+        .order_by(*order_by(sort, UPDATE_SORT, ProgressUpdate.update_id))
         .limit(limit)
         .offset(offset)
     )

@@ -36,6 +36,7 @@ from shared.pagination import Page, PageDep, SortKey, sort_query
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 ActionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SortDep = Annotated[list[SortKey], sort_query(list(service.SORTABLE), "ref")]
+UpdateSort = Annotated[list[SortKey], sort_query(service.UPDATE_SORT, "-created_at,-update_id")]
 
 
 def _with_etag(response: Response, item: dict[str, object]) -> None:
@@ -185,9 +186,9 @@ async def change_status(
 
 @router.get("/{action_id}/updates", response_model=Page[UpdateRead], summary="Progress updates")
 async def list_updates(
-    session: SessionDep, caller: CallerDep, action_id: ActionId, page: PageDep
+    session: SessionDep, caller: CallerDep, action_id: ActionId, page: PageDep, sort: UpdateSort
 ) -> Page[UpdateRead]:
-    return await service.updates(session, action_id, page.limit, page.offset)
+    return await service.updates(session, action_id, sort, page.limit, page.offset)
 
 
 @router.post(

@@ -32,6 +32,7 @@ from shared.problems import Forbidden, NotFound, conflict, invalid
 #: What the router builds a listing from (the repository's filters and sortable fields).
 ActionFilters = repo.ActionFilters
 SORTABLE = repo.SORTABLE
+UPDATE_SORT = tuple(repo.UPDATE_SORT)
 
 
 def today() -> date:
@@ -76,11 +77,12 @@ async def page(
 
 
 async def updates(
-    session: AsyncSession, action_id: int, limit: int, offset: int
+    session: AsyncSession, action_id: int, sort: list[SortKey], limit: int, offset: int
 ) -> Page[UpdateRead]:
-    """An action's progress updates, newest first (not found when the action is not)."""
+    """An action's progress updates, newest first unless ``sort`` says otherwise (not found
+    when the action is not)."""
     await read(session, action_id)
-    items, total = await repo.recent_updates(session, action_id, limit, offset)
+    items, total = await repo.recent_updates(session, action_id, limit, offset, sort)
     return Page[UpdateRead](
         items=[UpdateRead.model_validate(i) for i in items],
         total=total,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actions.criteria.models import CriterionIndicator
 from services.actions.plans.models import Plan, SuccessCriterion
-from shared.pagination import PageParams, page_mappings
+from shared.pagination import PageParams, SortKey, order_by, page_mappings
 
 
 async def criterion_with_plan(
@@ -41,22 +41,34 @@ def _columns() -> Any:
     ).join(SuccessCriterion, SuccessCriterion.criterion_id == CriterionIndicator.criterion_id)
 
 
+#: field → column for ``?sort=`` of the links (ties broken by the link's id)
+LINK_SORT = {
+    "link_id": CriterionIndicator.link_id,
+    "criterion_code": SuccessCriterion.code,
+    "plan_id": SuccessCriterion.plan_id,
+    "indicator_code": CriterionIndicator.indicator_code,
+    "by_date": CriterionIndicator.by_date,
+    "created_at": CriterionIndicator.created_at,
+}
+
+
 async def list_links(
     session: AsyncSession,
     *,
     criterion_id: int | None = None,
     plan_id: int | None = None,
     indicator_code: str | None = None,
+    sort: list[SortKey],
     page: PageParams,
 ) -> tuple[list[dict[str, Any]], int]:
-    stmt = _columns().order_by(SuccessCriterion.code, CriterionIndicator.indicator_code)
+    stmt = _columns().order_by(*order_by(sort, LINK_SORT, CriterionIndicator.link_id))
     if criterion_id is not None:
         stmt = stmt.where(CriterionIndicator.criterion_id == criterion_id)
     if plan_id is not None:
         stmt = stmt.where(SuccessCriterion.plan_id == plan_id)
     if indicator_code is not None:
         stmt = stmt.where(CriterionIndicator.indicator_code == indicator_code)
-    return await page_mappings(session, stmt.order_by(CriterionIndicator.link_id), page)
+    return await page_mappings(session, stmt, page)
 
 
 async def insert_link(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any] | None:

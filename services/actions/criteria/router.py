@@ -14,10 +14,11 @@ from services.actions.criteria.schemas import (
 )
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/success-criteria", tags=["plan"])
 CriterionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+LinkSort = Annotated[list[SortKey], sort_query(service.LINK_SORT, "criterion_code,indicator_code")]
 CodePath = Annotated[str, Path(min_length=2, max_length=40, pattern=r"^[A-Z0-9_]+$")]
 
 
@@ -29,10 +30,11 @@ async def list_all_links(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: LinkSort,
     plan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     indicator_code: Annotated[IndicatorCode | None, Query()] = None,
 ) -> Page[CriterionIndicatorRead]:
-    return await service.list_all(session, caller, plan_id, indicator_code, page)
+    return await service.list_all(session, caller, plan_id, indicator_code, sort, page)
 
 
 @router.get(
@@ -40,9 +42,13 @@ async def list_all_links(
     summary="The indicators that show a success criterion",
 )
 async def list_links(
-    session: SessionDep, caller: CallerDep, criterion_id: CriterionId, page: PageDep
+    session: SessionDep,
+    caller: CallerDep,
+    criterion_id: CriterionId,
+    page: PageDep,
+    sort: LinkSort,
 ) -> Page[CriterionIndicatorRead]:
-    return await service.list_links(session, caller, criterion_id, page)
+    return await service.list_links(session, caller, criterion_id, sort, page)
 
 
 @router.post(

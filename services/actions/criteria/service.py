@@ -12,7 +12,7 @@ from services.actions.criteria import repository as repo
 from services.actions.criteria.schemas import CriterionIndicatorCreate, CriterionIndicatorRead
 from services.actions.events import emit
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, conflict
 
 
@@ -23,12 +23,20 @@ async def _criterion(session: AsyncSession, criterion_id: int) -> Any:
     return found
 
 
+#: the fields ``?sort=`` of the links allows
+LINK_SORT = tuple(repo.LINK_SORT)
+
+
 async def list_links(
-    session: AsyncSession, caller: Caller, criterion_id: int, page: PageParams
+    session: AsyncSession,
+    caller: Caller,
+    criterion_id: int,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> Page[CriterionIndicatorRead]:
     access.require_plan_reader(caller)
     await _criterion(session, criterion_id)
-    rows, total = await repo.list_links(session, criterion_id=criterion_id, page=page)
+    rows, total = await repo.list_links(session, criterion_id=criterion_id, sort=sort, page=page)
     return page_of([CriterionIndicatorRead.model_validate(r) for r in rows], total, page)
 
 
@@ -37,11 +45,12 @@ async def list_all(
     caller: Caller,
     plan_id: int | None,
     indicator_code: str | None,
+    sort: list[SortKey],
     page: PageParams,
 ) -> Page[CriterionIndicatorRead]:
     access.require_plan_reader(caller)
     rows, total = await repo.list_links(
-        session, plan_id=plan_id, indicator_code=indicator_code, page=page
+        session, plan_id=plan_id, indicator_code=indicator_code, sort=sort, page=page
     )
     return page_of([CriterionIndicatorRead.model_validate(r) for r in rows], total, page)
 

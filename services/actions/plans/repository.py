@@ -13,12 +13,45 @@ from services.actions.actions.models import Action, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.criteria.models import CriterionIndicator
 from services.actions.plans.models import Owner, Plan, SuccessCriterion, Theme
-from shared.pagination import PageParams, page_mappings, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_mappings, page_scalars
+
+#: field → column for ``?sort=`` of each list (ties broken by the id)
+PLAN_SORT = {
+    "plan_id": Plan.plan_id,
+    "title": Plan.title,
+    "authority": Plan.authority,
+    "start_date": Plan.start_date,
+    "end_date": Plan.end_date,
+    "status": Plan.status,
+    "edition": Plan.edition,
+}
+THEME_SORT = {
+    "theme_id": Theme.theme_id,
+    "plan_id": Theme.plan_id,
+    "number": Theme.number,
+    "title": Theme.title,
+}
+CRITERION_SORT = {
+    "criterion_id": SuccessCriterion.criterion_id,
+    "plan_id": SuccessCriterion.plan_id,
+    "theme_number": Theme.number,
+    "code": SuccessCriterion.code,
+}
+OWNER_SORT = {
+    "owner_id": Owner.owner_id,
+    "title": Owner.title,
+    "agency": Owner.agency,
+    "organisation": Owner.organisation,
+    "display_name": Owner.display_name,
+}
 
 
-async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
+async def list_plans(
+    session: AsyncSession, sort: list[SortKey], limit: int, offset: int
+) -> tuple[list[Plan], int]:
     total = await session.scalar(select(func.count()).select_from(Plan))
-    rows = await session.scalars(select(Plan).order_by(Plan.plan_id).limit(limit).offset(offset))
+    stmt = select(Plan).order_by(*order_by(sort, PLAN_SORT, Plan.plan_id))
+    rows = await session.scalars(stmt.limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 
@@ -36,16 +69,20 @@ async def update_plan(session: AsyncSession, plan_id: int, values: dict[str, Any
 
 
 async def list_themes(
-    session: AsyncSession, plan_id: int | None, page: PageParams
+    session: AsyncSession, plan_id: int | None, sort: list[SortKey], page: PageParams
 ) -> tuple[list[Theme], int]:
-    stmt = select(Theme).order_by(Theme.plan_id, Theme.number, Theme.theme_id)
+    stmt = select(Theme).order_by(*order_by(sort, THEME_SORT, Theme.theme_id))
     if plan_id is not None:
         stmt = stmt.where(Theme.plan_id == plan_id)
     return await page_scalars(session, stmt, page)
 
 
 async def list_criteria(
-    session: AsyncSession, plan_id: int | None, theme: int | None, page: PageParams
+    session: AsyncSession,
+    plan_id: int | None,
+    theme: int | None,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> tuple[list[dict[str, Any]], int]:
     stmt = (
         select(
@@ -57,7 +94,7 @@ async def list_criteria(
             SuccessCriterion.source_fix,
         )
         .join(Theme, Theme.theme_id == SuccessCriterion.theme_id)
-        .order_by(SuccessCriterion.plan_id, SuccessCriterion.code, SuccessCriterion.criterion_id)
+        .order_by(*order_by(sort, CRITERION_SORT, SuccessCriterion.criterion_id))
     )
     if plan_id is not None:
         stmt = stmt.where(SuccessCriterion.plan_id == plan_id)
@@ -77,9 +114,9 @@ async def criterion_by_code(
 
 
 async def list_owners(
-    session: AsyncSession, agency: str | None, page: PageParams
+    session: AsyncSession, agency: str | None, sort: list[SortKey], page: PageParams
 ) -> tuple[list[Owner], int]:
-    stmt = select(Owner).order_by(Owner.title, Owner.owner_id)
+    stmt = select(Owner).order_by(*order_by(sort, OWNER_SORT, Owner.owner_id))
     if agency is not None:
         stmt = stmt.where(Owner.agency == agency)
     return await page_scalars(session, stmt, page)

@@ -22,18 +22,24 @@ from services.actions.plans.schemas import (
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1", tags=["plan"])
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 OwnerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+PlanSort = Annotated[list[SortKey], sort_query(service.PLAN_SORT, "plan_id")]
+ThemeSort = Annotated[list[SortKey], sort_query(service.THEME_SORT, "plan_id,number")]
+CriterionSort = Annotated[list[SortKey], sort_query(service.CRITERION_SORT, "plan_id,code")]
+OwnerSort = Annotated[list[SortKey], sort_query(service.OWNER_SORT, "title")]
 
 
 @router.get("/plans", response_model=Page[PlanRead], summary="Plans and their editions")
-async def list_plans(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[PlanRead]:
-    """Every plan, oldest first; a refreshed plan's next edition names the one before it
-    (``previous_plan_id``)."""
-    return await service.page(session, page.limit, page.offset)
+async def list_plans(
+    session: SessionDep, caller: CallerDep, page: PageDep, sort: PlanSort
+) -> Page[PlanRead]:
+    """Every plan, oldest first unless ``sort`` says otherwise; a refreshed plan's next
+    edition names the one before it (``previous_plan_id``)."""
+    return await service.page(session, sort, page.limit, page.offset)
 
 
 @router.get("/plans/{plan_id}", response_model=PlanRead, summary="One plan")
@@ -85,10 +91,11 @@ async def list_themes(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: ThemeSort,
     plan_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[ThemeRead]:
-    """Themes by plan, then number (ties by id)."""
-    return await service.themes(session, plan_id, page)
+    """Themes by plan, then number, unless ``sort`` says otherwise (ties by id)."""
+    return await service.themes(session, plan_id, sort, page)
 
 
 @router.get("/success-criteria", response_model=Page[CriterionRead], summary="Success criteria")
@@ -96,11 +103,12 @@ async def list_criteria(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: CriterionSort,
     plan_id: Annotated[int | None, Query(ge=1)] = None,
     theme: Annotated[int | None, Query(ge=1, le=9)] = None,
 ) -> Page[CriterionRead]:
-    """Success criteria by plan, then code (ties by id)."""
-    return await service.criteria(session, plan_id, theme, page)
+    """Success criteria by plan, then code, unless ``sort`` says otherwise (ties by id)."""
+    return await service.criteria(session, plan_id, theme, sort, page)
 
 
 @router.get("/owners", response_model=Page[OwnerRead], summary="The owners directory (roles)")
@@ -108,10 +116,11 @@ async def list_owners(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: OwnerSort,
     agency: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = None,
 ) -> Page[OwnerRead]:
-    """Owner roles by title (ties by id)."""
-    return await service.owners(session, agency, page)
+    """Owner roles by title unless ``sort`` says otherwise (ties by id)."""
+    return await service.owners(session, agency, sort, page)
 
 
 @router.post("/owners", status_code=201, response_model=OwnerRead, summary="Add an owner role")

@@ -27,19 +27,27 @@ from services.actions.plans.schemas import (
 from services.actions.sprints import repository as sprints
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import InvalidInput, NotFound, conflict, field_error, invalid
 
 #: the longest period an edition may run (ten years)
 MAX_PERIOD_DAYS = 3653
+
+#: the fields each list sorts by (``?sort=``)
+PLAN_SORT = tuple(repo.PLAN_SORT)
+THEME_SORT = tuple(repo.THEME_SORT)
+CRITERION_SORT = tuple(repo.CRITERION_SORT)
+OWNER_SORT = tuple(repo.OWNER_SORT)
 
 
 def plan_etag(plan: Plan) -> str:
     return etag_for("plan", plan.plan_id, plan.version)
 
 
-async def page(session: AsyncSession, limit: int, offset: int) -> Page[PlanRead]:
-    plans, total = await repo.list_plans(session, limit, offset)
+async def page(
+    session: AsyncSession, sort: list[SortKey], limit: int, offset: int
+) -> Page[PlanRead]:
+    plans, total = await repo.list_plans(session, sort, limit, offset)
     return Page[PlanRead](
         items=[PlanRead.model_validate(p, from_attributes=True) for p in plans],
         total=total,
@@ -78,20 +86,28 @@ async def patch(
     return PlanRead.model_validate(plan, from_attributes=True), plan_etag(plan)
 
 
-async def themes(session: AsyncSession, plan_id: int | None, page: PageParams) -> Page[ThemeRead]:
-    rows, total = await repo.list_themes(session, plan_id, page)
+async def themes(
+    session: AsyncSession, plan_id: int | None, sort: list[SortKey], page: PageParams
+) -> Page[ThemeRead]:
+    rows, total = await repo.list_themes(session, plan_id, sort, page)
     return page_of([ThemeRead.model_validate(t, from_attributes=True) for t in rows], total, page)
 
 
 async def criteria(
-    session: AsyncSession, plan_id: int | None, theme: int | None, page: PageParams
+    session: AsyncSession,
+    plan_id: int | None,
+    theme: int | None,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> Page[CriterionRead]:
-    rows, total = await repo.list_criteria(session, plan_id, theme, page)
+    rows, total = await repo.list_criteria(session, plan_id, theme, sort, page)
     return page_of([CriterionRead.model_validate(r) for r in rows], total, page)
 
 
-async def owners(session: AsyncSession, agency: str | None, page: PageParams) -> Page[OwnerRead]:
-    rows, total = await repo.list_owners(session, agency, page)
+async def owners(
+    session: AsyncSession, agency: str | None, sort: list[SortKey], page: PageParams
+) -> Page[OwnerRead]:
+    rows, total = await repo.list_owners(session, agency, sort, page)
     return page_of([OwnerRead.model_validate(o, from_attributes=True) for o in rows], total, page)
 
 

@@ -9,7 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action
 from services.actions.plans.models import Plan
 from services.actions.recommendations.models import Recommendation, RecommendationAction
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
+
+#: field → column for ``?sort=`` (ties broken by the recommendation's id)
+RECOMMENDATION_SORT = {
+    "recommendation_id": Recommendation.recommendation_id,
+    "plan_id": Recommendation.plan_id,
+    "source": Recommendation.source,
+    "number": Recommendation.number,
+}
 
 
 async def list_recommendations(
@@ -18,10 +26,11 @@ async def list_recommendations(
     plan_id: int | None,
     source: str | None,
     without_actions: bool,
+    sort: list[SortKey],
     page: PageParams,
 ) -> tuple[list[Recommendation], int]:
     stmt = select(Recommendation).order_by(
-        Recommendation.plan_id, Recommendation.source.desc(), Recommendation.number
+        *order_by(sort, RECOMMENDATION_SORT, Recommendation.recommendation_id)
     )
     if plan_id is not None:
         stmt = stmt.where(Recommendation.plan_id == plan_id)
@@ -33,7 +42,7 @@ async def list_recommendations(
                 RecommendationAction.recommendation_id == Recommendation.recommendation_id
             )
         )
-    return await page_scalars(session, stmt.order_by(Recommendation.recommendation_id), page)
+    return await page_scalars(session, stmt, page)
 
 
 async def get(

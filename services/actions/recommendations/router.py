@@ -15,7 +15,7 @@ from services.actions.recommendations.schemas import (
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 RecommendationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -27,6 +27,9 @@ async def list_recommendations(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey], sort_query(service.RECOMMENDATION_SORT, "plan_id,-source,number")
+    ],
     plan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     source: Annotated[
         Source | None, Query(description="'ofsted' (to the local authority) or 'lscb'")
@@ -36,7 +39,13 @@ async def list_recommendations(
     ] = False,
 ) -> Page[RecommendationRead]:
     return await service.list_recommendations(
-        session, caller, plan_id=plan_id, source=source, without_actions=without_actions, page=page
+        session,
+        caller,
+        plan_id=plan_id,
+        source=source,
+        without_actions=without_actions,
+        sort=sort,
+        page=page,
     )
 
 

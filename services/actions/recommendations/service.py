@@ -26,7 +26,7 @@ from services.actions.recommendations.schemas import (
 )
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, conflict, invalid
 
 
@@ -53,6 +53,10 @@ async def _read(session: AsyncSession, recs: list[Recommendation]) -> list[Recom
     ]
 
 
+#: the fields ``?sort=`` allows
+RECOMMENDATION_SORT = tuple(repo.RECOMMENDATION_SORT)
+
+
 async def list_recommendations(
     session: AsyncSession,
     caller: Caller,
@@ -60,11 +64,17 @@ async def list_recommendations(
     plan_id: int | None,
     source: str | None,
     without_actions: bool,
+    sort: list[SortKey],
     page: PageParams,
 ) -> Page[RecommendationRead]:
     access.require_plan_reader(caller)
     recs, total = await repo.list_recommendations(
-        session, plan_id=plan_id, source=source, without_actions=without_actions, page=page
+        session,
+        plan_id=plan_id,
+        source=source,
+        without_actions=without_actions,
+        sort=sort,
+        page=page,
     )
     return page_of(await _read(session, recs), total, page)
 

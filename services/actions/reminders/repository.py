@@ -13,6 +13,7 @@ from services.actions.actions.models import Action, ActionOwner, ActionStep
 from services.actions.actions.rag import DONE
 from services.actions.plans.models import Owner, Plan
 from services.actions.reminders.models import NotificationDelivery, Reminder
+from shared.pagination import SortKey, order_by
 
 
 async def needing_a_nudge(
@@ -72,8 +73,25 @@ async def owner(session: AsyncSession, owner_id: int) -> Owner | None:
     return await session.get(Owner, owner_id)
 
 
+#: field → column for ``?sort=`` of a day's reminders (ties broken by the owner's id: one
+#: reminder per owner a day)
+REMINDER_SORT = {
+    "owner_id": Reminder.owner_id,
+    "owner": Owner.title,
+    "agency": Owner.agency,
+    "person": Owner.display_name,
+    "created_at": Reminder.created_at,
+}
+
+
 async def recorded_on(
-    session: AsyncSession, day: date, owner_id: int | None, *, limit: int, offset: int
+    session: AsyncSession,
+    day: date,
+    owner_id: int | None,
+    sort: list[SortKey],
+    *,
+    limit: int,
+    offset: int,
 ) -> tuple[list[tuple[Any, ...]], int]:
     """(reminder, role title, agency, person's name, person's subject) recorded for ``day``,
     one page by owner title, and the total."""
@@ -86,7 +104,7 @@ async def recorded_on(
         stmt = stmt.where(Reminder.owner_id == owner_id)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = await session.execute(
-        stmt.order_by(Owner.title, Reminder.owner_id).limit(limit).offset(offset)
+        stmt.order_by(*order_by(sort, REMINDER_SORT, Reminder.owner_id)).limit(limit).offset(offset)
     )
     return [tuple(r) for r in rows], total or 0
 

@@ -11,7 +11,7 @@ from services.actions.reminders import service
 from services.actions.reminders.schemas import ReminderRead, ReminderRun
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/reminders", tags=["reminders"])
 
@@ -21,11 +21,12 @@ async def list_reminders(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.REMINDER_SORT, "owner")],
     on: Annotated[date | None, Query(description="default today")] = None,
     owner_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[ReminderRead]:
     """One page of the reminders recorded for a day, by owner."""
-    return await service.recorded(session, page, on, owner_id)
+    return await service.recorded(session, page, on, owner_id, sort)
 
 
 @router.post("/run", response_model=ReminderRun, summary="Collect today's reminders now")

@@ -19,7 +19,7 @@ from services.actions.reminders.schemas import ReminderRead, ReminderRun
 from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 
 log = get_logger(__name__)
 
@@ -78,12 +78,21 @@ async def run_now(
     return ReminderRun(reminder_date=day, recorded=recorded)
 
 
+#: the fields ``?sort=`` allows
+REMINDER_SORT = tuple(repo.REMINDER_SORT)
+
+
 async def recorded(
-    session: AsyncSession, page: PageParams, on: date | None, owner_id: int | None
+    session: AsyncSession,
+    page: PageParams,
+    on: date | None,
+    owner_id: int | None,
+    sort: list[SortKey],
 ) -> Page[ReminderRead]:
-    """The reminders recorded for ``on`` (default today), one page, by owner title."""
+    """The reminders recorded for ``on`` (default today), one page, by owner title unless
+    ``sort`` says otherwise."""
     rows, total = await repo.recorded_on(
-        session, on or utc_today(), owner_id, limit=page.limit, offset=page.offset
+        session, on or utc_today(), owner_id, sort, limit=page.limit, offset=page.offset
     )
     items = [
         ReminderRead(

@@ -11,14 +11,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action
 from services.actions.plans.models import Owner, Plan
 from services.actions.risks.models import Risk
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortColumn, SortKey, order_by, page_scalars
+
+#: field → column for ``?sort=`` of the register (ties broken by the risk's id)
+RISK_SORT: dict[str, SortColumn] = {
+    "risk_id": Risk.risk_id,
+    "plan_id": Risk.plan_id,
+    "score_before": Risk.likelihood_before * Risk.impact_before,
+    "score_after": Risk.likelihood_after * Risk.impact_after,
+    "review_date": Risk.review_date,
+    "status": Risk.status,
+    "owner_id": Risk.owner_id,
+}
 
 
 async def list_risks(
-    session: AsyncSession, plan_id: int | None, status: str | None, page: PageParams
+    session: AsyncSession,
+    plan_id: int | None,
+    status: str | None,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> tuple[list[Risk], int]:
-    """Highest residual score first, then by id."""
-    stmt = select(Risk).order_by((Risk.likelihood_after * Risk.impact_after).desc(), Risk.risk_id)
+    """Highest residual score first, then by id, unless ``sort`` says otherwise."""
+    stmt = select(Risk).order_by(*order_by(sort, RISK_SORT, Risk.risk_id))
     if plan_id is not None:
         stmt = stmt.where(Risk.plan_id == plan_id)
     if status is not None:

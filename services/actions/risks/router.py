@@ -14,7 +14,7 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/risks", tags=["risks"])
 RiskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -25,10 +25,11 @@ async def list_risks(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.RISK_SORT, "-score_after")],
     plan_id: Annotated[int | None, Query(ge=1)] = None,
     status: Annotated[str | None, Query(pattern="^(open|mitigated|closed)$")] = None,
 ) -> Page[RiskRead]:
-    return await service.list_risks(session, plan_id, status, page)
+    return await service.list_risks(session, plan_id, status, sort, page)
 
 
 @router.get("/{risk_id}", response_model=RiskRead, summary="One risk")

@@ -12,7 +12,7 @@ from services.actions.risks.rules import check_scores
 from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, invalid
 
 #: Fields a change may leave out but may not set to null.
@@ -67,10 +67,18 @@ async def _validate_refs(
         raise invalid("owner_id", "no such owner")
 
 
+#: the fields ``?sort=`` allows
+RISK_SORT = tuple(repo.RISK_SORT)
+
+
 async def list_risks(
-    session: AsyncSession, plan_id: int | None, status: str | None, page: PageParams
+    session: AsyncSession,
+    plan_id: int | None,
+    status: str | None,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> Page[RiskRead]:
-    rows, total = await repo.list_risks(session, plan_id, status, page)
+    rows, total = await repo.list_risks(session, plan_id, status, sort, page)
     return page_of([to_read(r) for r in rows], total, page)
 
 

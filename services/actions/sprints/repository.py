@@ -11,16 +11,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.actions.actions.models import Action
 from services.actions.sprints.calendar import sprint_bounds, sprint_count
 from services.actions.sprints.models import Sprint
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
+
+#: field → column for ``?sort=`` (ties broken by the sprint's id)
+SPRINT_SORT = {
+    "sprint_id": Sprint.sprint_id,
+    "plan_id": Sprint.plan_id,
+    "number": Sprint.number,
+    "start_date": Sprint.start_date,
+    "end_date": Sprint.end_date,
+    "status": Sprint.status,
+}
 
 
 async def list_sprints(
-    session: AsyncSession, plan_id: int | None, page: PageParams
+    session: AsyncSession, plan_id: int | None, sort: list[SortKey], page: PageParams
 ) -> tuple[list[Sprint], int]:
-    stmt = select(Sprint).order_by(Sprint.plan_id, Sprint.number)
+    stmt = select(Sprint).order_by(*order_by(sort, SPRINT_SORT, Sprint.sprint_id))
     if plan_id is not None:
         stmt = stmt.where(Sprint.plan_id == plan_id)
-    return await page_scalars(session, stmt.order_by(Sprint.sprint_id), page)
+    return await page_scalars(session, stmt, page)
 
 
 async def get_sprint(session: AsyncSession, sprint_id: int, *, lock: bool = False) -> Sprint | None:

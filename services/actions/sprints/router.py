@@ -11,7 +11,7 @@ from services.actions.sprints.schemas import SprintRead
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/sprints", tags=["sprints"])
 SprintId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -22,9 +22,10 @@ async def list_sprints(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.SPRINT_SORT, "plan_id,number")],
     plan_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[SprintRead]:
-    return await service.list_sprints(session, plan_id, page)
+    return await service.list_sprints(session, plan_id, sort, page)
 
 
 @router.get("/{sprint_id}", response_model=SprintRead, summary="One sprint")

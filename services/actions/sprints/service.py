@@ -17,7 +17,7 @@ from services.actions.sprints.schemas import SprintRead
 from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, conflict
 
 
@@ -25,10 +25,14 @@ def sprint_etag(sprint: Sprint) -> str:
     return etag_for("sprint", sprint.sprint_id, sprint.version)
 
 
+#: the fields ``?sort=`` allows
+SPRINT_SORT = tuple(repo.SPRINT_SORT)
+
+
 async def list_sprints(
-    session: AsyncSession, plan_id: int | None, page: PageParams
+    session: AsyncSession, plan_id: int | None, sort: list[SortKey], page: PageParams
 ) -> Page[SprintRead]:
-    rows, total = await repo.list_sprints(session, plan_id, page)
+    rows, total = await repo.list_sprints(session, plan_id, sort, page)
     return page_of([SprintRead.model_validate(s, from_attributes=True) for s in rows], total, page)
 
 

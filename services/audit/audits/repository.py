@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audits.models import AuditSection, CaseAudit
+from shared.pagination import SortKey, order_by
 
 
 async def add(session: AsyncSession, values: dict[str, Any], agencies: list[str]) -> CaseAudit:
@@ -39,6 +40,19 @@ async def sections(session: AsyncSession, audit_id: int) -> list[AuditSection]:
     return list(rows)
 
 
+#: field → column for ``?sort=`` (ties broken by the audit's id)
+AUDIT_SORT = {
+    "audit_id": CaseAudit.audit_id,
+    "programme_id": CaseAudit.programme_id,
+    "case_ref": CaseAudit.case_ref,
+    "team_code": CaseAudit.team_code,
+    "audit_date": CaseAudit.audit_date,
+    "status": CaseAudit.status,
+    "submitted_at": CaseAudit.submitted_at,
+    "closed_at": CaseAudit.closed_at,
+}
+
+
 async def page(
     session: AsyncSession,
     agency: str,
@@ -46,6 +60,7 @@ async def page(
     programme_id: int | None,
     status: str | None,
     team_code: str | None,
+    sort: list[SortKey],
     limit: int,
     offset: int,
 ) -> tuple[list[CaseAudit], int]:
@@ -57,7 +72,8 @@ async def page(
     if team_code:
         query = query.where(CaseAudit.team_code == team_code)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(CaseAudit.audit_id).limit(limit).offset(offset))
+    ordered = query.order_by(*order_by(sort, AUDIT_SORT, CaseAudit.audit_id))
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 

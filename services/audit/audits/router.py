@@ -24,7 +24,7 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 from shared.vocabulary import AGENCY_CODE
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"], dependencies=[TrailBound])
@@ -42,6 +42,7 @@ async def list_audits(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.AUDIT_SORT, "audit_id")],
     programme_id: IdQuery = None,
     status: AuditStatus | None = None,
     team_code: TeamQuery = None,
@@ -53,6 +54,7 @@ async def list_audits(
         programme_id=programme_id,
         status=status,
         team_code=team_code,
+        sort=sort,
     )
 
 

@@ -30,7 +30,7 @@ from services.audit.tools import repository as tools
 from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error, invalid
 
 
@@ -61,6 +61,10 @@ async def read(session: AsyncSession, audit: CaseAudit) -> AuditRead:
     return to_read(audit, await repo.sections(session, audit.audit_id))
 
 
+#: the fields ``?sort=`` allows
+AUDIT_SORT = tuple(repo.AUDIT_SORT)
+
+
 async def list_audits(
     session: AsyncSession,
     caller: Caller,
@@ -69,6 +73,7 @@ async def list_audits(
     programme_id: int | None,
     status: AuditStatus | None,
     team_code: str | None,
+    sort: list[SortKey],
 ) -> Page[AuditRead]:
     """Audits the caller's agency takes part in, one page; the read is recorded."""
     access.require_read(caller)
@@ -78,6 +83,7 @@ async def list_audits(
         programme_id=programme_id,
         status=status,
         team_code=team_code,
+        sort=sort,
         limit=page.limit,
         offset=page.offset,
     )

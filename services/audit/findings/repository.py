@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audits.models import CaseAudit
 from services.audit.findings.models import Finding
+from shared.pagination import SortKey, order_by
 
 OPEN_STATES = ("open", "action_agreed")
 
@@ -44,6 +45,20 @@ async def visible(
     return (row[0], row[1]) if row else None
 
 
+#: field → column for ``?sort=`` (ties broken by the finding's id)
+FINDING_SORT = {
+    "finding_id": Finding.finding_id,
+    "audit_id": Finding.audit_id,
+    "severity": Finding.severity,
+    "owner": Finding.owner,
+    "agency": Finding.agency,
+    "due_date": Finding.due_date,
+    "status": Finding.status,
+    "recheck_due_date": Finding.recheck_due_date,
+    "closed_at": Finding.closed_at,
+}
+
+
 async def page(
     session: AsyncSession,
     agency: str,
@@ -54,6 +69,7 @@ async def page(
     owner_agency: str | None,
     only_overdue: bool,
     only_recheck_overdue: bool,
+    sort: list[SortKey],
     limit: int,
     offset: int,
 ) -> tuple[list[Finding], int]:
@@ -73,7 +89,8 @@ async def page(
     if only_recheck_overdue:
         query = query.where(recheck_overdue(today))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Finding.finding_id).limit(limit).offset(offset))
+    ordered = query.order_by(*order_by(sort, FINDING_SORT, Finding.finding_id))
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 

@@ -17,7 +17,7 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, run_idempotent_post
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/findings", tags=["findings"], dependencies=[TrailBound])
 
@@ -27,6 +27,7 @@ async def list_findings(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.FINDING_SORT, "finding_id")],
     audit_id: IdQuery = None,
     status: FindingStatus | None = None,
     agency: Annotated[str | None, text_query(40)] = None,
@@ -42,6 +43,7 @@ async def list_findings(
         owner_agency=agency,
         only_overdue=overdue,
         only_recheck_overdue=recheck_overdue,
+        sort=sort,
     )
 
 

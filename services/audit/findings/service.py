@@ -31,7 +31,7 @@ from services.audit.findings.schemas import (
 from shared.clock import utc_now, utc_today
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, invalid
 
 NEXT: dict[str, set[str]] = {
@@ -61,6 +61,10 @@ def to_read(f: Finding, today: date) -> FindingRead:
     )
 
 
+#: the fields ``?sort=`` allows
+FINDING_SORT = tuple(repo.FINDING_SORT)
+
+
 async def list_findings(
     session: AsyncSession,
     caller: Caller,
@@ -71,6 +75,7 @@ async def list_findings(
     owner_agency: str | None,
     only_overdue: bool,
     only_recheck_overdue: bool,
+    sort: list[SortKey],
 ) -> Page[FindingRead]:
     """Findings of audits the caller's agency takes part in, one page."""
     access.require_read(caller)
@@ -84,6 +89,7 @@ async def list_findings(
         owner_agency=owner_agency,
         only_overdue=only_overdue,
         only_recheck_overdue=only_recheck_overdue,
+        sort=sort,
         limit=page.limit,
         offset=page.offset,
     )

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.programmes.models import AuditProgramme, ProgrammeCriterion
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 
 async def add(session: AsyncSession, values: dict[str, Any]) -> AuditProgramme:
@@ -31,6 +31,21 @@ async def by_title(session: AsyncSession, title: str) -> AuditProgramme | None:
     return found.first()
 
 
+#: field → column for ``?sort=`` of the programmes and of a programme's criteria (ties
+#: broken by the id; a programme's criteria by their code, unique in it)
+PROGRAMME_SORT = {
+    "programme_id": AuditProgramme.programme_id,
+    "title": AuditProgramme.title,
+    "tool_id": AuditProgramme.tool_id,
+    "lead_agency": AuditProgramme.lead_agency,
+    "created_at": AuditProgramme.created_at,
+}
+CRITERION_SORT = {
+    "criterion_code": ProgrammeCriterion.criterion_code,
+    "created_at": ProgrammeCriterion.created_at,
+}
+
+
 async def page(
     session: AsyncSession,
     *,
@@ -39,6 +54,7 @@ async def page(
     limit: int,
     offset: int,
     criterion: str | None = None,
+    sort: list[SortKey],
 ) -> tuple[list[AuditProgramme], int]:
     query = select(AuditProgramme)
     if agency:
@@ -55,7 +71,9 @@ async def page(
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
-        query.order_by(AuditProgramme.programme_id).limit(limit).offset(offset)
+        query.order_by(*order_by(sort, PROGRAMME_SORT, AuditProgramme.programme_id))
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), int(total or 0)
 
@@ -77,9 +95,11 @@ async def criteria(session: AsyncSession, programme_id: int) -> list[ProgrammeCr
 
 
 async def criteria_page(
-    session: AsyncSession, programme_id: int, page: PageParams
+    session: AsyncSession, programme_id: int, sort: list[SortKey], page: PageParams
 ) -> tuple[list[ProgrammeCriterion], int]:
-    return await page_scalars(session, _criteria(programme_id), page)
+    stmt = _criteria(programme_id).order_by(None)
+    ordered = stmt.order_by(*order_by(sort, CRITERION_SORT, ProgrammeCriterion.criterion_code))
+    return await page_scalars(session, ordered, page)
 
 
 async def add_criterion(

@@ -19,7 +19,7 @@ from services.audit.programmes.schemas import (
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(
     prefix="/v1/audit-programmes", tags=["audit programmes"], dependencies=[TrailBound]
@@ -32,12 +32,13 @@ async def list_programmes(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.PROGRAMME_SORT, "programme_id")],
     agency: Annotated[str | None, text_query(40)] = None,
     action: Annotated[str | None, text_query(10)] = None,
     criterion: Annotated[str | None, text_query(2)] = None,
 ) -> Page[ProgrammeRead]:
     return await service.list_programmes(
-        session, caller, page, agency=agency, action=action, criterion=criterion
+        session, caller, page, agency=agency, action=action, criterion=criterion, sort=sort
     )
 
 
@@ -73,9 +74,13 @@ async def update_programme(
 
 @router.get("/{programme_id}/criteria", summary="The success criteria a programme's grades show")
 async def list_criteria(
-    programme_id: IdPath, caller: CallerDep, session: SessionDep, page: PageDep
+    programme_id: IdPath,
+    caller: CallerDep,
+    session: SessionDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.CRITERION_SORT, "criterion_code")],
 ) -> Page[ProgrammeCriterionRead]:
-    return await service.criteria_page(session, caller, programme_id, page)
+    return await service.criteria_page(session, caller, programme_id, sort, page)
 
 
 @router.put(

@@ -16,7 +16,7 @@ from services.audit.programmes.schemas import (
 from services.audit.tools import repository as tools
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, invalid
 
 
@@ -28,6 +28,11 @@ def to_read(p: AuditProgramme) -> ProgrammeRead:
     return ProgrammeRead.model_validate(p, from_attributes=True)
 
 
+#: the fields ``?sort=`` of the programmes and of a programme's criteria allow
+PROGRAMME_SORT = tuple(repo.PROGRAMME_SORT)
+CRITERION_SORT = tuple(repo.CRITERION_SORT)
+
+
 async def list_programmes(
     session: AsyncSession,
     caller: Caller,
@@ -36,6 +41,7 @@ async def list_programmes(
     agency: str | None,
     action: str | None,
     criterion: str | None,
+    sort: list[SortKey],
 ) -> Page[ProgrammeRead]:
     """Audit programmes, one page, filtered by agency, action or criterion."""
     access.require_read(caller)
@@ -44,6 +50,7 @@ async def list_programmes(
         agency=agency,
         action=action,
         criterion=criterion,
+        sort=sort,
         limit=page.limit,
         offset=page.offset,
     )
@@ -120,11 +127,16 @@ async def criteria(
 
 
 async def criteria_page(
-    session: AsyncSession, caller: Caller, programme_id: int, page: PageParams
+    session: AsyncSession,
+    caller: Caller,
+    programme_id: int,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> Page[ProgrammeCriterionRead]:
-    """One page of the success criteria this programme's grades show, by code."""
+    """One page of the success criteria this programme's grades show, by code unless
+    ``sort`` says otherwise."""
     await get(session, caller, programme_id)
-    rows, total = await repo.criteria_page(session, programme_id, page)
+    rows, total = await repo.criteria_page(session, programme_id, sort, page)
     items = [ProgrammeCriterionRead.model_validate(r, from_attributes=True) for r in rows]
     return page_of(items, total, page)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.tools.models import AuditTool
+from shared.pagination import SortKey, order_by
 
 
 async def latest_version(session: AsyncSession, code: str) -> int:
@@ -35,8 +37,25 @@ async def get(session: AsyncSession, tool_id: int) -> AuditTool | None:
     return await session.get(AuditTool, tool_id)
 
 
+#: field → column for ``?sort=`` (ties broken by the tool's id)
+TOOL_SORT = {
+    "tool_id": AuditTool.tool_id,
+    "code": AuditTool.code,
+    "version": AuditTool.version,
+    "title": AuditTool.title,
+    "created_at": AuditTool.created_at,
+}
+BY_CODE_NEWEST_FIRST = (SortKey("code"), SortKey("version", descending=True))
+
+
 async def page(
-    session: AsyncSession, *, code: str | None, latest_only: bool, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    code: str | None,
+    latest_only: bool,
+    limit: int,
+    offset: int,
+    sort: Sequence[SortKey] = BY_CODE_NEWEST_FIRST,
 ) -> tuple[list[AuditTool], int]:
     query = select(AuditTool)
     if code:
@@ -52,6 +71,6 @@ async def page(
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
-        query.order_by(AuditTool.code, AuditTool.version.desc()).limit(limit).offset(offset)
+        query.order_by(*order_by(sort, TOOL_SORT, AuditTool.tool_id)).limit(limit).offset(offset)
     )
     return list(rows), int(total or 0)

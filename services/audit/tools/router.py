@@ -12,7 +12,7 @@ from services.audit.tools import service
 from services.audit.tools.schemas import ToolCreate, ToolRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/audit-tools", tags=["audit tools"], dependencies=[TrailBound])
 
@@ -22,10 +22,13 @@ async def list_tools(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.TOOL_SORT, "code,-version")],
     code: Annotated[str | None, text_query(40)] = None,
     all_versions: bool = False,
 ) -> Page[ToolRead]:
-    return await service.list_tools(session, caller, page, code=code, latest_only=not all_versions)
+    return await service.list_tools(
+        session, caller, page, code=code, latest_only=not all_versions, sort=sort
+    )
 
 
 @router.post("", status_code=201, summary="A new tool, or the next version of its code")

@@ -9,7 +9,7 @@ from services.audit.tools import repository as repo
 from services.audit.tools.models import AuditTool
 from services.audit.tools.schemas import ToolCreate, ToolRead
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 from shared.problems import NotFound
 
 
@@ -26,13 +26,28 @@ def to_read(tool: AuditTool) -> ToolRead:
     )
 
 
+#: the fields ``?sort=`` allows
+TOOL_SORT = tuple(repo.TOOL_SORT)
+
+
 async def list_tools(
-    session: AsyncSession, caller: Caller, page: PageParams, *, code: str | None, latest_only: bool
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    *,
+    code: str | None,
+    latest_only: bool,
+    sort: list[SortKey],
 ) -> Page[ToolRead]:
     """Audit tools, one page (latest versions unless ``latest_only`` is false)."""
     access.require_read(caller)
     rows, total = await repo.page(
-        session, code=code, latest_only=latest_only, limit=page.limit, offset=page.offset
+        session,
+        code=code,
+        latest_only=latest_only,
+        sort=sort,
+        limit=page.limit,
+        offset=page.offset,
     )
     return Page(items=[to_read(t) for t in rows], total=total, limit=page.limit, offset=page.offset)
 

@@ -21,9 +21,15 @@ from services.audit.trail.schemas import (
 )
 from services.audit.trail.signing import CheckpointSigner
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 
 __all__ = ["TrailFilter"]  # re-exported: the router builds the search filter
+
+
+#: the fields ``?sort=`` of the trail and of the checkpoints allow, and their defaults
+EVENT_SORT = tuple(repo.EVENT_SORT)
+CHECKPOINT_SORT = tuple(repo.CHECKPOINT_SORT)
+NEWEST_FIRST = [SortKey("seq", descending=True)]
 
 
 async def search(
@@ -32,13 +38,16 @@ async def search(
     page: PageParams,
     filters: TrailFilter,
     newest_first: bool,
+    sort: list[SortKey],
 ) -> Page[TrailEventRead]:
-    """One page of the trail the caller may see; the search itself is recorded."""
+    """One page of the trail the caller may see, in ``sort`` order (``order=oldest``, kept
+    for older callers, turns the default newest-first into oldest-first); the search itself
+    is recorded."""
     service.require_reader(caller)
     filters = replace(filters, visible_agency=service.visible_agency(caller))
-    rows, total = await repo.search(
-        session, filters, limit=page.limit, offset=page.offset, newest_first=newest_first
-    )
+    if not newest_first and sort == NEWEST_FIRST:
+        sort = [SortKey("seq")]
+    rows, total = await repo.search(session, filters, sort, limit=page.limit, offset=page.offset)
     asked = {
         k: (v.isoformat() if isinstance(v, datetime) else v)
         for k, v in vars(filters).items()
@@ -69,11 +78,12 @@ async def latest_checkpoint(session: AsyncSession, caller: Caller) -> LatestChec
 
 
 async def list_checkpoints(
-    session: AsyncSession, caller: Caller, page: PageParams
+    session: AsyncSession, caller: Caller, sort: list[SortKey], page: PageParams
 ) -> Page[CheckpointRead]:
-    """Signed checkpoints, newest first; the export is recorded."""
+    """Signed checkpoints, newest first unless ``sort`` says otherwise; the export is
+    recorded."""
     service.require_reader(caller)
-    rows, total = await repo.checkpoints(session, limit=page.limit, offset=page.offset)
+    rows, total = await repo.checkpoints(session, sort, limit=page.limit, offset=page.offset)
     await events.emit(
         session, caller, "trail.checkpoints_exported", "trail", "checkpoints", {"total": total}
     )

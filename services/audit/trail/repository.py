@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit.trail.chain import GENESIS
 from services.audit.trail.copytext import COLUMNS as COPY_COLUMNS
 from services.audit.trail.models import TrailCheckpoint, TrailEvent
+from shared.pagination import SortKey, order_by
 
 __all__ = ["TrailCheckpoint", "TrailEvent"]
 
@@ -196,13 +197,26 @@ def _where(f: TrailFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
+#: field → column for ``?sort=`` of the trail (ties broken by ``seq``, the event's id)
+EVENT_SORT = {
+    "seq": TrailEvent.seq,
+    "occurred_at": TrailEvent.occurred_at,
+    "recorded_at": TrailEvent.recorded_at,
+}
+#: of the checkpoints (ties broken by the checkpoint's id, newest first as before)
+CHECKPOINT_SORT = {
+    "seq": TrailCheckpoint.seq,
+    "created_at": TrailCheckpoint.created_at,
+}
+
+
 async def search(
-    session: AsyncSession, f: TrailFilter, *, limit: int, offset: int, newest_first: bool
+    session: AsyncSession, f: TrailFilter, sort: list[SortKey], *, limit: int, offset: int
 ) -> tuple[list[TrailEvent], int]:
     conds = _where(f)
     total = await session.scalar(select(func.count()).select_from(TrailEvent).where(*conds))
-    order = TrailEvent.seq.desc() if newest_first else TrailEvent.seq
-    query = select(TrailEvent).where(*conds).order_by(order).limit(limit).offset(offset)
+    order = order_by(sort, EVENT_SORT, TrailEvent.seq)
+    query = select(TrailEvent).where(*conds).order_by(*order).limit(limit).offset(offset)
     rows = list(await session.scalars(query))
     return rows, int(total or 0)
 
@@ -224,16 +238,12 @@ async def add_checkpoint(
 
 
 async def checkpoints(
-    session: AsyncSession, *, limit: int, offset: int
+    session: AsyncSession, sort: list[SortKey], *, limit: int, offset: int
 ) -> tuple[list[TrailCheckpoint], int]:
     total = await session.scalar(select(func.count()).select_from(TrailCheckpoint))
+    order = order_by(sort, CHECKPOINT_SORT, TrailCheckpoint.checkpoint_id.desc())
     rows = list(
-        await session.scalars(
-            select(TrailCheckpoint)
-            .order_by(TrailCheckpoint.seq.desc(), TrailCheckpoint.checkpoint_id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        await session.scalars(select(TrailCheckpoint).order_by(*order).limit(limit).offset(offset))
     )
     return rows, int(total or 0)
 

@@ -24,7 +24,7 @@ from services.audit.trail.schemas import (
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/trail", tags=["trail"], dependencies=[TrailBound])
 
@@ -77,6 +77,7 @@ async def search_trail(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(reading.EVENT_SORT, "-seq")],
     entity_type: Short = None,
     entity_id: Short = None,
     subject: Short = None,
@@ -87,7 +88,10 @@ async def search_trail(
     event_type: Annotated[str | None, text_query(100)] = None,
     occurred_from: datetime | None = None,
     occurred_to: datetime | None = None,
-    order: Literal["newest", "oldest"] = "newest",
+    order: Annotated[
+        Literal["newest", "oldest"],
+        Query(description="kept for older callers: 'oldest' is sort=seq"),
+    ] = "newest",
 ) -> Page[TrailEventRead]:
     filters = reading.TrailFilter(
         entity_type=entity_type,
@@ -101,7 +105,7 @@ async def search_trail(
         occurred_from=occurred_from,
         occurred_to=occurred_to,
     )
-    return await reading.search(session, caller, page, filters, order == "newest")
+    return await reading.search(session, caller, page, filters, order == "newest", sort)
 
 
 @router.get("/verify", summary="Walk the chain and the signed checkpoints; name the first break")
@@ -118,9 +122,12 @@ async def verify_trail(
 
 @router.get("/checkpoints", summary="Export signed checkpoints, newest first")
 async def list_checkpoints(
-    caller: CallerDep, session: SessionDep, page: PageDep
+    caller: CallerDep,
+    session: SessionDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(reading.CHECKPOINT_SORT, "-seq")],
 ) -> Page[CheckpointRead]:
-    return await reading.list_checkpoints(session, caller, page)
+    return await reading.list_checkpoints(session, caller, sort, page)
 
 
 @router.get(

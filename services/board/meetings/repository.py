@@ -17,6 +17,7 @@ from services.board.meetings.models import (
     Meeting,
     MeetingType,
 )
+from shared.pagination import SortKey, order_by
 
 _FULL = (
     selectinload(Meeting.meeting_type),
@@ -34,13 +35,20 @@ PARTS: dict[str, type[Any]] = {
 
 
 # -- meeting types --------------------------------------------------------------------------
+#: field → column for ``?sort=`` of the meeting types (ties broken by the id: creation order)
+TYPE_SORT = {
+    "code": MeetingType.code,
+    "name": MeetingType.name,
+    "created_at": MeetingType.created_at,
+}
+
+
 async def types_page(
-    session: AsyncSession, *, limit: int, offset: int
+    session: AsyncSession, *, sort: list[SortKey], limit: int, offset: int
 ) -> tuple[list[MeetingType], int]:
     total = await session.scalar(select(func.count()).select_from(MeetingType))
-    rows = await session.scalars(
-        select(MeetingType).order_by(MeetingType.meeting_type_id).limit(limit).offset(offset)
-    )
+    order = order_by(sort, TYPE_SORT, MeetingType.meeting_type_id)
+    rows = await session.scalars(select(MeetingType).order_by(*order).limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 
@@ -97,12 +105,24 @@ async def previous_id(
     return found
 
 
+#: field → column for ``?sort=`` of the meetings (ties broken by the id, latest first as
+#: before)
+MEETING_SORT = {
+    "meeting_id": Meeting.meeting_id,
+    "meeting_type": MeetingType.code,
+    "meeting_date": Meeting.meeting_date,
+    "title": Meeting.title,
+    "location": Meeting.location,
+}
+
+
 async def page(
     session: AsyncSession,
     *,
     meeting_type_id: int | None,
     date_from: date | None,
     date_to: date | None,
+    sort: list[SortKey],
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[Meeting, str]], int]:
@@ -117,7 +137,7 @@ async def page(
         query = query.where(Meeting.meeting_date <= date_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
-        query.order_by(Meeting.meeting_date.desc(), Meeting.meeting_id.desc())
+        query.order_by(*order_by(sort, MEETING_SORT, Meeting.meeting_id.desc()))
         .limit(limit)
         .offset(offset)
     )

@@ -24,7 +24,7 @@ from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 types_router = APIRouter(prefix="/v1/meeting-types", tags=["meeting types"])
 router = APIRouter(prefix="/v1/meetings", tags=["meetings"])
@@ -32,9 +32,14 @@ router = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 
 @types_router.get("", summary="The meeting types (four seeded; administrators add more)")
 async def list_meeting_types(
-    caller: CallerDep, session: SessionDep, page: PageDep
+    caller: CallerDep,
+    session: SessionDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.TYPE_SORT, "")],
 ) -> Page[MeetingTypeRead]:
-    return await service.list_types(session, caller, limit=page.limit, offset=page.offset)
+    return await service.list_types(
+        session, caller, sort=sort, limit=page.limit, offset=page.offset
+    )
 
 
 @types_router.post("", status_code=201, summary="Add a meeting type")
@@ -49,6 +54,7 @@ async def list_meetings(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.MEETING_SORT, "-meeting_date")],
     meeting_type: Annotated[TypeCode | None, Query(max_length=40)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
@@ -59,6 +65,7 @@ async def list_meetings(
         meeting_type=meeting_type,
         date_from=date_from,
         date_to=date_to,
+        sort=sort,
         limit=page.limit,
         offset=page.offset,
     )

@@ -39,7 +39,7 @@ from services.board.meetings.schemas import (
 from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page
+from shared.pagination import Page, SortKey
 from shared.problems import Conflict, InvalidInput, NotFound, field_error, invalid
 
 
@@ -54,11 +54,16 @@ def type_to_read(t: MeetingType) -> MeetingTypeRead:
     )
 
 
+#: the fields ``?sort=`` of the meeting types and of the meetings allow
+TYPE_SORT = tuple(repo.TYPE_SORT)
+MEETING_SORT = tuple(repo.MEETING_SORT)
+
+
 async def list_types(
-    session: AsyncSession, caller: Caller, *, limit: int, offset: int
+    session: AsyncSession, caller: Caller, *, sort: list[SortKey], limit: int, offset: int
 ) -> Page[MeetingTypeRead]:
     access.require_read(caller)
-    rows, total = await repo.types_page(session, limit=limit, offset=offset)
+    rows, total = await repo.types_page(session, sort=sort, limit=limit, offset=offset)
     return Page(items=[type_to_read(t) for t in rows], total=total, limit=limit, offset=offset)
 
 
@@ -167,6 +172,7 @@ async def list_meetings(
     meeting_type: str | None,
     date_from: Any,
     date_to: Any,
+    sort: list[SortKey],
     limit: int,
     offset: int,
 ) -> Page[MeetingSummary]:
@@ -182,6 +188,7 @@ async def list_meetings(
         meeting_type_id=type_id,
         date_from=date_from,
         date_to=date_to,
+        sort=sort,
         limit=limit,
         offset=offset,
     )

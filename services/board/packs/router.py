@@ -16,7 +16,7 @@ from services.board.working.router import CacheDep
 from shared import signing
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/meetings/{meeting_id}/packs", tags=["board packs"])
 
@@ -46,10 +46,14 @@ async def create_pack(
 
 @router.get("", summary="A meeting's packs, oldest first")
 async def list_packs(
-    caller: CallerDep, session: SessionDep, meeting_id: IdPath, page: PageDep
+    caller: CallerDep,
+    session: SessionDep,
+    meeting_id: IdPath,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.PACK_SORT, "created_at")],
 ) -> Page[PackSummary]:
     """Partners see the packs of meetings their agency attended."""
-    return await service.list_packs(session, caller, meeting_id, page)
+    return await service.list_packs(session, caller, meeting_id, sort, page)
 
 
 @router.get("/{pack_id}", summary="A pack: its manifest, signature, verification and document")

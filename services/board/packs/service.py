@@ -30,7 +30,7 @@ from services.board.working.rule import RULE_VERSION
 from services.board.working.service import EvidenceCache, sees_all
 from shared import clock, signing
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound, ServiceUnavailable
 
 
@@ -159,12 +159,22 @@ async def create(
     return pack
 
 
+#: the fields ``?sort=`` of a meeting's packs allows
+PACK_SORT = tuple(repo.PACK_SORT)
+
+
 async def list_packs(
-    session: AsyncSession, caller: Caller, meeting_id: int, page: PageParams
+    session: AsyncSession,
+    caller: Caller,
+    meeting_id: int,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> Page[PackSummary]:
-    """A meeting's packs the caller may read, oldest first, one page (a meeting has few)."""
+    """A meeting's packs the caller may read, oldest first unless ``sort`` says otherwise,
+    one page (a meeting has few)."""
     await meetings.get(session, caller, meeting_id)
-    mine = [summary(p) for p in await repo.for_meeting(session, meeting_id) if _may_read(caller, p)]
+    packs = await repo.for_meeting(session, meeting_id, sort)
+    mine = [summary(p) for p in packs if _may_read(caller, p)]
     return page_of(mine[page.offset : page.offset + page.limit], len(mine), page)
 
 

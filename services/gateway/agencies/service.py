@@ -9,7 +9,7 @@ from services.gateway.agencies import repository as repo
 from services.gateway.agencies.models import Agency
 from services.gateway.agencies.schemas import AgencyCreate, AgencyOut
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import Conflict
 
 
@@ -19,8 +19,14 @@ def to_out(agency: Agency) -> AgencyOut:
     )
 
 
-async def list_agencies(session: AsyncSession, page: PageParams) -> Page[AgencyOut]:
-    rows, total = await repo.page_agencies(session, page)
+#: the fields ``?sort=`` allows
+AGENCY_SORT = tuple(repo.AGENCY_SORT)
+
+
+async def list_agencies(
+    session: AsyncSession, sort: list[SortKey], page: PageParams
+) -> Page[AgencyOut]:
+    rows, total = await repo.page_agencies(session, sort, page)
     return page_of([to_out(a) for a in rows], total, page)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.agencies.models import Agency
 from services.gateway.clients.models import Client, UsedAssertion
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 
 async def by_client_id(session: AsyncSession, client_id: str) -> Client | None:
@@ -20,8 +20,22 @@ async def by_client_id(session: AsyncSession, client_id: str) -> Client | None:
     return result
 
 
-async def page_clients(session: AsyncSession, page: PageParams) -> tuple[list[Client], int]:
-    return await page_scalars(session, select(Client).order_by(Client.client_id), page)
+#: field → column for ``?sort=`` (ties broken by the client id)
+CLIENT_SORT = {
+    "client_id": Client.client_id,
+    "name": Client.name,
+    "agency": Client.agency,
+    "created_at": Client.created_at,
+    "rotated_at": Client.rotated_at,
+    "disabled_at": Client.disabled_at,
+}
+
+
+async def page_clients(
+    session: AsyncSession, sort: list[SortKey], page: PageParams
+) -> tuple[list[Client], int]:
+    stmt = select(Client).order_by(*order_by(sort, CLIENT_SORT, Client.client_id))
+    return await page_scalars(session, stmt, page)
 
 
 async def agency_exists(session: AsyncSession, code: str) -> bool:

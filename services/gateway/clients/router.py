@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, status
 
 from services.gateway.clients import service
 from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
 from services.gateway.deps import AdminDep, HasherDep
 from shared.db import SessionDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 CLIENT_ID = r"^[A-Za-z0-9._-]{1,64}$"
@@ -22,8 +24,13 @@ async def create_client(
 
 
 @router.get("", summary="List partner systems")
-async def list_clients(session: SessionDep, admin: AdminDep, page: PageDep) -> Page[ClientOut]:
-    return await service.list_all(session, page)
+async def list_clients(
+    session: SessionDep,
+    admin: AdminDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.CLIENT_SORT, "client_id")],
+) -> Page[ClientOut]:
+    return await service.list_all(session, sort, page)
 
 
 @router.get("/{client_id}", summary="One partner system")

@@ -19,7 +19,7 @@ from services.gateway.keys import repository as keys_repository
 from services.gateway.policy import SCOPES
 from shared.clock import utc_now
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
 
 ASSERTION_ALGORITHMS = {"EC": ["ES256", "ES384"], "RSA": ["RS256", "PS256"], "OKP": ["EdDSA"]}
@@ -130,9 +130,14 @@ async def get(session: AsyncSession, client_id: str) -> ClientOut:
     return out(await _get(session, client_id))
 
 
-async def list_all(session: AsyncSession, page: PageParams) -> Page[ClientOut]:
-    """One page of the partner systems, by id (never a secret)."""
-    rows, total = await repository.page_clients(session, page)
+#: the fields ``?sort=`` allows
+CLIENT_SORT = tuple(repository.CLIENT_SORT)
+
+
+async def list_all(session: AsyncSession, sort: list[SortKey], page: PageParams) -> Page[ClientOut]:
+    """One page of the partner systems, by id unless ``sort`` says otherwise (never a
+    secret)."""
+    rows, total = await repository.page_clients(session, sort, page)
     items = [ClientOut(**out(c).model_dump(exclude={"client_secret"})) for c in rows]
     return page_of(items, total, page)
 

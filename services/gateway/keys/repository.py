@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.keys.models import DenyEntry, SigningKey
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 
 async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
@@ -53,11 +53,20 @@ async def deny_entries(session: AsyncSession, now: datetime) -> list[tuple[str, 
     return [(r.kind, r.value) for r in rows]
 
 
+#: field → column for ``?sort=`` of the deny list (ties broken by the entry's id)
+DENY_SORT = {
+    "created_at": DenyEntry.created_at,
+    "expires_at": DenyEntry.expires_at,
+    "kind": DenyEntry.kind,
+    "value": DenyEntry.value,
+}
+
+
 async def list_deny_entries(
-    session: AsyncSession, now: datetime, *, limit: int, offset: int
+    session: AsyncSession, now: datetime, sort: list[SortKey], *, limit: int, offset: int
 ) -> tuple[list[DenyEntry], int]:
     in_force = or_(DenyEntry.expires_at.is_(None), DenyEntry.expires_at > now)
-    stmt = select(DenyEntry).where(in_force).order_by(DenyEntry.id)
+    stmt = select(DenyEntry).where(in_force).order_by(*order_by(sort, DENY_SORT, DenyEntry.id))
     return await page_scalars(session, stmt, PageParams(limit, offset))
 
 

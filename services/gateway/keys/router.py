@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, Response, status
 
 from services.gateway.deps import AdminDep
 from services.gateway.keys import service
 from services.gateway.keys.schemas import DenyCreate, DenyKind, DenyRead
 from shared.db import SessionDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/deny-list", tags=["deny list"])
 
 
 @router.get("", summary="Entries in force")
-async def list_entries(session: SessionDep, admin: AdminDep, page: PageDep) -> Page[DenyRead]:
-    return await service.entries(session, page)
+async def list_entries(
+    session: SessionDep,
+    admin: AdminDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.DENY_SORT, "")],
+) -> Page[DenyRead]:
+    return await service.entries(session, sort, page)
 
 
 @router.post("", status_code=status.HTTP_204_NO_CONTENT, summary="Refuse a client, user or token")

@@ -10,14 +10,17 @@ from services.gateway.keys.denylist import DenyList
 from services.gateway.keys.schemas import DenyCreate, DenyKind, DenyRead
 from shared.clock import utc_now
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 from shared.problems import NotFound
 
+#: the fields ``?sort=`` allows
+DENY_SORT = tuple(repository.DENY_SORT)
 
-async def entries(session: AsyncSession, page: PageParams) -> Page[DenyRead]:
-    """Entries in force (not expired), oldest first, one page."""
+
+async def entries(session: AsyncSession, sort: list[SortKey], page: PageParams) -> Page[DenyRead]:
+    """Entries in force (not expired), oldest first unless ``sort`` says otherwise, one page."""
     rows, total = await repository.list_deny_entries(
-        session, utc_now(), limit=page.limit, offset=page.offset
+        session, utc_now(), sort, limit=page.limit, offset=page.offset
     )
     items = [
         DenyRead(

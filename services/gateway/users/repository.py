@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.users.models import LoginThrottle, RefreshToken, User
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 
 async def by_username(session: AsyncSession, username: str, *, lock: bool = False) -> User | None:
@@ -25,8 +25,20 @@ async def all_users(session: AsyncSession) -> list[User]:
     return list(await session.scalars(select(User).order_by(User.username)))
 
 
-async def page_users(session: AsyncSession, page: PageParams) -> tuple[list[User], int]:
-    return await page_scalars(session, select(User).order_by(User.username), page)
+#: field → column for ``?sort=`` (ties broken by the username, unique like an id)
+USER_SORT = {
+    "username": User.username,
+    "agency": User.agency,
+    "created_at": User.created_at,
+    "disabled_at": User.disabled_at,
+}
+
+
+async def page_users(
+    session: AsyncSession, sort: list[SortKey], page: PageParams
+) -> tuple[list[User], int]:
+    stmt = select(User).order_by(*order_by(sort, USER_SORT, User.username))
+    return await page_scalars(session, stmt, page)
 
 
 async def add(session: AsyncSession, row: User | RefreshToken) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
@@ -18,7 +20,7 @@ from services.gateway.users.schemas import (
     UserOut,
 )
 from shared.db import SessionDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 from shared.problems import DomainError, problem_response
 
 router = APIRouter(tags=["people"])
@@ -115,9 +117,13 @@ async def create_user(
 
 @router.get("/v1/users", summary="List accounts")
 async def list_users(
-    request: Request, session: SessionDep, admin: AdminDep, page: PageDep
+    request: Request,
+    session: SessionDep,
+    admin: AdminDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.USER_SORT, "username")],
 ) -> Page[UserOut]:
-    return await service.list_all(session, request.app.state.settings, page)
+    return await service.list_all(session, request.app.state.settings, sort, page)
 
 
 @router.post("/v1/users/{username}/disable", summary="Disable an account and end its sessions")

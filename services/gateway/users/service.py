@@ -46,7 +46,7 @@ from services.gateway.users.schemas import (
 from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import (
     Conflict,
     DomainError,
@@ -392,11 +392,16 @@ async def _get(session: AsyncSession, username: str) -> User:
     return user
 
 
+#: the fields ``?sort=`` of the accounts allows
+USER_SORT = tuple(repository.USER_SORT)
+
+
 async def list_all(
-    session: AsyncSession, settings: GatewaySettings, page: PageParams
+    session: AsyncSession, settings: GatewaySettings, sort: list[SortKey], page: PageParams
 ) -> Page[UserOut]:
-    """One page of the accounts, by username, each with its lock if locked."""
-    users, total = await repository.page_users(session, page)
+    """One page of the accounts, by username unless ``sort`` says otherwise, each with its
+    lock if locked."""
+    users, total = await repository.page_users(session, sort, page)
     locks = await throttles.locked_until(session, settings, [u.username for u in users], utc_now())
     return page_of([out(u, locks[u.username]) for u in users], total, page)
 

@@ -13,7 +13,7 @@ from services.kpis.db import SCHEMA
 from services.kpis.imports.models import ImportJob, ImportValue
 from services.kpis.imports.pseudonymise import STAFF_CODE_PATTERN
 from services.kpis.imports.store import driver_connection
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 ACTIVE = ("queued", "running", "succeeded")
 
@@ -78,15 +78,34 @@ async def get_job(
     return found.scalar_one_or_none()
 
 
+#: field → column for ``?sort=`` of the imports and of an import's values (ties broken by
+#: the id)
+JOB_SORT = {
+    "created_at": ImportJob.created_at,
+    "finished_at": ImportJob.finished_at,
+    "kind": ImportJob.kind,
+    "status": ImportJob.status,
+    "collection_year": ImportJob.collection_year,
+}
+VALUE_SORT = {
+    "indicator_code": ImportValue.indicator_code,
+    "period_type": ImportValue.period_type,
+    "period_start": ImportValue.period_start,
+    "period_end": ImportValue.period_end,
+    "org_unit_code": ImportValue.org_unit_code,
+    "value": ImportValue.value,
+}
+
+
 async def list_jobs(
-    session: AsyncSession, agency: str, limit: int, offset: int
+    session: AsyncSession, agency: str, sort: list[SortKey], limit: int, offset: int
 ) -> tuple[Sequence[ImportJob], int]:
     where = ImportJob.agency == agency
     total = await session.scalar(select(func.count()).select_from(ImportJob).where(where))
     rows = await session.execute(
         select(ImportJob)
         .where(where)
-        .order_by(ImportJob.created_at.desc(), ImportJob.id)
+        .order_by(*order_by(sort, JOB_SORT, ImportJob.id))
         .limit(limit)
         .offset(offset)
     )
@@ -156,7 +175,12 @@ async def save_values(
 
 
 async def values_of(
-    session: AsyncSession, import_id: uuid.UUID, page: PageParams, *, workers: bool
+    session: AsyncSession,
+    import_id: uuid.UUID,
+    sort: list[SortKey],
+    page: PageParams,
+    *,
+    workers: bool,
 ) -> tuple[list[ImportValue], int]:
     """One page of the import's values and how many there are; worker-level ones (staff
     codes) only when ``workers``."""
@@ -165,13 +189,7 @@ async def values_of(
         query = query.where(~ImportValue.org_unit_code.regexp_match(STAFF_CODE_PATTERN))
     return await page_scalars(
         session,
-        query.order_by(
-            ImportValue.indicator_code,
-            ImportValue.period_type,
-            ImportValue.period_start,
-            ImportValue.org_unit_code,
-            ImportValue.id,
-        ),
+        query.order_by(*order_by(sort, VALUE_SORT, ImportValue.id)),
         page,
     )
 

@@ -25,7 +25,7 @@ from services.kpis.imports.workdays import bank_holidays
 from shared.db import SessionDep
 from shared.etag import etag_for
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -106,8 +106,13 @@ async def create_import(
 
 
 @router.get("", response_model=Page[ImportOut], summary="Imports of the caller's agency")
-async def list_imports(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[ImportOut]:
-    jobs, total = await service.list_jobs(session, caller, page.limit, page.offset)
+async def list_imports(
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.JOB_SORT, "-created_at")],
+) -> Page[ImportOut]:
+    jobs, total = await service.list_jobs(session, caller, sort, page.limit, page.offset)
     return Page[ImportOut](
         items=[ImportOut.of(j) for j in jobs],
         total=total,
@@ -166,6 +171,10 @@ async def import_values(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey],
+        sort_query(service.VALUE_SORT, "indicator_code,period_type,period_start,org_unit_code"),
+    ],
     purpose: Annotated[
         str | None,
         Query(
@@ -174,8 +183,9 @@ async def import_values(
         ),
     ] = None,
 ) -> Page[ValueOut]:
-    """Ordered by indicator, period type, period start and org unit (ties by id)."""
-    return await service.values_for(session, caller, import_id, purpose, page)
+    """Ordered by indicator, period type, period start and org unit (ties by id) unless
+    ``sort`` says otherwise."""
+    return await service.values_for(session, caller, import_id, purpose, sort, page)
 
 
 @router.post(

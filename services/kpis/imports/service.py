@@ -39,7 +39,7 @@ from services.kpis.imports.schemas import ValueOut
 from shared.clock import utc_now, utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import DomainError, Forbidden, NotFound, conflict, invalid
 
 #: the purpose every import event names in the trail
@@ -83,10 +83,15 @@ async def job_for(session: AsyncSession, caller: Caller, job_id: uuid.UUID) -> I
 ContentTooLarge = uploads.ContentTooLarge
 
 
+#: the fields ``?sort=`` of the imports and of an import's values allow
+JOB_SORT = tuple(repository.JOB_SORT)
+VALUE_SORT = tuple(repository.VALUE_SORT)
+
+
 async def list_jobs(
-    session: AsyncSession, caller: Caller, limit: int, offset: int
+    session: AsyncSession, caller: Caller, sort: list[SortKey], limit: int, offset: int
 ) -> tuple[Sequence[ImportJob], int]:
-    return await repository.list_jobs(session, caller.agency, limit, offset)
+    return await repository.list_jobs(session, caller.agency, sort, limit, offset)
 
 
 async def values_for(
@@ -94,6 +99,7 @@ async def values_for(
     caller: Caller,
     job_id: uuid.UUID,
     purpose: str | None,
+    sort: list[SortKey],
     page: PageParams,
 ) -> Page[ValueOut]:
     """One page of an import's values as the caller may see them: worker-level (staff)
@@ -105,7 +111,7 @@ async def values_for(
         workers = await access.worker_access(
             session, caller, purpose, f"import:{job.id}", {"import_id": str(job.id)}
         )
-    rows, total = await repository.values_of(session, job.id, page, workers=workers)
+    rows, total = await repository.values_of(session, job.id, sort, page, workers=workers)
     return page_of([ValueOut.of(v) for v in rows], total, page)
 
 

@@ -6,13 +6,26 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.indicators.models import Indicator
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
+
+#: field → column for ``?sort=`` of the catalogue and of an indicator's versions (ties
+#: broken by the row's id)
+INDICATOR_SORT = {
+    "code": Indicator.code,
+    "version": Indicator.version,
+    "name": Indicator.name,
+    "source_agency": Indicator.source_agency,
+    "frequency": Indicator.frequency,
+    "unit": Indicator.unit,
+    "created_at": Indicator.created_at,
+}
 
 
 async def page_current(
     session: AsyncSession,
     theme: int | None,
     source_agency: str | None,
+    sort: list[SortKey],
     limit: int,
     offset: int,
 ) -> tuple[list[Indicator], int]:
@@ -23,7 +36,8 @@ async def page_current(
     if source_agency:
         query = query.where(Indicator.source_agency == source_agency)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Indicator.code).limit(limit).offset(offset))
+    ordered = query.order_by(*order_by(sort, INDICATOR_SORT, Indicator.indicator_id))
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
     return list(rows.all()), total or 0
 
 
@@ -35,9 +49,13 @@ async def current(session: AsyncSession, code: str, *, lock: bool = False) -> In
 
 
 async def versions(
-    session: AsyncSession, code: str, page: PageParams
+    session: AsyncSession, code: str, sort: list[SortKey], page: PageParams
 ) -> tuple[list[Indicator], int]:
-    query = select(Indicator).where(Indicator.code == code).order_by(Indicator.version)
+    query = (
+        select(Indicator)
+        .where(Indicator.code == code)
+        .order_by(*order_by(sort, INDICATOR_SORT, Indicator.indicator_id))
+    )
     return await page_scalars(session, query, page)
 
 

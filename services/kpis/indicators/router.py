@@ -11,7 +11,7 @@ from services.kpis.indicators.schemas import IndicatorCreate, IndicatorRead, Ind
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 
@@ -21,10 +21,11 @@ async def list_indicators(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.INDICATOR_SORT, "code")],
     theme: Annotated[int | None, Query(ge=1, le=20)] = None,
     source_agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[IndicatorRead]:
-    return await service.page(session, theme, source_agency, page.limit, page.offset)
+    return await service.page(session, theme, source_agency, sort, page.limit, page.offset)
 
 
 @router.get("/{code}", summary="An indicator's current definition (ETag for new versions)")
@@ -37,9 +38,13 @@ async def get_indicator(
 
 @router.get("/{code}/versions", summary="Every definition version of an indicator")
 async def list_versions(
-    session: SessionDep, caller: CallerDep, page: PageDep, code: str
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    code: str,
+    sort: Annotated[list[SortKey], sort_query(service.INDICATOR_SORT, "version")],
 ) -> Page[IndicatorRead]:
-    return await service.versions(session, code, page)
+    return await service.versions(session, code, sort, page)
 
 
 @router.post("", status_code=201, summary="Define a new indicator (version 1)")

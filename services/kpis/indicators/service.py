@@ -12,7 +12,7 @@ from services.kpis.indicators.models import Indicator
 from services.kpis.indicators.schemas import IndicatorCreate, IndicatorRead, IndicatorVersionCreate
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import Conflict, Forbidden, NotFound
 
 NOT_DEFINER = "only the source agency's approvers or council performance staff"
@@ -26,10 +26,19 @@ def etag(row: Indicator) -> str:
     return etag_for("indicator", row.code, row.version)
 
 
+#: the fields ``?sort=`` allows
+INDICATOR_SORT = tuple(repo.INDICATOR_SORT)
+
+
 async def page(
-    session: AsyncSession, theme: int | None, source_agency: str | None, limit: int, offset: int
+    session: AsyncSession,
+    theme: int | None,
+    source_agency: str | None,
+    sort: list[SortKey],
+    limit: int,
+    offset: int,
 ) -> Page[IndicatorRead]:
-    rows, total = await repo.page_current(session, theme, source_agency, limit, offset)
+    rows, total = await repo.page_current(session, theme, source_agency, sort, limit, offset)
     return Page(items=[to_read(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -41,8 +50,10 @@ async def get(session: AsyncSession, code: str) -> tuple[IndicatorRead, str]:
     return to_read(row), etag(row)
 
 
-async def versions(session: AsyncSession, code: str, page: PageParams) -> Page[IndicatorRead]:
-    rows, total = await repo.versions(session, code, page)
+async def versions(
+    session: AsyncSession, code: str, sort: list[SortKey], page: PageParams
+) -> Page[IndicatorRead]:
+    rows, total = await repo.versions(session, code, sort, page)
     if not total:
         raise NotFound("no such indicator")
     return page_of([to_read(r) for r in rows], total, page)

@@ -10,7 +10,7 @@ from services.kpis.orgunits import service
 from services.kpis.orgunits.schemas import OrgUnitCreate, OrgUnitRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/org-units", tags=["org-units"])
 
@@ -20,9 +20,11 @@ async def list_units(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.UNIT_SORT, "")],
     parent: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Page[OrgUnitRead]:
-    return await service.page(session, caller, parent, page.limit, page.offset)
+    """Org units in creation order unless ``sort`` says otherwise."""
+    return await service.page(session, caller, parent, sort, page.limit, page.offset)
 
 
 @router.post("", status_code=201, summary="Add an org unit (council performance staff)")

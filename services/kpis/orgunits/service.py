@@ -11,17 +11,26 @@ from services.kpis.orgunits import repository as repo
 from services.kpis.orgunits.models import OrgUnit
 from services.kpis.orgunits.schemas import OrgUnitCreate, OrgUnitRead
 from shared.identity import Caller
-from shared.pagination import Page
+from shared.pagination import Page, SortKey
 from shared.problems import Conflict, Forbidden, invalid
+
+#: the fields ``?sort=`` allows
+UNIT_SORT = tuple(repo.UNIT_SORT)
 
 
 async def page(
-    session: AsyncSession, caller: Caller, parent: str | None, limit: int, offset: int
+    session: AsyncSession,
+    caller: Caller,
+    parent: str | None,
+    sort: list[SortKey],
+    limit: int,
+    offset: int,
 ) -> Page[OrgUnitRead]:
     rows, total = await repo.page(
         session,
         workers=access.is_council_manager(caller),
         parent=parent,
+        sort=sort,
         limit=limit,
         offset=offset,
     )

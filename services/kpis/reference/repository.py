@@ -11,13 +11,29 @@ from sqlalchemy.orm import aliased
 
 from services.kpis.indicators.models import Indicator
 from services.kpis.reference.models import Benchmark, Target
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
+
+#: field → column for ``?sort=`` of each list (ties broken by the row's id)
+TARGET_SORT = {
+    "indicator_code": Target.indicator_code,
+    "financial_year": Target.financial_year,
+    "value": Target.value,
+}
+BENCHMARK_SORT = {
+    "benchmark_id": Benchmark.benchmark_id,
+    "indicator_code": Benchmark.indicator_code,
+    "comparator": Benchmark.comparator,
+    "period_label": Benchmark.period_label,
+    "value": Benchmark.value,
+    "version": Benchmark.version,
+    "created_at": Benchmark.created_at,
+}
 
 
 async def list_targets(
-    session: AsyncSession, indicator: str | None, page: PageParams
+    session: AsyncSession, indicator: str | None, sort: list[SortKey], page: PageParams
 ) -> tuple[list[Target], int]:
-    query = select(Target).order_by(Target.indicator_code, Target.financial_year)
+    query = select(Target).order_by(*order_by(sort, TARGET_SORT, Target.target_id))
     if indicator:
         query = query.where(Target.indicator_code == indicator)
     return await page_scalars(session, query, page)
@@ -55,15 +71,14 @@ def latest_benchmarks() -> Select[Benchmark]:
 async def list_benchmarks(
     session: AsyncSession,
     indicator: str | None,
+    sort: list[SortKey],
     page: PageParams,
     comparator: str | None = None,
     *,
     all_versions: bool = False,
 ) -> tuple[list[Benchmark], int]:
     query = select(Benchmark) if all_versions else latest_benchmarks()
-    query = query.order_by(
-        Benchmark.indicator_code, Benchmark.comparator, Benchmark.period_label, Benchmark.version
-    )
+    query = query.order_by(*order_by(sort, BENCHMARK_SORT, Benchmark.benchmark_id))
     if indicator:
         query = query.where(Benchmark.indicator_code == indicator)
     if comparator:

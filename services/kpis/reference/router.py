@@ -15,7 +15,7 @@ from services.kpis.reference.schemas import (
 )
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(tags=["reference"])
 
@@ -25,9 +25,12 @@ async def list_targets(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey], sort_query(service.TARGET_SORT, "indicator_code,financial_year")
+    ],
     indicator: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[TargetRead]:
-    return await service.list_targets(session, indicator, page)
+    return await service.list_targets(session, indicator, sort, page)
 
 
 @router.put("/v1/targets", summary="Set a target (council performance staff)")
@@ -40,6 +43,10 @@ async def list_benchmarks(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey],
+        sort_query(service.BENCHMARK_SORT, "indicator_code,comparator,period_label,version"),
+    ],
     indicator: Annotated[str | None, Query(max_length=40)] = None,
     comparator: Annotated[str | None, Query(max_length=30)] = None,
     all_versions: Annotated[
@@ -47,7 +54,7 @@ async def list_benchmarks(
     ] = False,
 ) -> Page[BenchmarkRead]:
     return await service.list_benchmarks(
-        session, indicator, page, comparator, all_versions=all_versions
+        session, indicator, sort, page, comparator, all_versions=all_versions
     )
 
 

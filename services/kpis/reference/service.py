@@ -10,14 +10,18 @@ from services.kpis.periods import Period, PeriodError
 from services.kpis.reference import repository as repo
 from services.kpis.reference.schemas import BenchmarkCreate, BenchmarkRead, TargetPut, TargetRead
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import Forbidden, invalid
+
+#: the fields ``?sort=`` of each list allows
+TARGET_SORT = tuple(repo.TARGET_SORT)
+BENCHMARK_SORT = tuple(repo.BENCHMARK_SORT)
 
 
 async def list_targets(
-    session: AsyncSession, indicator: str | None, page: PageParams
+    session: AsyncSession, indicator: str | None, sort: list[SortKey], page: PageParams
 ) -> Page[TargetRead]:
-    rows, total = await repo.list_targets(session, indicator, page)
+    rows, total = await repo.list_targets(session, indicator, sort, page)
     return page_of([TargetRead.model_validate(r, from_attributes=True) for r in rows], total, page)
 
 
@@ -33,6 +37,7 @@ async def put_target(session: AsyncSession, caller: Caller, body: TargetPut) -> 
 async def list_benchmarks(
     session: AsyncSession,
     indicator: str | None,
+    sort: list[SortKey],
     page: PageParams,
     comparator: str | None = None,
     *,
@@ -40,7 +45,7 @@ async def list_benchmarks(
 ) -> Page[BenchmarkRead]:
     """The latest version of each figure, or every version (oldest first) when asked."""
     rows, total = await repo.list_benchmarks(
-        session, indicator, page, comparator, all_versions=all_versions
+        session, indicator, sort, page, comparator, all_versions=all_versions
     )
     items = [BenchmarkRead.model_validate(r, from_attributes=True) for r in rows]
     return page_of(items, total, page)

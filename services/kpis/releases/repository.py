@@ -12,7 +12,7 @@ from services.kpis.indicators.models import Indicator
 from services.kpis.periods import Period
 from services.kpis.releases.models import Release
 from services.kpis.values.models import ValuePeriod
-from shared.pagination import PageParams, page_mappings
+from shared.pagination import PageParams, SortKey, order_by, page_mappings
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,19 @@ class ReleaseFilter:
     indicator: str | None = None
 
 
+#: field → column for ``?sort=`` (ties broken by the release's id)
+RELEASE_SORT = {
+    "created_at": Release.created_at,
+    "indicator": Indicator.code,
+    "source_agency": Indicator.source_agency,
+    "period_start": Release.period_start,
+    "period_end": Release.period_end,
+    "value_count": Release.value_count,
+}
+
+
 async def page_releases(
-    session: AsyncSession, f: ReleaseFilter, page: PageParams
+    session: AsyncSession, f: ReleaseFilter, sort: list[SortKey], page: PageParams
 ) -> tuple[list[dict[str, Any]], int]:
     """Releases, newest first, with their indicator and whether each is still the period's
     published release (approved, not reopened or superseded)."""
@@ -45,7 +56,7 @@ async def page_releases(
         )
         .join(Indicator, Indicator.indicator_id == Release.indicator_id)
         .outerjoin(ValuePeriod, current)
-        .order_by(Release.created_at.desc(), Release.release_id)
+        .order_by(*order_by(sort, RELEASE_SORT, Release.release_id))
     )
     if f.period is not None:
         stmt = stmt.where(

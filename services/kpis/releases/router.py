@@ -14,7 +14,7 @@ from services.kpis.releases.signing import ReleaseSigner
 from services.kpis.values.service import parse_period
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
 
@@ -24,6 +24,7 @@ async def list_releases(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.RELEASE_SORT, "-created_at")],
     period: Annotated[
         str | None, Query(max_length=20, description="a period label, e.g. 2017/18-Q1")
     ] = None,
@@ -41,6 +42,7 @@ async def list_releases(
         period=parse_period(period) if period else None,
         agency=agency,
         indicator=indicator,
+        sort=sort,
     )
 
 

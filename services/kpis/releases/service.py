@@ -24,7 +24,7 @@ from services.kpis.releases.signing import ReleaseSigner, digest
 from services.kpis.values import repository as values_repo
 from services.kpis.values.models import IndicatorValue
 from shared.identity import Caller
-from shared.pagination import Page, PageParams, page_of
+from shared.pagination import Page, PageParams, SortKey, page_of
 from shared.problems import NotFound
 
 
@@ -146,6 +146,10 @@ async def verify_release(
     }
 
 
+#: the fields ``?sort=`` allows
+RELEASE_SORT = tuple(repo.RELEASE_SORT)
+
+
 async def list_releases(
     session: AsyncSession,
     caller: Caller,
@@ -154,10 +158,12 @@ async def list_releases(
     period: Period | None,
     agency: str | None,
     indicator: str | None,
+    sort: list[SortKey],
 ) -> Page[ReleaseRead]:
-    """Published releases, newest first (every partner reads what was published)."""
+    """Published releases, newest first unless ``sort`` says otherwise (every partner reads
+    what was published)."""
     rows, total = await repo.page_releases(
-        session, ReleaseFilter(period=period, agency=agency, indicator=indicator), page
+        session, ReleaseFilter(period=period, agency=agency, indicator=indicator), sort, page
     )
     items = [
         ReleaseRead(

@@ -18,7 +18,7 @@ from services.kpis.values.repository import ValueFilter
 from services.kpis.values.schemas import PeriodStatus, ValueRead
 from services.kpis.values.service import parse_period
 from shared.identity import Caller
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageParams, SortKey
 
 #: At most this many rows leave in one export.
 EXPORT_LIMIT = 100_000
@@ -98,17 +98,22 @@ async def _workers(
     )
 
 
+#: the fields ``?sort=`` of the values allows
+VALUE_SORT = tuple(repo.VALUE_SORT)
+
+
 async def values(
     session: AsyncSession,
     caller: Caller,
     page: PageParams,
     f: ValueFilter,
     purpose: str | None,
+    sort: list[SortKey],
 ) -> Page[ValueRead]:
     """One page of the values the caller may see, with their watermark."""
     workers = await _workers(session, caller, f, purpose)
     rows, total = await repo.value_rows(
-        session, caller, f, workers=workers, limit=page.limit, offset=page.offset
+        session, caller, f, workers=workers, limit=page.limit, offset=page.offset, sort=sort
     )
     return Page(
         items=[_read(r) for r in rows], total=total or 0, limit=page.limit, offset=page.offset

@@ -16,6 +16,7 @@ from services.kpis.orgunits.models import OrgUnit
 from services.kpis.periods import Period
 from services.kpis.values.models import IndicatorValue, ValuePeriod, ValueTransition
 from shared.identity import Caller
+from shared.pagination import SortKey, order_by
 
 
 async def current_indicator(session: AsyncSession, code: str) -> Indicator | None:
@@ -179,6 +180,20 @@ def _filtered(caller: Caller, workers: bool, f: ValueFilter) -> Any:
     return query
 
 
+#: field → column for ``?sort=`` of the values (ties broken by the value's id)
+VALUE_SORT = {
+    "period_start": IndicatorValue.period_start,
+    "period_end": IndicatorValue.period_end,
+    "indicator": Indicator.code,
+    "org_unit": OrgUnit.code,
+    "value": IndicatorValue.value,
+    "revision": IndicatorValue.revision,
+    "state": IndicatorValue.state,
+    "recorded_at": IndicatorValue.created_at,
+}
+BY_PERIOD = (SortKey("period_start"),)
+
+
 async def value_rows(
     session: AsyncSession,
     caller: Caller,
@@ -188,15 +203,17 @@ async def value_rows(
     limit: int,
     offset: int = 0,
     with_total: bool = True,
+    sort: Sequence[SortKey] = BY_PERIOD,
 ) -> tuple[list[Any], int | None]:
-    """Values the caller may see, by period then id: (value, indicator code, definition
-    version, org unit code, level, release id) rows, and the total when asked."""
+    """Values the caller may see, by period then id unless ``sort`` says otherwise: (value,
+    indicator code, definition version, org unit code, level, release id) rows, and the
+    total when asked."""
     query = _filtered(caller, workers, f)
     total = None
     if with_total:
         total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = await session.execute(
-        query.order_by(IndicatorValue.period_start, IndicatorValue.value_id)
+        query.order_by(*order_by(sort, VALUE_SORT, IndicatorValue.value_id))
         .limit(limit)
         .offset(offset)
     )

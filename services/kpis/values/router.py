@@ -14,7 +14,7 @@ from shared.etag import IfMatchHeader
 from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, chosen_format
 from shared.exports import export_response as tabular
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/values", tags=["values"])
 Purpose = Annotated[
@@ -35,6 +35,7 @@ async def list_values(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(listing.VALUE_SORT, "period_start")],
     indicator: IndicatorQuery = None,
     period: PeriodQuery = None,
     org_unit: OrgUnitQuery = None,
@@ -42,7 +43,7 @@ async def list_values(
     purpose: Purpose = None,
 ) -> Page[ValueRead]:
     f = listing.value_filter(indicator, period, org_unit, history)
-    return await listing.values(session, caller, page, f, purpose)
+    return await listing.values(session, caller, page, f, purpose, sort)
 
 
 @router.get(
