@@ -18,8 +18,6 @@ SORT_NOT_YET: dict[str, str] = {
     "listCriteriaStatus": "computed in memory from evidence read through the gateway (no SQL "
     "order to map); the board is being changed on another branch",
     "listRecommendationsStatus": "as listCriteriaStatus",
-    "listWebhooks": "kpis webhooks are being changed on another branch",
-    "listWebhookDeliveries": "as listWebhooks",
 }
 
 DESCRIBED = re.compile(r"allowed: (?P<allowed>[a-z0-9_, ]+); default: (?P<default>[a-z0-9_,\-]+)")

@@ -322,3 +322,37 @@ async def _seq(app: FastAPI, event: OutboxEvent) -> int:
             text("SELECT seq FROM kpis.outbox WHERE event_id = :e"), {"e": event.event_id}
         )
         return int(found.scalar_one())
+
+
+async def test_subscriptions_and_deliveries_sort_like_every_list(
+    kpis: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, http = kpis
+    me = auth_header(PARTNER, "kpis")
+    receiver = Receiver(failures=1)  # the first delivery fails after its retries
+    app.state.settings = app.state.settings.model_copy(update={"webhook_attempts": 1})
+    async with receiving(receiver) as url:
+        made = [await _subscribe(http, f"{url}?n={n}") for n in (2, 0, 1)]
+        receiver.secret = made[0]["secret"]
+        for _ in range(2):
+            await _import_finished(app, "council")
+            async with task.client(app.state.settings) as client:
+                await dispatch_once(_maker(app), app.state.settings, client)
+    by_url = await http.get("/v1/webhooks", params={"sort": "-url"}, headers=me)
+    assert by_url.status_code == 200, by_url.text
+    urls = [w["url"] for w in by_url.json()["items"]]
+    assert urls == sorted((m["url"] for m in made), reverse=True)
+    default = await http.get("/v1/webhooks", headers=me)
+    assert [w["subscription_id"] for w in default.json()["items"]] == [
+        m["subscription_id"] for m in made
+    ]  # oldest first, as before
+    log = f"/v1/webhooks/{made[0]['subscription_id']}/deliveries"
+    newest = (await http.get(log, headers=me)).json()["items"]
+    assert [d["outcome"] for d in newest] == ["delivered", "failed"]
+    oldest = (await http.get(log, params={"sort": "delivery_id"}, headers=me)).json()["items"]
+    assert oldest == newest[::-1]
+    by_outcome = (await http.get(log, params={"sort": "-outcome"}, headers=me)).json()["items"]
+    assert [d["outcome"] for d in by_outcome] == ["failed", "delivered"]
+    bad = await http.get(log, params={"sort": "secret"}, headers=me)
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["sort"]

@@ -10,9 +10,25 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.webhooks.models import WebhookCursor, WebhookDelivery, WebhookSubscription
-from shared.pagination import PageParams, page_scalars
+from shared.pagination import PageParams, SortKey, order_by, page_scalars
 
 CURSOR = "dispatch"
+
+#: field → column for ``?sort=`` of the caller's subscriptions (ties by the subscription's id)
+SUBSCRIPTION_SORT = {
+    "created_at": WebhookSubscription.created_at,
+    "url": WebhookSubscription.url,
+    "is_active": WebhookSubscription.is_active,
+}
+#: field → column for ``?sort=`` of a delivery log (ties by the delivery's id, newest first)
+DELIVERY_SORT = {
+    "delivery_id": WebhookDelivery.delivery_id,
+    "created_at": WebhookDelivery.created_at,
+    "event_type": WebhookDelivery.event_type,
+    "outcome": WebhookDelivery.outcome,
+    "attempts": WebhookDelivery.attempts,
+    "status_code": WebhookDelivery.status_code,
+}
 
 
 async def add(session: AsyncSession, row: WebhookSubscription) -> WebhookSubscription:
@@ -23,12 +39,12 @@ async def add(session: AsyncSession, row: WebhookSubscription) -> WebhookSubscri
 
 
 async def of_subscriber(
-    session: AsyncSession, subscriber: str, page: PageParams
+    session: AsyncSession, subscriber: str, sort: list[SortKey], page: PageParams
 ) -> tuple[list[WebhookSubscription], int]:
     stmt = (
         select(WebhookSubscription)
         .where(WebhookSubscription.subscriber == subscriber)
-        .order_by(WebhookSubscription.created_at, WebhookSubscription.subscription_id)
+        .order_by(*order_by(sort, SUBSCRIPTION_SORT, WebhookSubscription.subscription_id))
     )
     return await page_scalars(session, stmt, page)
 
@@ -53,12 +69,12 @@ async def deactivate(session: AsyncSession, row: WebhookSubscription) -> None:
 
 
 async def deliveries(
-    session: AsyncSession, subscription_id: uuid.UUID, page: PageParams
+    session: AsyncSession, subscription_id: uuid.UUID, sort: list[SortKey], page: PageParams
 ) -> tuple[list[WebhookDelivery], int]:
     stmt = (
         select(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription_id)
-        .order_by(WebhookDelivery.delivery_id.desc())
+        .order_by(*order_by(sort, DELIVERY_SORT, WebhookDelivery.delivery_id.desc()))
     )
     return await page_scalars(session, stmt, page)
 

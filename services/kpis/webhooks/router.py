@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
@@ -17,7 +18,7 @@ from services.kpis.webhooks.schemas import (
 )
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import Page, PageDep, page_of
+from shared.pagination import Page, PageDep, SortKey, page_of, sort_query
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -54,10 +55,15 @@ async def create_webhook(
 
 
 @router.get("", response_model=Page[WebhookRead], summary="The caller's webhook subscriptions")
-async def list_webhooks(session: SessionDep, caller: CallerDep, page: PageDep) -> Page[WebhookRead]:
-    """Each subscription the caller made, oldest first (ties by id); its secret is never
-    shown again."""
-    rows, total = await service.mine(session, caller, page)
+async def list_webhooks(
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.SUBSCRIPTION_SORT, "created_at")],
+) -> Page[WebhookRead]:
+    """Each subscription the caller made, oldest first unless ``sort`` says otherwise (ties
+    by id); its secret is never shown again."""
+    rows, total = await service.mine(session, caller, sort, page)
     return page_of([_read(row) for row in rows], total, page)
 
 
@@ -80,9 +86,13 @@ def _delivery(row: WebhookDelivery) -> WebhookDeliveryRead:
     summary="A webhook subscription's delivery log",
 )
 async def list_webhook_deliveries(
-    subscription_id: uuid.UUID, session: SessionDep, caller: CallerDep, page: PageDep
+    subscription_id: uuid.UUID,
+    session: SessionDep,
+    caller: CallerDep,
+    page: PageDep,
+    sort: Annotated[list[SortKey], sort_query(service.DELIVERY_SORT, "-delivery_id")],
 ) -> Page[WebhookDeliveryRead]:
-    """Newest first: each event sent, attempts, outcome (`delivered`, `failed`,
-    `refused_target`) and the receiver's HTTP status."""
-    rows, total = await service.deliveries_of(session, caller, subscription_id, page)
+    """Newest first unless ``sort`` says otherwise: each event sent, attempts, outcome
+    (`delivered`, `failed`, `refused_target`) and the receiver's HTTP status."""
+    rows, total = await service.deliveries_of(session, caller, subscription_id, sort, page)
     return page_of([_delivery(r) for r in rows], total, page)

@@ -29,7 +29,7 @@ from services.kpis.webhooks.schemas import WebhookCreate, WebhookEvent
 from shared.clock import utc_now
 from shared.identity import Caller
 from shared.logs import get_logger
-from shared.pagination import PageParams
+from shared.pagination import PageParams, SortKey
 from shared.problems import NotFound, ServiceUnavailable, invalid
 from shared.webhooks import SecretBox, TargetRefused, check_target, headers_for, new_secret
 
@@ -72,11 +72,15 @@ async def subscribe(
     return row, secret
 
 
+SUBSCRIPTION_SORT = tuple(repository.SUBSCRIPTION_SORT)
+DELIVERY_SORT = tuple(repository.DELIVERY_SORT)
+
+
 async def mine(
-    session: AsyncSession, caller: Caller, page: PageParams
+    session: AsyncSession, caller: Caller, sort: list[SortKey], page: PageParams
 ) -> tuple[list[WebhookSubscription], int]:
-    """One page of the caller's subscriptions, oldest first, and how many there are."""
-    return await repository.of_subscriber(session, caller.subject[:200], page)
+    """One page of the caller's subscriptions (oldest first by default), and how many."""
+    return await repository.of_subscriber(session, caller.subject[:200], sort, page)
 
 
 async def _own(
@@ -95,11 +99,15 @@ async def stop(session: AsyncSession, caller: Caller, subscription_id: uuid.UUID
 
 
 async def deliveries_of(
-    session: AsyncSession, caller: Caller, subscription_id: uuid.UUID, page: PageParams
+    session: AsyncSession,
+    caller: Caller,
+    subscription_id: uuid.UUID,
+    sort: list[SortKey],
+    page: PageParams,
 ) -> tuple[list[WebhookDelivery], int]:
-    """One page of a subscription's delivery log, newest first, and how long it is."""
+    """One page of a subscription's delivery log (newest first by default), and how long."""
     row = await _own(session, caller, subscription_id)
-    return await repository.deliveries(session, row.subscription_id, page)
+    return await repository.deliveries(session, row.subscription_id, sort, page)
 
 
 # -- the dispatcher ------------------------------------------------------------------------
