@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Source = Literal["ofsted", "lscb"]
 
@@ -12,6 +12,10 @@ Source = Literal["ofsted", "lscb"]
 class LinkedAction(BaseModel):
     action_id: int
     ref: str
+    plan_id: int = Field(
+        description="the edition the action is in: an earlier one than the recommendation's "
+        "for a done action kept as history when the plan was refreshed"
+    )
 
 
 class RecommendationRead(BaseModel):

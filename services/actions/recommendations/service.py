@@ -39,7 +39,10 @@ async def _read(session: AsyncSession, recs: list[Recommendation]) -> list[Recom
             further_work=r.further_work,
             source_fix=r.source_fix,
             version=r.version,
-            actions=[LinkedAction(action_id=a, ref=ref) for a, ref in links[r.recommendation_id]],
+            actions=[
+                LinkedAction(action_id=a, ref=ref, plan_id=p)
+                for a, ref, p in links[r.recommendation_id]
+            ],
         )
         for r in recs
     ]
