@@ -206,6 +206,38 @@ async def test_refresh_carries_live_risks_and_every_recommendation_with_its_link
     ]
 
 
+async def test_a_history_link_may_be_removed_but_never_made_by_hand(
+    client: httpx.AsyncClient, conn: AsyncConnection
+) -> None:
+    old = await _plan(conn)
+    await _register(conn, old)
+    r = await _refresh(client, old, GOOD)
+    assert r.status_code == 201, r.text
+    new = r.json()["plan"]["plan_id"]
+    recs = {(x["source"], x["number"]): x for x in await _recs(client, new)}
+    done, other_done = await action_id(conn, old, "1A1"), await action_id(conn, old, "2A1")
+    ofsted_1 = recs[("ofsted", 1)]["recommendation_id"]
+    # 2A1 (done, closed edition) is not linked to ofsted 1: linking it by hand is refused
+    made = await client.put(
+        f"/v1/recommendations/{ofsted_1}/actions/{other_done}", headers=manager()
+    )
+    assert made.status_code == 422, made.text
+    assert [(e["field"], e["code"]) for e in made.json()["errors"]] == [("action_id", "other_plan")]
+    # 1A1 is, as history: it may be removed, once
+    gone = await client.delete(f"/v1/recommendations/{ofsted_1}/actions/{done}", headers=manager())
+    assert gone.status_code == 200, gone.text
+    assert [a["ref"] for a in gone.json()["actions"]] == ["1A2"]
+    assert gone.json()["version"] == 2
+    events = await count(conn, "SELECT count(*) FROM actions.outbox")
+    again = await client.delete(f"/v1/recommendations/{ofsted_1}/actions/{done}", headers=manager())
+    assert again.status_code == 200, again.text  # idempotent, as any unlink
+    assert again.json()["version"] == 2
+    assert await count(conn, "SELECT count(*) FROM actions.outbox") == events
+    # the closed edition's recommendation still has it
+    kept = {(x["source"], x["number"]): x for x in await _recs(client, old)}[("ofsted", 1)]
+    assert done in [a["action_id"] for a in kept["actions"]]
+
+
 async def _everything(conn: AsyncConnection) -> tuple[Any, ...]:
     risks = (
         await conn.execute(

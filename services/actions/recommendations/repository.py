@@ -78,6 +78,18 @@ async def linked_actions(
     return links
 
 
+async def earlier_editions(session: AsyncSession, plan_id: int) -> set[int]:
+    """The plan's earlier editions (each refresh names the one before it)."""
+    found: set[int] = set()
+    previous = await session.scalar(select(Plan.previous_plan_id).where(Plan.plan_id == plan_id))
+    while previous is not None and previous not in found:
+        found.add(previous)
+        previous = await session.scalar(
+            select(Plan.previous_plan_id).where(Plan.plan_id == previous)
+        )
+    return found
+
+
 async def add_link(session: AsyncSession, recommendation_id: int, action_id: int) -> bool:
     """Whether a link was made (``False``: it was there already)."""
     made = await session.scalar(
