@@ -50,6 +50,14 @@ class Carried:
         }
 
 
+async def lock(session: AsyncSession, plan_id: int) -> None:
+    """Lock the plan's recommendations and risks before its actions: linking an action
+    locks the recommendation, then the action (its foreign key), so the refresh takes them
+    in the same order and the two never deadlock."""
+    await recommendations.plan_recommendations(session, plan_id)
+    await risks.plan_risks(session, plan_id)
+
+
 async def carry(
     session: AsyncSession,
     caller: Caller,

@@ -179,6 +179,7 @@ async def refresh(
         if body.default_due_date is not None
         else None
     )
+    await carry.lock(session, plan_id)
     every = await repo.plan_actions(session, plan_id)
     by_ref = {a.ref: a for a in every}
     errors: list[dict[str, str]] = []
