@@ -139,6 +139,12 @@ async def test_refresh_carries_open_actions_with_their_history(
         "success_criteria": 3,
         "sprints": sprints,
         "step_dates_cleared": 1,
+        # no risks; the one recommendation, linked to the carried action 1A2
+        "risks_carried": 0,
+        "risks_left": 0,
+        "recommendations": 1,
+        "recommendation_links": 1,
+        "recommendation_history_links": 0,
     }
     assert out["step_dates_cleared"] == ["1A2#1"]
 

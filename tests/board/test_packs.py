@@ -241,6 +241,37 @@ async def test_the_pdf_reads_back_pages_criteria_and_chart_points(
     assert "CONTACTS: Contacts" in chart_page
 
 
+async def test_a_kept_pack_is_the_fresh_render_and_a_changed_document_is_rendered_again(
+    wired: Answers, client: httpx.AsyncClient, board_connection: AsyncConnection
+) -> None:
+    """Packs read again are answered from the ones kept per process (issue 16, the pack
+    under 5 s): the same bytes as a fresh render, and never a stale one once the stored
+    document changed."""
+    _, current = await _two_meetings(client)
+    pack = await _pack(client, current)
+    base = f"/v1/meetings/{current}/packs/{pack['pack_id']}"
+    render.forget()
+    first = (await client.get(f"{base}/pdf", headers=as_(CLERK))).content
+    kept = (await client.get(f"{base}/pdf", headers=as_(CLERK))).content
+    render.forget()
+    assert first == kept == render.pdf(pack["document"])
+    await board_connection.execute(
+        text(
+            "UPDATE board.pack SET document = jsonb_set(document, '{meeting,title}', "
+            "'\"Board retitled after signing\"') WHERE pack_id = :p"
+        ),
+        {"p": pack["pack_id"]},
+    )
+    changed = (await client.get(base, headers=as_(CLERK))).json()["document"]
+    assert changed["meeting"]["title"] == "Board retitled after signing"
+    again = (await client.get(f"{base}/pdf", headers=as_(CLERK))).content
+    assert again != first
+    assert again == render.pdf(changed)
+    assert "Board retitled after signing" in _pdf_text(again)[1]
+    html = (await client.get(f"{base}/html", headers=as_(CLERK))).content
+    assert html == render.html(changed)
+
+
 async def test_worker_level_data_never_appears_in_a_pack(
     wired: Answers, client: httpx.AsyncClient
 ) -> None:

@@ -143,7 +143,8 @@ DETAIL: Select[Any] = BASE.add_columns(
         """(SELECT coalesce(json_agg(r.number ORDER BY r.number), '[]'::json)
         FROM actions.recommendation_action ra
         JOIN actions.recommendation r ON r.recommendation_id = ra.recommendation_id
-        WHERE ra.action_id = actions.action.action_id AND r.source = 'ofsted')""",
+        WHERE ra.action_id = actions.action.action_id AND r.source = 'ofsted'
+          AND r.plan_id = actions.action.plan_id)""",
         "recommendations",
     ),
     _json(

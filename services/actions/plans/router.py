@@ -80,9 +80,13 @@ async def refresh_plan(
     events, owners, recommendation links) and new dates, each inside the new period (a
     date or a sprint per action in ``carry``, else ``default_due_date``); done actions stay
     in the old edition, which closes. Themes, success criteria and their indicator links
-    are copied, sprints made for the new period. A date outside the period, an unknown or
-    done ref, or an open action left without a date refuses the whole refresh (422 naming
-    each field); nothing is written. Needs the plan's ``If-Match``."""
+    are copied, sprints made for the new period. Risks not closed move to the new edition
+    with their history (closed ones stay); each recommendation is copied into it, linked to
+    its carried actions and, as history, to its done actions in the closed edition (each
+    link names the action's plan); the closed edition's recommendations stay as they were.
+    A date outside the period, an unknown or done ref, or an open action left without a
+    date refuses the whole refresh (422 naming each field); nothing is written. Needs the
+    plan's ``If-Match``."""
     return await service.refresh(session, caller, plan_id, body, if_match)
 
 

@@ -113,4 +113,12 @@ class PlanRefreshed(BaseModel):
     step_dates_cleared: list[str] = Field(
         description="steps (<ref>#<number>) whose due date fell outside the new period"
     )
+    risks_carried: list[int] = Field(
+        description="ids of the risks not closed, moved to the new edition with their history"
+    )
+    risks_left: list[int] = Field(description="ids of the closed risks left in the old edition")
+    recommendations: list[str] = Field(
+        description="recommendations (<source> <number>) copied into the new edition, linked "
+        "to their carried actions and, as history, to their done ones"
+    )
     counts: dict[str, int]

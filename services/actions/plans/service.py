@@ -11,6 +11,7 @@ from services.actions import access
 from services.actions.actions import repository as actions
 from services.actions.actions.service import due_fields
 from services.actions.events import emit
+from services.actions.plans import carry
 from services.actions.plans import repository as repo
 from services.actions.plans.models import Plan
 from services.actions.plans.schemas import (
@@ -162,7 +163,8 @@ async def refresh(
     Every open action moves to the new edition with its history (progress updates, status
     events, owners, recommendation links stay on the action) and the new dates given; done
     actions stay in the old edition, which closes. Themes, success criteria and their
-    indicator links are copied; the new edition gets its own sprints. Everything is
+    indicator links are copied; the new edition gets its own sprints. Risks not closed move
+    too and recommendations are copied with their links (:mod:`.carry`). Everything is
     validated before anything is written.
     """
     access.require_plan_manager(caller)
@@ -193,6 +195,7 @@ async def refresh(
         if body.default_due_date is not None
         else None
     )
+    await carry.lock(session, plan_id)
     every = await repo.plan_actions(session, plan_id)
     by_ref = {a.ref: a for a in every}
     errors: list[dict[str, str]] = []
@@ -288,6 +291,7 @@ async def refresh(
         session, list(ref_of), body.start_date, body.end_date
     )
     step_refs = sorted(f"{ref_of[a]}#{n}" for a, n in cleared)
+    also = await carry.carry(session, caller, old.plan_id, new.plan_id, carried)
     await repo.update_plan(session, old.plan_id, {"status": "closed"})
     left = [a.ref for a in every if not repo.is_open(a)]
     counts = {
@@ -297,6 +301,7 @@ async def refresh(
         "success_criteria": len(criterion_map),
         "sprints": sprint_total,
         "step_dates_cleared": len(step_refs),
+        **also.counts(),
     }
     await emit(
         session,
@@ -312,6 +317,9 @@ async def refresh(
             "carried": [a.ref for a in carried],
             "left": left,
             "step_dates_cleared": step_refs,
+            "risks_carried": also.risks_carried,
+            "risks_left": also.risks_left,
+            "recommendations": also.recommendations,
             "counts": counts,
         },
     )
@@ -330,5 +338,8 @@ async def refresh(
         carried=[a.ref for a in carried],
         left=left,
         step_dates_cleared=step_refs,
+        risks_carried=also.risks_carried,
+        risks_left=also.risks_left,
+        recommendations=also.recommendations,
         counts=counts,
     )

@@ -69,18 +69,34 @@ async def action_plan_and_ref(session: AsyncSession, action_id: int) -> tuple[in
 
 async def linked_actions(
     session: AsyncSession, recommendation_ids: list[int]
-) -> dict[int, list[tuple[int, str]]]:
-    links: dict[int, list[tuple[int, str]]] = {i: [] for i in recommendation_ids}
+) -> dict[int, list[tuple[int, str, int]]]:
+    """Per recommendation, its actions as (action id, ref, the action's plan), by plan then
+    ref (a refreshed plan's recommendation may keep done actions of an earlier edition)."""
+    links: dict[int, list[tuple[int, str, int]]] = {i: [] for i in recommendation_ids}
     if recommendation_ids:
         rows = await session.execute(
-            select(RecommendationAction.recommendation_id, Action.action_id, Action.ref)
+            select(
+                RecommendationAction.recommendation_id, Action.action_id, Action.ref, Action.plan_id
+            )
             .join(Action, Action.action_id == RecommendationAction.action_id)
             .where(RecommendationAction.recommendation_id.in_(recommendation_ids))
-            .order_by(Action.ref)
+            .order_by(Action.plan_id, Action.ref)
         )
         for r in rows:
-            links[r.recommendation_id].append((r.action_id, r.ref))
+            links[r.recommendation_id].append((r.action_id, r.ref, r.plan_id))
     return links
+
+
+async def earlier_editions(session: AsyncSession, plan_id: int) -> set[int]:
+    """The plan's earlier editions (each refresh names the one before it)."""
+    found: set[int] = set()
+    previous = await session.scalar(select(Plan.previous_plan_id).where(Plan.plan_id == plan_id))
+    while previous is not None and previous not in found:
+        found.add(previous)
+        previous = await session.scalar(
+            select(Plan.previous_plan_id).where(Plan.plan_id == previous)
+        )
+    return found
 
 
 async def add_link(session: AsyncSession, recommendation_id: int, action_id: int) -> bool:
@@ -124,3 +140,41 @@ async def update_wording(
         .where(Recommendation.recommendation_id == recommendation_id)
         .values(**values, version=Recommendation.version + 1)
     )
+
+
+async def plan_recommendations(session: AsyncSession, plan_id: int) -> list[Recommendation]:
+    """Every recommendation of the plan (both sets), locked until the transaction ends."""
+    rows = await session.scalars(
+        select(Recommendation)
+        .where(Recommendation.plan_id == plan_id)
+        .order_by(Recommendation.source.desc(), Recommendation.number)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def copy_recommendation(
+    session: AsyncSession, rec: Recommendation, plan_id: int, action_ids: list[int]
+) -> int:
+    """The recommendation copied into another edition of its plan, linked to
+    ``action_ids``: the copy's id."""
+    new_id = await session.scalar(
+        insert(Recommendation)
+        .values(
+            plan_id=plan_id,
+            source=rec.source,
+            number=rec.number,
+            text=rec.text,
+            progress_to_date=rec.progress_to_date,
+            further_work=rec.further_work,
+            source_fix=rec.source_fix,
+        )
+        .returning(Recommendation.recommendation_id)
+    )
+    assert new_id is not None
+    if action_ids:
+        await session.execute(
+            insert(RecommendationAction),
+            [{"recommendation_id": new_id, "action_id": a} for a in action_ids],
+        )
+    return int(new_id)

@@ -110,6 +110,8 @@ async def unlink_action(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> RecommendationRead:
+    """An action of the recommendation's plan, or a done action of an earlier edition that
+    a plan refresh linked as history (such a link is never made by hand)."""
     found, tag = await service.unlink(session, caller, recommendation_id, action_id, if_match)
     response.headers["ETag"] = tag
     return found

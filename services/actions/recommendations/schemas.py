@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Source = Literal["ofsted", "lscb"]
 
@@ -12,6 +12,10 @@ Source = Literal["ofsted", "lscb"]
 class LinkedAction(BaseModel):
     action_id: int
     ref: str
+    plan_id: int = Field(
+        description="the edition the action is in: an earlier one than the recommendation's "
+        "for a done action kept as history when the plan was refreshed"
+    )
 
 
 Wording = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

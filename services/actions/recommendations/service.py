@@ -5,7 +5,9 @@ A plan manager corrects a recommendation's wording and progress notes (the LSCB 
 with its text missing, as the seed plan prints none of it): ``If-Match`` is required, the
 fields changed are named in the event, an unchanged value is no change.
 
-Linking is idempotent (PUT and DELETE of the link): repeating a request changes nothing and
+A refreshed plan's recommendation may keep, as history, links to done actions of the
+closed edition (``services.actions.plans.carry``): such a link may be removed, never made
+by hand. Linking is idempotent (PUT and DELETE of the link): repeating a request changes nothing and
 writes no event; each real change bumps the recommendation's version (its ETag) and writes
 one event. A writer who sends ``If-Match`` is refused (412) if the links changed since their
 read, so a decision taken on a stale list is not applied.
@@ -47,7 +49,10 @@ async def _read(session: AsyncSession, recs: list[Recommendation]) -> list[Recom
             further_work=r.further_work,
             source_fix=r.source_fix,
             version=r.version,
-            actions=[LinkedAction(action_id=a, ref=ref) for a, ref in links[r.recommendation_id]],
+            actions=[
+                LinkedAction(action_id=a, ref=ref, plan_id=p)
+                for a, ref, p in links[r.recommendation_id]
+            ],
         )
         for r in recs
     ]
@@ -95,6 +100,8 @@ async def _for_change(
     recommendation_id: int,
     action_id: int,
     if_match: str | None,
+    *,
+    unlinking: bool = False,
 ) -> tuple[Recommendation, str]:
     access.require_plan_manager(caller)
     rec = await repo.get(session, recommendation_id, lock=True)
@@ -108,7 +115,10 @@ async def _for_change(
     if action is None:
         raise NotFound("no such action")
     plan_of_action, ref = action
-    if plan_of_action != rec.plan_id:
+    # a done action of an earlier edition, linked by a refresh as history, may be unlinked
+    # (idempotently, as any link); only a refresh makes such a link
+    history = unlinking and plan_of_action in await repo.earlier_editions(session, rec.plan_id)
+    if plan_of_action != rec.plan_id and not history:
         raise invalid("action_id", "the action belongs to another plan", "other_plan", where="path")
     return rec, ref
 
@@ -154,7 +164,9 @@ async def unlink(
     action_id: int,
     if_match: str | None,
 ) -> tuple[RecommendationRead, str]:
-    rec, ref = await _for_change(session, caller, recommendation_id, action_id, if_match)
+    rec, ref = await _for_change(
+        session, caller, recommendation_id, action_id, if_match, unlinking=True
+    )
     if await repo.remove_link(session, rec.recommendation_id, action_id):
         await _changed(session, caller, rec, "recommendation.action_unlinked", action_id, ref)
     return (await _read(session, [rec]))[0], etag(rec)

@@ -81,3 +81,28 @@ async def update_risk(session: AsyncSession, risk: Risk, values: dict[str, Any])
         .values(**values, version=Risk.version + 1, updated_at=func.now())
     )
     await session.refresh(risk)
+
+
+async def plan_risks(session: AsyncSession, plan_id: int) -> list[Risk]:
+    """Every risk of the plan by id, locked until the transaction ends (a refresh moves
+    the ones still live)."""
+    rows = await session.scalars(
+        select(Risk).where(Risk.plan_id == plan_id).order_by(Risk.risk_id).with_for_update()
+    )
+    return list(rows)
+
+
+async def move_risk(
+    session: AsyncSession, risk_id: int, plan_id: int, mitigating_action_refs: list[str]
+) -> None:
+    """Move a risk into another edition of its plan, keeping its id (and so its history)."""
+    await session.execute(
+        update(Risk)
+        .where(Risk.risk_id == risk_id)
+        .values(
+            plan_id=plan_id,
+            mitigating_action_refs=mitigating_action_refs,
+            version=Risk.version + 1,
+            updated_at=func.now(),
+        )
+    )

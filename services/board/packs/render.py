@@ -5,13 +5,24 @@ network: the same document gives the same bytes.
 The chart draws the published points, the SPC mean and limits of the latest point's
 segment, the link's target and the latest England benchmark; each point is labelled with
 its value, so the chart's data can be read back from the PDF.
+
+What costs and does not change the bytes is done once per process: a chart is drawn once
+for the HTML and the PDF of a pack (and for any later pack whose chart is the same), and
+the last few packs' HTML and PDF are kept by their document's SHA-256, so reading a pack
+again (every board member opening it) does not typeset it again. :func:`html` and
+:func:`pdf` themselves always render afresh; :func:`html_of` and :func:`pdf_of` answer
+from the kept ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -21,6 +32,8 @@ import typst
 
 HERE = Path(__file__).parent
 W, H, PAD = 640, 260, 40
+#: how many charts (a few KB each) and rendered packs (HTML ~0.4 MB, PDF ~0.8 MB) are kept
+CHARTS_KEPT, PACKS_KEPT = 512, 8
 
 
 def _num(text: str | None) -> float | None:
@@ -28,6 +41,16 @@ def _num(text: str | None) -> float | None:
 
 
 def chart_svg(chart: dict[str, Any]) -> str:
+    """The chart's SVG, drawn once per process for the same chart."""
+    return _chart_svg(json.dumps(chart, sort_keys=True))
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _chart_svg(key: str) -> str:
+    return _draw(json.loads(key))
+
+
+def _draw(chart: dict[str, Any]) -> str:
     points = chart["points"]
     values = [_num(p["value"]) for p in points]
     latest = points[-1] if points else {}
@@ -129,3 +152,60 @@ def pdf(document: dict[str, Any]) -> bytes:
         ignore_system_fonts=True,
     )
     return out
+
+
+def _key(document: dict[str, Any]) -> str:
+    """The document's SHA-256 as it is laid out (a tenth of the canonical digest's cost; the
+    same document laid out another way only misses)."""
+    return hashlib.sha256(json.dumps(document, separators=(",", ":")).encode()).hexdigest()
+
+
+class _Kept:
+    """The last few rendered packs by (kind, document's SHA-256); threads share it (the PDF is
+    rendered in the thread pool). Two readers of a pack not yet kept may both render it:
+    the bytes are the same."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._found: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, kind: str, document: dict[str, Any], make: Callable[[dict[str, Any]], bytes]
+    ) -> bytes:
+        key = (kind, _key(document))
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+                return found
+        out = make(document)
+        with self._lock:
+            self._found[key] = out
+            self._found.move_to_end(key)
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+KEPT = _Kept(PACKS_KEPT)
+
+
+def html_of(document: dict[str, Any]) -> bytes:
+    """:func:`html`, kept for the next reader of the same document."""
+    return KEPT.get("html", document, html)
+
+
+def pdf_of(document: dict[str, Any]) -> bytes:
+    """:func:`pdf`, kept for the next reader of the same document."""
+    return KEPT.get("pdf", document, pdf)
+
+
+def forget() -> None:
+    """Drop every kept chart and pack (benchmarks measure a cold render)."""
+    _chart_svg.cache_clear()
+    KEPT.clear()

@@ -8,8 +8,9 @@ recorded in the trail, and rendered again byte for byte from what they pinned.
   made (503).
 - Reading: council callers read every pack; a partner agency reads the packs of meetings
   its agency attended (others answer 404, as a pack that does not exist).
-- HTML and PDF are rendered from the stored document on each read: the same bytes every
-  time (tests/board/test_packs.py).
+- HTML and PDF are rendered from the stored document: the same bytes every time
+  (tests/board/test_packs.py); the last few packs rendered are kept by their document's
+  digest, so a pack read again is not typeset again (:mod:`.render`).
 """
 
 from __future__ import annotations
@@ -187,8 +188,8 @@ async def get(session: AsyncSession, caller: Caller, meeting_id: int, pack_id: u
 
 
 def html(pack: Pack) -> bytes:
-    return render.html(pack.document)
+    return render.html_of(pack.document)
 
 
 def pdf(pack: Pack) -> bytes:
-    return render.pdf(pack.document)
+    return render.pdf_of(pack.document)
