@@ -82,6 +82,7 @@ def evidence(seed: int = 16) -> dict[str, Any]:
         links.append(
             {
                 "criterion_id": criteria[k % 20]["criterion_id"],
+                "plan_id": 1,
                 "indicator_code": code,
                 "target_value": "70",
                 "direction": "up",
@@ -159,6 +160,7 @@ def evidence(seed: int = 16) -> dict[str, Any]:
     risks = [
         {
             "risk_id": r + 1,
+            "plan_id": 1,
             "risk": f"Risk {r + 1}",
             "score_before": 12,
             "score_after": 6,
@@ -168,6 +170,7 @@ def evidence(seed: int = 16) -> dict[str, Any]:
         for r in range(20)
     ]
     answers: dict[str, Any] = {
+        "/v1/plans": [{"plan_id": 1, "status": "active"}],
         "/v1/success-criteria": criteria,
         "/v1/success-criteria/indicators": links,
         "/v1/actions": {"items": actions, "total": len(actions)},

@@ -45,10 +45,12 @@ CHECKPOINT = {
     "signature": "c2lnbmF0dXJl",
 }
 ANSWERS: dict[str, Any] = {
+    "/v1/plans": [{"plan_id": 1, "status": "active"}],
     "/v1/success-criteria": CRITERIA,
     "/v1/success-criteria/indicators": [
         {
             "criterion_id": 1,
+            "plan_id": 1,
             "indicator_code": "CONTACTS",
             "target_value": "80",
             "direction": "up",

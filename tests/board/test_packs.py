@@ -90,6 +90,7 @@ EXTRA: dict[str, Any] = {
     "/v1/risks": [
         {
             "risk_id": 3,
+            "plan_id": 1,
             "risk": "Front door demand",
             "score_before": 16,
             "score_after": 9,
@@ -98,6 +99,7 @@ EXTRA: dict[str, Any] = {
         },
         {
             "risk_id": 4,
+            "plan_id": 1,
             "risk": "Unchanged risk",
             "score_before": 4,
             "score_after": 2,

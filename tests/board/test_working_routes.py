@@ -123,3 +123,34 @@ async def test_evidence_is_read_once_within_its_time(
     first = len(answers.asked)
     await client.get("/v1/board/recommendations-status", headers=as_(CLERK))
     assert len(answers.asked) == first
+
+
+async def test_a_closed_edition_is_history_not_judged_again(
+    board_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """After a refresh the closed edition keeps its criteria, actions and recommendations;
+    the board judges the live edition only (each criterion once), and counts what it left."""
+    from tests.board.answers import ACTIONS, ANSWERS, CRITERIA
+
+    def edition(rows: list[dict[str, object]], key: str, shift: int) -> list[dict[str, object]]:
+        return [{**r, key: int(str(r[key])) + shift, "plan_id": 2} for r in rows]
+
+    live_criteria = edition(CRITERIA, "criterion_id", 100)
+    live_actions = edition(ACTIONS, "action_id", 100)
+    live_recs = edition(ANSWERS["/v1/recommendations"], "recommendation_id", 100)
+    answers = Answers(
+        {
+            "/v1/plans": [{"plan_id": 1, "status": "closed"}, {"plan_id": 2, "status": "active"}],
+            "/v1/success-criteria": CRITERIA + live_criteria,
+            "/v1/actions": ACTIONS + live_actions,
+            "/v1/recommendations": ANSWERS["/v1/recommendations"] + live_recs,
+        }
+    )
+    board_app.state.evidence = EvidenceCache(answers, "WIRRAL", 60)
+    criteria = (await client.get("/v1/board/criteria-status", headers=as_(CLERK))).json()
+    assert sorted((s["plan_id"], s["id"]) for s in criteria["items"]) == sorted(
+        (2, int(str(c["criterion_id"]))) for c in live_criteria
+    )
+    recs = (await client.get("/v1/board/recommendations-status", headers=as_(CLERK))).json()
+    assert {s["plan_id"] for s in recs["items"]} == {2}
+    assert len(recs["items"]) == len(live_recs)

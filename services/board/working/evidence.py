@@ -73,6 +73,7 @@ def published_points(series: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def gather(reader: Reader, authority: str) -> Snapshot:
     (
+        plans,
         criteria,
         links,
         action_docs,
@@ -82,6 +83,7 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         findings,
         risks,
     ) = await asyncio.gather(
+        reader.items("/v1/plans"),
         reader.items("/v1/success-criteria"),
         reader.items("/v1/success-criteria/indicators"),
         reader.items("/v1/actions"),
@@ -91,13 +93,20 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         reader.items("/v1/findings"),
         reader.items("/v1/risks"),
     )
+    # a refreshed plan's closed edition keeps its criteria, actions, recommendations and
+    # risks as history: the board judges the live editions only, and counts what it left out
+    live = live_plans(plans)
+    skipped: dict[str, int] = {}
+    criteria, links, action_docs, recommendations, risks = (
+        _of_live(rows, live, skipped)
+        for rows in (criteria, links, action_docs, recommendations, risks)
+    )
     programme_criteria: dict[int, set[str]] = {}
     for programme in programmes:
         rows = await reader.items(f"/v1/audit-programmes/{programme['programme_id']}/criteria")
         programme_criteria[int(programme["programme_id"])] = {r["criterion_code"] for r in rows}
     codes = sorted({link["indicator_code"] for link in links})
     gate = asyncio.Semaphore(CONCURRENCY)
-    skipped: dict[str, int] = {}
 
     async def one(code: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
         async with gate:
@@ -152,6 +161,24 @@ async def gather(reader: Reader, authority: str) -> Snapshot:
         risks=risks,
         skipped=skipped,
     )
+
+
+def live_plans(plans: list[dict[str, Any]]) -> set[int]:
+    """The plans not closed (every plan when all are closed: the board then shows the last
+    editions rather than nothing)."""
+    live = {int(p["plan_id"]) for p in plans if p.get("status") != "closed"}
+    return live or {int(p["plan_id"]) for p in plans}
+
+
+def _of_live(
+    rows: list[dict[str, Any]], live: set[int], skipped: dict[str, int]
+) -> list[dict[str, Any]]:
+    kept = [r for r in rows if int(r["plan_id"]) in live]
+    if len(kept) < len(rows):
+        skipped["closed_edition_items"] = (
+            skipped.get("closed_edition_items", 0) + len(rows) - len(kept)
+        )
+    return kept
 
 
 def _latest_release(series: dict[str, Any], published: list[dict[str, Any]]) -> str | None:
