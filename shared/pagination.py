@@ -6,7 +6,7 @@ each endpoint allows. Answers are ``Page[T]``: items, total, limit, offset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -138,3 +138,21 @@ def order_by(
     ]
     clauses.append(tiebreak)
     return clauses
+
+
+def sort_items(
+    items: Sequence[T],
+    sort: Sequence[SortKey],
+    fields: Mapping[str, Callable[[T], Any]],
+    tiebreak: Callable[[T], Any],
+) -> list[T]:
+    """``items`` in the order of ``sort`` keys, ties broken by ``tiebreak`` (the id), for a
+    list computed in memory rather than read in SQL order; a missing value sorts last in
+    either direction."""
+    ordered = sorted(items, key=tiebreak)
+    for key in reversed(sort):
+        get = fields[key.field]
+        present = [i for i in ordered if get(i) is not None]
+        missing = [i for i in ordered if get(i) is None]
+        ordered = sorted(present, key=get, reverse=key.descending) + missing
+    return ordered

@@ -101,3 +101,36 @@ async def test_every_allowed_field_sorts_the_same_items(
     for sort in (field, "-" + field):
         got = await _items(client, path, sort=sort)
         assert sorted(map(repr, got)) == sorted(map(repr, every))
+
+
+async def test_status_lists_sort_in_memory_like_every_list(
+    board_app: Any, client: httpx.AsyncClient
+) -> None:
+    """The statuses are computed from evidence, not read in SQL order: sorted all the same."""
+    from services.board.working import rule
+    from services.board.working.service import EvidenceCache
+    from tests.board.answers import ANSWERS, Answers
+
+    recs = [
+        {**ANSWERS["/v1/recommendations"][0], "recommendation_id": 50 + n, "number": n}
+        for n in (10, 2, 1)
+    ]
+    board_app.state.evidence = EvidenceCache(Answers({"/v1/recommendations": recs}), "WIRRAL", 60)
+    path = "/v1/board/recommendations-status"
+    default = await _items(client, path)
+    assert [s["code"] for s in default] == ["ofsted 1", "ofsted 2", "ofsted 10"]  # as numbers
+    assert [s["code"] for s in await _items(client, path, sort="-code")] == [
+        "ofsted 10",
+        "ofsted 2",
+        "ofsted 1",
+    ]
+    criteria = await _items(client, "/v1/board/criteria-status", sort="-status,code")
+    expected = sorted(
+        sorted(criteria, key=lambda s: (s["code"], s["id"])),
+        key=lambda s: rule.STATUSES.index(s["status"]),
+        reverse=True,
+    )
+    assert [s["id"] for s in criteria] == [s["id"] for s in expected]
+    bad = await client.get(path, params={"sort": "text"}, headers=as_(MANAGER))
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["sort"]

@@ -14,11 +14,7 @@ from typing import Any
 from tests.contract.test_list_shape import _lists
 
 #: operation id → why it does not take ``sort`` yet.
-SORT_NOT_YET: dict[str, str] = {
-    "listCriteriaStatus": "computed in memory from evidence read through the gateway (no SQL "
-    "order to map); the board is being changed on another branch",
-    "listRecommendationsStatus": "as listCriteriaStatus",
-}
+SORT_NOT_YET: dict[str, str] = {}
 
 DESCRIBED = re.compile(r"allowed: (?P<allowed>[a-z0-9_, ]+); default: (?P<default>[a-z0-9_,\-]+)")
 

@@ -92,3 +92,20 @@ def test_an_unknown_field_is_not_echoed() -> None:
     with pytest.raises(InvalidInput) as err:
         parse_sort("secret_column", ["ref"], "ref")
     assert "secret_column" not in str(err.value.extensions) + str(err.value)
+
+
+def test_sort_items_orders_in_memory_with_missing_values_last_and_ties_by_id() -> None:
+    from shared.pagination import SortKey, sort_items
+
+    rows = [(4, "b", None), (1, "a", 2), (3, "b", 1), (2, "a", None), (5, "a", 2)]
+    fields = {"name": lambda r: r[1], "rank": lambda r: r[2]}
+
+    def by_id(r: tuple[int, str, int | None]) -> int:
+        return r[0]
+
+    asc = sort_items(rows, [SortKey("rank", False)], fields, by_id)
+    assert [r[0] for r in asc] == [3, 1, 5, 2, 4]
+    desc = sort_items(rows, [SortKey("rank", True)], fields, by_id)
+    assert [r[0] for r in desc] == [1, 5, 3, 2, 4]
+    two = sort_items(rows, [SortKey("name", True), SortKey("rank", False)], fields, by_id)
+    assert [r[0] for r in two] == [3, 4, 1, 5, 2]

@@ -11,7 +11,7 @@ from services.board.working import service
 from services.board.working.schemas import RuleRead, StatusList, StatusRead
 from shared.db import SessionDep
 from shared.identity import CallerDep
-from shared.pagination import PageDep
+from shared.pagination import PageDep, SortKey, sort_query
 
 router = APIRouter(prefix="/v1/board", tags=["board status"])
 StatusQuery = Annotated[
@@ -36,13 +36,18 @@ async def list_criteria_status(
     caller: CallerDep,
     cache: CacheDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey], sort_query(tuple(service.CRITERION_SORT), service.STATUS_SORT_DEFAULT)
+    ],
     plan_id: PlanQuery = None,
     status: StatusQuery = None,
 ) -> StatusList:
     """Each criterion: working / improving / not yet / not working / no evidence, the reasons
     (each naming its action, release or audit), the declared RAG beside it and whether they
     disagree, and the rule version. Partners see the criteria their agency takes part in."""
-    return await service.list_criteria(cache, caller, page, plan_id=plan_id, status=status)
+    return await service.list_criteria(
+        cache, caller, page, plan_id=plan_id, status=status, sort=sort
+    )
 
 
 @router.get(
@@ -66,12 +71,18 @@ async def list_recommendations_status(
     caller: CallerDep,
     cache: CacheDep,
     page: PageDep,
+    sort: Annotated[
+        list[SortKey],
+        sort_query(tuple(service.RECOMMENDATION_SORT), service.STATUS_SORT_DEFAULT),
+    ],
     plan_id: PlanQuery = None,
     status: StatusQuery = None,
 ) -> StatusList:
     """Each recommendation, from its linked actions and the indicators and audits of their
     criteria; one with no action says 'no evidence'."""
-    return await service.list_recommendations(cache, caller, page, plan_id=plan_id, status=status)
+    return await service.list_recommendations(
+        cache, caller, page, plan_id=plan_id, status=status, sort=sort
+    )
 
 
 @router.get(

@@ -36,7 +36,7 @@ from services.board.working.schemas import (
 )
 from shared import clock, rights
 from shared.identity import Caller
-from shared.pagination import PageParams
+from shared.pagination import PageParams, SortKey, sort_items
 from shared.problems import NotFound
 
 
@@ -163,6 +163,22 @@ def _listing(cached: Cached, items: list[StatusRead], page: PageParams) -> Statu
     )
 
 
+#: ``?sort=`` of the status lists: field → the value it sorts by (ties by the id); a
+#: recommendation's code sorts by source, then number as a number (ofsted 2 before ofsted 10)
+CRITERION_SORT: dict[str, Callable[[StatusRead], object]] = {
+    "plan_id": lambda s: s.plan_id,
+    "code": lambda s: s.code,
+    "status": lambda s: rule.STATUSES.index(s.status),
+    "declared_rag": lambda s: s.declared_rag,
+    "disagrees": lambda s: s.disagrees,
+}
+RECOMMENDATION_SORT: dict[str, Callable[[StatusRead], object]] = {
+    **CRITERION_SORT,
+    "code": lambda s: (s.code.split(" ")[0], int(s.code.split(" ")[-1])),
+}
+STATUS_SORT_DEFAULT = "plan_id,code"
+
+
 async def _statuses(
     cache: EvidenceCache,
     caller: Caller,
@@ -170,8 +186,10 @@ async def _statuses(
     compute: Callable[[Snapshot], list[StatusRead]],
     plan_id: int | None,
     status: str | None,
+    sort: list[SortKey],
+    fields: dict[str, Callable[[StatusRead], object]],
 ) -> StatusList:
-    """One page of the statuses ``compute`` makes, those the caller sees, filtered."""
+    """One page of the statuses ``compute`` makes, those the caller sees, filtered, sorted."""
     access.require_read(caller)
     cached = await cache.get()
     items = [
@@ -179,7 +197,7 @@ async def _statuses(
         for s in visible(caller, compute(cached.snapshot))
         if (plan_id is None or s.plan_id == plan_id) and (status is None or s.status == status)
     ]
-    return _listing(cached, items, page)
+    return _listing(cached, sort_items(items, sort, fields, lambda s: s.id), page)
 
 
 async def list_criteria(
@@ -189,8 +207,11 @@ async def list_criteria(
     *,
     plan_id: int | None,
     status: str | None,
+    sort: list[SortKey],
 ) -> StatusList:
-    return await _statuses(cache, caller, page, criterion_statuses, plan_id, status)
+    return await _statuses(
+        cache, caller, page, criterion_statuses, plan_id, status, sort, CRITERION_SORT
+    )
 
 
 async def one_criterion(cache: EvidenceCache, caller: Caller, criterion_id: int) -> StatusRead:
@@ -209,8 +230,11 @@ async def list_recommendations(
     *,
     plan_id: int | None,
     status: str | None,
+    sort: list[SortKey],
 ) -> StatusList:
-    return await _statuses(cache, caller, page, recommendation_statuses, plan_id, status)
+    return await _statuses(
+        cache, caller, page, recommendation_statuses, plan_id, status, sort, RECOMMENDATION_SORT
+    )
 
 
 def rule_text(caller: Caller) -> RuleRead:
