@@ -162,9 +162,8 @@ async def submit(
         options = f"json mode={body.mode} dry_run={body.dry_run}"
 
     async def produce() -> tuple[int, object, dict[str, str]]:
-        status, report = await service.submit(
-            session, caller, body, parse_problems=problems, parsed=parsed
-        )
+        report = await service.submit(session, caller, body, parse_problems=problems, parsed=parsed)
+        status = service.STATUS_CODES[report["status"]]
         # 422: all-or-nothing with a bad row; the answer lists every row, nothing was written
         if status >= 400 and isinstance(report, dict):
             report = _rejection_problem(status, report)

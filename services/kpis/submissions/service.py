@@ -173,21 +173,28 @@ def _refuse_over_authoritative(
             del changed[i]
 
 
-async def submit(
-    session: AsyncSession,
-    caller: Caller,
-    body: SubmissionCreate,
-    *,
-    parse_problems: dict[int, list[str]] | None = None,
-    parsed: Sequence[SubmissionRow | None] | None = None,
-) -> tuple[int, dict[str, Any]]:
-    if not access.can_write(caller):
-        raise Forbidden("your role may not submit values")
-    rows: Sequence[SubmissionRow | None] = parsed if parsed is not None else body.rows
-    reasons: dict[int, list[str]] = {i: list(r) for i, r in (parse_problems or {}).items()}
+#: the HTTP status of each outcome of a submission (the report's ``status``)
+STATUS_CODES = {"recorded": 201, "checked": 200, "rejected": 422}
+
+
+async def _named(
+    session: AsyncSession, rows: Sequence[SubmissionRow | None]
+) -> tuple[dict[str, IndicatorInfo], dict[str, Any]]:
+    """The indicators and org units the rows name, by code."""
     present = [r for r in rows if r is not None]
     indicators = await lookup.indicators_by_code(session, (r.indicator for r in present))
     units = await lookup.org_units_by_code(session, (r.org_unit for r in present))
+    return indicators, units
+
+
+def _clean_rows(
+    caller: Caller,
+    rows: Sequence[SubmissionRow | None],
+    indicators: dict[str, IndicatorInfo],
+    units: dict[str, Any],
+    reasons: dict[int, list[str]],
+) -> dict[int, CleanValue]:
+    """Each row checked on its own; a row repeating an earlier one's key is refused."""
     today = utc_today()
     clean: dict[int, CleanValue] = {}
     seen: dict[writer.Key, int] = {}
@@ -204,39 +211,54 @@ async def submit(
             continue
         seen[key] = index
         clean[index] = candidate
+    return clean
+
+
+async def _against_current(
+    session: AsyncSession, clean: dict[int, CleanValue]
+) -> tuple[dict[writer.Key, writer.Current], set[int], dict[int, CleanValue]]:
+    """The current figures of the clean rows' keys, the rows that would change nothing,
+    and the rows that change a figure."""
     current = await writer.current_values(session, [writer.key_of(c) for c in clean.values()])
     unchanged = {
         i for i, c in clean.items() if writer.is_unchanged(c, current.get(writer.key_of(c)))
     }
-    changed = {i: c for i, c in clean.items() if i not in unchanged}
-    pairs = {writer.period_key_of(c) for c in changed.values()}
-    states = await writer.period_states(session, pairs)
+    return current, unchanged, {i: c for i, c in clean.items() if i not in unchanged}
+
+
+async def _refuse_locked(
+    session: AsyncSession, changed: dict[int, CleanValue], reasons: dict[int, list[str]]
+) -> None:
+    """A row of a published (locked) period is refused and dropped from ``changed``."""
+    states = await writer.period_states(
+        session, {writer.period_key_of(c) for c in changed.values()}
+    )
     for i, c in list(changed.items()):
         if states.get(writer.period_key_of(c)) == writer.LOCKED_STATE:
             reasons[i].append("period: published and locked; reopen it to correct a value")
             del changed[i]
-    _refuse_over_authoritative(changed, current, indicators.values(), reasons)
-    rejected = {i for i, r in reasons.items() if r}
+
+
+def _outcome(body: SubmissionCreate, rejected: set[int]) -> str:
+    """recorded (written), rejected (all-or-nothing with a bad row) or checked (dry run)."""
     all_or_nothing = body.mode == "all_or_nothing"
-    writes = not body.dry_run and not (all_or_nothing and rejected)
-    results = _row_results(len(rows), rejected, reasons, unchanged, clean, changed, current)
-    submission_id = uuid.uuid4() if writes else None
-    # built as plain data (SubmissionReport documents it): 10,000 models would cost ~0.5 s
-    report: dict[str, Any] = {
-        "submission_id": str(submission_id) if submission_id else None,
-        "status": "recorded"
-        if writes
-        else ("rejected" if rejected and all_or_nothing else "checked"),
-        "mode": body.mode,
-        "dry_run": body.dry_run,
-        "accepted": len(changed),
-        "unchanged": len(unchanged),
-        "rejected": len(rejected),
-        "rows": results,
-    }
-    if not writes or submission_id is None:
-        status = 422 if (rejected and all_or_nothing) else 200
-        return status, report
+    if all_or_nothing and rejected:
+        return "rejected"
+    return "checked" if body.dry_run else "recorded"
+
+
+async def _record(
+    session: AsyncSession,
+    caller: Caller,
+    report: dict[str, Any],
+    kept: list[CleanValue],
+    changed: dict[int, CleanValue],
+    current: dict[writer.Key, writer.Current],
+    indicators: dict[str, IndicatorInfo],
+) -> None:
+    """The submission, its changed figures as new revisions and every figure it gave kept
+    as the submission's (for the reconciliation), the periods touched, one event."""
+    submission_id = uuid.UUID(report["submission_id"])
     rows_to_write = list(changed.values())
     by_id = {i.indicator_id: i for i in indicators.values()}
     who = access.actor_name(caller)
@@ -249,9 +271,7 @@ async def submit(
         source_kind=SUBMISSION_SOURCE,
     )
     await writer.insert_revisions(session, rows_to_write, current, provenance)
-    # every figure the partner gave is kept as the submission's (for the reconciliation)
-    figures = [clean[i] for i in sorted(clean) if i not in rejected]
-    await writer.insert_figures(session, figures, [True] * len(figures), provenance)
+    await writer.insert_figures(session, kept, [True] * len(kept), provenance)
     transitions = await writer.touch_periods(
         session, (writer.period_key_of(r) for r in rows_to_write), who
     )
@@ -260,19 +280,57 @@ async def submit(
         caller=caller,
         entity_type="submission",
         entity_id=str(submission_id),
-        recorded=len(rows_to_write),
-        unchanged=len(unchanged),
+        recorded=report["accepted"],
+        unchanged=report["unchanged"],
         transitions=transitions,
         codes={k: v.code for k, v in by_id.items()},
     )
     log.info(
         "submission.recorded",
-        submission_id=str(submission_id),
-        accepted=len(changed),
-        unchanged=len(unchanged),
-        rejected=len(rejected),
+        submission_id=report["submission_id"],
+        accepted=report["accepted"],
+        unchanged=report["unchanged"],
+        rejected=report["rejected"],
     )
-    return 201, report
+
+
+async def submit(
+    session: AsyncSession,
+    caller: Caller,
+    body: SubmissionCreate,
+    *,
+    parse_problems: dict[int, list[str]] | None = None,
+    parsed: Sequence[SubmissionRow | None] | None = None,
+) -> dict[str, Any]:
+    """The submission checked row by row and, unless a dry run or an all-or-nothing batch
+    with a bad row, recorded; its report (``status``: recorded, checked or rejected; see
+    :data:`STATUS_CODES`)."""
+    if not access.can_write(caller):
+        raise Forbidden("your role may not submit values")
+    rows: Sequence[SubmissionRow | None] = parsed if parsed is not None else body.rows
+    reasons: dict[int, list[str]] = {i: list(r) for i, r in (parse_problems or {}).items()}
+    indicators, units = await _named(session, rows)
+    clean = _clean_rows(caller, rows, indicators, units, reasons)
+    current, unchanged, changed = await _against_current(session, clean)
+    await _refuse_locked(session, changed, reasons)
+    _refuse_over_authoritative(changed, current, indicators.values(), reasons)
+    rejected = {i for i, r in reasons.items() if r}
+    outcome = _outcome(body, rejected)
+    # built as plain data (SubmissionReport documents it): 10,000 models would cost ~0.5 s
+    report: dict[str, Any] = {
+        "submission_id": str(uuid.uuid4()) if outcome == "recorded" else None,
+        "status": outcome,
+        "mode": body.mode,
+        "dry_run": body.dry_run,
+        "accepted": len(changed),
+        "unchanged": len(unchanged),
+        "rejected": len(rejected),
+        "rows": _row_results(len(rows), rejected, reasons, unchanged, clean, changed, current),
+    }
+    if outcome == "recorded":
+        kept = [clean[i] for i in sorted(clean) if i not in rejected]
+        await _record(session, caller, report, kept, changed, current, indicators)
+    return report
 
 
 def require_rows(rows: Sequence[object]) -> None:

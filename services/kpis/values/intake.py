@@ -28,7 +28,7 @@ from services.kpis.access import COUNCIL, actor_name
 from services.kpis.contract import IMPORT_SOURCE, ComputedValue
 from services.kpis.periods import Period, PeriodError
 from services.kpis.values import lookup, writer
-from services.kpis.values.rules import CleanValue, check_period, derive_value
+from services.kpis.values.rules import CleanValue, IndicatorInfo, check_period, derive_value
 from shared.clock import utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
@@ -109,6 +109,62 @@ def _refuse(errors: list[dict[str, object]]) -> None:
         )
 
 
+async def _units(
+    session: AsyncSession,
+    values: Sequence[ComputedValue],
+    worker_teams: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The org units the values name, by code; teams and workers the export names that the
+    tree lacks are created under the authority (a worker under its team)."""
+    units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
+    unit_codes = {v.org_unit_code for v in values}
+    missing_units = unit_codes - units.keys()
+    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
+    if missing_units or teams_of:
+        parent = await lookup.authority_id(session)
+        if parent is None:
+            raise Conflict("no authority org unit exists to create teams and workers under")
+        units |= await lookup.create_missing_units(session, missing_units, parent, teams_of)
+    return units
+
+
+def _to_change(
+    clean: list[CleanValue],
+    current: dict[writer.Key, writer.Current],
+    by_id: Mapping[int, IndicatorInfo],
+    source_kind: str | None,
+) -> tuple[list[bool], list[CleanValue]]:
+    """Per row, whether it stays beside the indicator's authoritative figure; and the rows
+    that change a current figure."""
+    beside = [
+        writer.keeps_authoritative(
+            by_id[r.indicator_id].authoritative_source, source_kind, current.get(writer.key_of(r))
+        )
+        for r in clean
+    ]
+    changed = [
+        r
+        for r, kept in zip(clean, beside, strict=True)
+        if not kept and not writer.is_unchanged(r, current.get(writer.key_of(r)))
+    ]
+    return beside, changed
+
+
+async def _refuse_locked(
+    session: AsyncSession, changed: list[CleanValue], indicators: Mapping[str, IndicatorInfo]
+) -> None:
+    """A published (locked) period is never changed by an import: 409 naming the periods."""
+    states = await writer.period_states(session, {writer.period_key_of(r) for r in changed})
+    locked = [r for r in changed if states.get(writer.period_key_of(r)) == writer.LOCKED_STATE]
+    if locked:
+        codes = {i.indicator_id: i.code for i in indicators.values()}
+        named = sorted({f"{codes[r.indicator_id]} {r.period.label}" for r in locked})
+        raise Conflict(
+            "published values are locked: reopen the period before recording a new revision",
+            extensions={"locked": named[:MAX_REPORTED]},
+        )
+
+
 async def record_computed_values(
     session: AsyncSession,
     *,
@@ -125,43 +181,13 @@ async def record_computed_values(
     if not values:
         return 0
     indicators = await lookup.indicators_by_code(session, (v.indicator_code for v in values))
-    units = await lookup.org_units_by_code(session, (v.org_unit_code for v in values))
-    missing_units = {v.org_unit_code for v in values} - units.keys()
-    today = utc_today()
-    parsed = _parsed(values, indicators, today)
-    unit_codes = {v.org_unit_code for v in values}
-    teams_of = {w: t for w, t in (worker_teams or {}).items() if w in unit_codes}
-    if missing_units or teams_of:
-        parent = await lookup.authority_id(session)
-        if parent is None:
-            raise Conflict("no authority org unit exists to create teams and workers under")
-        units |= await lookup.create_missing_units(session, missing_units, parent, teams_of)
+    parsed = _parsed(values, indicators, utc_today())
+    units = await _units(session, values, worker_teams)
     clean = _cleaned(parsed, indicators, units)
     by_id = {i.indicator_id: i for i in indicators.values()}
     current = await writer.current_values(session, [writer.key_of(r) for r in clean])
-    beside = [
-        writer.keeps_authoritative(
-            by_id[r.indicator_id].authoritative_source, source_kind, current.get(writer.key_of(r))
-        )
-        for r in clean
-    ]
-    changed = [
-        r
-        for r, kept in zip(clean, beside, strict=True)
-        if not kept and not writer.is_unchanged(r, current.get(writer.key_of(r)))
-    ]
-    states = await writer.period_states(session, {writer.period_key_of(r) for r in changed})
-    locked = [r for r in changed if states.get(writer.period_key_of(r)) == writer.LOCKED_STATE]
-    if locked:
-        codes = {i.indicator_id: i.code for i in indicators.values()}
-        raise Conflict(
-            "published values are locked: reopen the period before recording a new revision",
-            extensions={
-                "locked": sorted({f"{codes[r.indicator_id]} {r.period.label}" for r in locked})[
-                    :MAX_REPORTED
-                ]
-            },
-        )
+    beside, changed = _to_change(clean, current, by_id, source_kind)
+    await _refuse_locked(session, changed, indicators)
     who = actor_name(actor)
     provenance = writer.Provenance(
         source=IMPORT_SOURCE,
@@ -175,13 +201,14 @@ async def record_computed_values(
     transitions = await writer.touch_periods(
         session, (writer.period_key_of(r) for r in changed), who
     )
+    unchanged = len(clean) - recorded - sum(beside)
     await writer.record_event(
         session,
         caller=actor,
         entity_type="import",
         entity_id=import_id[:120],
         recorded=recorded,
-        unchanged=len(clean) - recorded - sum(beside),
+        unchanged=unchanged,
         transitions=transitions,
         codes={k: v.code for k, v in by_id.items()},
     )
@@ -189,7 +216,7 @@ async def record_computed_values(
         "indicator_values.imported",
         import_id=import_id[:100],
         recorded=recorded,
-        unchanged=len(clean) - recorded - sum(beside),
+        unchanged=unchanged,
         kept_beside_authoritative=sum(beside),
     )
     return recorded
