@@ -30,9 +30,11 @@ FormatQuery = Annotated[
 ]
 AcceptHeader = Annotated[str | None, Header(max_length=500, include_in_schema=False)]
 
+Representation = Literal["json", "csv", "xlsx"]
+
 #: ``?format=`` of a route answering JSON by default and a table on request.
 RepresentationQuery = Annotated[
-    Literal["json", "csv", "xlsx"] | None,
+    Representation | None,
     Query(description="json (the default), csv or xlsx; absent: from Accept, else json"),
 ]
 
@@ -61,14 +63,12 @@ def table_format(accept: str | None) -> ExportFormat | None:
     return None
 
 
-def representation(format: str | None, accept: str | None) -> ExportFormat | None:
+def representation(format: Representation | None, accept: str | None) -> ExportFormat | None:
     """The table a JSON-by-default route is asked for: ``?format=`` (``json``: none), else
     the ``Accept`` header's; ``None`` means JSON."""
-    if format == "json":
-        return None
-    if format == "csv" or format == "xlsx":
-        return format
-    return table_format(accept)
+    if format is None:
+        return table_format(accept)
+    return None if format == "json" else format
 
 
 def _cell(value: Any) -> Any:
