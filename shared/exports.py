@@ -30,6 +30,14 @@ FormatQuery = Annotated[
 ]
 AcceptHeader = Annotated[str | None, Header(max_length=500, include_in_schema=False)]
 
+Representation = Literal["json", "csv", "xlsx"]
+
+#: ``?format=`` of a route answering JSON by default and a table on request.
+RepresentationQuery = Annotated[
+    Representation | None,
+    Query(description="json (the default), csv or xlsx; absent: from Accept, else json"),
+]
+
 #: The OpenAPI ``responses`` entry of an export route.
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -53,6 +61,14 @@ def table_format(accept: str | None) -> ExportFormat | None:
     if accept and "text/csv" in accept:
         return "csv"
     return None
+
+
+def representation(format: Representation | None, accept: str | None) -> ExportFormat | None:
+    """The table a JSON-by-default route is asked for: ``?format=`` (``json``: none), else
+    the ``Accept`` header's; ``None`` means JSON."""
+    if format is None:
+        return table_format(accept)
+    return None if format == "json" else format
 
 
 def _cell(value: Any) -> Any:

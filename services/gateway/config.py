@@ -180,7 +180,15 @@ class GatewaySettings(RelaySettings):
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
         "x-forwarded-for", description="the header a trusted proxy names the client in"
     )
-    body_limit_bytes: int = Field(1_000_000, ge=1024, description="largest request body")
+    body_limit_bytes: int = Field(
+        1_000_000, ge=1024, description="largest request body (routes other than below)"
+    )
+    submission_body_limit_bytes: int = Field(
+        20_971_520,
+        ge=1024,
+        description="largest body on POST /v1/submissions: kpis's own cap on a batch (20 MiB), "
+        "room for its 50,000 rows at up to about 400 bytes a row",
+    )
     import_body_limit_bytes: int = Field(
         50_000_000, ge=1024, description="largest body on /v1/imports"
     )

@@ -1,10 +1,11 @@
-"""The gateway's edge: one spelling per path, request body caps per route (imports larger)
-and CORS."""
+"""The gateway's edge: one spelling per path, request body caps per route (submissions and
+imports larger) and CORS."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
@@ -12,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.routing.paths import refusal
 from shared.problems import problem_response
+
+if TYPE_CHECKING:
+    from services.gateway.config import GatewaySettings
 
 #: The header a cookie-authenticated refresh must carry (CSRF: services/gateway/signin).
 CSRF_HEADER = "x-platform-csrf"
@@ -108,23 +112,55 @@ class PathGuardMiddleware:
         await self.app(scope, receive, send)
 
 
+@dataclass(frozen=True)
+class BodyLimits:
+    """The largest request body per route: ``/v1/imports`` (uploads), ``/v1/submissions`` (a
+    partner's batch, JSON or CSV: room for kpis's maximum rows), every other route."""
+
+    default: int
+    submissions: int
+    imports: int
+
+    @classmethod
+    def of(cls, settings: GatewaySettings) -> BodyLimits:
+        return cls(
+            default=settings.body_limit_bytes,
+            submissions=settings.submission_body_limit_bytes,
+            imports=settings.import_body_limit_bytes,
+        )
+
+    def for_path(self, path: str) -> tuple[int, str]:
+        """The cap of ``path`` and the setting that holds it."""
+        if path == "/v1/imports" or path.startswith("/v1/imports/"):
+            return self.imports, "GATEWAY_IMPORT_BODY_LIMIT_BYTES"
+        if path == "/v1/submissions":
+            return self.submissions, "GATEWAY_SUBMISSION_BODY_LIMIT_BYTES"
+        return self.default, "GATEWAY_BODY_LIMIT_BYTES"
+
+
+def body_too_large(limit: int, setting: str) -> JSONResponse:
+    """The 413 problem: the route's limit stated in the detail and as ``limit_bytes``."""
+    return problem_response(
+        413,
+        code="body-too-large",
+        title="Request body too large",
+        detail=f"the body of this route may hold at most {limit:,} bytes ({setting})",
+        extensions={"limit_bytes": limit},
+    )
+
+
 class BodyLimitMiddleware:
     """413 problem when a body is larger than the route's cap (declared or streamed)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, imports: int) -> None:
+    def __init__(self, app: ASGIApp, *, limits: BodyLimits) -> None:
         self.app = app
-        self.default = default
-        self.imports = imports
-
-    def _limit(self, path: str) -> int:
-        imports = path == "/v1/imports" or path.startswith("/v1/imports/")
-        return self.imports if imports else self.default
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope["path"])
+        limit, setting = self.limits.for_path(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
@@ -132,7 +168,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 too_big = True
             if too_big:
-                await self._reject(limit)(scope, receive, send)
+                await body_too_large(limit, setting)(scope, receive, send)
                 return
             await self.app(scope, receive, send)  # the server enforces the declared length
             return
@@ -146,7 +182,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                await self._reject(limit)(scope, receive, send)
+                await body_too_large(limit, setting)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -162,15 +198,6 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
-
-    @staticmethod
-    def _reject(limit: int) -> JSONResponse:
-        return problem_response(
-            413,
-            code="body-too-large",
-            title="Request body too large",
-            detail=f"the body of this route may hold at most {limit} bytes",
-        )
 
 
 def cors_options(origins: tuple[str, ...], *, credentials: bool = False) -> dict[str, Any]:

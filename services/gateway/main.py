@@ -12,6 +12,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.db import outbox
 from services.gateway.edges import (
     BodyLimitMiddleware,
+    BodyLimits,
     CORSByPath,
     OAuthErrorsMiddleware,
     PathGuardMiddleware,
@@ -132,8 +133,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         last_resort,
         Middleware(
             BodyLimitMiddleware,
-            default=settings.body_limit_bytes,
-            imports=settings.import_body_limit_bytes,
+            limits=BodyLimits.of(settings),
         ),
     )
     app.user_middleware.insert(last_resort, Middleware(PathGuardMiddleware))

@@ -102,6 +102,13 @@ def items(relaying: tuple[str, ...], databases: tuple[str, ...]) -> tuple[Item, 
             "gateway-key-wrapping",
             "GATEWAY_KEY_WRAPPING_KEY",
         ),
+        Item(
+            "kpis-webhook.key",
+            "KPIS_WEBHOOK_KEY",
+            "platform-signing",
+            "kpis-webhook-key",
+            "KPIS_WEBHOOK_KEY",
+        ),
     ]
     made += [
         Item(

@@ -219,3 +219,28 @@ async def test_board_summary_xlsx(client: httpx.AsyncClient, conn: AsyncConnecti
     assert by_accept.content[:2] == b"PK"  # a zip: the workbook
     as_json = await client.get("/v1/board-summary", params=params, headers=who("ccg", "viewer"))
     assert as_json.headers["content-type"].startswith("application/json")
+
+
+async def test_board_summary_format_json_is_the_json(
+    client: httpx.AsyncClient, conn: AsyncConnection
+) -> None:
+    """Issue 18: `?format=json`, the default representation, answered 422 once csv and xlsx
+    were added; it answers the JSON, even beside an `Accept` naming a table."""
+    plan = await _plan(conn)
+    params = {"plan_id": plan, "as_of": "2030-03-01", "board_date": "2030-02-01"}
+    default = await client.get("/v1/board-summary", params=params, headers=who("ccg", "viewer"))
+    for accept in ({}, {"Accept": "text/csv"}):
+        r = await client.get(
+            "/v1/board-summary",
+            params=params | {"format": "json"},
+            headers=who("ccg", "viewer") | accept,
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("application/json")
+        assert r.json() == default.json()
+    bad = await client.get(
+        "/v1/board-summary", params=params | {"format": "pdf"}, headers=who("ccg", "viewer")
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["format"]
+    assert "pdf" not in bad.text

@@ -256,3 +256,31 @@ async def test_a_round_runs_in_one_replica_at_a_time(replicas: list[AsyncEngine]
         await holder.commit()
     assert await second.round() == Counter()  # nothing overdue in the empty database
     assert await first.round() == Counter()  # and the lock was given back
+
+
+async def test_an_owner_email_set_after_creation_receives_the_notice(
+    client: httpx.AsyncClient, audit_connection: AsyncConnection, sink_factory: Any
+) -> None:
+    """Issue 18: an overdue finding recorded without an address is counted as no_address;
+    once its owner e-mail is set (PATCH), the next day's notice reaches that address."""
+    sink, port = sink_factory()
+    [fid] = await _findings(client, audit_connection, [(None, "2026-01-15", "open")])
+    settings = _settings(port)
+    maker = savepoint_maker(audit_connection)
+    assert await send_overdue_notices(maker, channel_for(settings), settings, DAY) == Counter(
+        {"no_address": 1}
+    )
+    read = await client.get(f"/v1/findings/{fid}", headers=h(AUDITOR))
+    r = await client.patch(
+        f"/v1/findings/{fid}",
+        json={"owner_email": "Late.Owner@council.example"},
+        headers=h(AUDITOR, read.headers["ETag"]),
+    )
+    await ok(r)
+    next_day = date.fromordinal(DAY.toordinal() + 1)
+    assert await send_overdue_notices(maker, channel_for(settings), settings, next_day) == Counter(
+        {"sent": 1}
+    )
+    [(recipients, content)] = sink.received
+    assert recipients == ["late.owner@council.example"]
+    assert f"finding {fid} " in message_from_bytes(content).get_payload(decode=True).decode()

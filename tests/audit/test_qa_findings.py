@@ -293,3 +293,51 @@ async def test_a_409_of_the_loop_keeps_status_the_http_code_and_names_the_findin
     assert r.headers["content-type"].startswith("application/problem+json")
     assert problem["status"] == 409
     assert problem["finding_status"] == "open"
+
+
+async def test_the_owner_email_is_set_after_creation_by_a_qa_writer_of_the_audit(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 18: no route set a finding's owner e-mail after it was recorded. PATCH with
+    If-Match, the rights of recording a finding (a QA writer of an agency taking part in the
+    audit); a bad address is a 422 naming the field, never the value; the trail names the
+    field, never the address."""
+    from tests.audit.conftest import as_, reader
+
+    f, etag = await new_finding(client, partners=("police",))
+    fid, path = f["finding_id"], f"/v1/findings/{f['finding_id']}"
+    address = {"owner_email": "mash.manager@council.example"}
+    assert (await client.patch(path, json=address, headers=h(AUDITOR))).status_code == 428
+    assert (await client.patch(path, json=address, headers=h(VIEWER, etag))).status_code == 403
+    ccg_writer = Caller("ccg-auditor", "ccg", roles=frozenset({"auditor"}))  # not taking part
+    assert (await client.patch(path, json=address, headers=h(ccg_writer, etag))).status_code in {
+        403,
+        404,
+    }
+    bad = await client.patch(path, json={"owner_email": "not-an-address"}, headers=h(AUDITOR, etag))
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["owner_email"]
+    assert "not-an-address" not in bad.text
+    r = await client.patch(path, json=address, headers=h(AUDITOR, etag))
+    body = await ok(r)
+    assert "owner_email" not in body  # never shown in reads
+    assert r.headers["ETag"] != etag
+    stale = await client.patch(path, json={"owner_email": None}, headers=h(AUDITOR, etag))
+    assert stale.status_code == 412
+    # a participating partner's QA writer may set it too, as it may record findings
+    r = await client.patch(
+        path, json={"owner_email": "cse.lead@police.example"}, headers=h(POLICE, r.headers["ETag"])
+    )
+    await ok(r)
+    trail = await ok(
+        await client.get(
+            "/v1/trail",
+            params={"event_type": "finding.updated", "entity_id": str(fid)},
+            headers=as_(reader()),
+        )
+    )
+    assert sorted((e["who"]["subject"], e["payload"]["fields"]) for e in trail["items"]) == [
+        (AUDITOR.subject, ["owner_email"]),
+        (POLICE.subject, ["owner_email"]),
+    ]
+    assert "example" not in str(trail["items"])

@@ -195,3 +195,17 @@ async def test_the_statistics_open_as_a_workbook_and_a_csv_with_the_hand_worked_
         for x in csv.DictReader(io.StringIO(as_csv.text))
     }
     assert from_csv == table(as_json.json()["rows"])
+
+
+async def test_the_statistics_answer_json_to_format_json(client: httpx.AsyncClient) -> None:
+    """Issue 18: `?format=json` (the default representation) is the JSON, not a 422."""
+    await fixture(client)
+    default = await client.get("/v1/audit-statistics", params={"by": "agency"}, headers=h(AUDITOR))
+    r = await client.get(
+        "/v1/audit-statistics",
+        params={"by": "agency", "format": "json"},
+        headers=h(AUDITOR) | {"Accept": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json() == default.json()

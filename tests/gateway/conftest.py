@@ -53,7 +53,8 @@ class Upstream:
 
     async def start(self, services: Iterable[str]) -> None:
         for service in services:
-            app = web.Application()
+            # no cap of aiohttp's own (1 MiB): the services' servers have none either
+            app = web.Application(client_max_size=64 * 1024 * 1024)
             app.router.add_route("*", "/{tail:.*}", functools.partial(self._answer, service))
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 
@@ -109,6 +110,87 @@ async def test_g2_body_cap_413_and_imports_larger(gateway_connection: AsyncConne
         # an oversized body is refused before authentication is even looked at
         r = await gw.http.post("/oauth/token", content=b"a" * 4000)
         assert r.status_code == 413
+
+
+def _full_submission() -> bytes:
+    """A JSON submission of kpis's maximum rows, each as a partner sends it: a monthly
+    percentage of a team, its numerator and denominator (no comment)."""
+    from services.kpis.submissions.schemas import MAX_ROWS
+
+    row = {
+        "indicator": "ASSESS_45WD",
+        "period": "2017/18-YTD-05",
+        "org_unit": "WIRRAL-MASH-TEAM-01",
+        "value": "87.5",
+        "numerator": 123456,
+        "denominator": 141092,
+    }
+    return json.dumps({"mode": "partial", "rows": [row] * MAX_ROWS}).encode()
+
+
+async def test_g2_a_full_json_submission_passes_and_the_cap_is_per_route(
+    gateway_connection: AsyncConnection,
+) -> None:
+    """Issue 18: the 1 MB cap held a JSON submission to about 9,000 rows while kpis takes
+    50,000. ``POST /v1/submissions`` has its own cap (kpis's own, 20 MiB); other routes keep
+    theirs; each 413 states its limit and the setting holding it."""
+    from services.kpis.submissions.router import MAX_CSV_BYTES
+
+    settings = gateway_settings()
+    assert settings.submission_body_limit_bytes == MAX_CSV_BYTES  # kpis refuses past it anyway
+    body = _full_submission()
+    assert settings.body_limit_bytes < len(body) < settings.submission_body_limit_bytes
+    gw = await make_gateway(gateway_connection, settings)
+    async with gw.http:
+        headers = await gw.bearer(("kpis:submit", "actions:write"))
+        headers["content-type"] = "application/json"
+        r = await gw.http.post("/v1/submissions", content=body, headers=headers)
+        assert r.status_code == 200, r.text
+        assert gw.upstream.requests[-1].content == body
+        # the same body elsewhere: the default cap
+        r = await gw.http.post("/v1/actions/1/updates", content=body, headers=headers)
+        assert r.status_code == 413
+        problem = r.json()
+        assert problem["limit_bytes"] == settings.body_limit_bytes
+        assert f"{settings.body_limit_bytes:,} bytes" in problem["detail"]
+        assert "GATEWAY_BODY_LIMIT_BYTES" in problem["detail"]
+        # past the submissions' own cap: 413 stating it, before anything is read
+        over = settings.submission_body_limit_bytes + 1
+        r = await gw.http.post(
+            "/v1/submissions", headers=headers | {"content-length": str(over)}, content=b"{}"
+        )
+        assert r.status_code == 413
+        problem = r.json()
+        assert problem["limit_bytes"] == settings.submission_body_limit_bytes
+        assert "GATEWAY_SUBMISSION_BODY_LIMIT_BYTES" in problem["detail"]
+        assert problem["request_id"]
+
+
+async def test_g2_the_submission_cap_is_a_setting_streamed_bodies_included(
+    gateway_connection: AsyncConnection,
+) -> None:
+    gw = await make_gateway(
+        gateway_connection,
+        gateway_settings(
+            body_limit_bytes=2048, submission_body_limit_bytes=4096, import_body_limit_bytes=8192
+        ),
+    )
+    async with gw.http:
+        headers = await gw.bearer(("kpis:submit",))
+
+        async def chunks(n: int):  # type: ignore[no-untyped-def]
+            for _ in range(n):
+                yield b"y" * 1000
+
+        r = await gw.http.post("/v1/submissions", content=chunks(3), headers=headers)
+        assert r.status_code == 200
+        r = await gw.http.post("/v1/submissions", content=chunks(5), headers=headers)
+        assert r.status_code == 413
+        assert r.json()["limit_bytes"] == 4096
+        # the cap is the collection's: a longer path keeps the default
+        r = await gw.http.post("/v1/submissions/x", content=b"x" * 3000, headers=headers)
+        assert r.status_code == 413
+        assert r.json()["limit_bytes"] == 2048
 
 
 async def test_cors_allows_only_the_listed_origins(gateway_connection: AsyncConnection) -> None:

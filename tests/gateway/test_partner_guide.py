@@ -135,6 +135,7 @@ def test_the_guides_limits_are_the_settings() -> None:
         (settings.rate_limit_import, "RATE_LIMIT_IMPORT"),
         (settings.rate_limit_auth, "RATE_LIMIT_AUTH"),
         (f"{settings.body_limit_bytes:,} bytes", "BODY_LIMIT_BYTES"),
+        (f"{settings.submission_body_limit_bytes:,} bytes", "SUBMISSION_BODY_LIMIT_BYTES"),
         (f"{settings.import_body_limit_bytes:,} bytes", "IMPORT_BODY_LIMIT_BYTES"),
     ):
         assert f"| {value} (`GATEWAY_{name}`) |" in text, name

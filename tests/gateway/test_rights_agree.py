@@ -390,6 +390,9 @@ async def _audit(svc: Service) -> dict[tuple[str, str], list[Example]]:
         ("GET", "/v1/findings"): [Example("/v1/findings")],
         ("POST", "/v1/findings"): [Example("/v1/findings", finding_body)],
         ("GET", "/v1/findings/{finding_id}"): [Example(f"/v1/findings/{finding}")],
+        ("PATCH", "/v1/findings/{finding_id}"): [
+            Example(fi, {"owner_email": "qa.owner@council.example"}, etag_from=fi)
+        ],
         ("POST", "/v1/findings/{finding_id}/transitions"): [
             Example(f"{fi}/transitions", {"to": "action_agreed", "action": "Fix"}, etag_from=fi)
         ],

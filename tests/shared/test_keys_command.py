@@ -107,3 +107,28 @@ def test_only_makes_one_key_for_a_rotation(tmp_path: Path) -> None:
     assert list(_env((tmp_path / "new" / "platform.env").read_text())) == [
         "KPIS_RELEASE_SIGNING_KEY"
     ]
+
+
+def test_generate_makes_the_webhook_key_kpis_takes_in_production(tmp_path: Path) -> None:
+    """Issue 18: ``KPIS_WEBHOOK_KEY`` was missing, so production webhooks stayed off."""
+    from services.kpis.config import KpisSettings
+
+    generate(tmp_path)
+    env = _env((tmp_path / "platform.env").read_text())
+    key = env["KPIS_WEBHOOK_KEY"]
+    assert key == (tmp_path / "kpis-webhook.key").read_text().strip()
+    assert len(key) >= 32
+    settings = KpisSettings(
+        profile="production",
+        database_url=SecretStr(
+            "postgresql+asyncpg://kpis_svc:" + env["KPIS_DB_PASSWORD"] + "@db/platform"
+        ),
+        release_signing_key=SecretStr(env["KPIS_RELEASE_SIGNING_KEY"]),
+        pseudonymisation_key=SecretStr(env["KPIS_PSEUDONYMISATION_KEY"]),
+        relay_client_secret=SecretStr(env["KPIS_RELAY_SECRET"]),
+        webhook_key=SecretStr(key),
+    )
+    assert settings.webhook_box_key() == key
+    # compose and Kubernetes hand it to kpis
+    assert "KPIS_WEBHOOK_KEY: ${KPIS_WEBHOOK_KEY:?}" in (ROOT / "docker-compose.yml").read_text()
+    assert "key: kpis-webhook-key" in (ROOT / "deploy" / "k8s" / "services.yaml").read_text()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from services.actions.actions.service import today
 from services.actions.board import service
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_format
+from shared.exports import EXPORT_RESPONSES, AcceptHeader, RepresentationQuery, representation
 from shared.exports import export_response as tabular
 from shared.identity import CallerDep
 
@@ -35,11 +35,11 @@ async def board_summary(
     as_of: Annotated[
         date | None, Query(description="compute as on this day (default today)")
     ] = None,
-    format: FormatQuery = None,
+    format: RepresentationQuery = None,
     accept: AcceptHeader = None,
 ) -> Response:
     """JSON by default; a table of one row per theme then per agency as CSV or an XLSX
-    workbook with `?format=csv|xlsx` (or an `Accept` naming either)."""
+    workbook with `?format=csv|xlsx` (or an `Accept` naming either); `?format=json` is the JSON."""
     doc: dict[str, Any] = await service.summary(
         session,
         plan_id=plan_id,
@@ -48,7 +48,7 @@ async def board_summary(
         completed_since=completed_since,
         board_date=board_date,
     )
-    fmt = format or table_format(accept)
+    fmt = representation(format, accept)
     if fmt is None:
         return JSONResponse(jsonable_encoder(doc))
     rows = service.table_rows(doc)

@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 from services.audit.db import idempotency_keys
 from services.audit.events import TrailBound, idempotency_scope
 from services.audit.findings import service
-from services.audit.findings.schemas import FindingCreate, FindingRead, FindingStatus, Transition
+from services.audit.findings.schemas import (
+    FindingCreate,
+    FindingRead,
+    FindingStatus,
+    FindingUpdate,
+    Transition,
+)
 from services.audit.params import IdPath, IdQuery, text_query
 from shared.clock import utc_today
 from shared.db import SessionDep
@@ -78,6 +84,27 @@ async def get_finding(
     finding_id: IdPath, caller: CallerDep, session: SessionDep, response: Response
 ) -> FindingRead:
     finding, _ = await service.get(session, caller, finding_id)
+    response.headers["ETag"] = service.etag(finding)
+    return service.to_read(finding, utc_today())
+
+
+@router.patch(
+    "/{finding_id}",
+    summary="Set or remove the owner's e-mail of a finding (needs If-Match)",
+)
+async def update_finding(
+    finding_id: IdPath,
+    body: FindingUpdate,
+    caller: CallerDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> FindingRead:
+    """The owner's e-mail, where the daily notice of overdue findings goes (never shown in
+    reads). A QA writer (auditor, plan manager, administrator, or `audit:write`) of an agency
+    taking part in the finding's audit, as for recording a finding; `If-Match` with the ETag
+    of the last read. The trail gets `finding.updated` naming the field, never the address."""
+    finding = await service.update(session, caller, finding_id, body, if_match)
     response.headers["ETag"] = service.etag(finding)
     return service.to_read(finding, utc_today())
 

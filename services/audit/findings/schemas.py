@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,22 +14,33 @@ Severity = Literal["low", "medium", "high", "critical"]
 FindingStatus = Literal["open", "action_agreed", "done", "rechecked", "closed"]
 Outcome = Literal["effective", "not_effective"]
 
+#: an owner's e-mail address (the overdue-finding notices go to it)
+OwnerEmail = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$", max_length=254)]
+
 
 class FindingCreate(Input):
     audit_id: IdField
     severity: Severity
     description: str = Field(min_length=1, max_length=4000, description="what was found")
     owner: str = Field(min_length=1, max_length=200, description="a role, e.g. team manager")
-    owner_email: str | None = Field(
+    owner_email: OwnerEmail | None = Field(
         None,
-        pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$",
-        max_length=254,
         description="where the owner's daily notice of overdue findings is e-mailed "
         "(never shown in reads); without it an overdue finding is counted as no_address",
     )
     agency: Agency
     due_date: date
     plan_action_ref: ActionRef | None = Field(None, description="the plan action answering it")
+
+
+class FindingUpdate(Input):
+    """Partial: a field left out is unchanged."""
+
+    owner_email: OwnerEmail | None = Field(
+        None,
+        description="where the owner's daily notice of overdue findings is e-mailed (never "
+        "shown in reads); null removes it (the finding is then counted as no_address)",
+    )
 
 
 class Transition(Input):

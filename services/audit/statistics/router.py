@@ -12,7 +12,7 @@ from services.audit.params import IdQuery
 from services.audit.statistics import service
 from services.audit.statistics.schemas import By, Statistics
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, AcceptHeader, FormatQuery, table_format
+from shared.exports import EXPORT_RESPONSES, AcceptHeader, RepresentationQuery, representation
 from shared.exports import export_response as tabular
 from shared.identity import CallerDep
 
@@ -34,13 +34,13 @@ async def statistics(
     period_from: date | None = None,
     period_to: date | None = None,
     programme_id: IdQuery = None,
-    format: FormatQuery = None,
+    format: RepresentationQuery = None,
     accept: AcceptHeader = None,
 ) -> Any:
     """JSON by default; a table of the same rows as CSV or an XLSX workbook with
-    `?format=csv|xlsx` (or an `Accept` naming either)."""
+    `?format=csv|xlsx` (or an `Accept` naming either); `?format=json` is the JSON."""
     stats = await service.statistics(session, caller, by, period_from, period_to, programme_id)
-    fmt = format or table_format(accept)
+    fmt = representation(format, accept)
     if fmt is None:
         return stats
     rows = service.table_rows(stats)

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.config import GatewaySettings
 from services.gateway.deps import authenticate
-from services.gateway.edges import cors_options
+from services.gateway.edges import BodyLimits, body_too_large, cors_options
 from services.gateway.routing.paths import forward_path, refusal
 from services.gateway.routing.proxy import (
     STRIPPED_PREFIXES,
@@ -75,8 +75,7 @@ class HotPath:
         self.metrics = metrics
         self.route = proxy_route()
         self.upstreams = settings.upstreams()
-        self.default_limit = settings.body_limit_bytes
-        self.import_limit = settings.import_body_limit_bytes
+        self.limits = BodyLimits.of(settings)
         self._observers: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.log_all = settings.access_log_forwarded == "all"
         self.forwarded: ASGIApp = self._forward
@@ -160,8 +159,7 @@ class HotPath:
             return problem_response(
                 400, code="path-not-canonical", title="Path not canonical", detail=why
             )
-        imports = path == "/v1/imports" or path.startswith("/v1/imports/")
-        limit = self.import_limit if imports else self.default_limit
+        limit, setting = self.limits.for_path(path)
         body: bytes | None = None
         try:
             if declared is not None:
@@ -173,12 +171,7 @@ class HotPath:
             else:  # no declared length (chunked): read up to the cap before anything else
                 body = await _read_body(receive, limit)
         except _TooLarge:
-            return problem_response(
-                413,
-                code="body-too-large",
-                title="Request body too large",
-                detail=f"the body of this route may hold at most {limit} bytes",
-            )
+            return body_too_large(limit, setting)
         service = owner_of(path)
         assert service is not None
         request = Request(scope, receive)
