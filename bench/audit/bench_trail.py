@@ -37,7 +37,7 @@ from services.audit.trail.chain import GENESIS, link
 from services.audit.trail.copytext import COLUMNS as COPY_COLUMNS
 from services.audit.trail.ingest import IngestGroups
 from services.audit.trail.models import TrailEvent
-from services.audit.trail.schemas import EventIn
+from services.audit.trail.schemas import EventCreate
 from services.audit.trail.signing import CheckpointSigner
 from shared.db import create_sessionmaker
 from shared.logs import configure_logging
@@ -48,8 +48,8 @@ SETTINGS = AuditSettings(profile="test")
 ACTOR = {"subject": "jo", "agency": "council", "roles": ["contributor"], "kind": "user"}
 
 
-def make_event(i: int) -> EventIn:
-    return EventIn(
+def make_event(i: int) -> EventCreate:
+    return EventCreate(
         event_id=uuid.uuid4(),
         event_type="action.updated",
         entity_type="action",

@@ -24,7 +24,7 @@ from services.audit.trail import service, ticker
 from services.audit.trail import verify as verify_command
 from services.audit.trail.anchor import Anchor
 from services.audit.trail.chain import link
-from services.audit.trail.schemas import EventIn, Verification
+from services.audit.trail.schemas import EventCreate, Verification
 from services.audit.trail.signing import CheckpointSigner
 from tests.audit.conftest import as_, event, reader, relay_caller
 from tests.support.apps import bind_app, client_for, session_on
@@ -53,7 +53,7 @@ async def _append(session: AsyncSession, count: int, every: int, anchor: Anchor)
         stored = await service.append(
             session,
             "actions",
-            [EventIn.model_validate(event(entity_id=f"E{i}"))],
+            [EventCreate.model_validate(event(entity_id=f"E{i}"))],
             signer=signer,
             checkpoint_every=every,
             anchor=anchor,

@@ -21,7 +21,7 @@ from services.audit.main import create_app
 from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail import verify as verify_command
-from services.audit.trail.schemas import EventIn
+from services.audit.trail.schemas import EventCreate
 from services.audit.trail.signing import CheckpointSigner, generate_pem
 from shared.db import create_sessionmaker
 from shared.identity import InternalTokenVerifier
@@ -99,14 +99,14 @@ async def test_an_append_locks_and_reads_head_and_duplicates_in_one_statement(
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    first = [EventIn.model_validate(event()) for _ in range(3)]
+    first = [EventCreate.model_validate(event()) for _ in range(3)]
     async with create_sessionmaker(engine)() as session:
         await service.append(session, "kpis", first)
         await session.commit()
     sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", seen)
     try:
         async with create_sessionmaker(engine)() as session:
-            again = [*first[1:], EventIn.model_validate(event())]
+            again = [*first[1:], EventCreate.model_validate(event())]
             stored = await service.append(session, "kpis", again)
             await session.commit()
     finally:
@@ -214,7 +214,9 @@ async def test_the_verify_command_names_the_first_broken_link(
     engine = create_async_engine(db.service_url("audit"))
     signer = CheckpointSigner.from_settings(settings)
     async with create_sessionmaker(engine)() as session:
-        await service.append(session, "kpis", [EventIn.model_validate(event()) for _ in range(5)])
+        await service.append(
+            session, "kpis", [EventCreate.model_validate(event()) for _ in range(5)]
+        )
         exported = await service.make_checkpoint(session, signer)
         await session.commit()
     await engine.dispose()

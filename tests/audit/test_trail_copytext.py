@@ -23,7 +23,7 @@ from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.chain import ChainWalker, canonical
 from services.audit.trail.copytext import CopyReader, JsonCache, canonical_text
-from services.audit.trail.schemas import EventIn
+from services.audit.trail.schemas import EventCreate
 from services.audit.trail.signing import CheckpointSigner
 from tests.audit.conftest import event
 from tests.support.apps import session_on
@@ -75,7 +75,7 @@ def _value(rng: random.Random, depth: int = 0) -> Any:
     return {rng.choice(KEYS + STRINGS): _value(rng, depth + 1) for _ in range(rng.randrange(5))}
 
 
-def _events(count: int) -> list[EventIn]:
+def _events(count: int) -> list[EventCreate]:
     rng = random.Random(20)
     base = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
     times = [
@@ -91,7 +91,7 @@ def _events(count: int) -> list[EventIn]:
     for i in range(count):
         payload = {rng.choice(KEYS): _value(rng) for _ in range(rng.randrange(1, 6))}
         made.append(
-            EventIn.model_validate(
+            EventCreate.model_validate(
                 event(
                     entity_id=rng.choice(STRINGS) or "x",
                     entity_type=rng.choice(["action", "kpi é", 'a"b']),

@@ -15,7 +15,7 @@ from services.audit.config import AuditSettings
 from services.audit.trail import repository as repo
 from services.audit.trail import service
 from services.audit.trail.chain import link
-from services.audit.trail.schemas import EventIn
+from services.audit.trail.schemas import EventCreate
 from services.audit.trail.signing import CheckpointSigner
 from shared.bootstrap import SERVICES
 from tests.audit.conftest import event
@@ -64,7 +64,7 @@ async def chained(
     """Six events appended as usual, then the superuser's session; yields (session, first seq)."""
     session = session_on(admin_connection)
     stored = await service.append(
-        session, "actions", [EventIn.model_validate(event(entity_id=f"A{i}")) for i in range(6)]
+        session, "actions", [EventCreate.model_validate(event(entity_id=f"A{i}")) for i in range(6)]
     )
     await session.flush()
     yield session, stored.head_seq - 5

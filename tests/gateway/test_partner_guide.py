@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kpis.config import KpisSettings
-from services.kpis.imports.schemas import ImportOut
+from services.kpis.imports.schemas import ImportRead
 from services.kpis.imports.service import MAX_FILES
 from services.kpis.main import create_app as kpis_app
 from services.kpis.seed import seed as seed_kpis
@@ -123,7 +123,7 @@ async def test_the_guides_credentials_and_token_are_what_the_gateway_answers(
 
 def test_the_guides_import_job_is_an_import_job() -> None:
     job = example("import-job")
-    assert ImportOut.model_validate(job).model_dump(mode="json", exclude_unset=True) == job
+    assert ImportRead.model_validate(job).model_dump(mode="json", exclude_unset=True) == job
 
 
 def test_the_guides_limits_are_the_settings() -> None:

@@ -87,7 +87,7 @@ async def receiving(receiver: Receiver) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def kpis(pg_server: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def live(pg_server: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """kpis on a database of its own with real commits: the dispatcher reads only what other
     transactions have finished, as in production (a rolled-back test transaction would
     never be finished)."""
@@ -136,9 +136,9 @@ async def _subscribe(http: httpx.AsyncClient, url: str, who: Any = PARTNER) -> d
 
 
 async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     receiver = Receiver(failures=1)
     async with receiving(receiver) as url:
         made = await _subscribe(http, url)
@@ -168,9 +168,9 @@ async def test_a_signed_event_reaches_the_receiver_after_a_retry_and_is_logged(
 
 
 async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     receiver = Receiver(failures=100)
     async with receiving(receiver) as url:
         made = await _subscribe(http, url)
@@ -187,9 +187,9 @@ async def test_a_receiver_that_keeps_failing_is_logged_as_failed(
 
 
 async def test_the_secret_is_shown_once_and_kept_wrapped(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     made = await _subscribe(http, "http://127.0.0.1:9/hook")
     assert made["secret"].startswith("whsec_")
     listed = await http.get("/v1/webhooks", headers=auth_header(PARTNER, "kpis"))
@@ -243,9 +243,9 @@ def test_a_public_https_target_passes_and_local_development_may_use_loopback() -
 
 
 async def test_an_internal_target_is_refused_by_the_api_in_production(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     app.state.settings = app.state.settings.model_copy(
         update={"profile": "production", "webhook_key": None}
     )
@@ -269,11 +269,11 @@ async def test_an_internal_target_is_refused_by_the_api_in_production(
 
 
 async def test_an_event_whose_transaction_commits_after_a_later_one_is_still_sent(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     """The lower ``seq`` commits last: a cursor on ``seq`` alone sent the later event, moved
     past the earlier one, and never sent it. Each is sent once, whatever the commit order."""
-    app, http = kpis
+    app, http = live
     receiver = Receiver()
     async with receiving(receiver) as url:
         receiver.secret = (await _subscribe(http, url))["secret"]
@@ -293,9 +293,9 @@ async def test_an_event_whose_transaction_commits_after_a_later_one_is_still_sen
 
 
 async def test_a_rolled_back_event_is_never_sent_and_holds_nothing_up(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     receiver = Receiver()
     async with receiving(receiver) as url:
         receiver.secret = (await _subscribe(http, url))["secret"]
@@ -325,9 +325,9 @@ async def _seq(app: FastAPI, event: OutboxEvent) -> int:
 
 
 async def test_subscriptions_and_deliveries_sort_like_every_list(
-    kpis: tuple[FastAPI, httpx.AsyncClient],
+    live: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, http = kpis
+    app, http = live
     me = auth_header(PARTNER, "kpis")
     receiver = Receiver(failures=1)  # the first delivery fails after its retries
     app.state.settings = app.state.settings.model_copy(update={"webhook_attempts": 1})

@@ -13,15 +13,15 @@ from services.actions.actions import service
 from services.actions.actions.schemas import (
     ActionCreate,
     ActionDetail,
-    ActionPatch,
     ActionRead,
+    ActionUpdate,
     Agency,
     CriterionCode,
     Rag,
     Ref,
     Status,
     StatusChange,
-    StepPatch,
+    StepUpdate,
     UpdateRead,
 )
 from services.actions.db import idempotency
@@ -139,7 +139,7 @@ async def patch_action(
     session: SessionDep,
     caller: CallerDep,
     action_id: ActionId,
-    body: ActionPatch,
+    body: ActionUpdate,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ActionRead:
@@ -158,7 +158,7 @@ async def patch_step(
     caller: CallerDep,
     action_id: ActionId,
     number: Annotated[int, Path(ge=1, le=99)],
-    body: StepPatch,
+    body: StepUpdate,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ActionDetail:

@@ -43,7 +43,7 @@ class ActionCreate(BaseModel):
     audit_finding_refs: list[FindingRef] = Field(default_factory=list, max_length=50)
 
 
-class ActionPatch(BaseModel):
+class ActionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title | None = None
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
@@ -88,7 +88,7 @@ class StepRead(BaseModel):
     status: str = "not_started"
 
 
-class StepPatch(BaseModel):
+class StepUpdate(BaseModel):
     """A step's owner (an owner role linked to a person; null clears it), due date (inside
     the plan's period; null clears it) and status. Only the fields sent change."""
 

@@ -12,10 +12,10 @@ from services.actions.actions import repository as repo
 from services.actions.actions.models import Action
 from services.actions.actions.schemas import (
     ActionCreate,
-    ActionPatch,
     ActionRead,
+    ActionUpdate,
     StatusChange,
-    StepPatch,
+    StepUpdate,
     UpdateRead,
 )
 from services.actions.actions.status import allowed_moves
@@ -206,7 +206,7 @@ async def _locked(session: AsyncSession, action_id: int, if_match: str | None) -
 
 
 async def patch(
-    session: AsyncSession, caller: Caller, action_id: int, body: ActionPatch, if_match: str | None
+    session: AsyncSession, caller: Caller, action_id: int, body: ActionUpdate, if_match: str | None
 ) -> dict[str, Any]:
     access.require_plan_manager(caller)
     action = await _locked(session, action_id, if_match)
@@ -295,7 +295,7 @@ async def patch_step(
     caller: Caller,
     action_id: int,
     number: int,
-    body: StepPatch,
+    body: StepUpdate,
     if_match: str | None,
 ) -> dict[str, Any]:
     """Set a step's owner, due date or status (plan managers; the action's If-Match).

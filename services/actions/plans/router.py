@@ -13,10 +13,10 @@ from services.actions.plans.schemas import (
     OwnerCreate,
     OwnerLink,
     OwnerRead,
-    PlanPatch,
     PlanRead,
     PlanRefresh,
     PlanRefreshed,
+    PlanUpdate,
     ThemeRead,
 )
 from shared.db import SessionDep
@@ -55,7 +55,7 @@ async def patch_plan(
     session: SessionDep,
     caller: CallerDep,
     plan_id: PlanId,
-    body: PlanPatch,
+    body: PlanUpdate,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PlanRead:

@@ -26,7 +26,7 @@ class PlanRead(BaseModel):
     previous_plan_id: int | None
 
 
-class PlanPatch(BaseModel):
+class PlanUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["draft", "active", "closed"] | None = None
     title: (

@@ -19,10 +19,10 @@ from services.actions.plans.schemas import (
     OwnerCreate,
     OwnerLink,
     OwnerRead,
-    PlanPatch,
     PlanRead,
     PlanRefresh,
     PlanRefreshed,
+    PlanUpdate,
     ThemeRead,
 )
 from services.actions.sprints import repository as sprints
@@ -76,7 +76,7 @@ async def _locked_open_plan(session: AsyncSession, plan_id: int, if_match: str |
 
 
 async def patch(
-    session: AsyncSession, caller: Caller, plan_id: int, body: PlanPatch, if_match: str | None
+    session: AsyncSession, caller: Caller, plan_id: int, body: PlanUpdate, if_match: str | None
 ) -> tuple[PlanRead, str]:
     access.require_plan_manager(caller)
     plan = await _locked_open_plan(session, plan_id, if_match)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.actions.db import idempotency
 from services.actions.risks import service
-from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
+from services.actions.risks.schemas import RiskCreate, RiskRead, RiskUpdate
 from shared.db import SessionDep
 from shared.etag import IfMatchHeader
 from shared.idempotency import IdempotencyKeyHeader, caller_scope, run_idempotent_post
@@ -70,7 +70,7 @@ async def patch_risk(
     session: SessionDep,
     caller: CallerDep,
     risk_id: RiskId,
-    body: RiskPatch,
+    body: RiskUpdate,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> RiskRead:

@@ -28,7 +28,7 @@ class RiskCreate(BaseModel):
     status: Literal["open", "mitigated", "closed"] = "open"
 
 
-class RiskPatch(BaseModel):
+class RiskUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     risk: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

@@ -9,7 +9,7 @@ from services.actions.events import emit
 from services.actions.risks import repository as repo
 from services.actions.risks.models import Risk
 from services.actions.risks.rules import check_scores
-from services.actions.risks.schemas import RiskCreate, RiskPatch, RiskRead
+from services.actions.risks.schemas import RiskCreate, RiskRead, RiskUpdate
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.pagination import Page, PageParams, SortKey, page_of
@@ -109,7 +109,7 @@ async def create(session: AsyncSession, caller: Caller, body: RiskCreate) -> tup
 
 
 async def update(
-    session: AsyncSession, caller: Caller, risk_id: int, body: RiskPatch, if_match: str | None
+    session: AsyncSession, caller: Caller, risk_id: int, body: RiskUpdate, if_match: str | None
 ) -> tuple[RiskRead, str]:
     """Change a risk (the If-Match must name its current version); the risk and its ETag."""
     access.require_plan_manager(caller)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.audit.trail import service
 from services.audit.trail.anchor import Anchor
-from services.audit.trail.schemas import BatchStored, EventIn
+from services.audit.trail.schemas import BatchStored, EventCreate
 from services.audit.trail.signing import CheckpointSigner
 from shared.logs import get_logger
 
@@ -29,7 +29,7 @@ log = get_logger(__name__)
 @dataclass
 class _Waiting:
     source: str
-    events: Sequence[EventIn]
+    events: Sequence[EventCreate]
     prepared: list[service.Prepared]
     answer: asyncio.Future[BatchStored] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -59,7 +59,7 @@ class IngestGroups:
         self,
         maker: async_sessionmaker[AsyncSession],
         source: str,
-        events: Sequence[EventIn],
+        events: Sequence[EventCreate],
     ) -> BatchStored:
         """``events`` appended (with whatever else is waiting) and committed."""
         service.check_events(events)

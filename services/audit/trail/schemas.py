@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from services.audit.params import Input
 
 
-class EventIn(Input):
+class EventCreate(Input):
     """One outbox row as a relay ships it."""
 
     event_id: uuid.UUID
@@ -39,7 +39,7 @@ class EventIn(Input):
 
 
 class EventBatch(Input):
-    events: list[EventIn] = Field(min_length=1, max_length=5000)
+    events: list[EventCreate] = Field(min_length=1, max_length=5000)
 
 
 class BatchStored(BaseModel):

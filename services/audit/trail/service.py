@@ -23,7 +23,7 @@ from services.audit.trail.schemas import (
     BrokenLink,
     CheckpointRead,
     EventBatch,
-    EventIn,
+    EventCreate,
     UnprotectedTail,
     Verification,
 )
@@ -118,7 +118,7 @@ def check_batch_size(batch: EventBatch, limit: int) -> None:
         raise invalid("events", "too many", "too_many", detail=f"at most {limit} events per batch")
 
 
-def check_events(events: Sequence[EventIn]) -> None:
+def check_events(events: Sequence[EventCreate]) -> None:
     """Refuse, before anything is queued or locked, what the chain cannot canonicalise."""
     for i, event in enumerate(events):
         _check_json(event.actor, f"events[{i}].actor")
@@ -128,7 +128,7 @@ def check_events(events: Sequence[EventIn]) -> None:
 async def append(
     session: AsyncSession,
     source: str,
-    events: Sequence[EventIn],
+    events: Sequence[EventCreate],
     *,
     signer: CheckpointSigner | None = None,
     checkpoint_every: int = 100,
@@ -154,7 +154,7 @@ class Prepared:
     payload: str
 
 
-def prepare(source: str, events: Sequence[EventIn]) -> list[Prepared]:
+def prepare(source: str, events: Sequence[EventCreate]) -> list[Prepared]:
     """The costly, lock-free part of appending ``events`` (RFC 8785 of actor and payload):
     the ingest group commit runs it before queueing, so it overlaps another group's append.
     Raises the batch's ``InvalidInput`` for a payload the chain cannot canonicalise."""
@@ -182,7 +182,7 @@ def prepare(source: str, events: Sequence[EventIn]) -> list[Prepared]:
 
 async def append_batches(
     session: AsyncSession,
-    batches: Sequence[tuple[str, Sequence[EventIn]]],
+    batches: Sequence[tuple[str, Sequence[EventCreate]]],
     *,
     signer: CheckpointSigner | None = None,
     checkpoint_every: int = 100,
@@ -226,7 +226,7 @@ async def append_batches(
 
 def _chain(
     source: str,
-    events: Sequence[EventIn],
+    events: Sequence[EventCreate],
     early_parts: Sequence[Prepared],
     seq: int,
     prev_hash: str,
@@ -275,7 +275,7 @@ async def record(
     anchor: Anchor | None = None,
 ) -> None:
     """The audit service's own events go straight into the chain, in the same transaction."""
-    item = EventIn(
+    item = EventCreate(
         event_id=event.event_id,
         event_type=event.event_type,
         entity_type=event.entity_type,

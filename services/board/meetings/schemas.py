@@ -25,26 +25,26 @@ class MeetingTypeRead(BaseModel):
     created_at: datetime
 
 
-class AttendeeIn(Input):
+class AttendeeCreate(Input):
     agency: Agency
     person_name: str = Field(min_length=1, max_length=200, examples=["A. Jones"])
     person_role: str = Field(min_length=1, max_length=200, examples=["Director of Children's"])
 
 
-class AgendaItemIn(Input):
+class AgendaItemCreate(Input):
     title: str = Field(min_length=1, max_length=500)
     presenter: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=4000)
 
 
-class DecisionIn(Input):
+class DecisionCreate(Input):
     decision: str = Field(min_length=1, max_length=4000)
     agenda_position: int | None = Field(
         None, ge=1, le=MAX_ITEMS, description="the agenda item (1-based) it was taken under"
     )
 
 
-class ActionArisingIn(Input):
+class ActionArisingCreate(Input):
     """An action arising: linked to a plan action (``plan_action_ref``, checked for its
     format only), or a new one (no reference) for the plan's managers to add."""
 
@@ -56,10 +56,10 @@ class ActionArisingIn(Input):
 
 
 class _Minutes(Input):
-    attendees: list[AttendeeIn] | None = Field(None, max_length=MAX_ITEMS)
-    agenda: list[AgendaItemIn] | None = Field(None, max_length=MAX_ITEMS)
-    decisions: list[DecisionIn] | None = Field(None, max_length=MAX_ITEMS)
-    actions_arising: list[ActionArisingIn] | None = Field(None, max_length=MAX_ITEMS)
+    attendees: list[AttendeeCreate] | None = Field(None, max_length=MAX_ITEMS)
+    agenda: list[AgendaItemCreate] | None = Field(None, max_length=MAX_ITEMS)
+    decisions: list[DecisionCreate] | None = Field(None, max_length=MAX_ITEMS)
+    actions_arising: list[ActionArisingCreate] | None = Field(None, max_length=MAX_ITEMS)
 
 
 class MeetingCreate(_Minutes):

@@ -13,7 +13,7 @@ class AgencyCreate(BaseModel):
     current_name: str = Field(min_length=1, max_length=200)
 
 
-class AgencyOut(BaseModel):
+class AgencyRead(BaseModel):
     code: str
     display_name: str
     current_name: str

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, status
 
 from services.gateway.clients import service
-from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
+from services.gateway.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from services.gateway.deps import AdminDep, HasherDep
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep, SortKey, sort_query
@@ -29,12 +29,12 @@ async def list_clients(
     admin: AdminDep,
     page: PageDep,
     sort: Annotated[list[SortKey], sort_query(service.CLIENT_SORT, "client_id")],
-) -> Page[ClientOut]:
+) -> Page[ClientRead]:
     return await service.list_all(session, sort, page)
 
 
 @router.get("/{client_id}", summary="One partner system")
-async def get_client(client_id: str, session: SessionDep, admin: AdminDep) -> ClientOut:
+async def get_client(client_id: str, session: SessionDep, admin: AdminDep) -> ClientRead:
     return await service.get(session, client_id)
 
 
@@ -48,7 +48,7 @@ async def rotate_secret(
 @router.post("/{client_id}/disable", summary="Disable a client and revoke its tokens")
 async def disable_client(
     client_id: str, request: Request, session: SessionDep, admin: AdminDep
-) -> ClientOut:
+) -> ClientRead:
     result = await service.disable(
         session, client_id, admin.caller, request.app.state.settings.access_token_ttl_s
     )

@@ -24,7 +24,7 @@ class ClientCreate(BaseModel):
     )
 
 
-class ClientOut(BaseModel):
+class ClientRead(BaseModel):
     client_id: str
     name: str
     agency: str
@@ -40,5 +40,5 @@ class ClientOut(BaseModel):
     )
 
 
-class ClientWithSecret(ClientOut):
+class ClientWithSecret(ClientRead):
     client_secret: str | None = Field(None, description="shown once; store it now")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import events, hashing
 from services.gateway.clients import repository
 from services.gateway.clients.models import Client
-from services.gateway.clients.schemas import ClientCreate, ClientOut, ClientWithSecret
+from services.gateway.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from services.gateway.hashing import SecretHasher
 from services.gateway.keys import repository as keys_repository
 from services.gateway.policy import SCOPES
@@ -126,7 +126,7 @@ async def _changeable(session: AsyncSession, client_id: str) -> Client:
     return client
 
 
-async def get(session: AsyncSession, client_id: str) -> ClientOut:
+async def get(session: AsyncSession, client_id: str) -> ClientRead:
     return out(await _get(session, client_id))
 
 
@@ -134,11 +134,13 @@ async def get(session: AsyncSession, client_id: str) -> ClientOut:
 CLIENT_SORT = tuple(repository.CLIENT_SORT)
 
 
-async def list_all(session: AsyncSession, sort: list[SortKey], page: PageParams) -> Page[ClientOut]:
+async def list_all(
+    session: AsyncSession, sort: list[SortKey], page: PageParams
+) -> Page[ClientRead]:
     """One page of the partner systems, by id unless ``sort`` says otherwise (never a
     secret)."""
     rows, total = await repository.page_clients(session, sort, page)
-    items = [ClientOut(**out(c).model_dump(exclude={"client_secret"})) for c in rows]
+    items = [ClientRead(**out(c).model_dump(exclude={"client_secret"})) for c in rows]
     return page_of(items, total, page)
 
 

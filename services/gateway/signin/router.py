@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, QueryParams
 from services.gateway.deps import AuthRateLimit
 from services.gateway.signin import service
 from services.gateway.signin.page import sign_in_page
-from services.gateway.users.schemas import LoginIn
+from services.gateway.users.schemas import LoginRequest
 from services.gateway.users.service import FAILED_DETAIL
 from shared.db import SessionDep
 from shared.http import create_http_client
@@ -157,7 +157,7 @@ async def sign_in(request: Request, session: SessionDep) -> HTMLResponse | Redir
     param = _param(form, "body")
     auth = service.check_request(settings, param, "body")
     try:
-        login = LoginIn(
+        login = LoginRequest(
             username=param("username") or "",
             password=param("password") or "",
             totp=param("totp") or None,

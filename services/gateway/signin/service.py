@@ -43,7 +43,7 @@ from services.gateway.tokens.access import mint_access_token
 from services.gateway.tokens.grant import OAuthError
 from services.gateway.users import repository as users
 from services.gateway.users.models import RefreshToken, User
-from services.gateway.users.schemas import LoginIn
+from services.gateway.users.schemas import LoginRequest
 from services.gateway.users.service import authenticate, end_access
 from shared.clock import utc_now
 from shared.identity import Caller
@@ -185,7 +185,7 @@ async def sign_in(
     session: AsyncSession,
     settings: GatewaySettings,
     request: AuthRequest,
-    login: LoginIn,
+    login: LoginRequest,
     hasher: SecretHasher,
 ) -> str | DomainError:
     """A local account's sign-in (password, and TOTP where it has one, with the lockout and

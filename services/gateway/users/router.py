@@ -10,14 +10,14 @@ from fastapi.responses import JSONResponse
 from services.gateway.deps import AdminDep, AuthRateLimit, HasherDep, PrincipalDep
 from services.gateway.users import service
 from services.gateway.users.schemas import (
-    LoginIn,
-    MeOut,
+    LoginRequest,
+    MeRead,
     PasswordChange,
-    RefreshIn,
+    RefreshRequest,
     TokenPair,
     UserCreate,
     UserCreated,
-    UserOut,
+    UserRead,
 )
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep, SortKey, sort_query
@@ -44,7 +44,9 @@ def _refusal(request: Request, error: DomainError) -> JSONResponse:
     response_model=TokenPair,
     dependencies=[AuthRateLimit],
 )
-async def login(data: LoginIn, request: Request, session: SessionDep) -> TokenPair | JSONResponse:
+async def login(
+    data: LoginRequest, request: Request, session: SessionDep
+) -> TokenPair | JSONResponse:
     state = request.app.state
     result = await service.login(session, data, state.settings, state.keyring, state.hasher)
     return _refusal(request, result) if isinstance(result, DomainError) else result
@@ -57,7 +59,7 @@ async def login(data: LoginIn, request: Request, session: SessionDep) -> TokenPa
     dependencies=[AuthRateLimit],
 )
 async def refresh(
-    data: RefreshIn, request: Request, session: SessionDep
+    data: RefreshRequest, request: Request, session: SessionDep
 ) -> TokenPair | JSONResponse:
     state = request.app.state
     result = await service.refresh(
@@ -72,7 +74,7 @@ async def refresh(
     summary="End the session of a refresh token",
     dependencies=[AuthRateLimit],
 )
-async def logout(data: RefreshIn, request: Request, session: SessionDep) -> Response:
+async def logout(data: RefreshRequest, request: Request, session: SessionDep) -> Response:
     await service.logout(session, data.refresh_token, request.app.state.denylist)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -96,9 +98,9 @@ async def change_password(
 
 
 @router.get("/v1/me", summary="Who the gateway takes the caller to be")
-async def me(principal: PrincipalDep) -> MeOut:
+async def me(principal: PrincipalDep) -> MeRead:
     caller = principal.caller
-    return MeOut(
+    return MeRead(
         subject=caller.subject,
         agency=caller.agency,
         kind=caller.kind,
@@ -122,14 +124,14 @@ async def list_users(
     admin: AdminDep,
     page: PageDep,
     sort: Annotated[list[SortKey], sort_query(service.USER_SORT, "username")],
-) -> Page[UserOut]:
+) -> Page[UserRead]:
     return await service.list_all(session, request.app.state.settings, sort, page)
 
 
 @router.post("/v1/users/{username}/disable", summary="Disable an account and end its sessions")
 async def disable_user(
     username: str, request: Request, session: SessionDep, admin: AdminDep
-) -> UserOut:
+) -> UserRead:
     result = await service.disable(session, username, admin.caller, request.app.state.settings)
     request.app.state.denylist.note("user", username)
     return result
@@ -138,5 +140,5 @@ async def disable_user(
 @router.post("/v1/users/{username}/unlock", summary="Lift a lockout")
 async def unlock_user(
     username: str, request: Request, session: SessionDep, admin: AdminDep
-) -> UserOut:
+) -> UserRead:
     return await service.unlock(session, username, admin.caller, request.app.state.settings)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 USERNAME = r"^[a-z0-9][a-z0-9._@-]{1,79}$"
 
 
-class LoginIn(BaseModel):
+class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=80)
@@ -17,7 +17,7 @@ class LoginIn(BaseModel):
     totp: str | None = Field(None, min_length=6, max_length=8, pattern=r"^[0-9]+$")
 
 
-class RefreshIn(BaseModel):
+class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str = Field(min_length=20, max_length=200)
@@ -47,7 +47,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=128)
 
 
-class UserOut(BaseModel):
+class UserRead(BaseModel):
     username: str
     agency: str
     roles: list[str]
@@ -57,12 +57,12 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class UserCreated(UserOut):
+class UserCreated(UserRead):
     totp_secret: str | None = Field(None, description="shown once (admins must use TOTP)")
     totp_uri: str | None = None
 
 
-class MeOut(BaseModel):
+class MeRead(BaseModel):
     subject: str
     agency: str
     kind: str

@@ -36,12 +36,12 @@ from services.gateway.users import throttle as throttles
 from services.gateway.users.models import LoginThrottle, RefreshToken, User
 from services.gateway.users.passwords import check_password
 from services.gateway.users.schemas import (
-    LoginIn,
+    LoginRequest,
     PasswordChange,
     TokenPair,
     UserCreate,
     UserCreated,
-    UserOut,
+    UserRead,
 )
 from shared.clock import utc_now
 from shared.identity import Caller
@@ -82,8 +82,8 @@ def _actor(user: User) -> dict[str, object]:
     ).as_actor()
 
 
-def out(user: User, locked_until: datetime | None = None) -> UserOut:
-    return UserOut(
+def out(user: User, locked_until: datetime | None = None) -> UserRead:
+    return UserRead(
         username=user.username,
         agency=user.agency,
         roles=list(user.roles),
@@ -200,7 +200,7 @@ async def _failed(
 
 async def login(
     session: AsyncSession,
-    data: LoginIn,
+    data: LoginRequest,
     settings: GatewaySettings,
     keyring: Keyring,
     hasher: SecretHasher,
@@ -212,7 +212,7 @@ async def login(
 
 
 async def authenticate(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings, hasher: SecretHasher
+    session: AsyncSession, data: LoginRequest, settings: GatewaySettings, hasher: SecretHasher
 ) -> User | DomainError:
     """The person whose name, password (and code) these are, or the one refusal (A9);
     shared by ``/v1/auth/login`` and the browser sign-in page (``services/gateway/signin``)."""
@@ -222,7 +222,7 @@ async def authenticate(
 
 
 async def _authenticate(
-    session: AsyncSession, data: LoginIn, settings: GatewaySettings, hasher: SecretHasher
+    session: AsyncSession, data: LoginRequest, settings: GatewaySettings, hasher: SecretHasher
 ) -> User | DomainError:
     username = data.username.lower()
     now = utc_now()
@@ -398,7 +398,7 @@ USER_SORT = tuple(repository.USER_SORT)
 
 async def list_all(
     session: AsyncSession, settings: GatewaySettings, sort: list[SortKey], page: PageParams
-) -> Page[UserOut]:
+) -> Page[UserRead]:
     """One page of the accounts, by username unless ``sort`` says otherwise, each with its
     lock if locked."""
     users, total = await repository.page_users(session, sort, page)
@@ -408,7 +408,7 @@ async def list_all(
 
 async def disable(
     session: AsyncSession, username: str, actor: Caller, settings: GatewaySettings
-) -> UserOut:
+) -> UserRead:
     user = await _get(session, username)
     now = utc_now()
     user.disabled_at = user.disabled_at or now
@@ -424,7 +424,7 @@ async def disable(
 
 async def unlock(
     session: AsyncSession, username: str, actor: Caller, settings: GatewaySettings
-) -> UserOut:
+) -> UserRead:
     user = await _get(session, username)
     await throttles.clear(session, settings, user.username)
     await trail.record(

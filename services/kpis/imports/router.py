@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis.imports import service
 from services.kpis.imports.config import ImportSettings
-from services.kpis.imports.schemas import ImportKind, ImportOut, ValueOut, WithdrawIn
+from services.kpis.imports.schemas import ImportKind, ImportRead, ImportValueRead, WithdrawRequest
 from services.kpis.imports.workdays import bank_holidays
 from shared.db import SessionDep
 from shared.etag import etag_for
@@ -67,7 +67,7 @@ EVENTS_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.post(
     "",
     status_code=202,
-    response_model=ImportOut,
+    response_model=ImportRead,
     summary="Upload an Annex A workbook (or its CSVs), an SSDA903 set of CSVs or a CIN census XML",
 )
 async def create_import(
@@ -86,7 +86,7 @@ async def create_import(
     population: Annotated[
         int | None, Form(ge=1, le=10_000_000, description="children aged 0-17, for rates")
     ] = None,
-) -> ImportOut:
+) -> ImportRead:
     """The files are stored and processed in the background: 202 with the queued import and its
     `Location`; follow its progress at `GET /v1/imports/{import_id}` or, without polling, its
     events at `GET /v1/imports/{import_id}/events`. Each file may be plain, a zip archive or
@@ -98,39 +98,39 @@ async def create_import(
     job, created, ready = await service.receive_upload(session, caller, files, new, settings)
     if not created:
         response.status_code = 200
-        return ImportOut.of(job, duplicate=True)
+        return ImportRead.of(job, duplicate=True)
     background.add_task(service.execute, _maker(request), job.id, ready, settings, caller)
     response.headers["Location"] = f"/v1/imports/{job.id}"
     await session.refresh(job)
-    return ImportOut.of(job)
+    return ImportRead.of(job)
 
 
-@router.get("", response_model=Page[ImportOut], summary="Imports of the caller's agency")
+@router.get("", response_model=Page[ImportRead], summary="Imports of the caller's agency")
 async def list_imports(
     session: SessionDep,
     caller: CallerDep,
     page: PageDep,
     sort: Annotated[list[SortKey], sort_query(service.JOB_SORT, "-created_at")],
-) -> Page[ImportOut]:
+) -> Page[ImportRead]:
     jobs, total = await service.list_jobs(session, caller, sort, page.limit, page.offset)
-    return Page[ImportOut](
-        items=[ImportOut.of(j) for j in jobs],
+    return Page[ImportRead](
+        items=[ImportRead.of(j) for j in jobs],
         total=total,
         limit=page.limit,
         offset=page.offset,
     )
 
 
-@router.get("/{import_id}", response_model=ImportOut, summary="An import's status and report")
+@router.get("/{import_id}", response_model=ImportRead, summary="An import's status and report")
 async def get_import(
     import_id: uuid.UUID, response: Response, session: SessionDep, caller: CallerDep
-) -> ImportOut:
+) -> ImportRead:
     """While it runs, `progress` gives its stage, rows read of rows expected and percentage (the
     same from every replica); when it ends, `report` lists errors and warnings. The ETag
     changes when the import finishes.
     """
     job = await service.job_for(session, caller, import_id)
-    out = ImportOut.of(job)
+    out = ImportRead.of(job)
     version = int(job.finished_at.timestamp()) if job.finished_at else 0
     response.headers["ETag"] = etag_for("import", job.id, version)
     return out
@@ -163,7 +163,7 @@ async def follow_import(
 
 @router.get(
     "/{import_id}/values",
-    response_model=Page[ValueOut],
+    response_model=Page[ImportValueRead],
     summary="The indicator values an import computed",
 )
 async def import_values(
@@ -182,7 +182,7 @@ async def import_values(
             description="why worker-level values are read (council managers; recorded)",
         ),
     ] = None,
-) -> Page[ValueOut]:
+) -> Page[ImportValueRead]:
     """Ordered by indicator, period type, period start and org unit (ties by id) unless
     ``sort`` says otherwise."""
     return await service.values_for(session, caller, import_id, purpose, sort, page)
@@ -190,11 +190,11 @@ async def import_values(
 
 @router.post(
     "/{import_id}/withdraw",
-    response_model=ImportOut,
+    response_model=ImportRead,
     summary="Withdraw a wrong import: its values leave the current values (kept in history)",
 )
 async def withdraw_import(
-    import_id: uuid.UUID, body: WithdrawIn, session: SessionDep, caller: CallerDep
-) -> ImportOut:
+    import_id: uuid.UUID, body: WithdrawRequest, session: SessionDep, caller: CallerDep
+) -> ImportRead:
     job = await service.withdraw(session, caller, import_id, body.reason)
-    return ImportOut.of(job)
+    return ImportRead.of(job)

@@ -39,7 +39,7 @@ class Withdrawal(BaseModel):
     values_restored: int | None = None
 
 
-class WithdrawIn(BaseModel):
+class WithdrawRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="why the import is wrong")
 
 
@@ -113,7 +113,7 @@ class ImportProgressEvent(Progress):
         return cls(id=job.id, status=job.status, **Progress.of(job).model_dump())
 
 
-class ImportOut(BaseModel):
+class ImportRead(BaseModel):
     id: uuid.UUID
     kind: ImportKind
     status: ImportStatus
@@ -129,7 +129,7 @@ class ImportOut(BaseModel):
     duplicate: bool = False
 
     @classmethod
-    def of(cls, job: ImportJob, *, duplicate: bool = False) -> ImportOut:
+    def of(cls, job: ImportJob, *, duplicate: bool = False) -> ImportRead:
         raw: dict[str, Any] = dict(job.report or {})
         return cls(
             id=job.id,
@@ -147,7 +147,7 @@ class ImportOut(BaseModel):
         )
 
 
-class ValueOut(BaseModel):
+class ImportValueRead(BaseModel):
     indicator_code: str
     period_type: str
     period_start: date
@@ -158,7 +158,7 @@ class ValueOut(BaseModel):
     denominator: int | None
 
     @classmethod
-    def of(cls, row: ImportValue) -> ValueOut:
+    def of(cls, row: ImportValue) -> ImportValueRead:
         return cls(
             indicator_code=row.indicator_code,
             period_type=row.period_type,

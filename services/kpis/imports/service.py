@@ -35,7 +35,7 @@ from services.kpis.imports.compute import NOT_CATALOGUED, Scope, compute, worker
 from services.kpis.imports.config import ImportSettings
 from services.kpis.imports.models import ImportJob
 from services.kpis.imports.pseudonymise import Pseudonymiser
-from services.kpis.imports.schemas import ValueOut
+from services.kpis.imports.schemas import ImportValueRead
 from shared.clock import utc_now, utc_today
 from shared.identity import Caller
 from shared.logs import get_logger
@@ -101,7 +101,7 @@ async def values_for(
     purpose: str | None,
     sort: list[SortKey],
     page: PageParams,
-) -> Page[ValueOut]:
+) -> Page[ImportValueRead]:
     """One page of an import's values as the caller may see them: worker-level (staff)
     values only by the one rule for staff-level figures (council manager, stated purpose,
     recorded)."""
@@ -112,7 +112,7 @@ async def values_for(
             session, caller, purpose, f"import:{job.id}", {"import_id": str(job.id)}
         )
     rows, total = await repository.values_of(session, job.id, sort, page, workers=workers)
-    return page_of([ValueOut.of(v) for v in rows], total, page)
+    return page_of([ImportValueRead.of(v) for v in rows], total, page)
 
 
 @dataclass(frozen=True)

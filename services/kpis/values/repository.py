@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true, update
@@ -223,7 +223,3 @@ async def value_rows(
 async def indicator_version(session: AsyncSession, indicator_id: int) -> int:
     found = await session.get(Indicator, indicator_id)
     return found.version if found else 0
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

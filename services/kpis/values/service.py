@@ -19,6 +19,7 @@ from services.kpis.releases.signing import ReleaseSigner
 from services.kpis.values import repository as repo
 from services.kpis.values.models import ValuePeriod
 from services.kpis.values.schemas import TransitionCreate
+from shared.clock import utc_now
 from shared.etag import check_if_match, etag_for
 from shared.identity import Caller
 from shared.logs import get_logger
@@ -90,7 +91,7 @@ async def transition(
         if who == row.submitted_by or who in creators:
             raise Forbidden("four eyes: you may not approve values you submitted or recorded")
     before = row.state
-    now = repo.now()
+    now = utc_now()
     row.state = TARGET[body.action]
     row.version += 1
     if body.action == "submit":
