@@ -13,6 +13,7 @@ import pytest
 
 from tests.audit.conftest import as_, event, reader, relay_caller
 from tests.audit.qa import AUDITOR, audit, h, ok, programme, tool
+from tests.audit.test_qa_findings import new_finding
 from tests.support.sorting import assert_same_items_both_ways, assert_sort_refused
 
 
@@ -135,17 +136,6 @@ def _every_field() -> list[tuple[str, str]]:
 async def test_every_allowed_field_sorts_the_same_items(
     client: httpx.AsyncClient, path: str, field: str
 ) -> None:
-    t = await tool(client)
-    p = await programme(client, t["tool_id"])
-    made, _ = await audit(client, p["programme_id"])
-    body = {
-        "audit_id": made["audit_id"],
-        "severity": "high",
-        "description": "Strategy discussion not held within timescale",
-        "owner": "MASH team manager",
-        "agency": "council",
-        "due_date": "2099-01-31",
-    }
-    await ok(await client.post("/v1/findings", json=body, headers=h(AUDITOR)), 201)
+    await new_finding(client)  # a tool, a programme, an audit and a finding to list
     who = as_(reader()) if path.startswith("/v1/trail") else h(AUDITOR)
     await assert_same_items_both_ways(lambda sort: _items(client, path, who, sort=sort), field)
