@@ -213,7 +213,8 @@ def main() -> None:
             print(
                 f"iterparse {bare[1]:.2f} s (CPU {bare[2]:.2f}); one process {one[0]:.2f} s "
                 f"(CPU {one[1]:.2f}); two {two[0]:.2f} s (CPU here {two[1]:.2f}, worker "
-                f"{worker:.2f}); equal: {same(a, b)}; load now {os.getloadavg()[0]:.1f}"
+                f"{worker:.2f}); equal: {same(a, b)}; load now {os.getloadavg()[0]:.1f}; "
+                f"largest worker RSS so far {k1.ru_maxrss / 1024:.0f} MB"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
