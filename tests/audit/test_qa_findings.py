@@ -318,9 +318,12 @@ async def test_the_owner_email_is_set_after_creation_by_a_qa_writer_of_the_audit
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["owner_email"]
     assert "not-an-address" not in bad.text
+    assert f["has_owner_email"] is False
     r = await client.patch(path, json=address, headers=h(AUDITOR, etag))
     body = await ok(r)
     assert "owner_email" not in body  # never shown in reads
+    assert "council.example" not in str(body)
+    assert body["has_owner_email"] is True  # only whether notices have somewhere to go
     assert r.headers["ETag"] != etag
     stale = await client.patch(path, json={"owner_email": None}, headers=h(AUDITOR, etag))
     assert stale.status_code == 412

@@ -81,3 +81,7 @@ class FindingRead(BaseModel):
     closed_at: datetime | None
     is_overdue: bool
     is_recheck_overdue: bool
+    has_owner_email: bool = Field(
+        description="whether overdue notices have an address to go to (the address itself "
+        "is never shown)"
+    )

@@ -58,6 +58,7 @@ def to_read(f: Finding, today: date) -> FindingRead:
             "is_recheck_overdue": f.status == "done"
             and f.recheck_due_date is not None
             and f.recheck_due_date < today,
+            "has_owner_email": bool(f.owner_email),
         }
     )
 
