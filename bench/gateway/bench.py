@@ -24,7 +24,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,17 +34,12 @@ from contextlib import contextmanager
 import httpx
 import psutil
 
+from shared.devtools.embedded import free_port
 from shared.devtools.stack import ROOT, generate_ec_key
 from shared.identity import Caller, InternalTokenMinter
 from tests.support.database import fresh_database, server_url
 
 ISSUER = "improvement-platform-gateway"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _uvicorn(module: str, port: int) -> list[str]:

@@ -8,6 +8,7 @@ system user, the way the wheel's own helper does.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,10 +27,30 @@ SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 
 
+#: Ports handed out below the kernel's ephemeral range (Linux: 32768-60999 by default). A
+#: port the kernel picked for ``bind(0)`` is in that range, and so is the local end of every
+#: outgoing connection: between choosing it and the server binding it, a client connection
+#: (a service to PostgreSQL, a relay to the gateway) can take the same number, and the
+#: server then fails to start. Below the range, only a listener can hold a port.
+_PORTS = range(20_000, 32_000)
+_handed: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on now, outside the ephemeral range, not handed out before by
+    this process."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        if port in _handed:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed.add(port)
+        return port
+    raise RuntimeError("no free port found between 20000 and 32000")
 
 
 def port_in_use(port: int) -> bool:

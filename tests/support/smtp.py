@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from shared.devtools.embedded import free_port
 
 
 class Sink:
@@ -26,12 +27,6 @@ class Sink:
             return "451 Requested action aborted: try again later"
         self.received.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
