@@ -33,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.contract import ComputedValue, PeriodType
 from services.kpis.db import SCHEMA
 from services.kpis.imports import codes as cl
+from services.kpis.imports.in_need import children_in_need
+from services.kpis.imports.org_levels import ORG as _ORG
 
 #: indicator code → (name, unit). The codes are the KPI catalogue's where it has the
 #: measure (services/kpis/catalogue.py); the others are computed and kept with the import.
@@ -112,9 +114,6 @@ FLOWS = (
     ),
 )
 
-_ORG = """CASE WHEN grouping(team) = 0 THEN team
-               WHEN grouping(worker) = 0 THEN worker ELSE :authority END"""
-
 
 def _flow_sql(flow: Flow) -> str:
     shares = list(flow.shares.values())
@@ -163,17 +162,6 @@ def _in_care_sql(legal_status: str) -> str:
 _SNAPSHOT = {
     "CIC": _in_care_sql("AND coalesce(e.legal_status, '') NOT IN ('V3', 'V4')"),
     "CIC_INCL_SHORT_BREAKS": _in_care_sql(""),
-    "CIN": f"""
-        WITH m AS (
-            SELECT d::date AS month, (d + interval '1 month - 1 day')::date AS day
-            FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month') d
-        )
-        SELECT m.month, {_ORG} AS org, count(DISTINCT e.child) AS n
-        FROM m JOIN {SCHEMA}.cm_cin_episode e
-          ON e.import_id = :import_id AND e.start_date <= m.day
-         AND (e.end_date IS NULL OR e.end_date >= m.month)
-        GROUP BY GROUPING SETS ((m.month), (m.month, team), (m.month, worker))
-    """,  # noqa: S608
 }
 
 _CARE_LEAVERS = f"""
@@ -342,6 +330,8 @@ async def compute(
                     numerator=n,
                     denominator=scope.population,
                 )
+    for month, org, n in await children_in_need(session, scope, snap_params):
+        out.add("CIN", "month", month, org, value=n, numerator=n)
     eet = list(cl.eet_codes(scope.collection_year))
     rows = (
         (
