@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import shutil
 import tempfile
 import time
 import uuid
@@ -29,6 +30,7 @@ import pyarrow as pa
 from pyarrow import ipc
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kpis.imports.cin_fast import Lists, read_fast
 from services.kpis.imports.cin_reader import (
     COLUMNS,
     ChildRows,
@@ -37,6 +39,7 @@ from services.kpis.imports.cin_reader import (
     UnreadableCensus,
     read_census,
 )
+from services.kpis.imports.cin_tokens import NotSimple
 from services.kpis.imports.folders import SPILL_PREFIX
 from services.kpis.imports.pipeline import Outcome, Upload
 from services.kpis.imports.pseudonymise import Pseudonymiser
@@ -111,6 +114,18 @@ def _frame(batches: list[pa.RecordBatch]) -> pl.DataFrame:
     return frame
 
 
+def frames_of(rows: ChildRows) -> tuple[pl.DataFrame, Lists]:
+    """The streaming reader's rows of a block as frames."""
+    children = pl.DataFrame(
+        rows.children, schema={"pos": pl.Int32(), "raw": pl.String()}, orient="row"
+    )
+    lists = {
+        name: pl.DataFrame(getattr(rows, name), schema=_schema(name), orient="row")
+        for name in SCHEMAS
+    }
+    return children, lists
+
+
 class _Reading:
     """What the reader thread does with each block: issues, pseudonyms, files on disk."""
 
@@ -135,25 +150,31 @@ class _Reading:
         self.outcome.years = [header.collection_year]
 
     def on_block(self, rows: ChildRows, problems: list[Problem], read: int) -> None:
+        children, lists = frames_of(rows)
+        self.on_frames(children, lists, problems, read)
+
+    def on_frames(
+        self, children: pl.DataFrame, lists: Lists, problems: list[Problem], read: int
+    ) -> None:
+        """A block's problems noted, its rows pseudonymised and written to the list files
+        (``children``: ``pos`` and ``raw``, the ``LAchildID``; each list: ``pos``,
+        ``child`` as written and the list's columns)."""
         for position, element, reason in problems:
             self.outcome.issues.add("error", self.name, position, element, reason)
         self.outcome.rows_read = read
         if self.progress is not None:
             self.progress(read)
-        if not rows.children:
+        if not children.height:
             return
-        ids = pl.DataFrame(
-            rows.children, schema={"pos": pl.Int32(), "raw": pl.String()}, orient="row"
-        )
-        keys = ids.select(pl.col("raw").hash(self.seed).alias("key"), "pos")
+        keys = children.select(pl.col("raw").hash(self.seed).alias("key"), "pos")
         self.seen.add(keys)
-        pseudonyms = ids.select("pos", self.pseudo.child_column(ids["raw"]).alias("pseudo"))
-        for name in SCHEMAS:
-            listed = getattr(rows, name)
-            if not listed:
+        pseudonyms = children.select(
+            "pos", self.pseudo.child_column(children["raw"]).alias("pseudo")
+        )
+        for name, listed in lists.items():
+            if not listed.height:
                 continue
-            frame = pl.DataFrame(listed, schema=_schema(name), orient="row")
-            frame = frame.drop("child").join(pseudonyms, on="pos", how="left")
+            frame = listed.drop("child").join(pseudonyms, on="pos", how="left")
             frame = frame.rename({"pseudo": "child"}).select(list(_schema(name)))
             self.files.add(name, frame)
 
@@ -181,19 +202,54 @@ def _read(
     progress: Callable[[int], None] | None,
 ) -> tuple[_ListFiles, pl.Series] | None:
     """Read and check the whole file; the list files and the positions left out
-    (repeated children), or ``None`` when the file is no census."""
+    (repeated children), or ``None`` when the file is no census.
+
+    The columnar reader first (``cin_fast``), into its own folder and a trial outcome;
+    when it cannot be sure of the streaming reader's answer it says so, its work is
+    dropped and the streaming reader reads the file from the start."""
+    columns = folder / "columns"
+    columns.mkdir()
+    trial = Outcome(collection_year=outcome.collection_year)
+    try:
+        found = _read_with(upload, columns, pseudonymiser, trial, given_year, progress, True)
+    except NotSimple:
+        shutil.rmtree(columns)
+    else:
+        outcome.issues.extend(trial.issues)
+        outcome.rows_read, outcome.structural = trial.rows_read, trial.structural
+        outcome.collection_year, outcome.years = trial.collection_year, trial.years
+        return found
+    stream = folder / "stream"
+    stream.mkdir()
+    return _read_with(upload, stream, pseudonymiser, outcome, given_year, progress, False)
+
+
+def _read_with(
+    upload: Upload,
+    folder: Path,
+    pseudonymiser: Pseudonymiser,
+    outcome: Outcome,
+    given_year: int | None,
+    progress: Callable[[int], None] | None,
+    columnar: bool,
+) -> tuple[_ListFiles, pl.Series] | None:
     reading = _Reading(
         folder, upload.name, pseudonymiser, outcome, upload.path.stat().st_size, progress
     )
     try:
-        read_census(upload.path, given_year, BLOCK_CHILDREN, reading.on_header, reading.on_block)
-    except UnreadableCensus as exc:
-        outcome.issues.add("error", upload.name, None, None, str(exc))
-        outcome.structural = True
-        return None
-    finally:
-        reading.files.close()
-    try:
+        try:
+            if columnar:
+                read_fast(upload.path, given_year, reading.on_header, reading.on_frames, frames_of)
+            else:
+                read_census(
+                    upload.path, given_year, BLOCK_CHILDREN, reading.on_header, reading.on_block
+                )
+        except UnreadableCensus as exc:
+            outcome.issues.add("error", upload.name, None, None, str(exc))
+            outcome.structural = True
+            return None
+        finally:
+            reading.files.close()
         repeated = reading.repeated()
     finally:
         reading.seen.close()

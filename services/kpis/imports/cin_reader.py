@@ -195,6 +195,8 @@ def twelve_months_before(day: date) -> date:
 
 
 _NOT_A_DATE = "not a date (expected yyyy-mm-dd)"
+#: ``NumberOfPreviousCPP``: the most digits read (the store keeps a 32-bit integer)
+_DIGITS = 9
 
 
 class _Child:
@@ -375,10 +377,14 @@ class _Child:
             previous: int | None = None
             raw = _clean(texts.get("NumberOfPreviousCPP"))
             if raw is not None:
-                # decimal digits only (``isdigit`` also takes "²", which ``int`` refuses)
-                previous = int(raw) if raw.isdecimal() else None
+                # decimal digits only (``isdigit`` also takes "²", which ``int`` refuses),
+                # at most :data:`_DIGITS` of them
+                previous = int(raw) if raw.isdecimal() and len(raw) <= _DIGITS else None
                 if previous is None:
-                    self.problem(where + "NumberOfPreviousCPP", "not a whole number")
+                    self.problem(
+                        where + "NumberOfPreviousCPP", "not a whole number (up to 9 digits)"
+                    )
+
             if end is not None and start is not None and end < start:
                 self.problem(where + "CPPendDate", "before CPPstartDate")
             if start is not None:

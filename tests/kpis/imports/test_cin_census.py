@@ -8,6 +8,8 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
+
 from services.kpis.imports.cin_generator import (
     Assessment,
     Child,
@@ -332,16 +334,21 @@ async def test_no_working_file_is_left(client: ImportsApi) -> None:
         assert left == []
 
 
-async def test_a_non_decimal_digit_is_an_issue_not_a_crash(client: ImportsApi) -> None:
+@pytest.mark.parametrize("written", [b"&#178;", b"12345678901"], ids=["superscript", "11-digit"])
+async def test_a_number_that_is_no_plan_count_is_an_issue_not_a_crash(
+    client: ImportsApi, written: bytes
+) -> None:
     """``NumberOfPreviousCPP`` of "²" (a digit to ``str.isdigit``, not to ``int``) used to
-    fail the whole job with a ValueError; it is the child's issue now."""
+    fail the whole job with a ValueError, and one of 11 digits (more than the store's
+    32-bit integer) with a ComputeError building the block; each is the child's issue."""
     kid = Child(SENTINEL, [Details(date(2023, 6, 1), plans=[Plan(date(2023, 6, 5), previous=7)])])
     body = census_bytes(YEAR, [*children(3, YEAR), kid])
     assert body.count(b"<NumberOfPreviousCPP>7</NumberOfPreviousCPP>") == 1
-    body = body.replace(b">7</NumberOfPreviousCPP>", b">&#178;</NumberOfPreviousCPP>")
+    body = body.replace(b">7</NumberOfPreviousCPP>", b">" + written + b"</NumberOfPreviousCPP>")
     job = await _import(client, body)
     assert job["status"] == "rejected"
+    where = "CINdetails[1]/ChildProtectionPlans[1]/NumberOfPreviousCPP"
     assert [(e["row"], e["column"], e["reason"]) for e in job["report"]["errors"]] == [
-        (4, "CINdetails[1]/ChildProtectionPlans[1]/NumberOfPreviousCPP", "not a whole number")
+        (4, where, "not a whole number (up to 9 digits)")
     ]
     assert await _stored(client, job["id"]) == 0
