@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from lxml import etree
@@ -39,15 +40,15 @@ from services.kpis.imports.cin_reader import (
     Problem,
     UnreadableCensus,
     _Child,
-    _elements,
     _header,
     _local,
-    _release,
 )
 from services.kpis.imports.cin_tokens import NotSimple, tokens
 
 #: bytes read at a time (a block: the whole children in them)
 BLOCK_BYTES = 8 << 20
+#: bytes fed to the validating parser at a time
+FEED_BYTES = 1 << 20
 #: how far into the file the ``Children`` start tag may be
 HEAD_BYTES = 1 << 20
 
@@ -129,9 +130,7 @@ def _blocks(path: Path, head: _Head) -> Iterator[bytes]:
                     raise NotSimple("more than spaces after the last Child")
                 return
             text, pending = pending[:cut], pending[cut:]
-            if b"<!" in text or b"<?" in text:
-                raise NotSimple("a comment, CDATA or processing instruction among the children")
-            yield text
+            yield text  # cin_tokens refuses a comment, CDATA or processing instruction
 
 
 def _last_child_end(data: bytes) -> int | None:
@@ -143,22 +142,31 @@ def _last_child_end(data: bytes) -> int | None:
 
 
 class _Validator(threading.Thread):
-    """lxml's parse of the whole file, with the streaming reader's settings, beside the
-    columns (lxml and polars leave the interpreter's lock while they work)."""
+    """lxml's parse of the whole file beside the columns, with the streaming reader's
+    parser settings (lxml and polars leave the interpreter's lock while they work): the
+    file fed a megabyte at a time to lxml's push parser (as ``iterparse`` feeds it), the
+    children parsed so far dropped after each (memory: one megabyte of children)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(name="cin-validate", daemon=True)
         self.path, self.stop = path, threading.Event()
-        self.failed: UnreadableCensus | None = None
+        self.failed = False
 
     def run(self) -> None:
+        parser = etree.XMLPullParser(events=("start",), tag="{*}Children", **_PARSER)
+        holder: Any = None
         try:
-            for element in _elements(self.path):
-                _release(element)
-                if self.stop.is_set():
-                    return
-        except UnreadableCensus as exc:
-            self.failed = exc
+            with self.path.open("rb") as source:
+                while (data := source.read(FEED_BYTES)) and not self.stop.is_set():
+                    parser.feed(data)
+                    for _event, element in parser.read_events():
+                        holder = element if holder is None else holder
+                    if holder is not None and len(holder) > 1:
+                        del holder[:-1]  # the last may still be open
+            if not self.stop.is_set():
+                parser.close()
+        except (etree.XMLSyntaxError, OSError):
+            self.failed = True
 
 
 def _again(
@@ -222,7 +230,7 @@ def read_fast(
         validator.join()
         raise
     validator.join()
-    if validator.failed is not None:
+    if validator.failed:
         raise NotSimple("lxml refuses the file")
     return position
 

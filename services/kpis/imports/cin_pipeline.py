@@ -4,7 +4,10 @@
 All-or-nothing as the other imports: a child with a problem is reported (position, element,
 reason) and, unless the import is partial, nothing is stored; a partial import stores the
 other children. A file that is no census (not well-formed, no header) stores nothing,
-partial or not. Nothing is copied before the whole file has been read and checked.
+partial or not. The columnar reader's rows are copied as they are read (``cin_early``),
+after a savepoint: taken back when the streaming reader had to read the file, or when a
+repeated child must be left out of a partial import (the lists are then copied again
+from their files); a rejected import is rolled back whole by the caller.
 
 Per-row state stays on disk, not in memory: each block's rows go to one Arrow IPC file per
 list in the job's working folder (pseudonyms, dates, codes and flags: the raw ``LAchildID``
@@ -30,6 +33,7 @@ import pyarrow as pa
 from pyarrow import ipc
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kpis.imports.cin_early import EarlyCopy
 from services.kpis.imports.cin_fast import Lists, read_fast
 from services.kpis.imports.cin_reader import (
     COLUMNS,
@@ -44,7 +48,14 @@ from services.kpis.imports.folders import SPILL_PREFIX
 from services.kpis.imports.pipeline import Outcome, Upload
 from services.kpis.imports.pseudonymise import Pseudonymiser
 from services.kpis.imports.spill import Spill, parts_for
-from services.kpis.imports.store import copy_rows, derive, to_copy
+from services.kpis.imports.store import (
+    copy_rows,
+    derive,
+    release_savepoint,
+    rollback_to_savepoint,
+    savepoint,
+    to_copy,
+)
 
 KIND = "cin_census"
 #: children read before a block is written out (a block: ~5 MB of rows)
@@ -137,8 +148,10 @@ class _Reading:
         outcome: Outcome,
         source_bytes: int,
         progress: Callable[[int], None] | None,
+        offer: Callable[[str, pl.DataFrame], None] | None = None,
     ) -> None:
         self.name, self.pseudo, self.outcome, self.progress = name, pseudonymiser, outcome, progress
+        self.offer = offer
         self.files = _ListFiles(folder)
         self.seen = Spill(folder, "cin-children", parts_for(source_bytes), key="key")
         self.seed = secrets.randbits(63)
@@ -177,6 +190,8 @@ class _Reading:
             frame = listed.drop("child").join(pseudonyms, on="pos", how="left")
             frame = frame.rename({"pseudo": "child"}).select(list(_schema(name)))
             self.files.add(name, frame)
+            if self.offer is not None:
+                self.offer(name, frame)
 
     def repeated(self) -> pl.DataFrame:
         """``pos`` and ``first`` (the earlier position) of each child whose ``LAchildID``
@@ -200,19 +215,24 @@ def _read(
     outcome: Outcome,
     given_year: int | None,
     progress: Callable[[int], None] | None,
+    early: EarlyCopy | None = None,
 ) -> tuple[_ListFiles, pl.Series] | None:
     """Read and check the whole file; the list files and the positions left out
     (repeated children), or ``None`` when the file is no census.
 
-    The columnar reader first (``cin_fast``), into its own folder and a trial outcome;
-    when it cannot be sure of the streaming reader's answer it says so, its work is
-    dropped and the streaming reader reads the file from the start."""
+    The columnar reader first (``cin_fast``), into its own folder and a trial outcome,
+    its rows offered to ``early`` as they are read; when it cannot be sure of the
+    streaming reader's answer it says so, its work is dropped (``early`` spoiled) and the
+    streaming reader reads the file from the start."""
     columns = folder / "columns"
     columns.mkdir()
     trial = Outcome(collection_year=outcome.collection_year)
+    offer = early.offer if early is not None else None
     try:
-        found = _read_with(upload, columns, pseudonymiser, trial, given_year, progress, True)
+        found = _read_with(upload, columns, pseudonymiser, trial, given_year, progress, True, offer)
     except NotSimple:
+        if early is not None:
+            early.spoil()
         shutil.rmtree(columns)
     else:
         outcome.issues.extend(trial.issues)
@@ -232,9 +252,10 @@ def _read_with(
     given_year: int | None,
     progress: Callable[[int], None] | None,
     columnar: bool,
+    offer: Callable[[str, pl.DataFrame], None] | None = None,
 ) -> tuple[_ListFiles, pl.Series] | None:
     reading = _Reading(
-        folder, upload.name, pseudonymiser, outcome, upload.path.stat().st_size, progress
+        folder, upload.name, pseudonymiser, outcome, upload.path.stat().st_size, progress, offer
     )
     try:
         try:
@@ -281,13 +302,23 @@ async def run(
     upload = uploads[0]
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=upload.path.parent) as folder:
-        read = await asyncio.to_thread(
-            _read, upload, Path(folder), pseudonymiser, outcome, collection_year, progress
+        early = EarlyCopy(session, import_id)
+        await savepoint(session)
+        reading = asyncio.to_thread(
+            _read, upload, Path(folder), pseudonymiser, outcome, collection_year, progress, early
         )
+        read = await early.alongside(reading)
         clock = outcome.spent("read_validate", clock)
         if read is None or (outcome.rejected and not partial):
-            return outcome
+            return outcome  # the caller rolls the transaction back
         files, left_out = read
+        if not early.spoiled and not left_out.len():
+            await release_savepoint(session)  # every row is in
+            for name, stored in early.stored.items():
+                outcome.rows_stored += stored
+                outcome.lists[name] = stored
+            return outcome
+        await rollback_to_savepoint(session)
         for name in SCHEMAS:
             frames = files.frames(name, LOAD_ROWS)
             while (frame := await asyncio.to_thread(next, frames, None)) is not None:

@@ -4,8 +4,8 @@ containers, so the checks and the rows can be column expressions (``cin_columns`
 
 This is exact only for text of a simple shape, and says so rather than guess:
 
-- every ``<`` starts a tag (the file holds no comment, CDATA section, processing
-  instruction or DOCTYPE after its declaration: the caller checks);
+- every ``<`` starts a tag: a ``<!`` (comment, CDATA section, DOCTYPE) or ``<?``
+  (processing instruction) is :class:`NotSimple`;
 - a tag is a bare name (``Name``, ``prefix:Name``): no attribute (its value may hold
   ``>``, which would move where the tag ends), no space; :class:`NotSimple` otherwise;
 - the block is whole children: its elements at the top are ``Child`` and none of them
@@ -95,6 +95,11 @@ def tokens(data: bytes, first_position: int) -> pl.DataFrame:
     opens = np.flatnonzero(raw == _LT)
     if opens.size == 0:
         raise NotSimple("no Child in the block")
+    if opens[-1] + 1 >= raw.size:
+        raise NotSimple("a '<' that starts no tag")
+    after = raw[opens + 1]
+    if np.any((after == _BANG) | (after == _QUESTION)):
+        raise NotSimple("a comment, CDATA section or processing instruction")
     closes = _tag_ends(raw, opens)
     pieces = _pieces(data, opens, closes)
     kind = _kinds(pieces, opens.size)
@@ -137,7 +142,7 @@ def tokens(data: bytes, first_position: int) -> pl.DataFrame:
     return _ancestors(frame)
 
 
-_LT, _GT = ord("<"), ord(">")
+_LT, _GT, _BANG, _QUESTION = ord("<"), ord(">"), ord("!"), ord("?")
 
 
 def _tag_ends(raw: np.ndarray, opens: np.ndarray) -> np.ndarray:

@@ -1,0 +1,83 @@
+"""A CIN census's rows copied into the store while the rest of the file is still read.
+
+The columnar reader hands each block's pseudonymised rows over as it writes them
+(:meth:`EarlyCopy.offer`, from the reading thread); the event loop copies them into the
+store meanwhile (PostgreSQL's work, on another core than the reading). Everything is
+copied after a savepoint the caller set, so the caller can take it all back: when the
+reading turned to the streaming reader (:meth:`EarlyCopy.spoil`), or when a repeated
+child's rows must be left out of a partial import. A rejected import rolls the whole
+transaction back, as before.
+
+Memory stays flat: at most :data:`WAITING` blocks wait to be copied; the reading thread
+waits for room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kpis.imports.store import copy_rows, derive, to_copy
+
+#: blocks' lists waiting to be copied before the reading thread waits
+WAITING = 12
+T = TypeVar("T")
+
+
+class EarlyCopy:
+    def __init__(self, session: AsyncSession, import_id: uuid.UUID) -> None:
+        self.session, self.import_id = session, import_id
+        self.loop = asyncio.get_running_loop()
+        self.waiting: asyncio.Queue[tuple[str, pl.DataFrame]] = asyncio.Queue(WAITING)
+        #: rows copied per list
+        self.stored: dict[str, int] = {}
+        self.spoiled = False
+
+    def offer(self, name: str, frame: pl.DataFrame) -> None:
+        """A list's rows of one block (``pos`` and the stored columns), from the reading
+        thread: waits while :data:`WAITING` blocks wait."""
+        if not self.spoiled and frame.height:
+            put = self.waiting.put((name, frame))
+            asyncio.run_coroutine_threadsafe(put, self.loop).result()
+
+    def spoil(self) -> None:
+        """What was offered is not the answer (the caller will take it back): copy no more."""
+        self.spoiled = True
+
+    async def alongside(self, reading: Awaitable[T]) -> T:
+        """``reading``'s result, the rows it offers copied while it runs. When a copy
+        fails, the rest is taken and dropped (the reading thread never waits for room in
+        vain) and the error is raised once the reading ends."""
+        task = asyncio.ensure_future(reading)
+        failed: BaseException | None = None
+        while True:
+            taking = asyncio.ensure_future(self.waiting.get())
+            await asyncio.wait({task, taking}, return_when=asyncio.FIRST_COMPLETED)
+            if not taking.done():
+                taking.cancel()
+                if self.waiting.empty():
+                    break
+                continue
+            name, frame = taking.result()
+            if self.spoiled or failed is not None:
+                continue
+            try:
+                await self._copy(name, frame)
+            except Exception as exc:  # raised below, once the reading ends
+                failed = exc
+                self.spoil()
+        result = await task
+        if failed is not None:
+            raise failed
+        return result
+
+    async def _copy(self, name: str, frame: pl.DataFrame) -> None:
+        derived = await asyncio.to_thread(derive, name, frame.drop("pos"), self.import_id)
+        payload = await asyncio.to_thread(to_copy, derived)
+        stored = await copy_rows(self.session, name, derived, payload)
+        self.stored[name] = self.stored.get(name, 0) + stored
