@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from services.kpis.imports import cin_specs as cs
@@ -56,9 +57,9 @@ _GROUPS = {"Assessments": _ASSESSMENT, "Section47": _S47, "ChildProtectionPlans"
 
 @dataclass
 class Block:
-    """A block's canonical children: rows per list (``pos``, ``child`` as written, the
-    list's columns), ``children`` (``pos``, ``raw``) and the positions ``flagged`` for the
-    streaming reader, in file order."""
+    """A block's canonical children: rows per list (``pos`` and the list's columns),
+    ``children`` (``pos``, ``raw``: the ``LAchildID``) and the positions ``flagged`` for
+    the streaming reader, in file order."""
 
     lists: dict[str, pl.DataFrame]
     children: pl.DataFrame
@@ -93,7 +94,8 @@ _MAY_BE_EMPTY = [_C[n] for n in (*_FLAGS, *_CIN_LEAVES, *_S47, *_CPP) if n not i
 def _fields(tags: pl.DataFrame) -> pl.DataFrame:
     """The elements the reader reads, each with its container (``box``: the row of its
     ``CINdetails``, group or ``ChildIdentifiers``); ``kind``: 1 a field read once, 2 a
-    repeated one (``Disability``, a factor), 3 a factor outside its holder."""
+    repeated one (``Disability``, a factor), 3 a factor outside its holder; ``day``: a
+    date field's text read as a date (null when it is none)."""
     depth, code, a1, a2, a3 = (pl.col(c) for c in ("depth", "code", "a1", "a2", "a3"))
     in_cin = a1 == _C["CINdetails"]
     once = (
@@ -123,42 +125,66 @@ def _fields(tags: pl.DataFrame) -> pl.DataFrame:
         tags.with_columns(kind=kind)
         .filter(pl.col("kind").is_not_null())
         .select("pos", box=box, kind="kind", code="code", leaf="leaf", text="text")
+        .with_columns(
+            day=pl.when(pl.col("code").is_in(_DATE_CODES)).then(
+                pl.col("text").str.to_date("%Y-%m-%d", strict=False)
+            )
+        )
     )
 
 
 def _bad_fields(fields: pl.DataFrame, listed: pl.DataFrame) -> pl.Series:
-    """Positions of children with a field not written canonically."""
-    code, text = pl.col("code"), pl.col("text")
+    """Positions of children with a field not written canonically (each check on the
+    fields it concerns only)."""
+    code, text, kind = pl.col("code"), pl.col("text"), pl.col("kind")
     dates = fields.filter(code.is_in(_DATE_CODES) & text.is_not_null())
-    day = text.str.to_date("%Y-%m-%d", strict=False)
     bad_dates = dates.filter(
         ~text.str.contains(_DATE_TEXT)
-        | ~day.dt.year().is_between(MIN_YEAR, MAX_YEAR).fill_null(False)
+        | ~pl.col("day").dt.year().is_between(MIN_YEAR, MAX_YEAR).fill_null(False)
     )
-    coded = fields.filter(code.is_in(listed.get_column("code").unique().implode()))
-    coded = coded.filter(text.is_not_null() | ~code.is_in(_MAY_BE_EMPTY))
+    coded = fields.filter(
+        code.is_in(listed.get_column("code").unique().implode())
+        & (text.is_not_null() | ~code.is_in(_MAY_BE_EMPTY))
+    )
     bad_codes = coded.join(listed, on=["code", "text"], how="anti")
-    others = fields.filter(
-        ((code == _C["NumberOfPreviousCPP"]) & text.is_not_null() & ~text.str.contains(_WHOLE))
-        | ((code == _C["LAchildID"]) & (text.is_null() | ~text.str.contains(_ID_TEXT)))
-        | ~pl.col("leaf")
-        | (pl.col("kind") == 3)
-        | ((pl.col("kind") == 1) & (pl.len().over("box", "code") > 1))
+    counts = fields.filter((code == _C["NumberOfPreviousCPP"]) & text.is_not_null()).filter(
+        ~text.str.contains(_WHOLE)
     )
-    return pl.concat([f.get_column("pos") for f in (bad_dates, bad_codes, others)])
+    ids = fields.filter(code == _C["LAchildID"]).filter(
+        text.is_null() | ~text.str.contains(_ID_TEXT)
+    )
+    twice = (kind == 1) & (pl.col("box").cast(pl.Int64) * 64 + code).is_duplicated()
+    misplaced = fields.filter(~pl.col("leaf") | (kind == 3) | twice)
+    found = (bad_dates, bad_codes, counts, ids, misplaced)
+    return pl.concat([f.get_column("pos") for f in found])
 
 
 def _wide(fields: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
-    """One row per container (``box``) with a column per field (its text, or null)."""
+    """One row per container (``box``) with a column per field read once (its text, or
+    its day for a date; null when absent). Built with numpy: each field's row placed in
+    a matrix of containers × fields (a field written twice is flagged, so which one lands
+    does not matter), then each column gathered from the texts."""
     single = fields.filter(pl.col("kind") == 1)
-    return single.group_by("box").agg(
-        pl.col("text").filter(pl.col("code") == _C[n]).first().alias(n) for n in names
+    column = np.full(256, -1, dtype=np.int64)
+    column[[_C[n] for n in names]] = np.arange(len(names))
+    placed = column[single.get_column("code").to_numpy()]
+    boxes, row = np.unique(single.get_column("box").to_numpy(), return_inverse=True)
+    # column by column in memory, as polars' row numbers: each column is gathered as it is
+    matrix = np.full((boxes.size, len(names)), single.height, dtype=np.uint32, order="F")
+    mine = placed >= 0
+    matrix[row[mine], placed[mine]] = np.flatnonzero(mine)
+    # the last of each: no field; a date field's column: its day
+    texts = single.get_column("text").extend_constant(None, 1)
+    days = single.get_column("day").extend_constant(None, 1)
+    return pl.DataFrame(
+        {
+            "box": boxes,
+            **{
+                n: (days if n in _DATES else texts).gather(matrix[:, j])
+                for j, n in enumerate(names)
+            },
+        }
     )
-
-
-def _days(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
-    present = [n for n in names if n in _DATES]
-    return frame.with_columns(pl.col(n).str.to_date("%Y-%m-%d", strict=False) for n in present)
 
 
 def _yes_no(column: str) -> pl.Expr:
@@ -172,27 +198,48 @@ def _before(later: str, earlier: str) -> pl.Expr:
 
 def block(tags: pl.DataFrame, listed: pl.DataFrame) -> Block:
     """The rows of a block's canonical children and the positions of the others
-    (``listed``: :func:`listed` of the census's year)."""
+    (``listed``: :func:`listed` of the census's year). The lists carry ``pos`` and their
+    columns, not the child's identifier (``children`` has it, by ``pos``)."""
     fields = _fields(tags)
     depth, code = pl.col("depth"), pl.col("code")
+    shape = tags.filter(depth <= 2).select("pos", "depth", "code", "a1", "c1", "c2")
     wide = _wide(fields, (*_CIN_LEAVES, *_ASSESSMENT, *_S47, *_CPP))
-    cins = tags.filter((depth == 1) & (code == _C["CINdetails"])).select("pos", box="c1")
-    cins = _days(cins.join(wide, on="box", how="left"), _CIN_LEAVES)
-    groups = tags.filter(
+    cins = shape.filter((depth == 1) & (code == _C["CINdetails"])).select("pos", box="c1")
+    cins = cins.join(wide, on="box", how="left").sort("box")
+    groups = shape.filter(
         (depth == 2) & (pl.col("a1") == _C["CINdetails"]) & code.is_in(list(_GROUP_CODES))
     ).select("pos", box="c2", group="code")
-    groups = _days(groups.join(wide, on="box", how="left"), (*_ASSESSMENT, *_S47, *_CPP))
-    assessments = groups.filter(pl.col("group") == _C["Assessments"])
-    s47s = groups.filter(pl.col("group") == _C["Section47"])
-    plans = groups.filter(pl.col("group") == _C["ChildProtectionPlans"])
+    groups = groups.join(wide, on="box", how="left")
+    groups = groups.sort("box")
     ids = fields.filter(code == _C["LAchildID"]).select("pos", raw="text")
-    holders = tags.filter((depth == 1) & (code == _C["ChildIdentifiers"])).group_by("pos").len("n")
+    holders = shape.filter((depth == 1) & (code == _C["ChildIdentifiers"])).group_by("pos")
     unidentified = (
-        tags.filter(depth == 0)
+        shape.filter(depth == 0)
         .select("pos")
-        .join(holders, on="pos", how="left")
+        .join(holders.len("n"), on="pos", how="left")
         .join(ids.group_by("pos").len("m"), on="pos", how="left")
         .filter((pl.col("n").fill_null(0) != 1) | (pl.col("m").fill_null(0) != 1))
+    )
+    group = pl.col("group")
+    out_of_order = (
+        (
+            (group == _C["Assessments"])
+            & (
+                pl.col("AssessmentActualStartDate").is_null()
+                | _before("AssessmentAuthorisationDate", "AssessmentActualStartDate")
+            )
+        )
+        | (
+            (group == _C["Section47"])
+            & (
+                pl.col("S47ActualStartDate").is_null()
+                | _before("DateOfInitialCPC", "S47ActualStartDate")
+            )
+        )
+        | (
+            (group == _C["ChildProtectionPlans"])
+            & (pl.col("CPPstartDate").is_null() | _before("CPPendDate", "CPPstartDate"))
+        )
     )
     flagged = pl.concat(
         [
@@ -201,36 +248,25 @@ def block(tags: pl.DataFrame, listed: pl.DataFrame) -> Block:
             cins.filter(
                 pl.col("CINreferralDate").is_null() | _before("CINclosureDate", "CINreferralDate")
             ).get_column("pos"),
-            assessments.filter(
-                pl.col("AssessmentActualStartDate").is_null()
-                | _before("AssessmentAuthorisationDate", "AssessmentActualStartDate")
-            ).get_column("pos"),
-            s47s.filter(
-                pl.col("S47ActualStartDate").is_null()
-                | _before("DateOfInitialCPC", "S47ActualStartDate")
-            ).get_column("pos"),
-            plans.filter(
-                pl.col("CPPstartDate").is_null() | _before("CPPendDate", "CPPstartDate")
-            ).get_column("pos"),
+            groups.filter(out_of_order).get_column("pos"),
         ]
     ).unique()
     keep = ~pl.col("pos").is_in(flagged.implode())
-    children = ids.filter(keep).sort("pos")
-    named = children.rename({"raw": "child"})
-    lists = _lists(fields.filter(keep), named, cins.filter(keep), groups.filter(keep))
-    return Block(lists, children, sorted(flagged.to_list()))
+    repeated = fields.filter(pl.col("kind") == 2).filter(keep)
+    lists = _lists(repeated, cins.filter(keep), groups.filter(keep))
+    return Block(lists, ids.filter(keep).sort("pos"), sorted(flagged.to_list()))
 
 
 def _lists(
-    fields: pl.DataFrame, named: pl.DataFrame, cins: pl.DataFrame, groups: pl.DataFrame
+    repeated: pl.DataFrame, cins: pl.DataFrame, groups: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """The rows of canonical children (``named``: ``pos`` → ``child``)."""
+    """The rows of canonical children, in file order: ``cins`` and ``groups`` (their
+    containers with their fields, by ``box``), ``repeated`` (disabilities, factors)."""
     disabled = (
-        fields.filter(pl.col("code") == _C["Disability"])
+        repeated.filter(pl.col("code") == _C["Disability"])
         .group_by("pos")
         .agg(disabled=(pl.col("text") != cs.NO_DISABILITY).any())
     )
-    cins = cins.join(named, on="pos").sort("box")
     starts = cins.select("pos", other="CINreferralDate")
     again = (
         cins.select("pos", "box", "CINreferralDate")
@@ -240,12 +276,10 @@ def _lists(
             & (pl.col("other") >= pl.col("CINreferralDate").dt.offset_by("-1y"))
         )
         .get_column("box")
-        .unique()
     )
     nfa = pl.col("ReferralNFA").replace_strict(TRUE, default=None, return_dtype=pl.Boolean)
     referral = cins.select(
         "pos",
-        "child",
         referral_date="CINreferralDate",
         source="ReferralSource",
         nfa=_yes_no("ReferralNFA"),
@@ -253,40 +287,35 @@ def _lists(
     )
     episode = (
         cins.filter(nfa.is_null() | ~nfa)
-        .join(disabled, on="pos", how="left")
+        .join(disabled, on="pos", how="left", maintain_order="left")
         .select(
             "pos",
-            "child",
             start_date="CINreferralDate",
             end_date="CINclosureDate",
             disabled=pl.col("disabled").fill_null(False),
         )
     )
-    groups = groups.join(named, on="pos").sort("box")
     assessments = groups.filter(pl.col("group") == _C["Assessments"])
     assessment = assessments.select(
         "pos",
-        "child",
         start_date="AssessmentActualStartDate",
         authorised_date="AssessmentAuthorisationDate",
     )
-    factors = fields.filter(pl.col("kind") == 2, pl.col("code") == _C["AssessmentFactors"])
+    factors = repeated.filter(pl.col("code") == _C["AssessmentFactors"])
     assessment_factor = (
         assessments.filter(pl.col("AssessmentAuthorisationDate").is_not_null())
         .join(factors.select("box", factor="text").unique(), on="box")
         .sort("box", "factor")
-        .select("pos", "child", authorised_date="AssessmentAuthorisationDate", factor="factor")
+        .select("pos", authorised_date="AssessmentAuthorisationDate", factor="factor")
     )
     s47 = groups.filter(pl.col("group") == _C["Section47"]).select(
         "pos",
-        "child",
         s47_date="S47ActualStartDate",
         icpc_date="DateOfInitialCPC",
         icpc_unnecessary=_yes_no("ICPCnotRequired"),
     )
     cp_plan = groups.filter(pl.col("group") == _C["ChildProtectionPlans"]).select(
         "pos",
-        "child",
         start_date="CPPstartDate",
         end_date="CPPendDate",
         category="InitialCategoryOfAbuse",

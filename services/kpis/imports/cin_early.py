@@ -8,8 +8,8 @@ reading turned to the streaming reader (:meth:`EarlyCopy.spoil`), or when a repe
 child's rows must be left out of a partial import. A rejected import rolls the whole
 transaction back, as before.
 
-Memory stays flat: at most :data:`WAITING` blocks wait to be copied; the reading thread
-waits for room.
+Memory stays flat: at most :data:`WAITING` blocks wait to be taken (the reading thread
+waits for room) and at most :data:`COPY_ROWS` rows per list wait to be copied.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kpis.imports.store import copy_rows, derive, to_copy
 
-#: blocks' lists waiting to be copied before the reading thread waits
+#: blocks' lists waiting to be taken before the reading thread waits
 WAITING = 12
+#: rows of a list copied at a time (fewer, larger ``COPY`` statements)
+COPY_ROWS = 100_000
 T = TypeVar("T")
 
 
@@ -37,6 +39,8 @@ class EarlyCopy:
         #: rows copied per list
         self.stored: dict[str, int] = {}
         self.spoiled = False
+        #: rows offered and not copied yet, per list (copied :data:`COPY_ROWS` at a time)
+        self.pending: dict[str, list[pl.DataFrame]] = {}
 
     def offer(self, name: str, frame: pl.DataFrame) -> None:
         """A list's rows of one block (``pos`` and the stored columns), from the reading
@@ -67,16 +71,26 @@ class EarlyCopy:
             if self.spoiled or failed is not None:
                 continue
             try:
-                await self._copy(name, frame)
+                await self._add(name, frame)
             except Exception as exc:  # raised below, once the reading ends
                 failed = exc
                 self.spoil()
         result = await task
         if failed is not None:
             raise failed
+        if not self.spoiled:
+            for name in list(self.pending):
+                await self._copy(name)
         return result
 
-    async def _copy(self, name: str, frame: pl.DataFrame) -> None:
+    async def _add(self, name: str, frame: pl.DataFrame) -> None:
+        waiting = self.pending.setdefault(name, [])
+        waiting.append(frame)
+        if sum(f.height for f in waiting) >= COPY_ROWS:
+            await self._copy(name)
+
+    async def _copy(self, name: str) -> None:
+        frame = pl.concat(self.pending.pop(name))
         derived = await asyncio.to_thread(derive, name, frame.drop("pos"), self.import_id)
         payload = await asyncio.to_thread(to_copy, derived)
         stored = await copy_rows(self.session, name, derived, payload)

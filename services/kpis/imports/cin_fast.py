@@ -220,7 +220,9 @@ def read_fast(
                 more_children, more = from_rows(rows)
                 children = pl.concat([children, more_children]).sort("pos")
                 lists = {
-                    name: pl.concat([frame, more[name]]).sort("pos", maintain_order=True)
+                    name: pl.concat([frame, more[name].drop("child")]).sort(
+                        "pos", maintain_order=True
+                    )
                     for name, frame in lists.items()
                 }
             position = int(tags.get_column("pos").max())  # type: ignore[arg-type]

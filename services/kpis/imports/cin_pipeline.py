@@ -170,8 +170,8 @@ class _Reading:
         self, children: pl.DataFrame, lists: Lists, problems: list[Problem], read: int
     ) -> None:
         """A block's problems noted, its rows pseudonymised and written to the list files
-        (``children``: ``pos`` and ``raw``, the ``LAchildID``; each list: ``pos``,
-        ``child`` as written and the list's columns)."""
+        (``children``: ``pos`` and ``raw``, the ``LAchildID``; each list: ``pos``, the
+        list's columns and perhaps ``child`` as written, which is replaced)."""
         for position, element, reason in problems:
             self.outcome.issues.add("error", self.name, position, element, reason)
         self.outcome.rows_read = read
@@ -187,7 +187,7 @@ class _Reading:
         for name, listed in lists.items():
             if not listed.height:
                 continue
-            frame = listed.drop("child").join(pseudonyms, on="pos", how="left")
+            frame = listed.drop("child", strict=False).join(pseudonyms, on="pos", how="left")
             frame = frame.rename({"pseudo": "child"}).select(list(_schema(name)))
             self.files.add(name, frame)
             if self.offer is not None:

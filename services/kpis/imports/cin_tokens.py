@@ -78,7 +78,7 @@ class NotSimple(Exception):
 
 def tokens(data: bytes, first_position: int) -> pl.DataFrame:
     """One row per start tag of ``data`` (whole ``Child`` elements and what lies between
-    them, UTF-8), in file order:
+    them, UTF-8), in file order, but for the leaves of names not read:
 
     - ``at``: where the tag's ``<`` is in ``data``;
     - ``pos``: the child's position in the file (``first_position`` for the first);
@@ -122,7 +122,9 @@ def tokens(data: bytes, first_position: int) -> pl.DataFrame:
     # the text after each start tag, up to the next tag (for the known leaves only)
     wanted = start & leaf & ~empty & (code > 0)
     texts = _texts(pieces, np.flatnonzero(wanted))
-    keep = np.flatnonzero(start)
+    # a leaf of a name not read holds nothing read: only the others (and every element
+    # that holds others, whose name decides what its elements are) are kept
+    keep = np.flatnonzero(start & ~(leaf & (code == 0)))
     frame = pl.DataFrame(
         {
             "at": opens[keep].astype(np.int64),

@@ -22,6 +22,7 @@ YEAR = 2023
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cin_fast, "BLOCK_BYTES", 16 * 1024)
     monkeypatch.setattr(cin_early, "WAITING", 2)  # the reading waits for the copies
+    monkeypatch.setattr(cin_early, "COPY_ROWS", 40)
 
 
 def _rows(kids: list[Child]) -> dict[str, int]:
