@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,11 +57,20 @@ class EarlyCopy:
         """``reading``'s result, the rows it offers copied while it runs. When a copy
         fails, the rest is taken and dropped (the reading thread never waits for room in
         vain) and the error is raised once the reading ends."""
-        task = asyncio.ensure_future(reading)
+        result, failed = await self._alongside(asyncio.ensure_future(reading))
+        if failed is not None:
+            raise failed
+        if not self.spoiled:
+            for name in list(self.pending):
+                await self._copy(name)
+        return result
+
+    async def _alongside(self, task: asyncio.Future[T]) -> tuple[T, BaseException | None]:
         failed: BaseException | None = None
         while True:
             taking = asyncio.ensure_future(self.waiting.get())
-            await asyncio.wait({task, taking}, return_when=asyncio.FIRST_COMPLETED)
+            either: set[asyncio.Future[Any]] = {task, taking}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if not taking.done():
                 taking.cancel()
                 if self.waiting.empty():
@@ -72,16 +81,10 @@ class EarlyCopy:
                 continue
             try:
                 await self._add(name, frame)
-            except Exception as exc:  # raised below, once the reading ends
+            except Exception as exc:  # raised by the caller, once the reading ends
                 failed = exc
                 self.spoil()
-        result = await task
-        if failed is not None:
-            raise failed
-        if not self.spoiled:
-            for name in list(self.pending):
-                await self._copy(name)
-        return result
+        return await task, failed
 
     async def _add(self, name: str, frame: pl.DataFrame) -> None:
         waiting = self.pending.setdefault(name, [])
@@ -91,7 +94,13 @@ class EarlyCopy:
 
     async def _copy(self, name: str) -> None:
         frame = pl.concat(self.pending.pop(name))
-        derived = await asyncio.to_thread(derive, name, frame.drop("pos"), self.import_id)
-        payload = await asyncio.to_thread(to_copy, derived)
+        derived, payload = await asyncio.to_thread(_encode, name, frame, self.import_id)
         stored = await copy_rows(self.session, name, derived, payload)
         self.stored[name] = self.stored.get(name, 0) + stored
+
+
+def _encode(
+    name: str, frame: pl.DataFrame, import_id: uuid.UUID
+) -> tuple[pl.DataFrame, list[bytes]]:
+    derived = derive(name, frame.drop("pos"), import_id)
+    return derived, to_copy(derived)

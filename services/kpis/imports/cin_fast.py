@@ -47,6 +47,9 @@ from services.kpis.imports.cin_tokens import NotSimple, tokens
 
 #: bytes read at a time (a block: the whole children in them)
 BLOCK_BYTES = 8 << 20
+#: bytes read without a Child's end before the file is left to the streaming reader
+#: (which holds one child in memory, however long, as it always did)
+LONGEST_CHILD = 64 << 20
 #: bytes fed to the validating parser at a time
 FEED_BYTES = 1 << 20
 #: how far into the file the ``Children`` start tag may be
@@ -124,6 +127,8 @@ def _blocks(path: Path, head: _Head) -> Iterator[bytes]:
             pending += more
             cut = _last_child_end(pending) if more else None
             if cut is None:
+                if more and len(pending) > LONGEST_CHILD:
+                    raise NotSimple("no Child ends in the next 64 MB")
                 if more:
                     continue
                 if not head.tail.match(pending):

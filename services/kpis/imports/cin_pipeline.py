@@ -1,5 +1,7 @@
-"""One CIN census import: stream the XML (``cin_reader``), keep each block's rows on disk
-(pseudonymised), find repeated children, then ``COPY`` the lists into the child-level store.
+"""One CIN census import: read the XML as columns (``cin_fast``; or child by child with
+``cin_reader`` when the file's shape asks for it, with the same answer), keep each block's
+rows on disk (pseudonymised), find repeated children, ``COPY`` the lists into the
+child-level store.
 
 All-or-nothing as the other imports: a child with a problem is reported (position, element,
 reason) and, unless the import is partial, nothing is stored; a partial import stores the

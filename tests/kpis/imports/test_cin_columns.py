@@ -218,3 +218,21 @@ def test_a_file_with_comments_is_not_read_by_columns(tmp_path: Path) -> None:
     path.write_text(WHOLE_FILE[0](_census(50, seed=1)), encoding="utf-8")
     with pytest.raises(NotSimple):
         _answer(path, tmp_path / "c", "columns")
+
+
+def test_a_file_with_no_end_of_child_is_left_to_the_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columnar reader holds at most ``LONGEST_CHILD`` bytes waiting for a Child's
+    end, then hands the file over (memory stays bounded whatever the file)."""
+    from services.kpis.imports import cin_fast
+
+    monkeypatch.setattr(cin_fast, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(cin_fast, "LONGEST_CHILD", 4096)
+    text = _census(3, seed=2)
+    last = text.rindex("<Child>")
+    path = tmp_path / "census.xml"
+    path.write_text(text[:last] + "<Child>" + "<Note>x</Note>" * 2000 + text[last + 7 :])
+    with pytest.raises(NotSimple, match="no Child ends"):
+        _answer(path, tmp_path / "c", "columns")
+    _same(_answer(path, tmp_path / "i", "import"), _answer(path, tmp_path / "s", "stream"))
