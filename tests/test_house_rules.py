@@ -1,7 +1,8 @@
 """Rules of docs/conventions.md held by reading the code: time is UTC (never the machine's
 local date), a field-level error is built by shared.problems (one helper, never a local
-dict that may drop a member), and an outbox event is written only through the service's
-``events.py`` (never a direct ``shared.outbox.add_event``)."""
+dict that may drop a member), an outbox event is written only through the service's
+``events.py`` (never a direct ``shared.outbox.add_event``), and SQL text is written only in
+repositories, table definitions, migrations and the modules the conventions name."""
 
 from __future__ import annotations
 
@@ -18,6 +19,27 @@ FIELD_ERROR_ALLOWED: dict[str, str] = {}
 #: Files still writing outbox events with ``shared.outbox.add_event`` directly, each with why.
 ADD_EVENT_ALLOWED: dict[str, str] = {}
 
+
+#: Modules holding SQL text besides repositories, models and migrations: the list in
+#: docs/conventions.md ("SQL outside ``repository.py``, by design, and only here").
+SQL_MODULES = {
+    *(
+        f"services/kpis/imports/{name}.py"
+        for name in (
+            "compute",
+            "in_need",
+            "cin_compute",
+            "ssda903_measures",
+            "caseloads",
+            "child_sets",
+            "store",
+        )
+    ),
+    *(f"services/kpis/values/{name}.py" for name in ("writer", "lookup", "withdrawal")),
+    "services/kpis/series/reconcile.py",
+    "services/actions/reminders/task.py",  # its advisory lock
+    "services/audit/notices/task.py",  # its advisory lock
+}
 
 LOCAL_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "utcnow")}
 
@@ -67,6 +89,35 @@ def direct_add_events(source: str) -> list[int]:
             if node.func.attr == "add_event" and receiver in outbox_aliases:
                 lines.append(node.lineno)
     return sorted(lines)
+
+
+def sql_text(source: str) -> list[int]:
+    """Lines importing sqlalchemy's ``text`` or calling ``sa.text``/``sqlalchemy.text``."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            lines += [node.lineno for a in node.names if a.name == "text"]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "text"
+            and ast.unparse(node.func.value) in {"sa", "sqlalchemy"}
+        ):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def _sql_home(name: str) -> bool:
+    """Where SQL text belongs: a repository, a table definition, a migration, a listed
+    module."""
+    parts = name.split("/")
+    return (
+        "repository" in parts[-1]
+        or "repository" in parts[:-1]
+        or parts[-1] in {"models.py", "db.py"}
+        or "migrations" in parts
+        or name in SQL_MODULES
+    )
 
 
 def _events_module(name: str) -> bool:
@@ -135,11 +186,21 @@ def test_every_service_emits_with_the_same_shape() -> None:
     assert shapes == dict.fromkeys(shapes, expected)
 
 
+def test_sql_text_is_written_where_the_conventions_say() -> None:
+    found = {
+        name: lines
+        for name, source in _sources("services").items()
+        if not _sql_home(name) and (lines := sql_text(source))
+    }
+    assert found == {}, "SQL goes in the domain's repository (docs/conventions.md)"
+
+
 def test_the_allow_lists_only_name_files_that_still_need_them() -> None:
     sources = _sources("services", "shared")
     assert [n for n in ADD_EVENT_ALLOWED if not direct_add_events(sources.get(n, ""))] == []
     assert [n for n in LOCAL_TIME_ALLOWED if not local_time_calls(sources.get(n, ""))] == []
     assert [n for n in FIELD_ERROR_ALLOWED if not inline_field_errors(sources.get(n, ""))] == []
+    assert [n for n in SQL_MODULES if not sql_text(sources.get(n, ""))] == []
 
 
 def test_the_checkers_catch_what_they_are_for() -> None:
@@ -154,6 +215,12 @@ def test_the_checkers_catch_what_they_are_for() -> None:
     assert direct_add_events("import shared.outbox\nshared.outbox.add_event(s, t, e)\n") == [2]
     assert direct_add_events("await repo.add_event(session, 1, 'status')\n") == []
     assert direct_add_events("from services.kpis.events import emit\n") == []
+    assert sql_text("from sqlalchemy import select, text\n") == [1]
+    assert sql_text("import sqlalchemy as sa\nx = sa.text('SELECT 1')\n") == [2]
+    assert sql_text("from sqlalchemy import select\n") == []
+    assert sql_text("x = report.text('summary')\n") == []
+    assert _sql_home("services/kpis/imports/repository.py")
+    assert not _sql_home("services/kpis/imports/service.py")
     assert _events_module("services/kpis/events.py")
     assert not _events_module("services/kpis/values/events.py")
 

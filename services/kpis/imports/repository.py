@@ -214,3 +214,9 @@ async def episodes_in_several_years(session: AsyncSession, import_id: uuid.UUID)
         {"import_id": import_id},
     )
     return int(found.scalar() or 0)
+
+
+async def job_statement_timeout(session: AsyncSession, seconds: int) -> None:
+    """This transaction's statements may run ``seconds`` (a job's COPY of a block or an
+    indicator query over a million rows outlasts the request-sized default)."""
+    await session.execute(text(f"SET LOCAL statement_timeout = '{int(seconds)}s'"))

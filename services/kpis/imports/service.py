@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kpis import access
@@ -301,7 +300,7 @@ async def _execute(
 ) -> None:
     # a job's statements (COPY of a block, the indicator queries over a million rows) may
     # outlast the request-sized default timeout; this transaction only
-    await session.execute(text(f"SET LOCAL statement_timeout = '{JOB_STATEMENT_TIMEOUT_S}s'"))
+    await repository.job_statement_timeout(session, JOB_STATEMENT_TIMEOUT_S)
     # the row lock, held to the end of the run, tells a retry that this job is alive; a
     # key-share lock, so the progress writer's updates (other connections) pass it
     job = await session.get(ImportJob, job_id, with_for_update=RUNNER_LOCK, populate_existing=True)
