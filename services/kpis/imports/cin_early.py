@@ -57,7 +57,12 @@ class EarlyCopy:
         """``reading``'s result, the rows it offers copied while it runs. When a copy
         fails, the rest is taken and dropped (the reading thread never waits for room in
         vain) and the error is raised once the reading ends."""
-        result, failed = await self._alongside(asyncio.ensure_future(reading))
+        try:
+            result, failed = await self._alongside(asyncio.ensure_future(reading))
+        except BaseException:  # cancelled, or the reading failed: let the reader go on
+            self.spoil()
+            self._drain()
+            raise
         if failed is not None:
             raise failed
         if not self.spoiled:
@@ -65,14 +70,24 @@ class EarlyCopy:
                 await self._copy(name)
         return result
 
+    def _drain(self) -> None:
+        """Drop what waits, so a reading thread waiting for room goes on (and, the copy
+        spoiled, offers nothing more)."""
+        while not self.waiting.empty():
+            self.waiting.get_nowait()
+
     async def _alongside(self, task: asyncio.Future[T]) -> tuple[T, BaseException | None]:
         failed: BaseException | None = None
         while True:
             taking = asyncio.ensure_future(self.waiting.get())
             either: set[asyncio.Future[Any]] = {task, taking}
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if not taking.done():
-                taking.cancel()
+            try:
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                taken = taking.done()
+                if not taken:
+                    taking.cancel()
+            if not taken:  # the reading ended: what it offered last may still wait
                 if self.waiting.empty():
                     break
                 continue

@@ -6,9 +6,13 @@ few hundred children make many of them."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import uuid
 from datetime import date
 from typing import Any
 
+import polars as pl
 import pytest
 
 from services.kpis.imports import cin_early, cin_fast
@@ -83,3 +87,35 @@ async def test_blocks_copied_before_the_file_was_streamed_are_taken_back(
     job = await _import(client, body)
     assert job["status"] == "succeeded"
     assert await _stored(client, job["id"]) == _rows(kids)
+
+
+async def test_a_cancelled_import_lets_its_reading_thread_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An import cancelled while its reading thread waits for room (the copies being slow)
+    must not leave that thread waiting for ever: it is let go and offers nothing more."""
+
+    async def slow(self: cin_early.EarlyCopy, name: str, frame: pl.DataFrame) -> None:
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(cin_early, "WAITING", 1)
+    monkeypatch.setattr(cin_early.EarlyCopy, "_add", slow)
+    early = cin_early.EarlyCopy(None, uuid.uuid4())  # type: ignore[arg-type]
+    two, finished = threading.Event(), threading.Event()
+
+    def reading() -> None:
+        for n in range(20):
+            early.offer("referral", pl.DataFrame({"pos": [n]}))
+            if n == 1:
+                two.set()  # one taken and being "copied", one waiting: the third waits
+        finished.set()
+
+    copying = asyncio.ensure_future(early.alongside(asyncio.to_thread(reading)))
+    assert await asyncio.to_thread(two.wait, 10)
+    await asyncio.sleep(0.1)
+    assert not finished.is_set()
+    copying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await copying
+    assert await asyncio.to_thread(finished.wait, 10)
+    assert early.spoiled
