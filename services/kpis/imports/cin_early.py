@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kpis.imports.store import copy_rows, derive, to_copy
 
 #: blocks' lists waiting to be taken before the reading thread waits
-WAITING = 12
+WAITING = 2
 #: rows of a list copied at a time (fewer, larger ``COPY`` statements)
-COPY_ROWS = 100_000
+COPY_ROWS = 25_000
 T = TypeVar("T")
 
 
