@@ -35,6 +35,7 @@ from lxml import etree
 from services.kpis.imports import cin_specs as cs
 from services.kpis.imports.cin_columns import block, listed
 from services.kpis.imports.cin_reader import (
+    PARSER_SETTINGS,
     ChildRows,
     Header,
     Problem,
@@ -62,15 +63,9 @@ _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 _ROOT = re.compile(rb"\s*<(" + _NAME + rb")" + _ATTRS + rb">")
 _CHILDREN = re.compile(rb"<((?:[A-Za-z_][\w.\-]*:)?Children)" + _ATTRS + rb">")
 _CHILD_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?Child>")
-_PARSER = {
-    "resolve_entities": False,
-    "load_dtd": False,
-    "no_network": True,
-    "huge_tree": False,
-    "remove_comments": True,
-}
 
-#: rows per list for a block: (``pos``, ``child`` as written, the list's columns)
+#: rows per list for a block: ``pos`` and the list's columns (``child`` as written, too,
+#: in the streaming reader's frames; it is replaced by the pseudonym)
 Lists = dict[str, pl.DataFrame]
 OnFrames = Callable[[pl.DataFrame, Lists, list[Problem], int], None]
 
@@ -100,7 +95,7 @@ def _head(start: bytes, given_year: int | None) -> _Head:
     root_name, children_name = root.group(1), children.group(1)
     closing = b"</" + children_name + b"></" + root_name + b">"
     try:
-        parsed = etree.fromstring(head + closing, etree.XMLParser(**_PARSER))
+        parsed = etree.fromstring(head + closing, etree.XMLParser(**PARSER_SETTINGS))
     except etree.XMLSyntaxError:
         raise NotSimple("the header is not well-formed on its own") from None
     names = [_local(e.tag) for e in parsed.iter() if isinstance(e.tag, str)]
@@ -158,7 +153,7 @@ class _Validator(threading.Thread):
         self.failed = False
 
     def run(self) -> None:
-        parser = etree.XMLPullParser(events=("start",), tag="{*}Children", **_PARSER)
+        parser = etree.XMLPullParser(events=("start",), tag="{*}Children", **PARSER_SETTINGS)
         holder: Any = None
         try:
             with self.path.open("rb") as source:
@@ -179,7 +174,7 @@ def _again(
 ) -> tuple[ChildRows, list[Problem]]:
     """The flagged children, each parsed again on its own and checked by ``_Child``."""
     rows, problems = ChildRows(), []
-    parser = etree.XMLParser(**_PARSER)
+    parser = etree.XMLParser(**PARSER_SETTINGS)
     for pos, start, end in at:
         document = head.opening + text[start:end] + head.closing
         try:
@@ -234,9 +229,9 @@ def read_fast(
             on_frames(children, lists, problems, position)
     except BaseException:
         validator.stop.set()
-        validator.join()
         raise
-    validator.join()
+    finally:
+        validator.join()
     if validator.failed:
         raise NotSimple("lxml refuses the file")
     return position

@@ -453,16 +453,21 @@ def read_census(
     return position
 
 
+#: how every census parse is set up (this reader's, and the columnar reader's validating
+#: and per-child parses, which must refuse exactly what this one refuses): no entity
+#: resolved, no DTD, no network, lxml's size limits, comments dropped
+PARSER_SETTINGS: dict[str, bool] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+}
+
+
 def _elements(path: Path) -> Iterator[Any]:
     parser = etree.iterparse(
-        str(path),
-        events=("end",),
-        tag=("{*}Header", "{*}Child"),
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
+        str(path), events=("end",), tag=("{*}Header", "{*}Child"), **PARSER_SETTINGS
     )
     try:
         for _event, element in parser:

@@ -1,6 +1,7 @@
-"""The CIN census's children as columns: a block of the file's text split into its tags
-and texts by polars (in Rust, on every core), with each element's depth, ancestors and
-containers, so the checks and the rows can be column expressions (``cin_columns``).
+"""The CIN census's children as columns: a block of the file's bytes cut at its tags by
+numpy and pyarrow (no copy of the block), with each element's depth, ancestors and
+containers as polars columns, so the checks and the rows can be column expressions
+(``cin_columns``).
 
 This is exact only for text of a simple shape, and says so rather than guess:
 
@@ -88,9 +89,8 @@ def tokens(data: bytes, first_position: int) -> pl.DataFrame:
     - ``a1``…``a3``: the numbers of the element's ancestors at depths 1 to 3 (valid up
       to ``depth - 1``), ``c1``…``c3``: their rows (the container's identity).
 
-    The bytes are scanned with numpy: where each ``<`` and ``>`` is, each tag's name told
-    by a hash of its bytes (every tag compared whole against the one its hash names, so a
-    collision is :class:`NotSimple`, never a wrong name)."""
+    numpy finds each ``<`` and ``>``; the tags, as a pyarrow array over the block's own
+    bytes, are dictionary-encoded, so only the few distinct ones are named in Python."""
     raw = np.frombuffer(data, dtype=np.uint8)
     opens = np.flatnonzero(raw == _LT)
     if opens.size == 0:
